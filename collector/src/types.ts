@@ -1,0 +1,166 @@
+/**
+ * The collector's internal contracts. The pipeline (collector/src/pipeline) sees only these
+ * interfaces: a Source that knows the Management Activity API, Sinks that deliver, and a
+ * StateStore that persists the checkpoint and the ledger of delivered record ids.
+ */
+
+/** Content types of the Office 365 Management Activity API (reference §3). */
+export const CONTENT_TYPES = [
+  "Audit.AzureActiveDirectory",
+  "Audit.Exchange",
+  "Audit.SharePoint",
+  "Audit.General",
+  "DLP.All",
+] as const;
+export type ContentType = (typeof CONTENT_TYPES)[number];
+
+/** One content blob as listed by `GET /subscriptions/content`. */
+export interface ContentBlob {
+  contentType: string;
+  contentId: string;
+  contentUri: string;
+  /** ISO-8601 UTC, when the blob became available (the listing filter applies to this). */
+  contentCreated: string;
+  contentExpiration: string;
+}
+
+/** One audit record as received: its `Id`, its exact JSON text and the parsed object. */
+export interface ReceivedRecord {
+  /** The record's `Id` (the dedup key). */
+  id: string;
+  /** The record's JSON text exactly as it stood in the blob. */
+  raw: string;
+  /** The parsed record. */
+  record: AuditRecord;
+}
+
+/** The common schema fields of a unified audit record (reference §8); the rest is workload-specific. */
+export interface AuditRecord {
+  Id: string;
+  CreationTime: string;
+  RecordType: number | string;
+  Operation?: string;
+  OrganizationId?: string;
+  UserType?: number | string;
+  UserKey?: string;
+  Workload?: string;
+  UserId?: string;
+  ClientIP?: string | null;
+  ResultStatus?: string;
+  ObjectId?: string;
+  [field: string]: unknown;
+}
+
+/** What the pipeline hands a sink: new (not yet delivered) records of one blob. */
+export interface Batch {
+  contentType: ContentType;
+  blob: ContentBlob;
+  records: readonly ReceivedRecord[];
+}
+
+/** A sink's answer for one batch, in the success / retryable / failure shape. */
+export type DeliveryOutcome =
+  | {
+      kind: "success";
+      /** Opaque resume position (e.g. file name + byte offset), committed with the checkpoint. */
+      position?: string;
+    }
+  | { kind: "retryable"; error: Error; retryAfterInMs?: number }
+  | { kind: "failure"; error: Error };
+
+export interface OperationOptions {
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * A destination for audit records. Contract:
+ * - `start` is called once, before the first `deliver`, with the position this sink last
+ *   reported in a *committed* outcome (undefined on first run). A sink that can undo writes
+ *   that were never committed (the file sink truncates its tail) does so here; that is how a
+ *   crash between "written" and "checkpointed" repeats nothing.
+ * - `deliver` resolves only when the records are durable at the destination (or it returns a
+ *   non-success outcome). It must not throw for delivery problems; it returns an outcome.
+ * - `close` flushes and releases resources; no `deliver` follows it.
+ * New sinks (syslog/CEF, Splunk HEC, Event Hubs) implement this and nothing else changes.
+ */
+export interface Sink {
+  readonly name: string;
+  start(committedPosition: string | undefined, options?: OperationOptions): Promise<void>;
+  deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome>;
+  close(): Promise<void>;
+}
+
+/** Progress of one content type. Moves forward only, and only after delivery. */
+export interface Checkpoint {
+  contentType: ContentType;
+  /** `startTime` of the listing window being worked (the cursor), ISO-8601 UTC. */
+  windowStart: string;
+  /** Newest `contentCreated` among blobs fully delivered, ISO-8601 UTC. */
+  lastContentCreated?: string;
+  /** contentIds fully delivered that may still be listed again (inside the re-list overlap). */
+  doneBlobs: string[];
+  /** When this checkpoint was written, ISO-8601 UTC. */
+  updatedAt: string;
+}
+
+/** Everything committed atomically after every sink acknowledged a batch. */
+export interface CommitUpdate {
+  /** Present when the checkpoint moves with this commit. */
+  checkpoint?: Checkpoint;
+  /** Record ids now delivered (added to the ledger). */
+  deliveredIds: readonly string[];
+  /** Sink name → position reported with the acknowledgement. */
+  sinkPositions: Readonly<Record<string, string>>;
+  /** Wall clock of the commit, epoch ms (ledger entries expire after the horizon). */
+  nowMs: number;
+}
+
+/**
+ * Persistent state: checkpoints, sink positions and the ledger of delivered record ids.
+ * `open` takes exclusive ownership (the blob store holds a lease) or throws.
+ */
+export interface StateStore {
+  open(options?: OperationOptions): Promise<void>;
+  loadCheckpoints(): Promise<Map<ContentType, Checkpoint>>;
+  loadSinkPositions(): Promise<Record<string, string>>;
+  /** The subset of `ids` already in the ledger. */
+  seen(ids: readonly string[]): Promise<Set<string>>;
+  /** Atomic: ledger ids + checkpoint + sink positions, all or nothing. */
+  commit(update: CommitUpdate): Promise<void>;
+  /** Drops ledger entries delivered before `olderThanMs`; returns how many. */
+  prune(olderThanMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/**
+ * What a source yields for one content type, in order. The pipeline delivers the records of a
+ * `blob` item and then commits `checkpointAfter`; `skipped` and `advance` items carry no
+ * records and their checkpoint is committed as soon as everything before them is.
+ */
+export type SourceItem =
+  | {
+      kind: "blob";
+      blob: ContentBlob;
+      /** Streams the blob's records; may be called again to retry from the start. */
+      records(options?: OperationOptions): AsyncIterable<ReceivedRecord>;
+      checkpointAfter: Checkpoint;
+    }
+  | {
+      kind: "skipped";
+      blob: ContentBlob;
+      reason: "expired" | "missing" | "malformed" | "refused-uri";
+      checkpointAfter: Checkpoint;
+    }
+  | { kind: "advance"; checkpointAfter: Checkpoint };
+
+/** The Management Activity API as the pipeline sees it. */
+export interface Source {
+  /** Ensures every configured content type is subscribed. */
+  start(options?: OperationOptions): Promise<void>;
+  /** One poll of a content type from its checkpoint up to now: the work to do, in order. */
+  poll(
+    contentType: ContentType,
+    checkpoint: Checkpoint | undefined,
+    options?: OperationOptions,
+  ): AsyncIterable<SourceItem>;
+}
