@@ -1,0 +1,90 @@
+/**
+ * Microsoft 365 cloud profiles: login host, Management Activity API host and token audiences.
+ * Source: shared reference `management-activity-api.md` §1 and `azure-platform.md` §1.2/§4.1.
+ */
+export const CLOUD_NAMES = ["commercial", "gcc", "gcchigh", "dod"] as const;
+export type CloudName = (typeof CLOUD_NAMES)[number];
+
+export interface CloudProfile {
+  name: CloudName;
+  /** Entra ID authority host, e.g. https://login.microsoftonline.com */
+  authorityHost: string;
+  /** Management Activity API base, e.g. https://manage.office.com */
+  managementEndpoint: string;
+  /** Token audience for the Management Activity API (scope = audience + "/.default"). */
+  managementAudience: string;
+  /** Token audience for the Logs Ingestion API. */
+  monitorAudience: string;
+  /** Token audience for Log Analytics queries. */
+  logAnalyticsAudience: string;
+  /** Microsoft Graph base URL (also its token audience). */
+  graphEndpoint: string;
+  /** Audience a managed identity token must carry to be used as a federated credential. */
+  tokenExchangeAudience: string;
+}
+
+export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = Object.freeze({
+  commercial: {
+    name: "commercial",
+    authorityHost: "https://login.microsoftonline.com",
+    managementEndpoint: "https://manage.office.com",
+    managementAudience: "https://manage.office.com",
+    monitorAudience: "https://monitor.azure.com",
+    logAnalyticsAudience: "https://api.loganalytics.io",
+    graphEndpoint: "https://graph.microsoft.com",
+    tokenExchangeAudience: "api://AzureADTokenExchange",
+  },
+  // GCC tenants sign in through the commercial authority but use their own API host.
+  gcc: {
+    name: "gcc",
+    authorityHost: "https://login.microsoftonline.com",
+    managementEndpoint: "https://manage-gcc.office.com",
+    managementAudience: "https://manage-gcc.office.com",
+    monitorAudience: "https://monitor.azure.com",
+    logAnalyticsAudience: "https://api.loganalytics.io",
+    graphEndpoint: "https://graph.microsoft.com",
+    tokenExchangeAudience: "api://AzureADTokenExchange",
+  },
+  gcchigh: {
+    name: "gcchigh",
+    authorityHost: "https://login.microsoftonline.us",
+    managementEndpoint: "https://manage.office365.us",
+    managementAudience: "https://manage.office365.us",
+    monitorAudience: "https://monitor.azure.us",
+    logAnalyticsAudience: "https://api.loganalytics.us",
+    graphEndpoint: "https://graph.microsoft.us",
+    tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+  },
+  dod: {
+    name: "dod",
+    authorityHost: "https://login.microsoftonline.us",
+    managementEndpoint: "https://manage.protection.apps.mil",
+    managementAudience: "https://manage.protection.apps.mil",
+    monitorAudience: "https://monitor.azure.us",
+    logAnalyticsAudience: "https://api.loganalytics.us",
+    graphEndpoint: "https://dod-graph.microsoft.us",
+    tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+  },
+});
+
+/** Login hosts Microsoft operates; any other authority host disables MSAL instance discovery. */
+export const MICROSOFT_AUTHORITY_HOSTS: readonly string[] = [
+  "login.microsoftonline.com",
+  "login.windows.net",
+  "login.microsoftonline.us",
+  "login.chinacloudapi.cn",
+  "login.partner.microsoftonline.cn",
+];
+
+export function isMicrosoftAuthorityHost(authorityHost: string): boolean {
+  try {
+    return MICROSOFT_AUTHORITY_HOSTS.includes(new URL(authorityHost).hostname.toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+/** `scope` string for a token audience. */
+export function scopeFor(audience: string): string {
+  return `${audience.replace(/\/+$/, "")}/.default`;
+}
