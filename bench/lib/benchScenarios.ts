@@ -1,0 +1,515 @@
+/**
+ * The benchmark's scenarios (`npm run bench`): each drives the real collector against an
+ * emulator started for it, measures, and returns figures with the ratio to its floor. Nothing
+ * here asserts; the figures are for people.
+ */
+import path from "node:path";
+import { buildCatalogue, blobRecordIds } from "../../emulator/src/generator";
+import type { IngestedRow } from "../../emulator/src/index";
+import { collectorEnv, runCollectorOnce, spawnCollector } from "./collector";
+import {
+  createWorkspace,
+  formatInt,
+  formatMb,
+  formatSeconds,
+  percentile,
+  sleep,
+  type Workspace,
+} from "./common";
+import { blobsPerHourFor, SETTLED_BACKDATE_MS, startBenchEmulator } from "./emulatorSetup";
+import { computeDrainFloor, measureThroughputFloor } from "./floor";
+import {
+  compareWithTruth,
+  countDelivery,
+  type DeliveryCounts,
+  keepRotatedFiles,
+  normaliseIds,
+  readDeliveredIds,
+  tailRecordIds,
+  type TruthComparison,
+  totalBytes,
+} from "./truth";
+
+/** Options every benchmark scenario receives. */
+export interface BenchOptions {
+  /** Backlog size of the throughput and Logs Ingestion scenarios. */
+  records: number;
+  seed: number;
+  /** Length of the live-edge (freshness) run, in minutes. */
+  liveMinutes: number;
+  /** Prints a progress line. */
+  log: (line: string) => void;
+}
+
+/** A number, a text, or null when it could not be measured. */
+export type Figure = number | string | boolean | null;
+
+/** One scenario's outcome. */
+export interface BenchResult {
+  scenario: string;
+  /** What was measured, in a stable shape for bench/results/<date>.json. */
+  figures: Record<string, Figure>;
+  /** The figures as people read them. */
+  lines: string[];
+  truth?: Omit<TruthComparison, "lostSample">;
+  /** Why the scenario could not run to the end, when it could not. */
+  error?: string;
+}
+
+/** Issue targets, printed next to the figures. */
+export const TARGETS = {
+  recordsPerSecond: 30_000,
+  floorShare: 0.35,
+  drainRatio: 1.2,
+  backlogRssMb: 300,
+  bigBlobRssMb: 400,
+  freshnessSlackMs: 5_000,
+} as const;
+
+/** Records per blob of the backlog scenarios: realistic blobs hold hundreds to thousands. */
+const BACKLOG_RECORDS_PER_BLOB: [number, number] = [500, 1500];
+/** Hours of history the backlog is spread over (several 24-hour listing windows). */
+const BACKLOG_HISTORY_HOURS = 48;
+/** The emulator's default share of repeated records; the backlog is sized for unique records. */
+const DUPLICATE_RATE = 0.02;
+
+function backlogScenario(records: number) {
+  return {
+    historyHours: BACKLOG_HISTORY_HOURS,
+    blobsPerHour: blobsPerHourFor(
+      records / (1 - DUPLICATE_RATE),
+      BACKLOG_HISTORY_HOURS,
+      5,
+      BACKLOG_RECORDS_PER_BLOB,
+    ),
+    recordsPerBlob: BACKLOG_RECORDS_PER_BLOB,
+    duplicateRate: DUPLICATE_RATE,
+  };
+}
+
+function truthLine(truth: TruthComparison): string {
+  return `ground truth: ${formatInt(truth.expected)} expected, ${formatInt(truth.delivered)} delivered, ${formatInt(truth.lost)} lost, ${formatInt(truth.duplicated)} duplicated, ${formatInt(truth.unexpected)} unexpected`;
+}
+
+function withoutSample(truth: TruthComparison): Omit<TruthComparison, "lostSample"> {
+  const { lostSample: _sample, ...rest } = truth;
+  return rest;
+}
+
+function mb(bytes: number): number {
+  return Math.round((bytes / 2 ** 20) * 10) / 10;
+}
+
+async function withWorkspace<T>(label: string, body: (ws: Workspace) => Promise<T>): Promise<T> {
+  const ws = createWorkspace(label);
+  try {
+    return await body(ws);
+  } finally {
+    ws.dispose();
+  }
+}
+
+/**
+ * 1 + 3a. Throughput and memory: a backlog of `records` records across all five content types,
+ * `run --once` into the file sink with SQLite state; records/s, MB/s, peak RSS, and the floor.
+ */
+export async function throughputScenario(options: BenchOptions): Promise<BenchResult> {
+  const { emulator } = await startBenchEmulator({
+    seed: options.seed,
+    scenario: backlogScenario(options.records),
+    backdateMs: SETTLED_BACKDATE_MS,
+  });
+  try {
+    return await withWorkspace("bench-throughput", async (ws) => {
+      const expected = normaliseIds(emulator.truth.expectedRecordIds());
+      const blobs = emulator.truth.listedBlobs().length;
+      options.log(
+        `throughput: ${formatInt(expected.size)} unique records in ${formatInt(blobs)} blobs; collector run --once → file sink, SQLite state`,
+      );
+      const keeper = keepRotatedFiles(ws.filePath, path.join(ws.dir, "kept"));
+      const exit = await runCollectorOnce({
+        env: collectorEnv({
+          emulator,
+          state: ws.statePath,
+          sink: { kind: "file", filePath: ws.filePath },
+          quarantineDir: ws.quarantineDir,
+        }),
+      });
+      const files = await keeper.stop();
+      const bytes = await totalBytes(files);
+      const truth = compareWithTruth(expected, await readDeliveredIds(files));
+      options.log("throughput: measuring the floor (same bytes, one parse/stringify/write loop)");
+      const floor = measureThroughputFloor(files, path.join(ws.dir, "floor.ndjson"));
+      const seconds = exit.elapsedMs / 1000;
+      const recordsPerSecond = truth.delivered / seconds;
+      const megabytesPerSecond = bytes / 1e6 / seconds;
+      const share = recordsPerSecond / floor.recordsPerSecond;
+      const rssMb = mb(exit.peakRssBytes);
+      return {
+        scenario: "throughput",
+        figures: {
+          records: truth.delivered,
+          blobs,
+          bytes,
+          elapsedMs: Math.round(exit.elapsedMs),
+          recordsPerSecond: Math.round(recordsPerSecond),
+          megabytesPerSecond: Math.round(megabytesPerSecond * 10) / 10,
+          floorRecordsPerSecond: Math.round(floor.recordsPerSecond),
+          floorMegabytesPerSecond: Math.round(floor.megabytesPerSecond * 10) / 10,
+          floorElapsedMs: Math.round(floor.elapsedMs),
+          ratioToFloor: Math.round(share * 1000) / 1000,
+          peakRssMb: rssMb,
+          targetRecordsPerSecond: TARGETS.recordsPerSecond,
+          targetRatioToFloor: TARGETS.floorShare,
+          targetPeakRssMb: TARGETS.backlogRssMb,
+        },
+        lines: [
+          `end to end: ${formatInt(truth.delivered)} records, ${formatMb(bytes)} in ${formatSeconds(exit.elapsedMs)} (process start to exit)`,
+          `throughput: ${formatInt(recordsPerSecond)} records/s, ${megabytesPerSecond.toFixed(1)} MB/s (target ≥ ${formatInt(TARGETS.recordsPerSecond)} records/s)`,
+          `floor: ${formatInt(floor.recordsPerSecond)} records/s, ${floor.megabytesPerSecond.toFixed(1)} MB/s (parse + stringify + write, one loop); ratio ${(share * 100).toFixed(1)}% (target ≥ ${TARGETS.floorShare * 100}%)`,
+          `memory: collector peak RSS ${rssMb} MB for the backlog (target < ${TARGETS.backlogRssMb} MB)`,
+          truthLine(truth),
+        ],
+        truth: withoutSample(truth),
+      };
+    });
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** Request budget and latency of the drain scenario (issue: e.g. 6,000/min and 80 ms). */
+const DRAIN_REQUESTS_PER_MINUTE = 6_000;
+const DRAIN_LATENCY_MS = 80;
+
+/**
+ * 2. Backlog drain under the API's rate limit: a 7-day backlog of a few thousand small blobs,
+ * throttled at 6,000 requests/min with 80 ms latency per request.
+ */
+export async function drainScenario(options: BenchOptions): Promise<BenchResult> {
+  // 164 h of history planned 3 h back: 7 days minus the collector's 10-minute safety margin.
+  const { emulator } = await startBenchEmulator({
+    seed: options.seed,
+    scenario: { historyHours: 164, blobsPerHour: 4, recordsPerBlob: [5, 40] },
+    knobs: {
+      throttle: { requestsPerMinute: DRAIN_REQUESTS_PER_MINUTE },
+      latencyMs: DRAIN_LATENCY_MS,
+    },
+    backdateMs: SETTLED_BACKDATE_MS,
+  });
+  try {
+    return await withWorkspace("bench-drain", async (ws) => {
+      const expected = normaliseIds(emulator.truth.expectedRecordIds());
+      const listed = emulator.truth.listedBlobs();
+      const floor = computeDrainFloor(
+        listed,
+        emulator.scenario.pageSize,
+        DRAIN_REQUESTS_PER_MINUTE,
+      );
+      options.log(
+        `drain: ${formatInt(listed.length)} blobs over 7 days, budget ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} requests/min, ${DRAIN_LATENCY_MS} ms latency`,
+      );
+      const exit = await runCollectorOnce({
+        env: collectorEnv({
+          emulator,
+          state: ws.statePath,
+          sink: { kind: "file", filePath: ws.filePath },
+          quarantineDir: ws.quarantineDir,
+        }),
+      });
+      const truth = compareWithTruth(expected, await readDeliveredIds([ws.filePath]));
+      const api = emulator.truth.requestLog().filter((entry) => entry.path.startsWith("/api/"));
+      const af429 = api.filter((entry) => entry.code === "AF429").length;
+      const serverErrors = api.filter((entry) => entry.status >= 500).length;
+      const ratio = exit.elapsedMs / floor.floorMs;
+      return {
+        scenario: "drain",
+        figures: {
+          blobs: listed.length,
+          elapsedMs: Math.round(exit.elapsedMs),
+          floorMs: Math.round(floor.floorMs),
+          ratioToFloor: Math.round(ratio * 100) / 100,
+          apiRequests: api.length,
+          minimumRequests: floor.requests,
+          af429Answers: af429,
+          serverErrors,
+          requestsPerMinute: DRAIN_REQUESTS_PER_MINUTE,
+          latencyMs: DRAIN_LATENCY_MS,
+          peakRssMb: mb(exit.peakRssBytes),
+          targetRatioToFloor: TARGETS.drainRatio,
+        },
+        lines: [
+          `drain time: ${formatSeconds(exit.elapsedMs)}; floor ${formatSeconds(floor.floorMs)} = ${formatInt(floor.requests)} requests (${formatInt(floor.blobs)} blobs + ${floor.listPages} list pages + ${floor.subscriptionCalls} subscription starts) / ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} per min`,
+          `ratio to floor: ${ratio.toFixed(2)}× (target ≤ ${TARGETS.drainRatio}×)`,
+          `API requests made: ${formatInt(api.length)}, AF429 answers: ${af429} (target ≤ 1), 5xx: ${serverErrors}`,
+          truthLine(truth),
+        ],
+        truth: withoutSample(truth),
+      };
+    });
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** Size of the single big blob (issue: 100 MB). */
+const BIG_BLOB_BYTES = 100 * 1024 * 1024;
+
+/** 3b. Memory for a single 100 MB blob. */
+export async function bigBlobScenario(options: BenchOptions): Promise<BenchResult> {
+  const { emulator } = await startBenchEmulator({
+    seed: options.seed,
+    scenario: {
+      contentTypes: ["Audit.SharePoint"],
+      historyHours: 1,
+      blobsPerHour: 1,
+      recordsPerBlob: [10, 20],
+      bigBlobBytes: BIG_BLOB_BYTES,
+    },
+    backdateMs: SETTLED_BACKDATE_MS,
+  });
+  try {
+    return await withWorkspace("bench-bigblob", async (ws) => {
+      const expected = normaliseIds(emulator.truth.expectedRecordIds());
+      options.log(
+        `memory: one ${formatMb(BIG_BLOB_BYTES)} blob (${formatInt(expected.size)} records in all)`,
+      );
+      const exit = await runCollectorOnce({
+        env: collectorEnv({
+          emulator,
+          state: ws.statePath,
+          sink: { kind: "file", filePath: ws.filePath },
+          quarantineDir: ws.quarantineDir,
+        }),
+      });
+      const truth = compareWithTruth(expected, await readDeliveredIds([ws.filePath]));
+      const rssMb = mb(exit.peakRssBytes);
+      return {
+        scenario: "memory",
+        figures: {
+          blobBytes: BIG_BLOB_BYTES,
+          blobBytesServed: emulator.truth.counters.blobBytesServed,
+          records: truth.delivered,
+          elapsedMs: Math.round(exit.elapsedMs),
+          peakRssMb: rssMb,
+          targetPeakRssMb: TARGETS.bigBlobRssMb,
+        },
+        lines: [
+          `memory: collector peak RSS ${rssMb} MB for one ${formatMb(BIG_BLOB_BYTES)} blob (target < ${TARGETS.bigBlobRssMb} MB), ${formatSeconds(exit.elapsedMs)}`,
+          truthLine(truth),
+        ],
+        truth: withoutSample(truth),
+      };
+    });
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** Poll interval at the live edge (issue: 60 s). */
+const FRESHNESS_POLL_MS = 60_000;
+
+/**
+ * 4. Freshness at the live edge: the long-running collector polls every 60 s while the emulator
+ * publishes new blobs; for each blob, the delay from becoming available to its last record
+ * appearing in the output file (followed every 200 ms).
+ */
+export async function freshnessScenario(options: BenchOptions): Promise<BenchResult> {
+  const runMs = options.liveMinutes * 60_000;
+  const scenario = {
+    historyHours: 0.5,
+    blobsPerHour: 4,
+    recordsPerBlob: [20, 200] as [number, number],
+    liveBlobsPerMinute: 1,
+    liveHorizonMinutes: options.liveMinutes + 5,
+  };
+  const { emulator, startMs } = await startBenchEmulator({
+    seed: options.seed,
+    scenario,
+    backdateMs: 0,
+  });
+  try {
+    return await withWorkspace("bench-freshness", async (ws) => {
+      // The emulator's catalogue is deterministic from (scenario, seed, start): rebuilt here to
+      // learn which blob each record Id first appears in.
+      const { pageSize: _pageSize, ...generatorScenario } = emulator.scenario;
+      const catalogue = buildCatalogue(generatorScenario, emulator.seed, startMs);
+      const blobOf = new Map<string, string>();
+      const idsOf = new Map<string, Set<string>>();
+      const plans = [...catalogue.blobs].sort((a, b) => a.availableAtMs - b.availableAtMs);
+      for (const plan of plans) {
+        for (const raw of blobRecordIds(plan)) {
+          const id = raw.toLowerCase();
+          if (blobOf.has(id)) continue;
+          blobOf.set(id, plan.contentId);
+          let set = idsOf.get(plan.contentId);
+          if (!set) idsOf.set(plan.contentId, (set = new Set()));
+          set.add(id);
+        }
+      }
+      const seen = new Map<string, number>();
+      const tail = tailRecordIds(ws.filePath, (id, at) => {
+        if (!seen.has(id)) seen.set(id, at);
+      });
+      options.log(
+        `freshness: long-running collector, poll interval ${FRESHNESS_POLL_MS / 1000} s, ${scenario.liveBlobsPerMinute} new blob/min per content type, ${options.liveMinutes} min`,
+      );
+      const spawnedAt = Date.now();
+      const proc = spawnCollector({
+        once: false,
+        env: collectorEnv({
+          emulator,
+          state: ws.statePath,
+          sink: { kind: "file", filePath: ws.filePath },
+          quarantineDir: ws.quarantineDir,
+          pollInterval: `${FRESHNESS_POLL_MS / 1000}s`,
+          initialLookback: "2h",
+        }),
+      });
+      await Promise.race([sleep(runMs), proc.exited]);
+      proc.kill("SIGTERM");
+      const exit = await proc.exited;
+      await tail.stop();
+      const endedAt = Date.now();
+
+      // Measured: live blobs that became available after the first poll could have started and
+      // early enough that one full poll interval (plus slack) passed before the end.
+      const measured = plans.filter(
+        (plan) =>
+          plan.live &&
+          plan.availableAtMs >= spawnedAt + 10_000 &&
+          plan.availableAtMs <= endedAt - FRESHNESS_POLL_MS - TARGETS.freshnessSlackMs - 5_000,
+      );
+      const delays: number[] = [];
+      let undelivered = 0;
+      for (const plan of measured) {
+        const ids = idsOf.get(plan.contentId);
+        if (!ids || ids.size === 0) continue;
+        let last = 0;
+        let complete = true;
+        for (const id of ids) {
+          const at = seen.get(id);
+          if (at === undefined) {
+            complete = false;
+            break;
+          }
+          last = Math.max(last, at);
+        }
+        if (complete) delays.push(Math.max(0, last - plan.availableAtMs));
+        else undelivered++;
+      }
+      const p50 = percentile(delays, 50);
+      const p99 = percentile(delays, 99);
+      const max = delays.length > 0 ? Math.max(...delays) : Number.NaN;
+      const target = FRESHNESS_POLL_MS + TARGETS.freshnessSlackMs;
+      return {
+        scenario: "freshness",
+        figures: {
+          pollIntervalMs: FRESHNESS_POLL_MS,
+          runMs: Math.round(endedAt - spawnedAt),
+          blobsMeasured: delays.length,
+          blobsUndelivered: undelivered,
+          p50DelayMs: Number.isNaN(p50) ? null : Math.round(p50),
+          p99DelayMs: Number.isNaN(p99) ? null : Math.round(p99),
+          maxDelayMs: Number.isNaN(max) ? null : Math.round(max),
+          targetP99DelayMs: target,
+          collectorExit: exit.code ?? exit.signal,
+          peakRssMb: mb(exit.peakRssBytes),
+        },
+        lines: [
+          `freshness: ${delays.length} live blobs measured over ${formatSeconds(endedAt - spawnedAt)}, ${undelivered} not delivered by the end`,
+          `delay available → delivered: p50 ${formatSeconds(p50)}, p99 ${formatSeconds(p99)}, max ${formatSeconds(max)} (target p99 < ${formatSeconds(target)} = poll interval + 5 s)`,
+          `collector after SIGTERM: exit ${exit.code ?? exit.signal}, peak RSS ${mb(exit.peakRssBytes)} MB`,
+        ],
+      };
+    });
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/**
+ * Moves rows the emulator's Logs Ingestion endpoint received into delivery counts, emptying the
+ * emulator's list: it keeps every parsed row, gigabytes for a million records.
+ */
+export function drainIngestedRows(rows: readonly IngestedRow[], counts: DeliveryCounts): number {
+  const taken = (rows as IngestedRow[]).splice(0);
+  for (const entry of taken) {
+    const id = entry.row.RecordId;
+    if (typeof id === "string") countDelivery(counts, id.toLowerCase());
+  }
+  return taken.length;
+}
+
+/** 5. The same backlog into the emulator's Logs Ingestion endpoint. */
+export async function logsIngestionScenario(options: BenchOptions): Promise<BenchResult> {
+  const { emulator } = await startBenchEmulator({
+    seed: options.seed,
+    scenario: backlogScenario(options.records),
+    backdateMs: SETTLED_BACKDATE_MS,
+  });
+  try {
+    return await withWorkspace("bench-ingestion", async (ws) => {
+      const expected = normaliseIds(emulator.truth.expectedRecordIds());
+      options.log(
+        `logs-ingestion: ${formatInt(expected.size)} unique records; collector run --once → Logs Ingestion API (emulated)`,
+      );
+      const counts: DeliveryCounts = new Map();
+      const drainer = setInterval(() => drainIngestedRows(emulator.truth.ingestedRows(), counts), 500);
+      let exit: Awaited<ReturnType<typeof runCollectorOnce>>;
+      try {
+        exit = await runCollectorOnce({
+          env: collectorEnv({
+            emulator,
+            state: ws.statePath,
+            sink: { kind: "logs-ingestion" },
+            quarantineDir: ws.quarantineDir,
+          }),
+        });
+      } finally {
+        clearInterval(drainer);
+        drainIngestedRows(emulator.truth.ingestedRows(), counts);
+      }
+      const truth = compareWithTruth(expected, counts);
+      const requests = emulator.truth
+        .requestLog()
+        .filter((entry) => entry.path.startsWith("/dataCollectionRules/"));
+      const accepted = requests.filter((entry) => entry.status === 204).length;
+      const rejected = requests.length - accepted;
+      const seconds = exit.elapsedMs / 1000;
+      const recordsPerSecond = truth.delivered / seconds;
+      const rowsPerRequest = accepted > 0 ? truth.delivered / accepted : 0;
+      return {
+        scenario: "logs-ingestion",
+        figures: {
+          records: truth.delivered,
+          elapsedMs: Math.round(exit.elapsedMs),
+          recordsPerSecond: Math.round(recordsPerSecond),
+          ingestionRequests: requests.length,
+          acceptedRequests: accepted,
+          rejectedRequests: rejected,
+          rowsPerRequest: Math.round(rowsPerRequest),
+          peakRssMb: mb(exit.peakRssBytes),
+        },
+        lines: [
+          `logs-ingestion: ${formatInt(truth.delivered)} records in ${formatSeconds(exit.elapsedMs)} = ${formatInt(recordsPerSecond)} records/s`,
+          `requests: ${formatInt(requests.length)} (${formatInt(accepted)} accepted, ${rejected} rejected), ${formatInt(rowsPerRequest)} rows per request (1 MB limit per call)`,
+          `collector peak RSS ${mb(exit.peakRssBytes)} MB`,
+          truthLine(truth),
+        ],
+        truth: withoutSample(truth),
+      };
+    });
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** The scenarios in run order, by name. */
+export const BENCH_SCENARIOS: Record<string, (options: BenchOptions) => Promise<BenchResult>> = {
+  throughput: throughputScenario,
+  drain: drainScenario,
+  memory: bigBlobScenario,
+  freshness: freshnessScenario,
+  "logs-ingestion": logsIngestionScenario,
+};

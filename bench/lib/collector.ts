@@ -1,0 +1,219 @@
+/**
+ * Runs the real collector (`collector/src/main.ts run [--once]`) as a child process for the
+ * benchmark and the chaos suite, and watches its memory from outside.
+ *
+ * The child is `node --import <tsx loader> collector/src/main.ts`, one process: the `tsx` CLI
+ * would put a wrapper process in between, so a `kill -9` would hit the wrapper and leave the
+ * collector running, and the wrapper's memory would be measured instead of the collector's.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Emulator } from "../../emulator/src/index";
+
+/** Repository root (bench/lib/ is two levels below it). */
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+const COLLECTOR_MAIN = path.join(REPO_ROOT, "collector", "src", "main.ts");
+const TSX_LOADER = pathToFileURL(path.join(REPO_ROOT, "node_modules", "tsx", "dist", "loader.mjs"));
+
+/** How often the child's resident set is sampled, in ms. */
+export const RSS_SAMPLE_INTERVAL_MS = 100;
+/** Lines of the child's stderr kept for the report when it fails. */
+const STDERR_TAIL_LINES = 40;
+
+/** Where the collector writes and keeps its state. */
+export type SinkSetup =
+  | { kind: "file"; filePath: string }
+  | { kind: "logs-ingestion" }
+  | { kind: "file+logs-ingestion"; filePath: string };
+
+export interface CollectorEnvOptions {
+  emulator: Emulator;
+  /** SQLite state file, or any AUDIT_STATE value. */
+  state: string;
+  sink: SinkSetup;
+  quarantineDir: string;
+  /** AUDIT_POLL_INTERVAL, e.g. "60s". */
+  pollInterval?: string;
+  /** AUDIT_INITIAL_LOOKBACK, e.g. "7d". */
+  initialLookback?: string;
+  logLevel?: string;
+}
+
+/**
+ * The collector's environment (ARCHITECTURE.md contract) pointing at the emulator. Only the
+ * variables the bench needs are passed through from the parent, so a developer's own AZURE_*
+ * settings cannot leak into a run.
+ */
+export function collectorEnv(options: CollectorEnvOptions): NodeJS.ProcessEnv {
+  const { emulator, sink } = options;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_EXTRA_CA_CERTS: emulator.caCertPath,
+    AZURE_TENANT_ID: emulator.tenant.tenantId,
+    AZURE_CLIENT_ID: emulator.tenant.clientId,
+    AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
+    AZURE_AUTHORITY_HOST: emulator.url,
+    O365_MANAGEMENT_ENDPOINT: emulator.url,
+    O365_PUBLISHER_ID: emulator.tenant.publisherId,
+    AUDIT_STATE: options.state.includes(":") ? options.state : `sqlite:${options.state}`,
+    AUDIT_QUARANTINE_DIR: options.quarantineDir,
+    AUDIT_INITIAL_LOOKBACK: options.initialLookback ?? "7d",
+    AUDIT_POLL_INTERVAL: options.pollInterval ?? "60s",
+    // Port 0: several collectors may run on this machine at once (other benches, tests).
+    AUDIT_HTTP_PORT: "0",
+    AUDIT_LOG_LEVEL: options.logLevel ?? "warn",
+  };
+  const logsIngestion = () => {
+    env.LOGS_INGESTION_ENDPOINT = emulator.url;
+    env.LOGS_INGESTION_RULE_ID = emulator.ingestion.ruleId;
+    env.LOGS_INGESTION_STREAM = emulator.ingestion.stream;
+  };
+  if (sink.kind === "file") {
+    env.AUDIT_SINK = "file";
+    env.AUDIT_FILE_PATH = sink.filePath;
+  } else if (sink.kind === "logs-ingestion") {
+    env.AUDIT_SINK = "logs-ingestion";
+    logsIngestion();
+  } else {
+    env.AUDIT_SINK = "file,logs-ingestion";
+    env.AUDIT_FILE_PATH = sink.filePath;
+    logsIngestion();
+  }
+  return env;
+}
+
+/** How a collector child ended. */
+export interface CollectorExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Wall time from spawn to exit, in ms. */
+  elapsedMs: number;
+  /** Highest resident set seen (max of VmHWM and VmRSS samples), in bytes. */
+  peakRssBytes: number;
+  /** The last lines of stderr (JSON log lines and the one-line failure reason). */
+  stderrTail: string[];
+}
+
+/** A running collector child. */
+export interface CollectorProcess {
+  readonly pid: number;
+  readonly child: ChildProcess;
+  readonly exited: Promise<CollectorExit>;
+  /** Sends a signal (SIGKILL for a crash, SIGTERM for a graceful stop). */
+  kill(signal: NodeJS.Signals): void;
+  /** Highest resident set seen so far, in bytes. */
+  peakRssBytes(): number;
+  /** Recent stderr lines. */
+  stderrTail(): string[];
+}
+
+/** Reads VmHWM and VmRSS (kB) of a process from /proc; zero once the process is gone. */
+export function readMemoryKb(pid: number): { hwmKb: number; rssKb: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const hwm = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+    const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return { hwmKb: hwm ? Number(hwm[1]) : 0, rssKb: rss ? Number(rss[1]) : 0 };
+  } catch {
+    return { hwmKb: 0, rssKb: 0 };
+  }
+}
+
+export interface SpawnCollectorOptions {
+  env: NodeJS.ProcessEnv;
+  /** `run --once` (catch up and exit) instead of the long-running `run`. */
+  once: boolean;
+  /** Extra node flags for the child, e.g. a heap limit. */
+  nodeFlags?: string[];
+  /** Called with every complete stderr line (for watching log events). */
+  onStderrLine?: (line: string) => void;
+}
+
+/** Starts the collector as a child process and samples its memory every 100 ms. */
+export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess {
+  const args = [
+    ...(options.nodeFlags ?? []),
+    "--import",
+    TSX_LOADER.href,
+    COLLECTOR_MAIN,
+    "run",
+    ...(options.once ? ["--once"] : []),
+  ];
+  const startedAt = performance.now();
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env: options.env,
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  if (child.pid === undefined) throw new Error("could not start the collector process");
+  const pid = child.pid;
+
+  let peakBytes = 0;
+  const sample = () => {
+    const { hwmKb, rssKb } = readMemoryKb(pid);
+    peakBytes = Math.max(peakBytes, hwmKb * 1024, rssKb * 1024);
+  };
+  const sampler = setInterval(sample, RSS_SAMPLE_INTERVAL_MS);
+
+  const tail: string[] = [];
+  let partial = "";
+  child.stderr!.setEncoding("utf8");
+  child.stderr!.on("data", (chunk: string) => {
+    const lines = (partial + chunk).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) {
+      if (line === "") continue;
+      tail.push(line);
+      if (tail.length > STDERR_TAIL_LINES) tail.shift();
+      options.onStderrLine?.(line);
+    }
+  });
+
+  const exited = new Promise<CollectorExit>((resolve, reject) => {
+    child.once("error", (error) => {
+      clearInterval(sampler);
+      reject(new Error(`collector process failed to run: ${error.message}`));
+    });
+    child.once("close", (code, signal) => {
+      clearInterval(sampler);
+      if (partial !== "") tail.push(partial);
+      resolve({
+        code,
+        signal,
+        elapsedMs: performance.now() - startedAt,
+        peakRssBytes: peakBytes,
+        stderrTail: [...tail],
+      });
+    });
+  });
+  // The 'exit' event comes before the pipes close; the last sample is taken as late as possible.
+  child.once("exit", sample);
+
+  return {
+    pid,
+    child,
+    exited,
+    kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    },
+    peakRssBytes: () => peakBytes,
+    stderrTail: () => [...tail],
+  };
+}
+
+/** Runs `run --once` to the end; throws with the collector's last words when it fails. */
+export async function runCollectorOnce(
+  options: Omit<SpawnCollectorOptions, "once">,
+): Promise<CollectorExit> {
+  const proc = spawnCollector({ ...options, once: true });
+  const result = await proc.exited;
+  if (result.code !== 0) {
+    throw new Error(
+      `collector run --once exited with ${result.code ?? result.signal}:\n${result.stderrTail.slice(-8).join("\n")}`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,182 @@
+/**
+ * `npm run bench`: drives the real collector against the emulator and prints throughput, drain
+ * time under the API's rate limit, memory, freshness and the Logs Ingestion path, each with its
+ * ratio to a floor measured in the same run. Asserts nothing; writes bench/results/<date>.json.
+ *
+ * Exit codes: 0 figures printed (even when a target is missed), 1 a scenario could not run,
+ * 2 bad arguments.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import {
+  BENCH_SCENARIOS,
+  type BenchOptions,
+  type BenchResult,
+} from "./lib/benchScenarios";
+import { REPO_ROOT } from "./lib/collector";
+import { formatInt, machineInfo, renderTable, say } from "./lib/common";
+
+const HELP = `Example:
+  npm run bench -- --scenario throughput --records 200000
+
+Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live-minutes <n>]
+
+  --scenario <name>    run one scenario: ${Object.keys(BENCH_SCENARIOS).join(", ")} (default: all)
+  --records <n>        backlog size of throughput and logs-ingestion (default 1000000)
+  --seed <n>           emulator seed (default 1)
+  --live-minutes <n>   length of the freshness run at the live edge (default 5)
+  --help               this text
+
+Figures go to the terminal and to bench/results/<YYYY-MM-DD>.json (merged by scenario).
+`;
+
+/** Where results are written. */
+const RESULTS_DIR = path.join(REPO_ROOT, "bench", "results");
+
+interface BenchArgs {
+  scenarios: string[];
+  records: number;
+  seed: number;
+  liveMinutes: number;
+}
+
+class UsageError extends Error {}
+
+function positiveInt(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value.replace(/_/g, ""));
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new UsageError(`${flag} must be a whole number of at least 1 (got "${value}")`);
+  }
+  return parsed;
+}
+
+function parseBenchArgs(argv: string[]): BenchArgs | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: "string" },
+      records: { type: "string" },
+      seed: { type: "string" },
+      "live-minutes": { type: "string" },
+      help: { type: "boolean" },
+    },
+    strict: true,
+  });
+  if (values.help) return "help";
+  const names = Object.keys(BENCH_SCENARIOS);
+  if (values.scenario !== undefined && !names.includes(values.scenario)) {
+    throw new UsageError(`--scenario must be one of ${names.join(", ")} (got "${values.scenario}")`);
+  }
+  return {
+    scenarios: values.scenario ? [values.scenario] : names,
+    records: positiveInt("--records", values.records, 1_000_000),
+    seed: positiveInt("--seed", values.seed, 1),
+    liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
+  };
+}
+
+/** Today's results file, with earlier scenarios of the same day kept. */
+function writeResults(args: BenchArgs, results: BenchResult[], argv: string[]): string {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  const file = path.join(RESULTS_DIR, `${date}.json`);
+  let previous: { scenarios?: Record<string, unknown> } = {};
+  try {
+    previous = JSON.parse(readFileSync(file, "utf8")) as typeof previous;
+  } catch {
+    // No results yet today (or an unreadable file, which is replaced).
+  }
+  const scenarios: Record<string, unknown> = { ...(previous.scenarios ?? {}) };
+  const at = new Date().toISOString();
+  for (const result of results) {
+    scenarios[result.scenario] = {
+      at,
+      command: `npm run bench -- ${argv.join(" ")}`.trim(),
+      records: args.records,
+      seed: args.seed,
+      ...(result.error ? { error: result.error } : {}),
+      figures: result.figures,
+      ...(result.truth ? { truth: result.truth } : {}),
+    };
+  }
+  writeFileSync(
+    file,
+    `${JSON.stringify({ machine: machineInfo(), updatedAt: at, scenarios }, null, 2)}\n`,
+  );
+  return file;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let args: BenchArgs | "help";
+  try {
+    args = parseBenchArgs(argv);
+  } catch (error) {
+    process.stderr.write(`bench: ${(error as Error).message}\n(run with --help for usage)\n`);
+    return 2;
+  }
+  if (args === "help") {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const machine = machineInfo();
+  say(
+    `AuditBridge bench on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}`,
+  );
+  const options: BenchOptions = {
+    records: args.records,
+    seed: args.seed,
+    liveMinutes: args.liveMinutes,
+    log: (line) => say(`  … ${line}`),
+  };
+  const results: BenchResult[] = [];
+  for (const name of args.scenarios) {
+    say(`\n== ${name}`);
+    const started = performance.now();
+    let result: BenchResult;
+    try {
+      result = await BENCH_SCENARIOS[name]!(options);
+    } catch (error) {
+      const message = (error as Error).message;
+      result = { scenario: name, figures: {}, lines: [`could not run: ${message}`], error: message };
+    }
+    for (const line of result.lines) say(`  ${line}`);
+    say(`  (${((performance.now() - started) / 1000).toFixed(0)} s including setup and checks)`);
+    results.push(result);
+  }
+
+  say("\n== summary");
+  say(
+    renderTable(
+      ["scenario", "expected", "delivered", "lost", "duplicated", "time"],
+      results.map((r) => [
+        r.scenario,
+        r.truth ? formatInt(r.truth.expected) : "-",
+        r.truth ? formatInt(r.truth.delivered) : "-",
+        r.truth ? formatInt(r.truth.lost) : "-",
+        r.truth ? formatInt(r.truth.duplicated) : "-",
+        typeof r.figures.elapsedMs === "number"
+          ? `${(r.figures.elapsedMs / 1000).toFixed(1)} s`
+          : typeof r.figures.runMs === "number"
+            ? `${(r.figures.runMs / 1000).toFixed(1)} s`
+            : r.error
+              ? "failed"
+              : "-",
+      ]),
+    ),
+  );
+  const file = writeResults(args, results, argv);
+  say(`\nresults: ${path.relative(process.cwd(), file)}`);
+  return results.some((r) => r.error) ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: failed: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

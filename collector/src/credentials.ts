@@ -1,0 +1,186 @@
+/**
+ * Token credentials, all from `@azure/identity`: the app credential for the Management Activity
+ * API (client secret, certificate, or keyless: a user-assigned managed identity used as a
+ * federated credential), and the credential for Azure resources (Logs Ingestion, blob state).
+ */
+import {
+  type AccessToken,
+  ClientAssertionCredential,
+  ClientCertificateCredential,
+  ClientSecretCredential,
+  type GetTokenOptions,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from "@azure/identity";
+import { isMicrosoftAuthorityHost, scopeFor } from "./clouds";
+import type { CollectorConfig } from "./config";
+import type { CollectorMetrics } from "./metrics";
+
+/** Options shared by the app credentials: the cloud's (or overridden) login host. */
+function authorityOptions(config: CollectorConfig) {
+  const authorityHost = config.cloud.authorityHost;
+  return {
+    authorityHost,
+    // Instance discovery asks a Microsoft host about the authority; a private or emulated login
+    // host is unknown there, so discovery (and authority validation) must be skipped.
+    disableInstanceDiscovery: !isMicrosoftAuthorityHost(authorityHost),
+  };
+}
+
+/**
+ * The credential the app registration signs in with, in the Microsoft 365 tenant.
+ * Keyless mode asks the managed identity for a token with the cloud's token-exchange audience
+ * and presents it as the client assertion; MSAL caches both tokens, so this is cheap per call.
+ */
+export function createAppCredential(config: CollectorConfig): TokenCredential {
+  const options = authorityOptions(config);
+  const { tenantId, clientId, credential } = config;
+  switch (credential.kind) {
+    case "secret":
+      return new ClientSecretCredential(tenantId, clientId, credential.clientSecret, options);
+    case "certificate":
+      return new ClientCertificateCredential(
+        tenantId,
+        clientId,
+        {
+          certificatePath: credential.certificatePath,
+          ...(credential.certificatePassword !== undefined
+            ? { certificatePassword: credential.certificatePassword }
+            : {}),
+        },
+        options,
+      );
+    case "federated": {
+      const managedIdentity = new ManagedIdentityCredential({
+        clientId: credential.managedIdentityClientId,
+      });
+      const exchangeScope = scopeFor(config.cloud.tokenExchangeAudience);
+      return new ClientAssertionCredential(
+        tenantId,
+        clientId,
+        async () => {
+          const token = await managedIdentity.getToken(exchangeScope);
+          return token.token;
+        },
+        options,
+      );
+    }
+  }
+}
+
+/**
+ * The credential for Azure resources in the collector's own subscription (the Logs Ingestion
+ * data collection rule, the blob state container): the managed identity when
+ * `AUDIT_MANAGED_IDENTITY_CLIENT_ID` is set (in Azure), otherwise the app credential (which then
+ * needs the same role assignments).
+ */
+export function createAzureCredential(
+  config: CollectorConfig,
+  appCredential: TokenCredential,
+): TokenCredential {
+  if (config.azureManagedIdentityClientId === undefined) return appCredential;
+  return new ManagedIdentityCredential({ clientId: config.azureManagedIdentityClientId });
+}
+
+/** `["https://manage.office.com/.default"]` → `https://manage.office.com` (the metric label). */
+export function audienceOfScopes(scopes: string | string[]): string {
+  const first = Array.isArray(scopes) ? (scopes[0] ?? "") : scopes;
+  return first.replace(/\/\.default$/, "");
+}
+
+/**
+ * Wraps a credential so every newly obtained access token is counted in
+ * `auditbridge_token_refreshes_total{audience}`. Tokens served again from a cache are not
+ * counted: a token is new when it differs from the last one seen for that audience.
+ */
+export function countTokenRefreshes(
+  credential: TokenCredential,
+  metrics: Pick<CollectorMetrics, "tokenRefreshes">,
+): TokenCredential {
+  const lastExpiry = new Map<string, { token: string; expiresOnTimestamp: number }>();
+  return {
+    async getToken(
+      scopes: string | string[],
+      options?: GetTokenOptions,
+    ): Promise<AccessToken | null> {
+      const token = await credential.getToken(scopes, options);
+      if (token) {
+        const audience = audienceOfScopes(scopes);
+        const last = lastExpiry.get(audience);
+        if (
+          !last ||
+          last.token !== token.token ||
+          last.expiresOnTimestamp !== token.expiresOnTimestamp
+        ) {
+          lastExpiry.set(audience, {
+            token: token.token,
+            expiresOnTimestamp: token.expiresOnTimestamp,
+          });
+          metrics.tokenRefreshes.inc({ audience });
+        }
+      }
+      return token;
+    },
+  };
+}
+
+/**
+ * One line describing why a token could not be had, with the next step, and without anything
+ * secret: AADSTS codes carry the cause (reference: Entra ID error codes).
+ */
+export function describeTokenError(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const code = /AADSTS\d+/.exec(text)?.[0];
+  const hints: Record<string, string> = {
+    AADSTS90002: "the tenant was not found: check AZURE_TENANT_ID",
+    AADSTS900023: "the tenant id is malformed: check AZURE_TENANT_ID",
+    AADSTS700016: "the app was not found in the tenant: check AZURE_CLIENT_ID and admin consent",
+    AADSTS7000215: "the client secret is wrong: check AZURE_CLIENT_SECRET",
+    AADSTS7000222:
+      "the client secret has expired: rotate it (pulumi up) and update AZURE_CLIENT_SECRET",
+    AADSTS700027:
+      "the certificate is not registered on the app or the assertion is invalid: check AZURE_CLIENT_CERTIFICATE_PATH",
+    AADSTS700213:
+      "no federated credential matches the managed identity: check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
+    AADSTS700231:
+      "no federated credential matches the managed identity: check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
+    AADSTS70021:
+      "no federated credential matches the managed identity: check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
+  };
+  if (code && hints[code]) return `token request refused (${code}): ${hints[code]}`;
+  if (/endpoints_resolution_error/.test(text)) {
+    // MSAL reads {authority}/{tenant}/v2.0/.well-known/openid-configuration first; Entra answers
+    // an unknown tenant there, so this is how a wrong tenant id usually shows.
+    return "the login authority has no configuration for this tenant: check AZURE_TENANT_ID (unknown tenant?), O365_CLOUD / AZURE_AUTHORITY_HOST and network access to the login host";
+  }
+  if (/ManagedIdentityCredential|IDENTITY_ENDPOINT|managed identity/i.test(text)) {
+    return "the managed identity is unavailable: run in Azure with the user-assigned identity attached, or use a secret or certificate";
+  }
+  const firstLine = text.split(/\r?\n/)[0]!.slice(0, 300);
+  return code
+    ? `token request refused (${code}): ${firstLine}`
+    : `token request failed: ${firstLine}`;
+}
+
+/** AADSTS codes that no retry fixes: the configuration must change. */
+const FATAL_TOKEN_CODES = new Set([
+  "AADSTS90002",
+  "AADSTS900023",
+  "AADSTS700016",
+  "AADSTS7000215",
+  "AADSTS7000222",
+  "AADSTS700027",
+  "AADSTS700213",
+  "AADSTS700231",
+  "AADSTS70021",
+]);
+
+/** True when a token error is a configuration problem (wrong tenant, app, secret, certificate). */
+export function isFatalTokenError(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : String(error);
+  // An unreachable login host also reads as endpoints_resolution_error; treating it as a
+  // configuration error only means it is retried slowly, with the cause in /healthz.
+  if (/endpoints_resolution_error/.test(text)) return true;
+  const code = /AADSTS\d+/.exec(text)?.[0];
+  return code !== undefined && FATAL_TOKEN_CODES.has(code);
+}

@@ -1,0 +1,327 @@
+/**
+ * Streaming reader of a content blob: a JSON array of audit records, read chunk by chunk, each
+ * element handed out with its exact source text and its parsed value.
+ *
+ * Hand-written on purpose: the collector must keep each record's raw text (the file sink writes
+ * it byte for byte) while holding only one record in memory, and none of the installed libraries
+ * yields the raw text of each array element (JSON.parse needs the whole body; the Azure SDKs do
+ * not stream JSON). The splitter only finds element boundaries — bracket depth outside strings,
+ * escapes inside them — and JSON.parse checks each element, so its rules are the standard's.
+ * Memory is bounded by the largest single element plus one chunk.
+ */
+
+/** Refuse an element longer than this (characters): a runaway string would otherwise eat memory. */
+export const DEFAULT_MAX_ELEMENT_CHARS = 32 * 1024 * 1024;
+
+/** One array element. */
+export interface StreamedElement {
+  /** 0-based position in the array. */
+  index: number;
+  /** The element's JSON text exactly as it stood in the blob (no surrounding whitespace). */
+  raw: string;
+  /** `JSON.parse(raw)`. */
+  value: unknown;
+}
+
+/** The body ended before the array was closed (a cut connection, a short read). */
+export class BlobTruncatedError extends Error {
+  override readonly name = "BlobTruncatedError";
+  constructor(
+    message: string,
+    /** Characters read before the end. */
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+export function isBlobTruncatedError(error: unknown): error is BlobTruncatedError {
+  return error instanceof BlobTruncatedError;
+}
+
+/** The body is not a JSON array of JSON values (bad syntax, not UTF-8, an element too large). */
+export class BlobMalformedError extends Error {
+  override readonly name = "BlobMalformedError";
+  constructor(
+    message: string,
+    /** Character offset where the problem was found. */
+    readonly offset: number,
+  ) {
+    super(message);
+  }
+}
+
+export function isBlobMalformedError(error: unknown): error is BlobMalformedError {
+  return error instanceof BlobMalformedError;
+}
+
+type State = "before-array" | "after-open" | "after-comma" | "in-value" | "after-value" | "done";
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+
+function isWhitespace(c: number): boolean {
+  // JSON whitespace: space, tab, line feed, carriage return.
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function startsPrimitive(c: number): boolean {
+  // Numbers (digit or minus), true, false, null.
+  return (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x74 || c === 0x66 || c === 0x6e;
+}
+
+function describe(c: number): string {
+  return JSON.stringify(String.fromCharCode(c));
+}
+
+/**
+ * Incremental splitter over decoded text. `push` returns the elements completed by a piece of
+ * text; `end` checks that the array was closed. Throws `BlobMalformedError` or
+ * `BlobTruncatedError`; after a throw the splitter is unusable.
+ */
+export class JsonArraySplitter {
+  private state: State = "before-array";
+  /** Text of the current element gathered from earlier pieces. */
+  private pending = "";
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  /** The current element is a number or literal (ends at a delimiter, not a bracket). */
+  private primitive = false;
+  private consumed = 0;
+  private nextIndex = 0;
+
+  constructor(private readonly maxElementChars = DEFAULT_MAX_ELEMENT_CHARS) {}
+
+  /** Whether the closing `]` has been seen. */
+  get complete(): boolean {
+    return this.state === "done";
+  }
+
+  push(text: string): StreamedElement[] {
+    const out: StreamedElement[] = [];
+    let valueStart = this.state === "in-value" ? 0 : -1;
+    const length = text.length;
+    for (let i = 0; i < length; i++) {
+      const c = text.charCodeAt(i);
+      switch (this.state) {
+        case "in-value": {
+          const end = this.scanValue(text, i);
+          if (end < 0) {
+            i = length;
+            break;
+          }
+          out.push(this.finishValue(text.slice(valueStart, end), end));
+          valueStart = -1;
+          this.state = "after-value";
+          // A primitive ends at its delimiter, which the after-value state must still see.
+          i = end - 1;
+          break;
+        }
+        case "before-array":
+          if (isWhitespace(c)) break;
+          if (c !== OPEN_BRACKET) {
+            throw this.malformed(`expected the blob to start with "[" but found ${describe(c)}`, i);
+          }
+          this.state = "after-open";
+          break;
+        case "after-open":
+        case "after-comma":
+          if (isWhitespace(c)) break;
+          if (c === CLOSE_BRACKET) {
+            if (this.state === "after-comma") {
+              throw this.malformed('found "]" right after ","', i);
+            }
+            this.state = "done";
+            break;
+          }
+          this.beginValue(c, i);
+          valueStart = i;
+          this.state = "in-value";
+          // Re-read this character inside the value scanner.
+          i--;
+          break;
+        case "after-value":
+          if (isWhitespace(c)) break;
+          if (c === COMMA) {
+            this.state = "after-comma";
+          } else if (c === CLOSE_BRACKET) {
+            this.state = "done";
+          } else {
+            throw this.malformed(
+              `expected "," or "]" after an element but found ${describe(c)}`,
+              i,
+            );
+          }
+          break;
+        case "done":
+          if (isWhitespace(c)) break;
+          throw this.malformed(`unexpected ${describe(c)} after the closing "]"`, i);
+      }
+    }
+    if (this.state === "in-value" && valueStart >= 0) {
+      this.pending += text.slice(valueStart);
+      if (this.pending.length > this.maxElementChars) {
+        throw this.malformed(
+          `element ${this.nextIndex} is longer than ${this.maxElementChars} characters`,
+          length,
+        );
+      }
+    }
+    this.consumed += length;
+    return out;
+  }
+
+  /** Call after the last piece; throws `BlobTruncatedError` unless the array was closed. */
+  end(): void {
+    if (this.state === "done") {
+      return;
+    }
+    if (this.state === "before-array") {
+      throw new BlobTruncatedError("the blob body is empty", this.consumed);
+    }
+    const where =
+      this.state === "in-value"
+        ? `inside element ${this.nextIndex}`
+        : `after element ${this.nextIndex - 1}`;
+    throw new BlobTruncatedError(
+      `the blob body ended ${where} before the closing "]" (after ${this.consumed} characters)`,
+      this.consumed,
+    );
+  }
+
+  private beginValue(c: number, i: number): void {
+    this.depth = 0;
+    this.inString = false;
+    this.escaped = false;
+    this.primitive = false;
+    if (c === OPEN_BRACE || c === OPEN_BRACKET || c === QUOTE) {
+      return;
+    }
+    if (startsPrimitive(c)) {
+      this.primitive = true;
+      return;
+    }
+    throw this.malformed(`unexpected ${describe(c)} where an element should start`, i);
+  }
+
+  /** Scans from `from`; returns the index just past the value's end, or -1 if it goes on. */
+  private scanValue(text: string, from: number): number {
+    const length = text.length;
+    if (this.primitive) {
+      for (let i = from; i < length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === COMMA || c === CLOSE_BRACKET || isWhitespace(c)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+    for (let i = from; i < length; i++) {
+      const c = text.charCodeAt(i);
+      if (this.inString) {
+        if (this.escaped) {
+          this.escaped = false;
+        } else if (c === BACKSLASH) {
+          this.escaped = true;
+        } else if (c === QUOTE) {
+          this.inString = false;
+          if (this.depth === 0) {
+            return i + 1;
+          }
+        }
+        continue;
+      }
+      if (c === QUOTE) {
+        this.inString = true;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        this.depth++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        this.depth--;
+        // Depth only counts brackets, not which kind: `{"a":[1}]` closes here and JSON.parse
+        // reports it as malformed.
+        if (this.depth === 0) {
+          return i + 1;
+        }
+      }
+    }
+    return -1;
+  }
+
+  private finishValue(tail: string, endInText: number): StreamedElement {
+    const raw = this.pending + tail;
+    this.pending = "";
+    const index = this.nextIndex++;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (error) {
+      throw this.malformed(
+        `element ${index} is not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+        endInText,
+      );
+    }
+    return { index, raw, value };
+  }
+
+  private malformed(message: string, indexInText: number): BlobMalformedError {
+    const offset = this.consumed + indexInText;
+    return new BlobMalformedError(`${message} (at character ${offset})`, offset);
+  }
+}
+
+export interface StreamJsonArrayOptions {
+  maxElementChars?: number;
+  abortSignal?: AbortSignal;
+}
+
+/**
+ * Yields each element of a JSON array read from `chunks` (raw bytes, split anywhere — also
+ * inside a multi-byte UTF-8 character). Throws `BlobTruncatedError` when the bytes end before
+ * the array does, `BlobMalformedError` for anything that is not a JSON array; errors of the
+ * underlying stream propagate unchanged.
+ */
+export async function* streamJsonArray(
+  chunks: AsyncIterable<Uint8Array>,
+  options: StreamJsonArrayOptions = {},
+): AsyncGenerator<StreamedElement, void, undefined> {
+  // Stream mode keeps a partial multi-byte sequence until the next chunk completes it; fatal
+  // turns invalid UTF-8 into an error instead of silently inserting U+FFFD into a record.
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const splitter = new JsonArraySplitter(options.maxElementChars);
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    options.abortSignal?.throwIfAborted();
+    let text: string;
+    try {
+      text = decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new BlobMalformedError(`the blob body is not valid UTF-8 (near byte ${bytes})`, bytes);
+    }
+    bytes += chunk.byteLength;
+    for (const element of splitter.push(text)) {
+      yield element;
+    }
+  }
+  let rest: string;
+  try {
+    rest = decoder.decode();
+  } catch {
+    if (!splitter.complete) {
+      throw new BlobTruncatedError(
+        `the blob body ended inside a UTF-8 character (after ${bytes} bytes)`,
+        bytes,
+      );
+    }
+    throw new BlobMalformedError(`the blob body ends with invalid UTF-8 (byte ${bytes})`, bytes);
+  }
+  for (const element of splitter.push(rest)) {
+    yield element;
+  }
+  splitter.end();
+}

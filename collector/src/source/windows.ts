@@ -1,0 +1,134 @@
+/**
+ * Listing windows for `GET /subscriptions/content`. Pure: a cursor and a clock in, windows out.
+ * The API's rules (reference §2.5): both bounds given, at most 24 h apart, start no more than
+ * 7 days in the past, start before end; the filter is `startTime <= contentCreated < endTime`.
+ */
+
+const MINUTE_IN_MS = 60_000;
+const HOUR_IN_MS = 60 * MINUTE_IN_MS;
+const DAY_IN_MS = 24 * HOUR_IN_MS;
+
+/** Longest window the API accepts (reference §2.5). */
+export const MAX_WINDOW_IN_MS = DAY_IN_MS;
+/** How far back the API lists content (reference §2.5, §2.9). */
+export const API_HISTORY_IN_MS = 7 * DAY_IN_MS;
+/**
+ * Kept clear of the 7-day edge so a start computed here is still inside it when the request
+ * arrives, even with some clock skew between us and the service.
+ */
+export const DEFAULT_SAFETY_MARGIN_IN_MS = 10 * MINUTE_IN_MS;
+/**
+ * At the live edge the next poll re-lists this far back: blobs can become listable after later
+ * blobs (reference §2.9: typical latency 60–90 min, no ordering guarantee across blobs).
+ */
+export const DEFAULT_OVERLAP_IN_MS = 15 * MINUTE_IN_MS;
+
+/** One listing request's bounds. */
+export interface ListingWindow {
+  startMs: number;
+  endMs: number;
+  /** `startTime` as sent: `YYYY-MM-DDTHH:MM:SS`, UTC. */
+  startTime: string;
+  /** `endTime` as sent: `YYYY-MM-DDTHH:MM:SS`, UTC. */
+  endTime: string;
+}
+
+export interface WindowPlanOptions {
+  /** Clock, epoch ms (already corrected for any known server skew). */
+  nowMs: number;
+  /** Longest window; clamped to 24 h. */
+  maxWindowInMs?: number;
+  /** Distance kept from the 7-day edge. */
+  safetyMarginInMs?: number;
+}
+
+export interface WindowPlan {
+  windows: ListingWindow[];
+  /** Set when the cursor was older than the API's history and had to move up (data lost). */
+  clampedFromMs?: number;
+  /** The earliest start the API accepts now, with the margin. */
+  earliestStartMs: number;
+}
+
+/** Formats epoch ms as the API's `YYYY-MM-DDTHH:MM:SS` (UTC, no zone suffix, no fraction). */
+export function formatApiTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+/** Whole seconds: the API format has no fraction, so every bound is floored to a second. */
+function floorToSecond(ms: number): number {
+  return Math.floor(ms / 1000) * 1000;
+}
+
+/** Earliest `startTime` the API accepts at `nowMs`, with the safety margin. */
+export function earliestStartMs(nowMs: number, safetyMarginInMs = DEFAULT_SAFETY_MARGIN_IN_MS) {
+  // Rounded up so flooring to the second never lands outside the allowed range.
+  return Math.ceil((nowMs - API_HISTORY_IN_MS + safetyMarginInMs) / 1000) * 1000;
+}
+
+/**
+ * Windows from `cursorMs` up to now, each ≤ 24 h, none starting before the 7-day edge (plus
+ * margin), none ending after now. A cursor ahead of the clock (clock went back, or skew) gives
+ * no windows: the cursor never moves backwards.
+ */
+export function planWindows(cursorMs: number, options: WindowPlanOptions): WindowPlan {
+  const maxWindow = Math.min(options.maxWindowInMs ?? MAX_WINDOW_IN_MS, MAX_WINDOW_IN_MS);
+  if (!(maxWindow >= 1000)) {
+    throw new RangeError(`maxWindowInMs must be at least 1000 ms, got ${options.maxWindowInMs}`);
+  }
+  const earliest = earliestStartMs(options.nowMs, options.safetyMarginInMs);
+  const end = floorToSecond(options.nowMs);
+  let start = floorToSecond(cursorMs);
+  let clampedFromMs: number | undefined;
+  if (start < earliest) {
+    clampedFromMs = start;
+    start = earliest;
+  }
+  const windows: ListingWindow[] = [];
+  while (start < end) {
+    const windowEnd = Math.min(start + maxWindow, end);
+    windows.push({
+      startMs: start,
+      endMs: windowEnd,
+      startTime: formatApiTime(start),
+      endTime: formatApiTime(windowEnd),
+    });
+    start = windowEnd;
+  }
+  return { windows, clampedFromMs, earliestStartMs: earliest };
+}
+
+/**
+ * Where the cursor goes once every page of `window` is delivered: to the window's end, except
+ * at the live edge, where it stays `overlapInMs` behind now so the next poll re-lists blobs that
+ * were listed late. Never behind the window's own start (cursors move forward only).
+ */
+export function cursorAfterWindow(
+  window: ListingWindow,
+  nowMs: number,
+  overlapInMs = DEFAULT_OVERLAP_IN_MS,
+): number {
+  return Math.max(window.startMs, Math.min(window.endMs, floorToSecond(nowMs - overlapInMs)));
+}
+
+/**
+ * Cursor for a content type without a checkpoint: `initialLookbackInMs` before now, but never
+ * past the 7-day edge (plus margin).
+ */
+export function initialCursorMs(
+  nowMs: number,
+  initialLookbackInMs: number,
+  safetyMarginInMs = DEFAULT_SAFETY_MARGIN_IN_MS,
+): number {
+  return Math.max(
+    floorToSecond(nowMs - initialLookbackInMs),
+    earliestStartMs(nowMs, safetyMarginInMs),
+  );
+}
+
+/** Parses an ISO-8601 time; the API omits the `Z` but means UTC. NaN when unparseable. */
+export function parseApiTime(text: string): number {
+  // A date-only string already parses as UTC; a date-time without zone would parse as local.
+  const hasZone = /^\d{4}-\d{2}-\d{2}$/.test(text) || /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text);
+  return Date.parse(hasZone ? text : `${text}Z`);
+}

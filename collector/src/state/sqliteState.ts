@@ -1,0 +1,315 @@
+import { closeSync, mkdirSync, openSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import Database from "better-sqlite3";
+import type {
+  Checkpoint,
+  CommitUpdate,
+  ContentType,
+  OperationOptions,
+  StateStore,
+} from "../types";
+import { StateStoreError, type StateStoreErrorCode } from "./errors";
+import { writeGuidBytes } from "./ids";
+
+/** Schema version written to `PRAGMA user_version`; bump with a migration in `migrate`. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/**
+ * Page cache per connection: 16 MiB (negative cache_size = KiB). Lookups of a few thousand
+ * ids touch a few hundred pages; the cache bounds memory however large the ledger grows.
+ */
+export const DEFAULT_SQLITE_CACHE_KIB = 16 * 1024;
+
+/** How long `open` waits for a lock held by another process before reporting it, in ms. */
+export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 2_000;
+
+/** Rows deleted per prune step; steps yield to the event loop so a large prune never stalls. */
+const PRUNE_CHUNK_ROWS = 20_000;
+
+export interface SqliteStateOptions {
+  /** Path of the database file; parent directories are created. */
+  path: string;
+  /**
+   * `full` (default): every commit is fsynced before `commit` resolves, so an acknowledged
+   * checkpoint survives power loss. `normal`: WAL commits survive a process crash but the last
+   * ones may roll back on power loss (never corrupting); use only where the sinks can undo.
+   */
+  synchronous?: "full" | "normal";
+  /** Page cache size in KiB (default {@link DEFAULT_SQLITE_CACHE_KIB}). */
+  cacheSizeInKib?: number;
+  /** Wait for a lock held elsewhere, in ms (default {@link DEFAULT_SQLITE_BUSY_TIMEOUT_MS}). */
+  busyTimeoutInMs?: number;
+  /**
+   * Caps the database size in pages (SQLite `max_page_count`). Meant for tests that need a
+   * "disk full" without filling a disk; leave unset in production.
+   */
+  maxPageCount?: number;
+}
+
+interface Statements {
+  seen: Database.Statement<[Buffer | string], number>;
+  insertId: Database.Statement<[Buffer | string, number]>;
+  upsertCheckpoint: Database.Statement<[string, string, number]>;
+  upsertPosition: Database.Statement<[string, string]>;
+  pruneChunk: Database.Statement<[number, number]>;
+}
+
+/**
+ * The embedded state store: one SQLite file in WAL mode holding checkpoints, sink positions
+ * and the ledger of delivered record ids.
+ *
+ * - **Atomic**: `commit` is one transaction; a failure (full disk, read-only file) rolls it
+ *   back and leaves the last committed state intact.
+ * - **Exclusive**: `locking_mode=EXCLUSIVE` keeps the write lock for the connection's
+ *   lifetime, so a second collector on the same file fails in `open` with code `locked`.
+ * - **Compact**: GUID ids are stored as 16-byte BLOBs in a `WITHOUT ROWID` table keyed by id,
+ *   delivery time in whole seconds; measured footprint ≈ 60 MB per million ids (README).
+ */
+export class SqliteStateStore implements StateStore {
+  readonly path: string;
+  private readonly options: SqliteStateOptions;
+  private db: Database.Database | undefined;
+  private statements: Statements | undefined;
+
+  constructor(options: SqliteStateOptions) {
+    if (!options.path || options.path.trim() === "") {
+      throw new StateStoreError("io", "SQLite state path is empty; set AUDIT_STATE=sqlite:<path>");
+    }
+    this.options = options;
+    this.path = resolve(options.path);
+  }
+
+  async open(_options?: OperationOptions): Promise<void> {
+    if (this.db) return;
+    const db = this.guard("open", () => {
+      mkdirSync(dirname(this.path), { recursive: true });
+      return new Database(this.path, { timeout: this.options.busyTimeoutInMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS });
+    });
+    try {
+      this.guard("open", () => {
+        db.pragma("locking_mode = EXCLUSIVE");
+        db.pragma("journal_mode = WAL");
+        db.pragma(`synchronous = ${this.options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+        db.pragma(`cache_size = ${-(this.options.cacheSizeInKib ?? DEFAULT_SQLITE_CACHE_KIB)}`);
+        db.pragma("temp_store = MEMORY");
+        if (this.options.maxPageCount !== undefined) {
+          db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
+        }
+        // The first write transaction takes the exclusive lock (kept until close).
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          this.migrate(db);
+          db.exec("COMMIT");
+        } catch (error) {
+          db.exec("ROLLBACK");
+          throw error;
+        }
+      });
+    } catch (error) {
+      db.close();
+      throw this.explainOpenFailure(error);
+    }
+    this.db = db;
+    this.statements = {
+      seen: db.prepare<[Buffer | string], number>("SELECT 1 FROM ledger WHERE id = ?").pluck(),
+      insertId: db.prepare("INSERT OR IGNORE INTO ledger (id, delivered_at) VALUES (?, ?)"),
+      upsertCheckpoint: db.prepare(
+        "INSERT INTO checkpoints (content_type, doc, updated_at) VALUES (?, ?, ?) " +
+          "ON CONFLICT (content_type) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+      ),
+      upsertPosition: db.prepare(
+        "INSERT INTO sink_positions (sink, position) VALUES (?, ?) " +
+          "ON CONFLICT (sink) DO UPDATE SET position = excluded.position",
+      ),
+      pruneChunk: db.prepare(
+        "DELETE FROM ledger WHERE id IN (SELECT id FROM ledger WHERE delivered_at < ? LIMIT ?)",
+      ),
+    };
+  }
+
+  async loadCheckpoints(): Promise<Map<ContentType, Checkpoint>> {
+    const db = this.requireOpen();
+    const rows = this.guard("read checkpoints", () =>
+      db.prepare<[], { content_type: string; doc: string }>("SELECT content_type, doc FROM checkpoints").all(),
+    );
+    const result = new Map<ContentType, Checkpoint>();
+    for (const row of rows) {
+      result.set(row.content_type as ContentType, JSON.parse(row.doc) as Checkpoint);
+    }
+    return result;
+  }
+
+  async loadSinkPositions(): Promise<Record<string, string>> {
+    const db = this.requireOpen();
+    const rows = this.guard("read sink positions", () =>
+      db.prepare<[], { sink: string; position: string }>("SELECT sink, position FROM sink_positions").all(),
+    );
+    return Object.fromEntries(rows.map((row) => [row.sink, row.position]));
+  }
+
+  async seen(ids: readonly string[]): Promise<Set<string>> {
+    this.requireOpen();
+    const statement = this.statements!.seen;
+    const found = new Set<string>();
+    this.guard("look up delivered ids", () => {
+      for (const id of ids) {
+        if (statement.get(storedId(id)) !== undefined) found.add(id);
+      }
+    });
+    return found;
+  }
+
+  async commit(update: CommitUpdate): Promise<void> {
+    const db = this.requireOpen();
+    const s = this.statements!;
+    const deliveredAt = Math.floor(update.nowMs / 1000);
+    const run = db.transaction(() => {
+      for (const id of update.deliveredIds) s.insertId.run(storedId(id), deliveredAt);
+      if (update.checkpoint) {
+        s.upsertCheckpoint.run(
+          update.checkpoint.contentType,
+          JSON.stringify(update.checkpoint),
+          Date.parse(update.checkpoint.updatedAt) || update.nowMs,
+        );
+      }
+      for (const [sink, position] of Object.entries(update.sinkPositions)) {
+        s.upsertPosition.run(sink, position);
+      }
+    });
+    this.guard("commit", () => run.immediate());
+  }
+
+  async prune(olderThanMs: number): Promise<number> {
+    this.requireOpen();
+    const cutoff = Math.floor(olderThanMs / 1000);
+    let total = 0;
+    for (;;) {
+      const { changes } = this.guard("prune the ledger", () =>
+        this.statements!.pruneChunk.run(cutoff, PRUNE_CHUNK_ROWS),
+      );
+      total += changes;
+      if (changes < PRUNE_CHUNK_ROWS) break;
+      await new Promise((resolveStep) => setImmediate(resolveStep));
+    }
+    return total;
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    this.statements = undefined;
+    if (!db) return;
+    this.guard("close", () => {
+      // Folds the WAL back into the database so the file is self-contained at rest.
+      db.pragma("wal_checkpoint(TRUNCATE)");
+      db.close();
+    });
+  }
+
+  /** Number of ids in the ledger (for figures and tests). */
+  ledgerSize(): number {
+    const db = this.requireOpen();
+    return db.prepare<[], number>("SELECT count(*) FROM ledger").pluck().get() ?? 0;
+  }
+
+  private migrate(db: Database.Database): void {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new StateStoreError(
+        "schema",
+        `SQLite state ${this.path} has schema v${version}, newer than this collector's v${SQLITE_SCHEMA_VERSION}; upgrade AuditBridge or point AUDIT_STATE at another file`,
+      );
+    }
+    if (version === 0) {
+      const tables = db.prepare("SELECT count(*) FROM sqlite_master").pluck().get() as number;
+      if (tables > 0) {
+        throw new StateStoreError(
+          "schema",
+          `${this.path} is a SQLite database but not AuditBridge state; point AUDIT_STATE at a new file`,
+        );
+      }
+      db.exec(`
+        CREATE TABLE checkpoints (
+          content_type TEXT PRIMARY KEY,
+          doc TEXT NOT NULL,
+          updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE sink_positions (
+          sink TEXT PRIMARY KEY,
+          position TEXT NOT NULL
+        );
+        CREATE TABLE ledger (
+          id BLOB PRIMARY KEY,
+          delivered_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX ledger_delivered_at ON ledger (delivered_at);
+      `);
+      db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+    }
+  }
+
+  /**
+   * SQLite reports an unwritable file in several ways (READONLY, CANTOPEN, IOERR_LOCK on an
+   * immutable file); probing the file for writing gives the user the real cause.
+   */
+  private explainOpenFailure(error: unknown): unknown {
+    if ((error as StateStoreError).code !== "io") return error;
+    try {
+      closeSync(openSync(this.path, "r+"));
+    } catch (probe) {
+      const code = (probe as NodeJS.ErrnoException).code;
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+        return new StateStoreError(
+          "read-only",
+          `SQLite state ${this.path} is read-only (${code}); give the collector write access to it or choose another AUDIT_STATE path`,
+          { cause: error },
+        );
+      }
+    }
+    return error;
+  }
+
+  private requireOpen(): Database.Database {
+    if (!this.db) {
+      throw new StateStoreError("io", `SQLite state ${this.path} is not open; call open() first`);
+    }
+    return this.db;
+  }
+
+  /** Runs a SQLite call and turns its errors into one-line {@link StateStoreError}s. */
+  private guard<T>(what: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw toStateError(error, what, this.path);
+    }
+  }
+}
+
+/** Reused for every bind: better-sqlite3 copies bound BLOBs, so one buffer serves all calls. */
+const ID_BUFFER = Buffer.alloc(16);
+
+/** GUIDs as 16-byte BLOBs, anything else as TEXT (BLOB and TEXT never compare equal). */
+function storedId(id: string): Buffer | string {
+  return writeGuidBytes(id, ID_BUFFER) ? ID_BUFFER : id;
+}
+
+function toStateError(error: unknown, what: string, path: string): StateStoreError {
+  if (error instanceof StateStoreError) return error;
+  const code = (error as { code?: unknown }).code;
+  const detail = error instanceof Error ? error.message : String(error);
+  const map: Array<[RegExp, StateStoreErrorCode, string]> = [
+    [/^SQLITE_READONLY|^EROFS|^EACCES|^EPERM/, "read-only", "is read-only; give the collector write access to it or choose another AUDIT_STATE path"],
+    [/^SQLITE_FULL|^ENOSPC/, "disk-full", "cannot grow: the disk is full; free space (the last committed state is intact)"],
+    [/^SQLITE_BUSY|^SQLITE_LOCKED/, "locked", "is locked by another collector process; stop it or use a separate AUDIT_STATE per collector"],
+    [/^SQLITE_NOTADB|^SQLITE_CORRUPT/, "schema", "is not a readable SQLite database; move it aside and restart (delivery restarts from the initial lookback)"],
+    [/^SQLITE_CANTOPEN|^ENOENT|^ENOTDIR|^EISDIR/, "read-only", "cannot be opened or created; check that the directory exists and is writable"],
+  ];
+  const codeText = typeof code === "string" ? code : "";
+  for (const [pattern, errorCode, advice] of map) {
+    if (pattern.test(codeText)) {
+      return new StateStoreError(errorCode, `SQLite state ${path} ${advice} (${what}: ${detail})`, { cause: error });
+    }
+  }
+  return new StateStoreError("io", `SQLite state ${path}: ${what} failed: ${detail}`, { cause: error });
+}

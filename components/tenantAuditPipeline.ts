@@ -1,0 +1,214 @@
+/**
+ * TenantAuditPipeline: everything one Microsoft 365 tenant needs, composed from the three parts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CloudName } from "../collector/src/clouds";
+import type { ContentType } from "../collector/src/types";
+import { AuditReaderApp, type AppCredentialArgs } from "./auditReaderApp";
+import { CollectorService, type CollectorCredentialArgs } from "./collectorService";
+import { LogAnalyticsDestination } from "./logAnalyticsDestination";
+import { resourceNames, uniqueSuffix } from "./naming";
+import { guidProblem, namePrefixProblem } from "./validators";
+
+/** Credential choice for the pipeline; the federated variant needs nothing from the caller. */
+export type PipelineCredentialArgs =
+  | Extract<AppCredentialArgs, { mode: "secret" }>
+  | Extract<AppCredentialArgs, { mode: "certificate" }>
+  | { mode: "federated" };
+
+/** Arguments of {@link TenantAuditPipeline}: the validated stack config. */
+export interface TenantAuditPipelineArgs {
+  /** The Microsoft 365 tenant. */
+  m365TenantId: string;
+  /**
+   * Tenant of the Azure subscription (where the collector's managed identity lives). Only matters
+   * for keyless mode: a different tenant makes the app multitenant, owned by this tenant.
+   */
+  azureTenantId?: string;
+  cloud: CloudName;
+  /** Azure region. */
+  location: string;
+  /** Existing resource group everything is created in. */
+  resourceGroupName: string;
+  /** 2–12 lowercase letters/digits used in every Azure resource name. */
+  namePrefix: string;
+  appDisplayName: string;
+  contentTypes: readonly ContentType[];
+  includeServiceHealth: boolean;
+  /** PublisherIdentifier; defaults to the M365 tenant id. */
+  publisherId?: string;
+  credential: PipelineCredentialArgs;
+  workspace:
+    | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
+    | { kind: "existing"; resourceId: string };
+  tableName: string;
+  collectorImage: string;
+  collectorRegistryResourceId?: string;
+}
+
+/** One tenant's app, destination and collector, wired together. */
+export class TenantAuditPipeline extends pulumi.ComponentResource {
+  public readonly tenantId: pulumi.Output<string>;
+  public readonly clientId: pulumi.Output<string>;
+  public readonly servicePrincipalObjectId: pulumi.Output<string>;
+  public readonly secretExpiresAt: pulumi.Output<string | undefined>;
+  public readonly workspaceResourceId: pulumi.Output<string>;
+  public readonly workspaceCustomerId: pulumi.Output<string>;
+  public readonly dcrImmutableId: pulumi.Output<string>;
+  public readonly ingestionEndpoint: pulumi.Output<string>;
+  public readonly collectorAppName: pulumi.Output<string>;
+
+  constructor(name: string, args: TenantAuditPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    checkArgs(name, args);
+    super("auditbridge:pipeline:TenantAuditPipeline", name, {}, opts);
+
+    const names = resourceNames(
+      args.namePrefix,
+      uniqueSuffix(args.m365TenantId, args.resourceGroupName, args.namePrefix),
+    );
+    const federated = args.credential.mode === "federated";
+    const appTenantId =
+      federated && args.azureTenantId !== undefined ? args.azureTenantId : args.m365TenantId;
+
+    // The collector's managed identity is needed by the app (FIC subject) and the destination
+    // (publisher role) before the collector itself can be built (it needs their outputs). The
+    // resource graph has no cycle, only the construction order does: deferred outputs bridge it.
+    const [identityPrincipalId, resolveIdentityPrincipalId] = pulumi.deferredOutput<string>();
+    const [identityTenantId, resolveIdentityTenantId] = pulumi.deferredOutput<string>();
+
+    const credential: AppCredentialArgs =
+      args.credential.mode === "federated"
+        ? {
+            mode: "federated",
+            identityPrincipalId,
+            identityTenantId: identityTenantId.apply((tenant) => {
+              // MI-as-FIC only works when the app lives in the identity's own tenant.
+              if (tenant.toLowerCase() !== appTenantId.toLowerCase()) {
+                throw new Error(
+                  `auditbridge:azureTenantId must be the tenant of the Azure subscription (${tenant}) for credentialMode federated: set it with pulumi config set auditbridge:azureTenantId ${tenant}`,
+                );
+              }
+              return tenant;
+            }),
+          }
+        : args.credential;
+
+    const reader = new AuditReaderApp(
+      `${name}-reader`,
+      {
+        displayName: args.appDisplayName,
+        m365TenantId: args.m365TenantId,
+        appTenantId,
+        cloud: args.cloud,
+        contentTypes: args.contentTypes,
+        includeServiceHealth: args.includeServiceHealth,
+        credential,
+        notes: "Managed by AuditBridge (Pulumi). Changes made in the portal are overwritten.",
+      },
+      { parent: this },
+    );
+
+    const destination = new LogAnalyticsDestination(
+      `${name}-destination`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        workspace:
+          args.workspace.kind === "new"
+            ? { ...args.workspace, name: names.workspace }
+            : args.workspace,
+        tableName: args.tableName,
+        dataCollectionEndpointName: names.dataCollectionEndpoint,
+        dataCollectionRuleName: names.dataCollectionRule,
+        publisherPrincipalId: identityPrincipalId,
+      },
+      { parent: this },
+    );
+
+    let collectorCredential: CollectorCredentialArgs;
+    switch (args.credential.mode) {
+      case "secret":
+        collectorCredential = {
+          mode: "secret",
+          clientSecret: reader.clientSecret!,
+          expiresAt: reader.secretExpiresAt.apply((iso) => iso!),
+          rotationSlot: reader.secretRotationSlot!,
+        };
+        break;
+      case "certificate":
+        collectorCredential = { mode: "certificate", certificatePem: args.credential.certificatePem };
+        break;
+      case "federated":
+        collectorCredential = { mode: "federated" };
+        break;
+    }
+
+    const collector = new CollectorService(
+      `${name}-collector`,
+      {
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        names,
+        image: args.collectorImage,
+        registryResourceId: args.collectorRegistryResourceId,
+        m365TenantId: args.m365TenantId,
+        clientId: reader.clientId,
+        credential: collectorCredential,
+        cloud: args.cloud,
+        contentTypes: args.contentTypes,
+        publisherId: args.publisherId ?? args.m365TenantId,
+        ingestion: {
+          endpoint: destination.ingestionEndpoint,
+          ruleId: destination.dcrImmutableId,
+          stream: destination.streamName,
+        },
+        workspace: {
+          customerId: destination.workspaceCustomerId,
+          name: destination.workspaceName,
+          resourceGroupName: destination.workspaceResourceGroupName,
+        },
+      },
+      { parent: this },
+    );
+    resolveIdentityPrincipalId(collector.identityPrincipalId);
+    resolveIdentityTenantId(collector.identityTenantId);
+
+    this.tenantId = reader.tenantId;
+    this.clientId = reader.clientId;
+    this.servicePrincipalObjectId = reader.servicePrincipalObjectId;
+    this.secretExpiresAt = reader.secretExpiresAt;
+    this.workspaceResourceId = destination.workspaceResourceId;
+    this.workspaceCustomerId = destination.workspaceCustomerId;
+    this.dcrImmutableId = destination.dcrImmutableId;
+    this.ingestionEndpoint = destination.ingestionEndpoint;
+    this.collectorAppName = collector.containerAppName;
+    this.registerOutputs({
+      tenantId: this.tenantId,
+      clientId: this.clientId,
+      servicePrincipalObjectId: this.servicePrincipalObjectId,
+      secretExpiresAt: this.secretExpiresAt,
+      workspaceResourceId: this.workspaceResourceId,
+      workspaceCustomerId: this.workspaceCustomerId,
+      dcrImmutableId: this.dcrImmutableId,
+      ingestionEndpoint: this.ingestionEndpoint,
+      collectorAppName: this.collectorAppName,
+    });
+  }
+}
+
+/** Argument checks, before any resource exists; one line naming the argument. */
+function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
+  const fail = (arg: string, problem: string, got: string): never => {
+    throw new Error(`TenantAuditPipeline ${name}: ${arg} ${problem} (got ${got})`);
+  };
+  const prefix = namePrefixProblem(args.namePrefix);
+  if (prefix) fail("namePrefix", prefix, args.namePrefix);
+  if (args.azureTenantId !== undefined) {
+    const problem = guidProblem(args.azureTenantId);
+    if (problem) fail("azureTenantId", problem, args.azureTenantId);
+  }
+  if (args.publisherId !== undefined) {
+    const problem = guidProblem(args.publisherId);
+    if (problem) fail("publisherId", problem, args.publisherId);
+  }
+}

@@ -1,0 +1,32 @@
+import { CLOUDS } from "../../collector/src/clouds";
+
+/**
+ * Token audiences the emulated Entra ID issues tokens for, grouped by the API that accepts them.
+ * Every cloud's audience is accepted so one emulator can stand in for any cloud profile.
+ */
+
+function unique(values: string[]): ReadonlySet<string> {
+  return new Set(values.map(normalizeAudience));
+}
+
+const profiles = Object.values(CLOUDS);
+
+export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementAudience));
+export const MONITOR_AUDIENCES = unique([...profiles.map((p) => p.monitorAudience), "https://monitor.azure.cn"]);
+export const LOG_ANALYTICS_AUDIENCES = unique(profiles.map((p) => p.logAnalyticsAudience));
+export const GRAPH_AUDIENCES = unique(profiles.map((p) => p.graphEndpoint));
+export const TOKEN_EXCHANGE_AUDIENCES = unique(profiles.map((p) => p.tokenExchangeAudience));
+
+/** Every audience the token endpoint knows. */
+export const KNOWN_AUDIENCES: ReadonlySet<string> = new Set([
+  ...MANAGEMENT_AUDIENCES,
+  ...MONITOR_AUDIENCES,
+  ...LOG_ANALYTICS_AUDIENCES,
+  ...GRAPH_AUDIENCES,
+  ...TOKEN_EXCHANGE_AUDIENCES,
+]);
+
+/** Audience without trailing slashes, lower-cased host part kept as given otherwise. */
+export function normalizeAudience(audience: string): string {
+  return audience.trim().replace(/\/+$/, "");
+}

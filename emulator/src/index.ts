@@ -1,0 +1,264 @@
+import { readFile } from "node:fs/promises";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { ActivityFeed, type BlobTruth, DEFAULT_PAGE_SIZE } from "./activity";
+import { registerEntra } from "./entra";
+import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
+import { registerGraph } from "./graph";
+import { type RequestContext, Router, sendJson } from "./http";
+import { type IngestedRow, type IngestionTarget, registerIngestion } from "./ingestion";
+import { TokenSigner } from "./jwt";
+import { defaultKnobs, type Knobs, validateKnobs } from "./knobs";
+import { registerQuery } from "./query";
+import { seededGuid, seededSecret } from "./random";
+import {
+  type EmulatorCounters,
+  type EmulatorState,
+  type ManagedIdentity,
+  type TenantIdentity,
+  zeroCounters,
+} from "./state";
+import { DEFAULT_TEST_CERT_DIR, ensureTestCertificates } from "./tls";
+
+export type { BlobTruth } from "./activity";
+export type { IngestedRow } from "./ingestion";
+export type { Knobs } from "./knobs";
+export { MANAGEMENT_ROLES } from "./knobs";
+export { knobFires } from "./random";
+export type { EmulatorCounters, ManagedIdentity, TenantIdentity } from "./state";
+
+/** How often the emulator checks for new blobs to notify webhooks about. */
+const NOTIFICATION_INTERVAL_MS = 1_000;
+
+/** Scenario of the emulated tenant: the generator's options plus the listing page size. */
+export interface ScenarioOptions extends GeneratorScenario {
+  /** Blobs per `/subscriptions/content` page before NextPageUri (default 50). */
+  pageSize: number;
+}
+
+export interface EmulatorOptions {
+  /** Interface to listen on; default "127.0.0.1". */
+  host?: string;
+  /** Port; default 0 = a random free port. */
+  port?: number;
+  /** Where the CA and server certificate live; default DEFAULT_TEST_CERT_DIR. */
+  certDir?: string;
+  /** Same seed, same tenant ids, blobs and records; default 1. */
+  seed?: number;
+  scenario?: Partial<ScenarioOptions>;
+  knobs?: Partial<Knobs>;
+  /** The emulator's clock (epoch ms); default Date.now. knobs.clockOffsetMs is added to it. */
+  nowMs?: () => number;
+}
+
+/** One request as the emulator answered it. */
+export interface RequestLogEntry {
+  method: string;
+  /** Path without the query string. */
+  path: string;
+  /** The query string (without `?`), for checking parameters such as PublisherIdentifier. */
+  query: string;
+  status: number;
+  /** AF code, AADSTS code or other error code of the answer; undefined on success. */
+  code?: string;
+  /** Emulator clock when the request arrived. */
+  atMs: number;
+}
+
+/** What the emulator knows to be true, for asserting that a collector delivered exactly it. */
+export interface GroundTruth {
+  /** Unique record Ids in blobs that are listable now and retrievable (malformed blobs excluded). */
+  expectedRecordIds(contentTypes?: readonly string[]): Set<string>;
+  /** Metadata of the blobs listable now. */
+  listedBlobs(contentType?: string): BlobTruth[];
+  /** Rows received by Logs Ingestion, in arrival order. */
+  ingestedRows(): readonly IngestedRow[];
+  /** Every request, in arrival order of completion. */
+  requestLog(): readonly RequestLogEntry[];
+  /** Live counters. */
+  readonly counters: Readonly<EmulatorCounters>;
+}
+
+/** A running emulator. */
+export interface Emulator {
+  /** "https://127.0.0.1:PORT"; serves every endpoint on this one origin. */
+  url: string;
+  /** PEM file of the CA that signed the server certificate (NODE_EXTRA_CA_CERTS). */
+  caCertPath: string;
+  tenant: TenantIdentity;
+  /** Managed identity trusted by the app as a federated credential (keyless tests). */
+  managedIdentity: ManagedIdentity;
+  ingestion: IngestionTarget;
+  /** Mutable while running; changes apply to the next request. */
+  knobs: Knobs;
+  truth: GroundTruth;
+  /** The resolved scenario and seed. */
+  scenario: Readonly<ScenarioOptions>;
+  seed: number;
+  /** The emulator's clock (epoch ms), including knobs.clockOffsetMs. */
+  now(): number;
+  /** Queues and delivers webhook notifications for blobs available by now, and waits for them. */
+  flushNotifications(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Tenant identities derived from the seed (the tenant id from the scenario when given). */
+export function tenantIdentity(seed: number, tenantId?: string): TenantIdentity {
+  return {
+    tenantId: (tenantId ?? seededGuid(seed, "tenant")).toLowerCase(),
+    clientId: seededGuid(seed, "client"),
+    clientSecret: seededSecret(seed, "client"),
+    publisherId: seededGuid(seed, "publisher"),
+    applicationObjectId: seededGuid(seed, "application-object"),
+    servicePrincipalObjectId: seededGuid(seed, "service-principal-object"),
+  };
+}
+
+/**
+ * Starts the emulator: one HTTPS server playing Entra ID, the Management Activity API, Logs
+ * Ingestion, the Log Analytics query API and a few Graph calls for one seeded tenant.
+ */
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const seed = options.seed ?? 1;
+  if (!Number.isInteger(seed)) throw new Error(`seed must be an integer, got ${seed}`);
+  const clock = options.nowMs ?? Date.now;
+  const { pageSize = DEFAULT_PAGE_SIZE, ...generatorScenario } = options.scenario ?? {};
+  if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 10_000)) {
+    throw new Error(`scenario.pageSize must be a whole number between 1 and 10000, got ${pageSize}`);
+  }
+  const startMs = clock() + (options.knobs?.clockOffsetMs ?? 0);
+  const knobs: Knobs = { ...defaultKnobs(startMs), ...options.knobs };
+  validateKnobs(knobs);
+
+  const tenant = tenantIdentity(seed, generatorScenario.tenantId);
+  const catalogue = buildCatalogue({ ...generatorScenario, tenantId: tenant.tenantId }, seed, startMs);
+  const scenario: ScenarioOptions = Object.freeze({ ...catalogue.scenario, pageSize });
+
+  const certs = await ensureTestCertificates(options.certDir ?? DEFAULT_TEST_CERT_DIR);
+  const caPem = await readFile(certs.caCertPath, "utf8");
+
+  const counters = zeroCounters();
+  const managedIdentity: ManagedIdentity = {
+    clientId: seededGuid(seed, "managed-identity-client"),
+    principalId: seededGuid(seed, "managed-identity-principal"),
+    endpoint: "",
+    identityHeader: seededGuid(seed, "identity-header").replace(/-/g, ""),
+  };
+  const state: EmulatorState = {
+    seed,
+    url: "",
+    tenant,
+    managedIdentity,
+    knobs,
+    signer: new TokenSigner(),
+    counters,
+    now: () => clock() + knobs.clockOffsetMs,
+  };
+  const ingestion: IngestionTarget = {
+    ruleId: `dcr-${seededGuid(seed, "dcr").replace(/-/g, "")}`,
+    stream: "Custom-M365Audit",
+    workspaceId: seededGuid(seed, "workspace"),
+  };
+  const ingestedRows: IngestedRow[] = [];
+  const requestLog: RequestLogEntry[] = [];
+
+  const router = new Router();
+  const feed = new ActivityFeed(state, catalogue, pageSize, caPem);
+  registerEntra(router, state);
+  feed.register(router);
+  registerIngestion(router, state, ingestion, ingestedRows);
+  registerQuery(router, state, ingestion, ingestedRows);
+  registerGraph(router, state);
+
+  const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
+    counters.requests++;
+    const atMs = state.now();
+    const url = new URL(req.url ?? "/", state.url);
+    const ctx: RequestContext = { req, res, method: req.method ?? "GET", url, params: {} };
+    let logged = false;
+    const log = () => {
+      if (logged) return;
+      logged = true;
+      requestLog.push({
+        method: ctx.method,
+        path: url.pathname,
+        query: url.search.replace(/^\?/, ""),
+        status: res.statusCode,
+        code: ctx.code,
+        atMs,
+      });
+    };
+    res.on("finish", log);
+    res.on("close", log);
+    const match = router.match(ctx.method, url.pathname);
+    if (match === undefined) {
+      req.resume();
+      return sendJson(ctx, 404, { error: { code: "NotFound", message: `No emulated endpoint at ${url.pathname}.` } });
+    }
+    if (match === "method") {
+      req.resume();
+      return sendJson(ctx, 405, { error: { code: "MethodNotAllowed", message: `${ctx.method} is not allowed on ${url.pathname}.` } });
+    }
+    ctx.params = match.params;
+    Promise.resolve()
+      .then(() => match.handler(ctx))
+      .catch((error: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        sendJson(ctx, 500, {
+          error: { code: "EmulatorError", message: `The emulator failed: ${(error as Error).message}` },
+        });
+      });
+  });
+  server.keepAliveTimeout = 30_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  state.url = `https://${host}:${address.port}`;
+  managedIdentity.endpoint = `${state.url}/msi/token`;
+
+  const timer = setInterval(() => {
+    feed.pumpNotifications().catch(() => undefined);
+  }, NOTIFICATION_INTERVAL_MS);
+  timer.unref();
+
+  const truth: GroundTruth = {
+    expectedRecordIds: (contentTypes) => feed.expectedRecordIds(contentTypes),
+    listedBlobs: (contentType) => feed.listedBlobs(contentType),
+    ingestedRows: () => ingestedRows,
+    requestLog: () => requestLog,
+    counters,
+  };
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url: state.url,
+    caCertPath: certs.caCertPath,
+    tenant,
+    managedIdentity,
+    ingestion,
+    knobs,
+    truth,
+    scenario,
+    seed,
+    now: state.now,
+    flushNotifications: () => feed.pumpNotifications(),
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        clearInterval(timer);
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
+}

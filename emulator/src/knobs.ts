@@ -1,0 +1,93 @@
+/**
+ * Fault and behaviour knobs. They live on `emulator.knobs`, are mutable while the emulator runs,
+ * and every change applies from the next request on. Rates are fractions in [0, 1]; which
+ * request or blob a rate hits is decided from the seed, so tests can predict it.
+ */
+
+/** Management Activity API roles (Office 365 Management APIs app roles). */
+export const MANAGEMENT_ROLES = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"] as const;
+
+export interface Knobs {
+  /** Extra delay before the Management Activity API and Logs Ingestion answer, in ms. */
+  latencyMs: number;
+  /** Fraction of Management Activity API requests answered with a bare 503. */
+  serverErrorRate: number;
+  /** Fraction of Management Activity API requests answered with HTTP 500 AF50000. */
+  af50000Rate: number;
+  /** Per-PublisherIdentifier budget; past it the API answers HTTP 403 AF429. null = unlimited. */
+  throttle: { requestsPerMinute: number } | null;
+  /** The next N Management Activity API requests answer HTTP 403 AF429 (counts down). */
+  af429Burst: number;
+  /** Fraction of blobs whose first download is cut mid-stream (a retry succeeds). */
+  truncateRate: number;
+  /** Fraction of blobs whose body is never valid JSON (their records cannot be delivered). */
+  malformedBlobRate: number;
+  /** Fraction of listed blobs whose `contentUri` points at another host or tenant. */
+  badContentUriRate: number;
+  /** The tenant's unified audit log is off: the API answers the 400 DataServiceException shape. */
+  auditDisabled: boolean;
+  /** Management API roles put into new tokens (admin consent granted to the app). */
+  grantedRoles: string[];
+  /** When the app's client secret expires (epoch ms); past it the token endpoint answers AADSTS7000222. */
+  secretExpiresAtMs: number;
+  /** Added to the emulator's clock, to simulate a client whose clock is skewed. */
+  clockOffsetMs: number;
+  /** The next `count` Logs Ingestion requests answer 429, with Retry-After when given. */
+  ingestionThrottle: { count: number; retryAfterSeconds?: number } | null;
+  /** Logs Ingestion answers 503 while true. */
+  ingestionOutage: boolean;
+  /** Content types whose subscription an admin disabled (the API answers AF20023). */
+  subscriptionsDisabled: string[];
+}
+
+/** How long the emulated app's client secret lives by default: the 180 days Entra suggests. */
+export const DEFAULT_SECRET_LIFETIME_MS = 180 * 24 * 60 * 60 * 1000;
+
+/** Knobs of a well-behaved tenant, as of `startMs`. */
+export function defaultKnobs(startMs: number): Knobs {
+  return {
+    latencyMs: 0,
+    serverErrorRate: 0,
+    af50000Rate: 0,
+    throttle: null,
+    af429Burst: 0,
+    truncateRate: 0,
+    malformedBlobRate: 0,
+    badContentUriRate: 0,
+    auditDisabled: false,
+    grantedRoles: [...MANAGEMENT_ROLES],
+    secretExpiresAtMs: startMs + DEFAULT_SECRET_LIFETIME_MS,
+    clockOffsetMs: 0,
+    ingestionThrottle: null,
+    ingestionOutage: false,
+    subscriptionsDisabled: [],
+  };
+}
+
+/** Checks knob values and throws a one-line error naming the bad knob. */
+export function validateKnobs(knobs: Knobs): void {
+  const rates = [
+    "serverErrorRate",
+    "af50000Rate",
+    "truncateRate",
+    "malformedBlobRate",
+    "badContentUriRate",
+  ] as const;
+  for (const name of rates) {
+    const value = knobs[name];
+    if (typeof value !== "number" || !(value >= 0 && value <= 1)) {
+      throw new Error(`knobs.${name} must be a number between 0 and 1, got ${String(value)}`);
+    }
+  }
+  if (!(knobs.latencyMs >= 0)) throw new Error(`knobs.latencyMs must be >= 0, got ${knobs.latencyMs}`);
+  if (!(Number.isInteger(knobs.af429Burst) && knobs.af429Burst >= 0)) {
+    throw new Error(`knobs.af429Burst must be a non-negative integer, got ${knobs.af429Burst}`);
+  }
+  if (knobs.throttle !== null && !(knobs.throttle.requestsPerMinute >= 0)) {
+    throw new Error("knobs.throttle.requestsPerMinute must be >= 0 (or set knobs.throttle to null)");
+  }
+  if (!Array.isArray(knobs.grantedRoles)) throw new Error("knobs.grantedRoles must be an array of role names");
+  if (!Array.isArray(knobs.subscriptionsDisabled)) {
+    throw new Error("knobs.subscriptionsDisabled must be an array of content types");
+  }
+}

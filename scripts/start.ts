@@ -1,0 +1,322 @@
+/**
+ * `npm start`: the one-command demo. Starts the emulated tenant, runs the real collector
+ * against it (`run --once`, SQLite state, file sink plus Logs Ingestion into the emulated
+ * workspace), runs verify, and prints what happened. `npm start -- --follow` keeps the
+ * collector running on live emulated activity until Ctrl-C.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { Command } from "commander";
+import { type Emulator, startEmulator } from "../emulator/src/index";
+
+const REPO_ROOT = path.resolve(__dirname, "..");
+const DEMO_DIR = path.join(REPO_ROOT, ".auditbridge", "demo");
+const TSX_CLI = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
+/** How often `--follow` prints a status line. */
+const FOLLOW_REPORT_INTERVAL_MS = 10_000;
+
+interface StartOptions {
+  follow: boolean;
+  seed: number;
+  historyHours: number;
+  json: boolean;
+}
+
+interface VerifyCheck {
+  id: string;
+  title: string;
+  status: string;
+  reason: string;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name("npm start --")
+    .description(
+      "Example: npm start -- --follow\n\nRuns AuditBridge end to end against the local emulated tenant.",
+    )
+    .option("--follow", "keep collecting live emulated activity until Ctrl-C", false)
+    .option("--seed <n>", "emulated tenant seed", (v) => parseWholeNumber("--seed", v), 1)
+    .option(
+      "--history-hours <n>",
+      "hours of audit history the tenant starts with (1-168)",
+      (v) => parseWholeNumber("--history-hours", v),
+      24,
+    )
+    .option("--json", "print the summary as JSON on stdout", false)
+    .exitOverride();
+  program.parse(argv, { from: "user" });
+  const options = program.opts<StartOptions>();
+  if (options.historyHours < 1 || options.historyHours > 168) {
+    throw new UsageError("--history-hours must be between 1 and 168");
+  }
+
+  await rm(DEMO_DIR, { recursive: true, force: true });
+  await mkdir(DEMO_DIR, { recursive: true });
+  const emulator = await startEmulator({
+    seed: options.seed,
+    scenario: {
+      historyHours: options.historyHours,
+      liveBlobsPerMinute: options.follow ? 2 : 0,
+      liveHorizonMinutes: options.follow ? 24 * 60 : 60,
+    },
+  });
+  try {
+    const env = collectorEnv(emulator);
+    status(`emulated tenant ${emulator.tenant.tenantId} at ${emulator.url}`);
+    if (options.follow) return await follow(emulator, env);
+
+    const started = Date.now();
+    const collector = await run(
+      process.execPath,
+      [TSX_CLI, "collector/src/main.ts", "run", "--once"],
+      env,
+    );
+    const collectSeconds = (Date.now() - started) / 1000;
+    if (collector.code !== 0) {
+      status(`collector exited with ${collector.code}; see the log lines above`);
+      return 1;
+    }
+    const verify = await runVerify(emulator, env);
+    const summary = await summarize(emulator, collectSeconds, verify);
+    if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else process.stdout.write(renderSummary(summary));
+    return summary.ok ? 0 : 1;
+  } finally {
+    await emulator.stop();
+  }
+}
+
+/** The collector's environment: the configuration contract pointed at the emulator. */
+function collectorEnv(emulator: Emulator): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_EXTRA_CA_CERTS: emulator.caCertPath,
+    AZURE_TENANT_ID: emulator.tenant.tenantId,
+    AZURE_CLIENT_ID: emulator.tenant.clientId,
+    AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
+    AZURE_AUTHORITY_HOST: emulator.url,
+    O365_MANAGEMENT_ENDPOINT: emulator.url,
+    O365_PUBLISHER_ID: emulator.tenant.publisherId,
+    AUDIT_STATE: `sqlite:${path.join(DEMO_DIR, "state.db")}`,
+    AUDIT_SINK: "file,logs-ingestion",
+    AUDIT_FILE_PATH: path.join(DEMO_DIR, "audit.ndjson"),
+    LOGS_INGESTION_ENDPOINT: emulator.url,
+    LOGS_INGESTION_RULE_ID: emulator.ingestion.ruleId,
+    LOGS_INGESTION_STREAM: emulator.ingestion.stream,
+    AUDIT_POLL_INTERVAL: "15s",
+    AUDIT_HTTP_PORT: "0",
+    AUDIT_LOG_LEVEL: process.env.AUDIT_LOG_LEVEL ?? "warn",
+  };
+}
+
+async function follow(emulator: Emulator, env: NodeJS.ProcessEnv): Promise<number> {
+  const child = spawn(process.execPath, [TSX_CLI, "collector/src/main.ts", "run"], {
+    cwd: REPO_ROOT,
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const stop = () => child.kill("SIGTERM");
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const timer = setInterval(async () => {
+    const delivered = await countLines(path.join(DEMO_DIR, "audit.ndjson"));
+    const expected = emulator.truth.expectedRecordIds().size;
+    status(`delivered ${delivered} of ${expected} records available so far (Ctrl-C to stop)`);
+  }, FOLLOW_REPORT_INTERVAL_MS);
+  const code = await exitCode(child);
+  clearInterval(timer);
+  return code ?? 1;
+}
+
+async function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string }> {
+  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "inherit"] });
+  let stdout = "";
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+  });
+  return { code: await exitCode(child), stdout };
+}
+
+function exitCode(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => resolve(code));
+  });
+}
+
+async function runVerify(emulator: Emulator, env: NodeJS.ProcessEnv): Promise<VerifyCheck[]> {
+  const args = [
+    TSX_CLI,
+    "scripts/verify/main.ts",
+    "--tenant-id",
+    emulator.tenant.tenantId,
+    "--client-id",
+    emulator.tenant.clientId,
+    "--workspace-id",
+    emulator.ingestion.workspaceId,
+    "--authority-host",
+    emulator.url,
+    "--management-endpoint",
+    emulator.url,
+    "--graph-endpoint",
+    emulator.url,
+    "--log-analytics-endpoint",
+    emulator.url,
+    "--json",
+  ];
+  const result = await run(process.execPath, args, env);
+  try {
+    const parsed = JSON.parse(result.stdout) as { checks?: VerifyCheck[] };
+    return parsed.checks ?? [];
+  } catch {
+    return [
+      { id: "verify", title: "verify", status: "fail", reason: `verify exited ${result.code}` },
+    ];
+  }
+}
+
+interface Summary {
+  ok: boolean;
+  output: string;
+  collectSeconds: number;
+  recordsByContentType: Record<string, { expected: number; delivered: number }>;
+  delivered: number;
+  lost: number;
+  duplicatesInFeed: number;
+  duplicatesDelivered: number;
+  ingestedRows: number;
+  newestContentLagSeconds: number | null;
+  verify: VerifyCheck[];
+}
+
+async function summarize(
+  emulator: Emulator,
+  collectSeconds: number,
+  verify: VerifyCheck[],
+): Promise<Summary> {
+  const output = path.join(DEMO_DIR, "audit.ndjson");
+  const deliveredIds = new Map<string, number>();
+  for await (const line of lines(output)) {
+    const id = (JSON.parse(line) as { Id?: string }).Id ?? "";
+    deliveredIds.set(id, (deliveredIds.get(id) ?? 0) + 1);
+  }
+  const recordsByContentType: Summary["recordsByContentType"] = {};
+  let lost = 0;
+  let occurrences = 0;
+  let unique = 0;
+  let newestCreatedMs = 0;
+  for (const contentType of emulator.scenario.contentTypes) {
+    const expected = emulator.truth.expectedRecordIds([contentType]);
+    let delivered = 0;
+    for (const id of expected) if (deliveredIds.has(id)) delivered++;
+    lost += expected.size - delivered;
+    unique += expected.size;
+    recordsByContentType[contentType] = { expected: expected.size, delivered };
+    for (const blob of emulator.truth.listedBlobs(contentType)) {
+      newestCreatedMs = Math.max(newestCreatedMs, Date.parse(blob.contentCreated));
+    }
+  }
+  for (const blob of emulator.truth.listedBlobs()) {
+    if (!blob.malformed) occurrences += blob.recordCount;
+  }
+  let duplicatesDelivered = 0;
+  for (const count of deliveredIds.values()) duplicatesDelivered += count - 1;
+  const failedChecks = verify.filter((check) => check.status === "fail");
+  return {
+    ok: lost === 0 && duplicatesDelivered === 0 && failedChecks.length === 0,
+    output,
+    collectSeconds,
+    recordsByContentType,
+    delivered: deliveredIds.size,
+    lost,
+    duplicatesInFeed: Math.max(0, occurrences - unique),
+    duplicatesDelivered,
+    ingestedRows: emulator.truth.ingestedRows().length,
+    newestContentLagSeconds:
+      newestCreatedMs > 0 ? Math.round((emulator.now() - newestCreatedMs) / 1000) : null,
+    verify,
+  };
+}
+
+function renderSummary(summary: Summary): string {
+  const out: string[] = ["", "AuditBridge demo summary", ""];
+  out.push("  content type                 expected  delivered");
+  for (const [contentType, counts] of Object.entries(summary.recordsByContentType)) {
+    out.push(
+      `  ${contentType.padEnd(28)} ${String(counts.expected).padStart(8)}  ${String(counts.delivered).padStart(9)}`,
+    );
+  }
+  const rate =
+    summary.collectSeconds > 0 ? Math.round(summary.delivered / summary.collectSeconds) : 0;
+  out.push(
+    "",
+    `  delivered ${summary.delivered} unique records in ${summary.collectSeconds.toFixed(1)} s (${rate} records/s)`,
+    `  lost ${summary.lost}, delivered twice ${summary.duplicatesDelivered}, duplicates in the feed dropped ${summary.duplicatesInFeed}`,
+    `  rows in the emulated workspace: ${summary.ingestedRows}`,
+    `  newest content is ${summary.newestContentLagSeconds ?? "n/a"} s old`,
+    `  output: ${summary.output}`,
+    "",
+    "  verify:",
+  );
+  for (const check of summary.verify) {
+    out.push(`    ${check.status.toUpperCase().padEnd(5)} ${check.title}: ${check.reason}`);
+  }
+  out.push("", summary.ok ? "  result: OK" : "  result: FAILED", "");
+  return `${out.join("\n")}\n`;
+}
+
+async function* lines(file: string): AsyncGenerator<string> {
+  const reader = createInterface({
+    input: createReadStream(file),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  for await (const line of reader) if (line.length > 0) yield line;
+}
+
+async function countLines(file: string): Promise<number> {
+  let n = 0;
+  try {
+    for await (const _ of lines(file)) n++;
+  } catch {
+    return 0;
+  }
+  return n;
+}
+
+function status(message: string): void {
+  process.stderr.write(`auditbridge: ${message}\n`);
+}
+
+class UsageError extends Error {}
+
+function parseWholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new UsageError(`${flag} must be a whole number (got "${value}")`);
+  return n;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    if (
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("commander.")
+    ) {
+      if ((error as { code?: string }).code === "commander.helpDisplayed") process.exit(0);
+      process.stderr.write(`auditbridge: ${message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`auditbridge: ${message}\n`);
+    process.exit(1);
+  },
+);

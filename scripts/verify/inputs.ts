@@ -1,0 +1,617 @@
+/**
+ * Inputs of `npm run verify`: command-line flags, a Pulumi stack's outputs and a few environment
+ * variables, merged (flags > stack outputs > environment) and validated into one frozen
+ * {@link VerifyConfig}. This is the only verify module that reads `process.env`-style input.
+ */
+import { execFile } from "node:child_process";
+import { Command, CommanderError, Option } from "commander";
+import { z } from "zod";
+import {
+  CLOUD_NAMES,
+  CLOUDS,
+  type CloudName,
+  isMicrosoftAuthorityHost,
+} from "../../collector/src/clouds";
+import { CONTENT_TYPES, type ContentType } from "../../collector/src/types";
+
+/** Default for `--since`: hours of workspace rows check 7 looks at. */
+export const DEFAULT_SINCE_HOURS = 24;
+/** Default for `--expiry-warn-days`: warn when the app's credential expires within this many days. */
+export const DEFAULT_EXPIRY_WARN_DAYS = 30;
+/** Default for `--timeout`: the whole run (all checks) must finish within this many seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+/** How long `pulumi stack output` may take before verify gives up on it. */
+export const PULUMI_CLI_TIMEOUT_MS = 60_000;
+
+/** Bad input: main.ts prints the one-line message and exits with code 2. */
+export class VerifyInputError extends Error {
+  override readonly name = "VerifyInputError";
+}
+
+/** Type guard for {@link VerifyInputError}. */
+export function isVerifyInputError(error: unknown): error is VerifyInputError {
+  return error instanceof Error && error.name === "VerifyInputError";
+}
+
+/**
+ * A secret value that cannot leak by accident: it prints, stringifies and inspects as
+ * `[redacted]`; only {@link Secret.reveal} returns the value.
+ */
+export class Secret {
+  readonly #value: string;
+  constructor(value: string) {
+    this.#value = value;
+  }
+  /** The secret value; pass it to a credential, never to output. */
+  reveal(): string {
+    return this.#value;
+  }
+  toString(): string {
+    return "[redacted]";
+  }
+  toJSON(): string {
+    return "[redacted]";
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return "[redacted]";
+  }
+}
+
+/** How the app (the collector's identity) authenticates. */
+export type AppCredentialSpec =
+  | { kind: "secret"; secret: Secret }
+  | { kind: "certificate"; certificatePath: string };
+
+/**
+ * Which identity reads Graph and the workspace:
+ * - `verify-env`: AZURE_VERIFY_CLIENT_ID + AZURE_VERIFY_CLIENT_SECRET (+ AZURE_VERIFY_TENANT_ID);
+ * - `app`: the app's own credential (chosen when the authority host is not Microsoft's, i.e. an
+ *   emulator or a private endpoint, where the developer credential chain cannot sign in);
+ * - `default`: `DefaultAzureCredential` (Azure CLI, environment, managed identity, ...).
+ */
+export type CallerCredentialSpec =
+  | { kind: "verify-env"; tenantId: string; clientId: string; secret: Secret }
+  | { kind: "app" }
+  | { kind: "default" };
+
+/** Everything a verify run needs, validated and frozen. */
+export interface VerifyConfig {
+  readonly stack: string | null;
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly publisherId: string;
+  readonly appCredential: AppCredentialSpec;
+  readonly callerCredential: CallerCredentialSpec;
+  readonly workspaceId: string | null;
+  readonly contentTypes: readonly ContentType[];
+  readonly cloud: CloudName;
+  /** Entra ID login host, e.g. https://login.microsoftonline.com. */
+  readonly authorityHost: string;
+  /** True when the authority host is not one of Microsoft's (MSAL instance discovery is off). */
+  readonly disableInstanceDiscovery: boolean;
+  readonly managementEndpoint: string;
+  readonly managementAudience: string;
+  readonly graphEndpoint: string;
+  readonly graphAudience: string;
+  /** Log Analytics query API base without the version, e.g. https://api.loganalytics.io. */
+  readonly logAnalyticsEndpoint: string;
+  readonly logAnalyticsAudience: string;
+  readonly healthzUrl: string | null;
+  readonly sinceHours: number;
+  readonly expiryWarnDays: number;
+  readonly rotationDays: number | null;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+}
+
+/** Flags as commander hands them over (all optional strings until validated). */
+interface RawFlags {
+  stack?: string;
+  tenantId?: string;
+  clientId?: string;
+  publisherId?: string;
+  certificatePath?: string;
+  workspaceId?: string;
+  contentTypes?: string;
+  cloud?: string;
+  authorityHost?: string;
+  managementEndpoint?: string;
+  graphEndpoint?: string;
+  logAnalyticsEndpoint?: string;
+  healthzUrl?: string;
+  since?: string;
+  expiryWarnDays?: string;
+  rotationDays?: string;
+  json?: boolean;
+  timeout?: string;
+}
+
+/** Non-secret values a stack may export, already reduced to strings. */
+export interface StackOutputs {
+  tenantId?: string;
+  clientId?: string;
+  publisherId?: string;
+  workspaceId?: string;
+  contentTypes?: string;
+  cloud?: string;
+  authorityHost?: string;
+  managementEndpoint?: string;
+  healthzUrl?: string;
+  rotationDays?: string;
+  /** True when the stack exports a (secret) `clientSecret` output verify may fetch on demand. */
+  hasClientSecret: boolean;
+}
+
+/** Reads a stack's outputs; injectable so tests can point at a fake `pulumi` on PATH. */
+export interface StackReader {
+  outputs(stack: string): Promise<StackOutputs>;
+  clientSecret(stack: string): Promise<Secret>;
+}
+
+/**
+ * Stack output names verify understands, with the aliases AuditBridge stacks have used.
+ * The first name is the documented one.
+ */
+const STACK_OUTPUT_KEYS: Readonly<
+  Record<Exclude<keyof StackOutputs, "hasClientSecret">, string[]>
+> = {
+  tenantId: ["tenantId", "m365TenantId"],
+  clientId: ["clientId", "appClientId", "applicationClientId"],
+  publisherId: ["publisherId"],
+  workspaceId: ["workspaceId", "workspaceCustomerId", "logAnalyticsWorkspaceId"],
+  contentTypes: ["contentTypes"],
+  cloud: ["cloud", "o365Cloud"],
+  authorityHost: ["authorityHost"],
+  managementEndpoint: ["managementEndpoint"],
+  healthzUrl: ["healthzUrl", "collectorHealthzUrl"],
+  rotationDays: ["secretRotationDays", "rotationDays"],
+};
+
+/** Builds the commander program; `--help` starts with an example, as every AuditBridge CLI does. */
+export function buildProgram(): Command {
+  const program = new Command("verify")
+    .description(
+      "Prove a tenant's AuditBridge pipeline works end to end: token, consent, credential expiry, " +
+        "unified audit logging, subscriptions, content, workspace rows, service health.",
+    )
+    .addHelpText(
+      "beforeAll",
+      "Example:\n  npm run verify -- --stack contoso\n" +
+        "  AZURE_CLIENT_SECRET=... npm run verify -- --tenant-id <guid> --client-id <guid> --workspace-id <guid> --json\n",
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 all checks pass, 1 any check fails, 3 only warnings, 2 bad input.\n" +
+        "The client secret is read from AZURE_CLIENT_SECRET (never from a flag).",
+    )
+    .option("--stack <name>", "read inputs from this Pulumi stack's outputs (needs the pulumi CLI)")
+    .option("--tenant-id <guid>", "Microsoft 365 tenant id (env AZURE_TENANT_ID)")
+    .option("--client-id <guid>", "the app registration's client id (env AZURE_CLIENT_ID)")
+    .option(
+      "--certificate-path <file>",
+      "PEM with certificate and key, instead of AZURE_CLIENT_SECRET (env AZURE_CLIENT_CERTIFICATE_PATH)",
+    )
+    .option("--publisher-id <guid>", "PublisherIdentifier (env O365_PUBLISHER_ID; default tenant)")
+    .option("--workspace-id <guid>", "Log Analytics workspace id (customer id) for check 7")
+    .option("--content-types <list>", "comma list of content types (env O365_CONTENT_TYPES)")
+    .addOption(
+      new Option("--cloud <name>", "Microsoft 365 cloud (env O365_CLOUD)").choices([
+        ...CLOUD_NAMES,
+      ]),
+    )
+    .option("--authority-host <url>", "Entra ID login host override (env AZURE_AUTHORITY_HOST)")
+    .option(
+      "--management-endpoint <url>",
+      "Management Activity API base URL override (env O365_MANAGEMENT_ENDPOINT)",
+    )
+    .option("--graph-endpoint <url>", "Microsoft Graph base URL override")
+    .option("--log-analytics-endpoint <url>", "Log Analytics query API base URL override")
+    .option("--healthz-url <url>", "the collector's /healthz URL, checked when given")
+    .option(
+      "--since <hours>",
+      `hours of workspace rows to look at (default ${DEFAULT_SINCE_HOURS})`,
+    )
+    .option(
+      "--expiry-warn-days <days>",
+      `warn when the credential expires within this many days (default ${DEFAULT_EXPIRY_WARN_DAYS})`,
+    )
+    .option("--rotation-days <days>", "secret rotation period; fail when it expires before then")
+    .option("--json", "print a JSON report instead of the table")
+    .option("--timeout <seconds>", `bound for the whole run (default ${DEFAULT_TIMEOUT_SECONDS})`);
+  program.exitOverride();
+  program.configureOutput({
+    // Commander's own error text may echo a whole `--flag=value` token; main.ts prints our
+    // sanitised message instead, so swallow commander's copy.
+    writeErr: () => {},
+  });
+  return program;
+}
+
+/** Flags that must never take a secret on the command line (it would land in shell history). */
+const SECRET_FLAG = /^--(client-secret|secret|password)(=|$)/i;
+
+/**
+ * Parses argv (without the node and script entries) into raw flags. Throws
+ * {@link VerifyInputError} with a one-line message naming the flag; never echoes a value that
+ * could be a secret.
+ */
+export function parseFlags(argv: readonly string[]): RawFlags | "help" {
+  const secretFlag = argv.find((arg) => SECRET_FLAG.test(arg));
+  if (secretFlag) {
+    const name = secretFlag.split("=")[0];
+    throw new VerifyInputError(
+      `${name} is not accepted: put the client secret in the AZURE_CLIENT_SECRET environment variable`,
+    );
+  }
+  const program = buildProgram();
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
+        return "help";
+      }
+      throw new VerifyInputError(commanderMessage(error));
+    }
+    throw error;
+  }
+  return program.opts<RawFlags>();
+}
+
+/** Help text for `--help` (commander writes it through our configured output). */
+export function helpText(): string {
+  return buildProgram().helpInformation();
+}
+
+function commanderMessage(error: CommanderError): string {
+  if (error.code === "commander.unknownOption") {
+    const token = /'([^']+)'/.exec(error.message)?.[1] ?? "";
+    const name = token.split("=")[0];
+    return `unknown flag ${name}: see npm run verify -- --help`;
+  }
+  if (error.code === "commander.optionMissingArgument") {
+    const flag = /'(--[a-z-]+)/.exec(error.message)?.[1] ?? "a flag";
+    return `${flag} needs a value`;
+  }
+  if (error.code === "commander.excessArguments") {
+    // The stray word is not echoed: it may be a value meant for a flag, even a secret.
+    return "unexpected argument: verify takes only --flags (see npm run verify -- --help)";
+  }
+  if (error.code === "commander.invalidArgument") {
+    // e.g. "error: option '--cloud <name>' argument 'mars' is invalid. Allowed choices are ..."
+    const flag = /'(--[a-z-]+)/.exec(error.message)?.[1] ?? "a flag";
+    return `${flag}: must be one of ${CLOUD_NAMES.join(", ")}`;
+  }
+  return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
+}
+
+/** Runs the Pulumi CLI; `ENOENT` becomes a one-line "install Pulumi or pass flags" error. */
+export function pulumiStackReader(pulumiCommand = "pulumi"): StackReader {
+  const run = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        pulumiCommand,
+        args,
+        { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
+        (error, stdout, stderr) => {
+          if (!error) {
+            resolve(stdout);
+            return;
+          }
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === "ENOENT") {
+            reject(
+              new VerifyInputError(
+                "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
+                  "(https://www.pulumi.com/docs/install/) or pass --tenant-id, --client-id and " +
+                  "--workspace-id instead of --stack",
+              ),
+            );
+            return;
+          }
+          const firstLine =
+            String(stderr)
+              .split("\n")
+              .map((line) => line.trim())
+              .find((line) => line.length > 0) ?? error.message.split("\n")[0];
+          reject(new VerifyInputError(`pulumi stack output failed for --stack: ${firstLine}`));
+        },
+      );
+    });
+  return {
+    async outputs(stack) {
+      const text = await run(["stack", "output", "--json", "--stack", stack]);
+      return parseStackOutputs(text, stack);
+    },
+    async clientSecret(stack) {
+      const text = await run([
+        "stack",
+        "output",
+        "clientSecret",
+        "--json",
+        "--show-secrets",
+        "--stack",
+        stack,
+      ]);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new VerifyInputError(
+          `--stack ${stack}: the clientSecret output is not valid JSON; set AZURE_CLIENT_SECRET instead`,
+        );
+      }
+      if (typeof value !== "string" || value.length === 0) {
+        throw new VerifyInputError(
+          `--stack ${stack}: the clientSecret output is empty; set AZURE_CLIENT_SECRET instead`,
+        );
+      }
+      return new Secret(value);
+    },
+  };
+}
+
+/**
+ * Maps `pulumi stack output --json` text to {@link StackOutputs}. Exported for tests. Secret
+ * outputs appear as "[secret]" there and are never read from this text.
+ */
+export function parseStackOutputs(text: string, stack: string): StackOutputs {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new VerifyInputError(`--stack ${stack}: pulumi stack output did not return JSON`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new VerifyInputError(`--stack ${stack}: pulumi stack output did not return an object`);
+  }
+  const record = parsed as Record<string, unknown>;
+  const result: StackOutputs = { hasClientSecret: "clientSecret" in record };
+  for (const [field, names] of Object.entries(STACK_OUTPUT_KEYS)) {
+    for (const name of names) {
+      const value = stringify(record[name]);
+      if (value !== undefined) {
+        (result as unknown as Record<string, string>)[field] = value;
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+function stringify(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "[secret]") return undefined;
+  if (Array.isArray(value)) return value.map(String).join(",");
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  return undefined;
+}
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function guid(flag: string, what: string) {
+  return z.string().regex(GUID, `${flag}: must be a GUID (${what})`);
+}
+
+function httpsUrl(flag: string) {
+  return z
+    .string()
+    .refine((value) => {
+      try {
+        return new URL(value).protocol === "https:";
+      } catch {
+        return false;
+      }
+    }, `${flag}: must be an https:// URL`)
+    .transform((value) => value.replace(/\/+$/, ""));
+}
+
+function integer(flag: string, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, `${flag}: must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .refine(
+      (n) => n >= min && n <= max,
+      `${flag}: must be a whole number between ${min} and ${max}`,
+    );
+}
+
+const contentTypesSchema = z.string().transform((value, ctx) => {
+  const list = value
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+  const known = new Map(CONTENT_TYPES.map((ct) => [ct.toLowerCase(), ct] as const));
+  const out: ContentType[] = [];
+  for (const item of list) {
+    const match = known.get(item.toLowerCase());
+    if (!match) {
+      ctx.addIssue({
+        code: "custom",
+        message: `--content-types: unknown content type "${item}" (valid: ${CONTENT_TYPES.join(", ")})`,
+      });
+      return z.NEVER;
+    }
+    if (!out.includes(match)) out.push(match);
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: "custom", message: "--content-types: list at least one content type" });
+    return z.NEVER;
+  }
+  return out;
+});
+
+/** Validation of the merged (string) inputs; each message starts with the flag to fix. */
+const mergedSchema = z.object({
+  tenantId: guid("--tenant-id", "the Microsoft 365 tenant id"),
+  clientId: guid("--client-id", "the app registration's client id"),
+  publisherId: guid("--publisher-id", "the publisher's tenant id").optional(),
+  certificatePath: z.string().min(1, "--certificate-path: must not be empty").optional(),
+  workspaceId: guid("--workspace-id", "the Log Analytics workspace (customer) id").optional(),
+  contentTypes: contentTypesSchema.optional(),
+  cloud: z
+    .enum(CLOUD_NAMES, { message: `--cloud: must be one of ${CLOUD_NAMES.join(", ")}` })
+    .optional(),
+  authorityHost: httpsUrl("--authority-host").optional(),
+  managementEndpoint: httpsUrl("--management-endpoint").optional(),
+  graphEndpoint: httpsUrl("--graph-endpoint").optional(),
+  logAnalyticsEndpoint: httpsUrl("--log-analytics-endpoint").optional(),
+  healthzUrl: z
+    .string()
+    .refine((value) => {
+      try {
+        return ["http:", "https:"].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, "--healthz-url: must be an http:// or https:// URL")
+    .optional(),
+  since: integer("--since", 1, 720).optional(),
+  expiryWarnDays: integer("--expiry-warn-days", 0, 3650).optional(),
+  rotationDays: integer("--rotation-days", 1, 3650).optional(),
+  timeout: integer("--timeout", 1, 3600).optional(),
+});
+
+/** Options for {@link resolveVerifyConfig}. */
+export interface ResolveOptions {
+  /** Reads `--stack` outputs; defaults to the `pulumi` CLI on PATH. */
+  stackReader?: StackReader;
+}
+
+/**
+ * Turns argv + environment (+ stack outputs when `--stack` is given) into a validated config.
+ * Returns "help" when `--help` was asked for. Throws {@link VerifyInputError} for bad input.
+ */
+export async function resolveVerifyConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  options: ResolveOptions = {},
+): Promise<VerifyConfig | "help"> {
+  const flags = parseFlags(argv);
+  if (flags === "help") return "help";
+  const reader = options.stackReader ?? pulumiStackReader();
+  const stackOutputs: StackOutputs = flags.stack
+    ? await reader.outputs(flags.stack)
+    : { hasClientSecret: false };
+
+  const pick = (flag: string | undefined, stack: string | undefined, envName?: string) =>
+    nonEmpty(flag) ?? nonEmpty(stack) ?? (envName ? nonEmpty(env[envName]) : undefined);
+
+  const merged = {
+    tenantId: pick(flags.tenantId, stackOutputs.tenantId, "AZURE_TENANT_ID"),
+    clientId: pick(flags.clientId, stackOutputs.clientId, "AZURE_CLIENT_ID"),
+    publisherId: pick(flags.publisherId, stackOutputs.publisherId, "O365_PUBLISHER_ID"),
+    certificatePath: pick(flags.certificatePath, undefined, "AZURE_CLIENT_CERTIFICATE_PATH"),
+    workspaceId: pick(flags.workspaceId, stackOutputs.workspaceId),
+    contentTypes: pick(flags.contentTypes, stackOutputs.contentTypes, "O365_CONTENT_TYPES"),
+    cloud: pick(flags.cloud, stackOutputs.cloud, "O365_CLOUD"),
+    authorityHost: pick(flags.authorityHost, stackOutputs.authorityHost, "AZURE_AUTHORITY_HOST"),
+    managementEndpoint: pick(
+      flags.managementEndpoint,
+      stackOutputs.managementEndpoint,
+      "O365_MANAGEMENT_ENDPOINT",
+    ),
+    graphEndpoint: pick(flags.graphEndpoint, undefined),
+    logAnalyticsEndpoint: pick(flags.logAnalyticsEndpoint, undefined),
+    healthzUrl: pick(flags.healthzUrl, stackOutputs.healthzUrl),
+    since: pick(flags.since, undefined),
+    expiryWarnDays: pick(flags.expiryWarnDays, undefined),
+    rotationDays: pick(flags.rotationDays, stackOutputs.rotationDays),
+    timeout: pick(flags.timeout, undefined),
+  };
+
+  if (!merged.tenantId) {
+    throw new VerifyInputError(
+      "missing --tenant-id: pass it, set AZURE_TENANT_ID, or use --stack <name>",
+    );
+  }
+  if (!merged.clientId) {
+    throw new VerifyInputError(
+      "missing --client-id: pass it, set AZURE_CLIENT_ID, or use --stack <name>",
+    );
+  }
+  const parsed = mergedSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new VerifyInputError(parsed.error.issues[0]?.message ?? "invalid input");
+  }
+  const v = parsed.data;
+
+  const envSecret = nonEmpty(env.AZURE_CLIENT_SECRET);
+  let appCredential: AppCredentialSpec;
+  if (v.certificatePath) {
+    appCredential = { kind: "certificate", certificatePath: v.certificatePath };
+  } else if (envSecret) {
+    appCredential = { kind: "secret", secret: new Secret(envSecret) };
+  } else if (flags.stack && stackOutputs.hasClientSecret) {
+    appCredential = { kind: "secret", secret: await reader.clientSecret(flags.stack) };
+  } else {
+    throw new VerifyInputError(
+      "missing app credential: set AZURE_CLIENT_SECRET or pass --certificate-path <pem>",
+    );
+  }
+
+  const cloud: CloudName = v.cloud ?? "commercial";
+  const profile = CLOUDS[cloud];
+  const authorityHost = v.authorityHost ?? profile.authorityHost;
+  const disableInstanceDiscovery = !isMicrosoftAuthorityHost(authorityHost);
+
+  const callerCredential = resolveCallerCredential(env, v.tenantId, disableInstanceDiscovery);
+
+  return Object.freeze({
+    stack: flags.stack ?? null,
+    tenantId: v.tenantId,
+    clientId: v.clientId,
+    publisherId: v.publisherId ?? v.tenantId,
+    appCredential,
+    callerCredential,
+    workspaceId: v.workspaceId ?? null,
+    contentTypes: Object.freeze(v.contentTypes ?? [...CONTENT_TYPES]),
+    cloud,
+    authorityHost: authorityHost.replace(/\/+$/, ""),
+    disableInstanceDiscovery,
+    managementEndpoint: v.managementEndpoint ?? profile.managementEndpoint,
+    managementAudience: profile.managementAudience,
+    graphEndpoint: v.graphEndpoint ?? profile.graphEndpoint,
+    graphAudience: profile.graphEndpoint,
+    logAnalyticsEndpoint: (
+      v.logAnalyticsEndpoint ?? `https://${new URL(profile.logAnalyticsAudience).host}`
+    ).replace(/\/v1$/, ""),
+    logAnalyticsAudience: profile.logAnalyticsAudience,
+    healthzUrl: v.healthzUrl ?? null,
+    sinceHours: v.since ?? DEFAULT_SINCE_HOURS,
+    expiryWarnDays: v.expiryWarnDays ?? DEFAULT_EXPIRY_WARN_DAYS,
+    rotationDays: v.rotationDays ?? null,
+    json: flags.json === true,
+    timeoutMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+  });
+}
+
+function resolveCallerCredential(
+  env: Readonly<Record<string, string | undefined>>,
+  tenantId: string,
+  customAuthority: boolean,
+): CallerCredentialSpec {
+  const clientId = nonEmpty(env.AZURE_VERIFY_CLIENT_ID);
+  const secret = nonEmpty(env.AZURE_VERIFY_CLIENT_SECRET);
+  if (clientId || secret) {
+    if (!clientId || !secret) {
+      throw new VerifyInputError(
+        "AZURE_VERIFY_CLIENT_ID and AZURE_VERIFY_CLIENT_SECRET must be set together",
+      );
+    }
+    const verifyTenant = nonEmpty(env.AZURE_VERIFY_TENANT_ID) ?? tenantId;
+    if (!GUID.test(clientId)) {
+      throw new VerifyInputError("AZURE_VERIFY_CLIENT_ID: must be a GUID");
+    }
+    if (!GUID.test(verifyTenant)) {
+      throw new VerifyInputError("AZURE_VERIFY_TENANT_ID: must be a GUID");
+    }
+    return { kind: "verify-env", tenantId: verifyTenant, clientId, secret: new Secret(secret) };
+  }
+  return customAuthority ? { kind: "app" } : { kind: "default" };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}

@@ -1,0 +1,76 @@
+/**
+ * `npm run verify`: checks a tenant's AuditBridge pipeline end to end and exits 0 (all pass),
+ * 1 (any fail), 3 (only warnings) or 2 (bad input). The only verify file that calls process.exit.
+ */
+import { runChecks } from "./checks";
+import { helpText, isVerifyInputError, resolveVerifyConfig, type VerifyConfig } from "./inputs";
+import {
+  buildReport,
+  EXIT_BAD_INPUT,
+  EXIT_FAIL,
+  renderJson,
+  renderTable,
+  shouldColor,
+  type VerifyReport,
+} from "./output";
+
+/** Options for {@link verify}; main() passes the process's own streams and environment. */
+export interface VerifyRunOptions {
+  abortSignal?: AbortSignal;
+  nowMs?: () => number;
+}
+
+/** Runs every check for a validated config and returns the report (never throws for a check). */
+export async function verify(
+  config: VerifyConfig,
+  options: VerifyRunOptions = {},
+): Promise<VerifyReport> {
+  const now = options.nowMs ?? Date.now;
+  const startedAt = now();
+  const checks = await runChecks(config, options);
+  return buildReport(config, checks, startedAt, now());
+}
+
+async function main(): Promise<number> {
+  let config: VerifyConfig | "help";
+  try {
+    config = await resolveVerifyConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (isVerifyInputError(error)) {
+      process.stderr.write(`verify: ${error.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    throw error;
+  }
+  if (config === "help") {
+    process.stdout.write(helpText());
+    return 0;
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error("interrupted"));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const report = await verify(config, { abortSignal: controller.signal });
+  process.stdout.write(
+    config.json
+      ? renderJson(report)
+      : renderTable(report, { color: shouldColor(process.stdout, process.env) }),
+  );
+  return report.exitCode;
+}
+
+if (require.main === module) {
+  main().then(
+    (code) => {
+      process.exitCode = code;
+      // Keep-alive sockets and credential timers must not hold the process open.
+      setImmediate(() => process.exit(code));
+    },
+    (error: unknown) => {
+      process.stderr.write(
+        `verify: unexpected error (${error instanceof Error ? error.name : "error"}); re-run, and report it if it persists\n`,
+      );
+      process.exit(EXIT_FAIL);
+    },
+  );
+}

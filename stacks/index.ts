@@ -1,0 +1,46 @@
+/**
+ * The AuditBridge Pulumi program (Pulumi.yaml `main`): one stack per Microsoft 365 tenant.
+ * Config is read and validated first, so a bad key stops the run before any resource exists.
+ */
+import { TenantAuditPipeline } from "../components/tenantAuditPipeline";
+import { loadStackConfig } from "./config";
+
+const config = loadStackConfig();
+
+const pipeline = new TenantAuditPipeline("tenant", {
+  m365TenantId: config.m365TenantId,
+  azureTenantId: config.azureTenantId,
+  cloud: config.cloud,
+  location: config.location,
+  resourceGroupName: config.resourceGroupName,
+  namePrefix: config.namePrefix,
+  appDisplayName: config.appDisplayName,
+  contentTypes: config.contentTypes,
+  includeServiceHealth: config.includeServiceHealth,
+  publisherId: config.publisherId,
+  credential: config.credential,
+  workspace: config.workspace,
+  tableName: config.tableName,
+  collectorImage: config.collectorImage,
+  collectorRegistryResourceId: config.collectorRegistryResourceId,
+});
+
+// Stack outputs. Nothing secret: the client secret lives only in Key Vault and in encrypted state.
+/** The Microsoft 365 tenant id. */
+export const tenantId = pipeline.tenantId;
+/** Application (client) id of the audit reader app. */
+export const clientId = pipeline.clientId;
+/** Object id of the app's service principal in the M365 tenant. */
+export const servicePrincipalObjectId = pipeline.servicePrincipalObjectId;
+/** When the current app credential expires (RFC 3339); empty in keyless mode. */
+export const secretExpiresAt = pipeline.secretExpiresAt.apply((at) => at ?? "");
+/** Log Analytics workspace resource id. */
+export const workspaceResourceId = pipeline.workspaceResourceId;
+/** Log Analytics workspace (customer) id, for queries and `npm run verify`. */
+export const workspaceCustomerId = pipeline.workspaceCustomerId;
+/** DCR immutable id (LOGS_INGESTION_RULE_ID). */
+export const dcrImmutableId = pipeline.dcrImmutableId;
+/** Logs ingestion endpoint (LOGS_INGESTION_ENDPOINT). */
+export const ingestionEndpoint = pipeline.ingestionEndpoint;
+/** Name of the Container App running the collector. */
+export const collectorAppName = pipeline.collectorAppName;

@@ -1,0 +1,187 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isStateStoreError } from "../../../collector/src/state/errors";
+import { SqliteStateStore } from "../../../collector/src/state/sqliteState";
+import type { Checkpoint } from "../../../collector/src/types";
+
+const DAY = 86_400_000;
+
+function guid(n: number): string {
+  return `0000abcd-0000-4000-8000-${n.toString(16).padStart(12, "0")}`;
+}
+
+function checkpoint(windowStart: string): Checkpoint {
+  return {
+    contentType: "Audit.Exchange",
+    windowStart,
+    lastContentCreated: windowStart,
+    doneBlobs: ["blob-1"],
+    updatedAt: "2026-03-01T00:00:00.000Z",
+  };
+}
+
+describe("SqliteStateStore", () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "auditbridge-sqlite-"));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("commits ids, checkpoint and sink positions together and reads them back after reopening", async () => {
+    const path = join(dir, "nested", "state.db");
+    const store = new SqliteStateStore({ path });
+    await store.open();
+    await store.commit({
+      checkpoint: checkpoint("2026-03-01T00:00:00.000Z"),
+      deliveredIds: [guid(1), guid(2), "not-a-guid-id"],
+      sinkPositions: { file: "1:120" },
+      nowMs: Date.UTC(2026, 2, 1),
+    });
+    await store.close();
+
+    const reopened = new SqliteStateStore({ path });
+    await reopened.open();
+    expect(await reopened.loadCheckpoints()).toEqual(
+      new Map([["Audit.Exchange", checkpoint("2026-03-01T00:00:00.000Z")]]),
+    );
+    expect(await reopened.loadSinkPositions()).toEqual({ file: "1:120" });
+    const seen = await reopened.seen([guid(1), guid(3), "not-a-guid-id", "other"]);
+    expect([...seen].sort()).toEqual([guid(1), "not-a-guid-id"].sort());
+    await reopened.close();
+  });
+
+  it("stores GUID ids as 16-byte blobs and other ids as text", async () => {
+    const path = join(dir, "state.db");
+    const store = new SqliteStateStore({ path });
+    await store.open();
+    await store.commit({ deliveredIds: [guid(7).toUpperCase(), "plain"], sinkPositions: {}, nowMs: 0 });
+    // GUIDs compare case-insensitively, as their bytes do.
+    expect(await store.seen([guid(7)])).toEqual(new Set([guid(7)]));
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare("SELECT typeof(id) AS type, length(id) AS len FROM ledger ORDER BY type").all();
+    db.close();
+    expect(rows).toEqual([
+      { type: "blob", len: 16 },
+      { type: "text", len: 5 },
+    ]);
+  });
+
+  it("prunes ledger ids delivered before the horizon and keeps the rest", async () => {
+    const store = new SqliteStateStore({ path: join(dir, "state.db") });
+    await store.open();
+    const now = Date.UTC(2026, 2, 10);
+    const old = Array.from({ length: 25_000 }, (_, i) => guid(i));
+    await store.commit({ deliveredIds: old, sinkPositions: {}, nowMs: now - 9 * DAY });
+    await store.commit({ deliveredIds: [guid(900_000)], sinkPositions: {}, nowMs: now - DAY });
+    expect(await store.prune(now - 8 * DAY)).toBe(25_000);
+    expect(store.ledgerSize()).toBe(1);
+    expect(await store.seen([guid(1), guid(900_000)])).toEqual(new Set([guid(900_000)]));
+    await store.close();
+  });
+
+  it("refuses a second collector on the same file with a one-line 'locked' error", async () => {
+    const path = join(dir, "state.db");
+    const first = new SqliteStateStore({ path });
+    await first.open();
+    const second = new SqliteStateStore({ path, busyTimeoutInMs: 50 });
+    const error = await second.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isStateStoreError(error) && error.code).toBe("locked");
+    expect((error as Error).message).toMatch(/locked by another collector process/);
+    expect((error as Error).message).not.toContain("\n");
+    await first.close();
+    await second.open();
+    await second.close();
+  });
+
+  it("reports a full disk clearly and keeps the last committed state intact", async () => {
+    const path = join(dir, "state.db");
+    const store = new SqliteStateStore({ path, maxPageCount: 40 });
+    await store.open();
+    await store.commit({ checkpoint: checkpoint("2026-03-01T00:00:00.000Z"), deliveredIds: [guid(1)], sinkPositions: { file: "1:10" }, nowMs: 0 });
+    const many = Array.from({ length: 20_000 }, (_, i) => guid(i + 10));
+    const error = await store
+      .commit({ checkpoint: checkpoint("2026-03-02T00:00:00.000Z"), deliveredIds: many, sinkPositions: { file: "1:99" }, nowMs: 0 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(isStateStoreError(error) && error.code).toBe("disk-full");
+    expect((error as Error).message).toMatch(/disk is full.*last committed state is intact/);
+    expect((await store.loadCheckpoints()).get("Audit.Exchange")?.windowStart).toBe("2026-03-01T00:00:00.000Z");
+    expect(await store.loadSinkPositions()).toEqual({ file: "1:10" });
+    expect(await store.seen([guid(10)])).toEqual(new Set());
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
+    db.close();
+  });
+
+  it("reports a read-only state file clearly", async () => {
+    const path = join(dir, "state.db");
+    const store = new SqliteStateStore({ path });
+    await store.open();
+    await store.close();
+    // root ignores permission bits, so the test makes the file immutable instead.
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot) execFileSync("chattr", ["+i", path]);
+    else execFileSync("chmod", ["0444", path]);
+    try {
+      const error = await new SqliteStateStore({ path }).open().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isStateStoreError(error) && error.code).toBe("read-only");
+      expect((error as Error).message).toContain(path);
+    } finally {
+      if (asRoot) execFileSync("chattr", ["-i", path]);
+      else execFileSync("chmod", ["0644", path]);
+    }
+  });
+
+  it("refuses a file that is not AuditBridge state instead of overwriting it", async () => {
+    const foreign = join(dir, "foreign.db");
+    const db = new Database(foreign);
+    db.exec("CREATE TABLE customers (id INTEGER)");
+    db.close();
+    await expect(new SqliteStateStore({ path: foreign }).open()).rejects.toThrow(/not AuditBridge state/);
+    const text = join(dir, "notes.txt");
+    writeFileSync(text, "hello, this is not a database at all".repeat(100));
+    await expect(new SqliteStateStore({ path: text }).open()).rejects.toThrow(/not a readable SQLite database/);
+  });
+
+  it("refuses state written by a newer schema version", async () => {
+    const path = join(dir, "state.db");
+    const store = new SqliteStateStore({ path });
+    await store.open();
+    await store.close();
+    const db = new Database(path);
+    db.pragma("user_version = 99");
+    db.close();
+    await expect(new SqliteStateStore({ path }).open()).rejects.toThrow(/schema v99, newer than this collector's v1/);
+  });
+
+  it("answers seen() for five thousand ids in a few milliseconds", async () => {
+    const store = new SqliteStateStore({ path: join(dir, "state.db") });
+    await store.open();
+    const ids = Array.from({ length: 50_000 }, (_, i) => guid(i));
+    await store.commit({ deliveredIds: ids, sinkPositions: {}, nowMs: 0 });
+    const probe = Array.from({ length: 5_000 }, (_, i) => guid(i * 20));
+    const started = performance.now();
+    const seen = await store.seen(probe);
+    const elapsed = performance.now() - started;
+    expect(seen.size).toBe(2_500);
+    // Generous bound for a shared CI core; typically ~5 ms.
+    expect(elapsed).toBeLessThan(250);
+    await store.close();
+  });
+});

@@ -1,0 +1,234 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TABLE_COLUMNS } from "../../collector/src/schema";
+import { uuidV5 } from "../../components/naming";
+import { analyzeTransform, type KqlColumn } from "./kusto";
+import { installMocks, MOCK, type Recorder, settle, valueOf } from "./mocks";
+
+const RG = "rg-auditbridge-contoso";
+const PUBLISHER = "12121212-3434-5656-7878-909090909090";
+const EXISTING_ID =
+  "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-shared-logs/providers/Microsoft.OperationalInsights/workspaces/log-shared";
+const WORKSPACE = "azure-native:operationalinsights:Workspace";
+const TABLE = "azure-native:operationalinsights:Table";
+const DCE = "azure-native:monitor:DataCollectionEndpoint";
+const DCR = "azure-native:monitor:DataCollectionRule";
+const ROLE = "azure-native:authorization:RoleAssignment";
+
+let recorder: Recorder;
+let fresh: import("../../components/logAnalyticsDestination").LogAnalyticsDestination;
+let existing: import("../../components/logAnalyticsDestination").LogAnalyticsDestination;
+const argErrors: string[] = [];
+
+beforeAll(async () => {
+  recorder = await installMocks();
+  const { LogAnalyticsDestination } = await import("../../components/logAnalyticsDestination");
+  fresh = new LogAnalyticsDestination("fresh", {
+    resourceGroupName: RG,
+    location: "westeurope",
+    workspace: { kind: "new", name: "log-contoso", retentionInDays: 90, dailyQuotaGb: 5 },
+    dataCollectionEndpointName: "dce-contoso",
+    dataCollectionRuleName: "dcr-contoso",
+    publisherPrincipalId: PUBLISHER,
+  });
+  existing = new LogAnalyticsDestination("existing", {
+    resourceGroupName: RG,
+    location: "westeurope",
+    workspace: { kind: "existing", resourceId: EXISTING_ID },
+    tableName: "Fabrikam365_CL",
+    dataCollectionEndpointName: "dce-fabrikam",
+    dataCollectionRuleName: "dcr-fabrikam",
+    publisherPrincipalId: PUBLISHER,
+  });
+  const bad: [string, Partial<import("../../components/logAnalyticsDestination").LogAnalyticsDestinationArgs>][] = [
+    ["bad-table", { tableName: "M365Audit" }],
+    ["bad-retention", { workspace: { kind: "new", name: "x", retentionInDays: 7 } }],
+    ["bad-cap", { workspace: { kind: "new", name: "x", retentionInDays: 90, dailyQuotaGb: 0 } }],
+    ["bad-id", { workspace: { kind: "existing", resourceId: "/subscriptions/x/log-shared" } }],
+  ];
+  for (const [name, override] of bad) {
+    try {
+      new LogAnalyticsDestination(name, {
+        resourceGroupName: RG,
+        location: "westeurope",
+        workspace: { kind: "new", name: "x", retentionInDays: 90 },
+        dataCollectionEndpointName: "d",
+        dataCollectionRuleName: "r",
+        publisherPrincipalId: PUBLISHER,
+        ...override,
+      });
+      argErrors.push(`${name}: no error`);
+    } catch (error) {
+      argErrors.push((error as Error).message);
+    }
+  }
+  await settle();
+});
+
+describe("LogAnalyticsDestination with a new workspace", () => {
+  it("creates a PerGB2018 workspace with the configured retention and daily cap", () => {
+    expect(recorder.one(WORKSPACE, "fresh").inputs).toMatchObject({
+      resourceGroupName: RG,
+      workspaceName: "log-contoso",
+      location: "westeurope",
+      sku: { name: "PerGB2018" },
+      retentionInDays: 90,
+      workspaceCapping: { dailyQuotaGb: 5 },
+    });
+  });
+
+  it("creates the M365Audit_CL table with exactly the columns of the shared schema", () => {
+    const table = recorder.one(TABLE, "fresh");
+    expect(table.inputs).toMatchObject({
+      resourceGroupName: RG,
+      workspaceName: "log-contoso",
+      tableName: "M365Audit_CL",
+      plan: "Analytics",
+    });
+    const schema = table.inputs.schema as { name: string; columns: KqlColumn[] };
+    expect(schema.name).toBe("M365Audit_CL");
+    expect(schema.columns.map((c) => [c.name, c.type])).toEqual(
+      TABLE_COLUMNS.map((c) => [c.name, c.type]),
+    );
+  });
+
+  it("declares the Custom-M365Audit stream and routes it through the transformation into the table", () => {
+    const dcr = recorder.one(DCR, "fresh");
+    const dce = recorder.one(DCE, "fresh");
+    const workspace = recorder.one(WORKSPACE, "fresh");
+    expect(dcr.inputs.dataCollectionEndpointId).toBe(dce.id);
+    expect(dcr.inputs.location).toBe("westeurope");
+    expect(Object.keys(dcr.inputs.streamDeclarations as object)).toEqual(["Custom-M365Audit"]);
+    expect(dcr.inputs.destinations).toEqual({
+      logAnalytics: [{ name: "workspace", workspaceResourceId: workspace.id }],
+    });
+    const flows = dcr.inputs.dataFlows as Record<string, unknown>[];
+    expect(flows).toHaveLength(1);
+    expect(flows[0]).toMatchObject({
+      streams: ["Custom-M365Audit"],
+      destinations: ["workspace"],
+      outputStream: "Custom-M365Audit_CL",
+    });
+    expect(flows[0]!.transformKql).toMatch(/^source \| project TimeGenerated, RecordId, /);
+  });
+
+  it("grants Monitoring Metrics Publisher on the DCR to the collector identity only", () => {
+    const roles = recorder.ofType(ROLE, "fresh");
+    const dcr = recorder.one(DCR, "fresh");
+    expect(roles).toHaveLength(1);
+    expect(roles[0]!.inputs).toMatchObject({
+      principalId: PUBLISHER,
+      principalType: "ServicePrincipal",
+      scope: dcr.id,
+      roleDefinitionId: `/subscriptions/${MOCK.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/3913510d-42f4-4e42-8a64-420c390055eb`,
+    });
+  });
+
+  it("names the role assignment with a GUID derived from scope, role and principal", () => {
+    const role = recorder.one(ROLE, "fresh");
+    const dcr = recorder.one(DCR, "fresh");
+    expect(role.inputs.roleAssignmentName).toBe(
+      uuidV5(`${dcr.id.toLowerCase()}|3913510d-42f4-4e42-8a64-420c390055eb|${PUBLISHER}`),
+    );
+  });
+
+  it("exposes the DCR immutable id and the DCE's logs ingestion endpoint", async () => {
+    expect(await valueOf(fresh.dcrImmutableId)).toBe(recorder.one(DCR, "fresh").state.immutableId);
+    expect(await valueOf(fresh.ingestionEndpoint)).toMatch(
+      /^https:\/\/dce-contoso-x1y2\.westeurope-1\.ingest\.monitor\.azure\.com$/,
+    );
+    expect(await valueOf(fresh.workspaceCustomerId)).toBe(
+      recorder.one(WORKSPACE, "fresh").state.customerId,
+    );
+  });
+});
+
+describe("LogAnalyticsDestination with an existing workspace", () => {
+  it("creates no workspace and reads the existing one's customer id and region", async () => {
+    expect(recorder.ofType(WORKSPACE, "existing")).toEqual([]);
+    expect(recorder.invokes).toContainEqual({
+      token: "azure-native:operationalinsights:getWorkspace",
+      inputs: { resourceGroupName: "rg-shared-logs", workspaceName: "log-shared" },
+    });
+    expect(await valueOf(existing.workspaceCustomerId)).toBe(MOCK.existingWorkspaceCustomerId);
+    expect(await valueOf(existing.workspaceResourceId)).toBe(EXISTING_ID);
+  });
+
+  it("creates the table in the existing workspace and the DCE and DCR in its region", () => {
+    expect(recorder.one(TABLE, "existing").inputs).toMatchObject({
+      resourceGroupName: "rg-shared-logs",
+      workspaceName: "log-shared",
+      tableName: "Fabrikam365_CL",
+    });
+    expect(recorder.one(DCE, "existing").inputs.location).toBe(MOCK.existingWorkspaceLocation);
+    const dcr = recorder.one(DCR, "existing");
+    expect(dcr.inputs.location).toBe(MOCK.existingWorkspaceLocation);
+    expect((dcr.inputs.dataFlows as Record<string, unknown>[])[0]!.outputStream).toBe(
+      "Custom-Fabrikam365_CL",
+    );
+    expect(dcr.inputs.destinations).toEqual({
+      logAnalytics: [{ name: "workspace", workspaceResourceId: EXISTING_ID }],
+    });
+  });
+});
+
+describe("LogAnalyticsDestination argument checks", () => {
+  it("names the argument and the problem in one line for each bad argument", () => {
+    expect(argErrors).toEqual([
+      "LogAnalyticsDestination bad-table: tableName must start with a letter, use only letters, digits and underscores, end in _CL and be at most 63 characters (got M365Audit)",
+      "LogAnalyticsDestination bad-retention: workspace.retentionInDays must be a whole number between 30 and 730 (got 7)",
+      "LogAnalyticsDestination bad-cap: workspace.dailyQuotaGb must be a positive number of GB (omit it for no cap) (got 0)",
+      "LogAnalyticsDestination bad-id: workspace.resourceId must be a resource id like /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name> (got /subscriptions/x/log-shared)",
+    ]);
+    expect(recorder.resources.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
+  });
+});
+
+describe("the DCR transformation, parsed by Kusto", () => {
+  const sent = (): { kql: string; stream: KqlColumn[]; table: KqlColumn[] } => {
+    const dcr = recorder.one(DCR, "fresh");
+    const declarations = dcr.inputs.streamDeclarations as Record<string, { columns: KqlColumn[] }>;
+    const table = recorder.one(TABLE, "fresh").inputs.schema as { columns: KqlColumn[] };
+    return {
+      kql: (dcr.inputs.dataFlows as { transformKql: string }[])[0]!.transformKql,
+      stream: declarations["Custom-M365Audit"]!.columns,
+      table: table.columns,
+    };
+  };
+
+  it("is valid KQL over the declared stream, with no diagnostics", () => {
+    const { kql, stream } = sent();
+    expect(analyzeTransform(kql, stream).diagnostics).toEqual([]);
+  });
+
+  it("produces exactly the table's columns, in order, with matching types", () => {
+    const { kql, stream, table } = sent();
+    const result = analyzeTransform(kql, stream);
+    expect(result.columns.map((c) => c.name)).toEqual(table.map((c) => c.name));
+    // Tables spell datetime "dateTime"; Kusto and stream declarations spell it "datetime".
+    expect(result.columns.map((c) => c.type)).toEqual(table.map((c) => c.type.toLowerCase()));
+  });
+
+  it("catches a misspelt column in the projection", () => {
+    const { kql, stream } = sent();
+    const misspelt = kql.replace("ResultStatus", "ResultStatsu");
+    expect(misspelt).not.toBe(kql);
+    expect(analyzeTransform(misspelt, stream).diagnostics).toEqual([
+      expect.stringContaining("The name 'ResultStatsu' does not refer to any known column"),
+    ]);
+  });
+
+  it("catches a table column missing from the stream declaration", () => {
+    const { kql, stream } = sent();
+    const withoutUserKey = stream.filter((c) => c.name !== "UserKey");
+    expect(analyzeTransform(kql, withoutUserKey).diagnostics).toEqual([
+      expect.stringContaining("'UserKey'"),
+    ]);
+  });
+
+  it("shows a projection that drops a column as a column mismatch", () => {
+    const { kql, stream, table } = sent();
+    const result = analyzeTransform(kql.replace(", AuditData", ""), stream);
+    expect(result.diagnostics).toEqual([]);
+    expect(result.columns.map((c) => c.name)).not.toEqual(table.map((c) => c.name));
+  });
+});

@@ -1,0 +1,343 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Emulator } from "../../emulator/src/index";
+import { type CheckId, type CheckResult, serviceHealthResult } from "../../scripts/verify/checks";
+import { verify } from "../../scripts/verify/main";
+import { renderJson, renderTable, type VerifyReport } from "../../scripts/verify/output";
+import { emulatorConfig, ingestRows, startSmallTenant, startSubscriptions } from "./helpers";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+let emulator: Emulator | undefined;
+afterEach(async () => {
+  await emulator?.stop();
+  emulator = undefined;
+});
+
+function check(report: VerifyReport, id: CheckId): CheckResult {
+  const found = report.checks.find((c) => c.id === id);
+  if (!found) throw new Error(`no check ${id}`);
+  return found;
+}
+
+function statuses(report: VerifyReport): Record<string, string> {
+  return Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
+}
+
+/** A tenant where the collector has subscribed and delivered rows. */
+async function healthyTenant(
+  options: Parameters<typeof startSmallTenant>[0] = {},
+): Promise<Emulator> {
+  emulator = await startSmallTenant(options);
+  await startSubscriptions(emulator);
+  await ingestRows(emulator);
+  return emulator;
+}
+
+describe("verify against a healthy emulated tenant", () => {
+  it("passes all eight checks and exits 0", async () => {
+    const e = await healthyTenant();
+    const report = await verify(await emulatorConfig(e));
+    expect(statuses(report)).toEqual({
+      token: "pass",
+      permissions: "pass",
+      "credential-expiry": "pass",
+      "audit-enabled": "pass",
+      subscriptions: "pass",
+      content: "pass",
+      records: "pass",
+      "service-health": "pass",
+    });
+    expect(report.exitCode).toBe(0);
+    expect(check(report, "permissions").reason).toContain("Graph shows the same grants");
+    expect(check(report, "records").details).toMatchObject({ rows: 15, ingestionLagMinutes: 0 });
+    const content = check(report, "content").details as {
+      contentTypes: Record<string, { blobs: number }>;
+    };
+    expect(Object.keys(content.contentTypes)).toHaveLength(5);
+    for (const perType of Object.values(content.contentTypes))
+      expect(perType.blobs).toBeGreaterThan(0);
+  });
+
+  it("follows NextPageUri so every listed blob is counted", async () => {
+    const e = await healthyTenant({ scenario: { pageSize: 2 } });
+    const report = await verify(await emulatorConfig(e, ["--content-types", "Audit.Exchange"]));
+    const details = check(report, "content").details as {
+      contentTypes: Record<string, { blobs: number }>;
+    };
+    const listed = e.truth
+      .listedBlobs("Audit.Exchange")
+      .filter((b) => Date.parse(b.contentCreated) >= e.now() - DAY_MS).length;
+    expect(listed).toBeGreaterThan(2);
+    expect(details.contentTypes["Audit.Exchange"]?.blobs).toBe(listed);
+    const pages = e.truth
+      .requestLog()
+      .filter((r) => r.path.endsWith("/subscriptions/content") && r.query.includes("nextPage"));
+    expect(pages.length).toBeGreaterThan(0);
+  });
+
+  it("retries throttled (AF429) answers and still passes", async () => {
+    const e = await healthyTenant();
+    e.knobs.af429Burst = 2;
+    const report = await verify(await emulatorConfig(e));
+    expect(report.status).toBe("pass");
+    expect(e.knobs.af429Burst).toBe(0);
+    expect(e.truth.requestLog().filter((r) => r.code === "AF429")).toHaveLength(2);
+  });
+
+  it("never prints the client secret or a token in the table or the JSON", async () => {
+    const e = await healthyTenant();
+    const report = await verify(await emulatorConfig(e));
+    const output = renderJson(report) + renderTable(report, { color: false });
+    expect(output).not.toContain(e.tenant.clientSecret);
+    expect(output).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+  });
+});
+
+describe("verify failure modes against the emulator", () => {
+  it("fails check 4 with the audit-off message and fix when unified audit logging is off", async () => {
+    const e = await healthyTenant();
+    e.knobs.auditDisabled = true;
+    const report = await verify(await emulatorConfig(e));
+    const audit = check(report, "audit-enabled");
+    expect(audit.status).toBe("fail");
+    expect(audit.reason).toBe(
+      "unified audit logging is off or not provisioned yet (it can take up to 60 minutes after enabling)",
+    );
+    expect(audit.fix).toContain("Purview portal → Audit");
+    expect(audit.fix).toContain("Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true");
+    expect(check(report, "token").status).toBe("pass");
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("fails check 2 with the admin-consent URL when consent is missing", async () => {
+    const e = await healthyTenant();
+    e.knobs.grantedRoles = [];
+    const report = await verify(await emulatorConfig(e));
+    const permissions = check(report, "permissions");
+    expect(permissions.status).toBe("fail");
+    expect(permissions.reason).toContain(
+      "the token lacks ActivityFeed.Read and ActivityFeed.ReadDlp",
+    );
+    expect(permissions.fix).toContain(
+      `${e.url}/${e.tenant.tenantId}/adminconsent?client_id=${e.tenant.clientId}`,
+    );
+    expect(permissions.details).toMatchObject({ tokenRoles: [], graphRoles: [] });
+    expect(check(report, "subscriptions").reason).toContain("401 AF10001");
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("fails check 2 on the DLP role only when DLP.All is configured", async () => {
+    const e = await healthyTenant();
+    e.knobs.grantedRoles = ["ActivityFeed.Read", "ServiceHealth.Read"];
+    const withDlp = await verify(await emulatorConfig(e));
+    expect(check(withDlp, "permissions").status).toBe("fail");
+    expect(check(withDlp, "permissions").reason).toContain(
+      "lacks ActivityFeed.ReadDlp, needed for DLP.All",
+    );
+    expect(check(withDlp, "content").status).toBe("fail");
+
+    const withoutDlp = await verify(
+      await emulatorConfig(e, [
+        "--content-types",
+        "Audit.Exchange,Audit.SharePoint,Audit.General,Audit.AzureActiveDirectory",
+      ]),
+    );
+    expect(check(withoutDlp, "permissions").status).toBe("pass");
+  });
+
+  it("fails check 1 with the expired-secret message when the secret has expired", async () => {
+    emulator = await startSmallTenant();
+    emulator.knobs.secretExpiresAtMs = emulator.now() - DAY_MS;
+    const report = await verify(await emulatorConfig(emulator));
+    const token = check(report, "token");
+    expect(token.status).toBe("fail");
+    expect(token.reason).toBe("the client secret has expired (AADSTS7000222)");
+    expect(token.fix).toContain("pulumi up");
+    expect(check(report, "credential-expiry")).toMatchObject({ status: "fail" });
+    expect(check(report, "subscriptions").status).toBe("skip");
+    expect(report.exitCode).toBe(1);
+  });
+
+  it("warns in check 3 when the secret expires within 30 days", async () => {
+    const e = await healthyTenant();
+    e.knobs.secretExpiresAtMs = e.now() + 10 * DAY_MS + 60_000;
+    const report = await verify(await emulatorConfig(e));
+    const expiry = check(report, "credential-expiry");
+    expect(expiry.status).toBe("warn");
+    expect(expiry.reason).toMatch(
+      /^the client secret expires in 10 days \(\d{4}-\d\d-\d\d\), within the 30-day warning period$/,
+    );
+    expect(report.exitCode).toBe(3);
+  });
+
+  it("fails check 3 when the secret expires before the next rotation", async () => {
+    const e = await healthyTenant();
+    const report = await verify(await emulatorConfig(e, ["--rotation-days", "200"]));
+    const expiry = check(report, "credential-expiry");
+    expect(expiry.status).toBe("fail");
+    expect(expiry.reason).toContain("before its next rotation");
+  });
+
+  it("fails check 5 when an admin disabled a subscription", async () => {
+    const e = await healthyTenant();
+    e.knobs.subscriptionsDisabled = ["Audit.Exchange"];
+    const report = await verify(await emulatorConfig(e));
+    const subscriptions = check(report, "subscriptions");
+    expect(subscriptions.status).toBe("fail");
+    expect(subscriptions.reason).toBe("Audit.Exchange is disabled");
+    expect(subscriptions.fix).toContain("npm run collector -- run --once");
+    expect(check(report, "content").reason).toContain("AF20023");
+  });
+
+  it("fails check 5 when no subscription was ever started", async () => {
+    emulator = await startSmallTenant();
+    await ingestRows(emulator);
+    const report = await verify(
+      await emulatorConfig(emulator, ["--content-types", "Audit.General"]),
+    );
+    expect(check(report, "subscriptions")).toMatchObject({
+      status: "fail",
+      reason: "Audit.General has no subscription",
+    });
+  });
+
+  it("fails check 6 when no content was listed in the last 24 hours", async () => {
+    emulator = await startSmallTenant({ scenario: { historyHours: 72, blobsPerHour: 1 } });
+    await startSubscriptions(emulator);
+    await ingestRows(emulator);
+    // Move the emulator's clock three days on: all content is older than the 24 h lookback.
+    emulator.knobs.clockOffsetMs = 3 * DAY_MS + 3_600_000;
+    const config = await emulatorConfig(emulator);
+    const e = emulator;
+    const report = await verify(config, { nowMs: () => e.now() });
+    const content = check(report, "content");
+    expect(content.status).toBe("fail");
+    expect(content.reason).toBe("no content listed in the last 24 h for any of 5 content types");
+    expect(content.fix).toContain("12 hours");
+  });
+
+  it("fails check 7 when nothing was ingested into the workspace", async () => {
+    emulator = await startSmallTenant();
+    await startSubscriptions(emulator);
+    const report = await verify(await emulatorConfig(emulator));
+    const records = check(report, "records");
+    expect(records.status).toBe("fail");
+    expect(records.reason).toBe("no M365Audit_CL rows in the last 24 h");
+    expect(records.fix).toContain("Monitoring Metrics Publisher");
+  });
+
+  it("warns in check 7 when a content type has content but no rows", async () => {
+    emulator = await startSmallTenant();
+    await startSubscriptions(emulator);
+    await ingestRows(emulator, ["Audit.Exchange"]);
+    const report = await verify(
+      await emulatorConfig(emulator, ["--content-types", "Audit.Exchange,Audit.SharePoint"]),
+    );
+    const records = check(report, "records");
+    expect(records.status).toBe("warn");
+    expect(records.reason).toContain("no rows for Audit.SharePoint although the API lists content");
+  });
+
+  it("skips check 7 with a fix when no workspace id is known", async () => {
+    const e = await healthyTenant();
+    const config = { ...(await emulatorConfig(e)), workspaceId: null };
+    const report = await verify(config);
+    expect(check(report, "records")).toMatchObject({ status: "skip" });
+    expect(check(report, "records").fix).toContain("--workspace-id");
+  });
+
+  it("fails check 1 with the wrong-secret message and skips what needs the token", async () => {
+    emulator = await startSmallTenant();
+    const report = await verify(await emulatorConfig(emulator, [], "not-the-secret"));
+    const token = check(report, "token");
+    expect(token.status).toBe("fail");
+    expect(token.reason).toContain("wrong client secret (AADSTS7000215)");
+    expect(token.fix).toContain("AZURE_CLIENT_SECRET");
+    for (const id of ["permissions", "audit-enabled", "subscriptions", "content"] as const) {
+      expect(check(report, id).status).toBe("skip");
+    }
+    expect(renderJson(report)).not.toContain("not-the-secret");
+  });
+
+  it("fails check 1 with the unknown-app message for a client id the tenant does not have", async () => {
+    emulator = await startSmallTenant();
+    const config = {
+      ...(await emulatorConfig(emulator)),
+      clientId: "0badc0de-0000-4000-8000-000000000000",
+    };
+    const report = await verify(config);
+    expect(check(report, "token").reason).toContain("unknown app");
+    expect(check(report, "token").reason).toContain("AADSTS700016");
+  });
+
+  it("fails check 1 with the unknown-tenant message for a tenant Entra does not know", async () => {
+    emulator = await startSmallTenant();
+    const config = {
+      ...(await emulatorConfig(emulator)),
+      tenantId: "0badc0de-0000-4000-8000-000000000000",
+    };
+    const report = await verify(config);
+    expect(check(report, "token")).toMatchObject({
+      status: "fail",
+      reason: "unknown tenant: 0badc0de-0000-4000-8000-000000000000 does not exist (AADSTS90002)",
+    });
+    expect(check(report, "service-health").fix).toContain("AZURE_VERIFY_CLIENT_ID");
+  });
+
+  it("warns in check 7 when the collector's /healthz is unhealthy, and passes when it is healthy", async () => {
+    const e = await healthyTenant();
+    let healthy = false;
+    const server: Server = createServer((_req, res) => {
+      res.writeHead(healthy ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify({ status: healthy ? "ok" : "degraded" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`;
+      const config = await emulatorConfig(e, ["--healthz-url", url]);
+      const sick = check(await verify(config), "records");
+      expect(sick.status).toBe("warn");
+      expect(sick.reason).toContain("collector /healthz answered 503 (degraded)");
+      healthy = true;
+      const fine = check(await verify(config), "records");
+      expect(fine.status).toBe("pass");
+      expect(fine.reason).toContain("collector /healthz answered 200 (ok)");
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("fails unfinished checks with a timeout message when the deadline passes", async () => {
+    const e = await healthyTenant();
+    e.knobs.latencyMs = 3_000;
+    const config = { ...(await emulatorConfig(e)), timeoutMs: 1_000 };
+    const started = Date.now();
+    const report = await verify(config);
+    expect(Date.now() - started).toBeLessThan(2_900);
+    expect(check(report, "subscriptions")).toMatchObject({
+      status: "fail",
+      reason: "did not finish within the 1 s timeout",
+    });
+  });
+});
+
+describe("service health as context", () => {
+  it("warns only for degraded workloads that feed the audit log", () => {
+    const degraded = serviceHealthResult([
+      { id: "Exchange", service: "Exchange Online", status: "serviceDegradation" },
+      { id: "Dynamics365", service: "Dynamics 365 Apps", status: "serviceInterruption" },
+      { id: "SharePoint", service: "SharePoint Online", status: "serviceOperational" },
+    ]);
+    expect(degraded.status).toBe("warn");
+    expect(degraded.reason).toBe(
+      "degraded: Exchange Online (serviceDegradation); audit content may be delayed",
+    );
+    const fine = serviceHealthResult([
+      { id: "Exchange", service: "Exchange Online", status: "serviceRestored" },
+      { id: "Dynamics365", service: "Dynamics 365 Apps", status: "serviceInterruption" },
+    ]);
+    expect(fine).toMatchObject({ status: "pass", fix: null });
+  });
+});
