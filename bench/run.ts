@@ -9,11 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import {
-  BENCH_SCENARIOS,
-  type BenchOptions,
-  type BenchResult,
-} from "./lib/benchScenarios";
+import { BENCH_SCENARIOS, type BenchOptions, type BenchResult } from "./lib/benchScenarios";
 import { REPO_ROOT } from "./lib/collector";
 import { formatInt, machineInfo, renderTable, say } from "./lib/common";
 
@@ -67,7 +63,9 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   if (values.help) return "help";
   const names = Object.keys(BENCH_SCENARIOS);
   if (values.scenario !== undefined && !names.includes(values.scenario)) {
-    throw new UsageError(`--scenario must be one of ${names.join(", ")} (got "${values.scenario}")`);
+    throw new UsageError(
+      `--scenario must be one of ${names.join(", ")} (got "${values.scenario}")`,
+    );
   }
   return {
     scenarios: values.scenario ? [values.scenario] : names,
@@ -139,7 +137,12 @@ async function main(argv: string[]): Promise<number> {
       result = await BENCH_SCENARIOS[name]!(options);
     } catch (error) {
       const message = (error as Error).message;
-      result = { scenario: name, figures: {}, lines: [`could not run: ${message}`], error: message };
+      result = {
+        scenario: name,
+        figures: {},
+        lines: [`could not run: ${message}`],
+        error: message,
+      };
     }
     for (const line of result.lines) say(`  ${line}`);
     say(`  (${((performance.now() - started) / 1000).toFixed(0)} s including setup and checks)`);

@@ -10,7 +10,7 @@ function cpuSeconds(pid: number): number {
 
 async function main() {
   const scenario = JSON.stringify({ contentTypes: ["Audit.Exchange", "Audit.SharePoint"], historyHours: 24, blobsPerHour: 20, recordsPerBlob: [500, 1500], lateRate: 0 });
-  const child = spawn(process.execPath, ["--cpu-prof", "--cpu-prof-dir=/tmp/emuprof", "--import", "tsx", "emulator/src/cli.ts", "--json", "--print-secret", "--seed", "5", "--scenario", scenario], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", "tsx", "emulator/src/cli.ts", "--json", "--print-secret", "--seed", "5", "--scenario", scenario], { stdio: ["ignore", "pipe", "inherit"] });
   const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once("line", resolve));
   const info = JSON.parse(line);
   const tok = await fetch(`${info.url}/${info.tenant.tenantId}/oauth2/v2.0/token`, { method: "POST", body: new URLSearchParams({ grant_type: "client_credentials", client_id: info.tenant.clientId, client_secret: info.tenant.clientSecret, scope: "https://manage.office.com/.default" }) });

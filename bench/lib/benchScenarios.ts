@@ -4,7 +4,7 @@
  * here asserts; the figures are for people.
  */
 import path from "node:path";
-import { buildCatalogue, blobRecordIds } from "../../emulator/src/generator";
+import { blobRecordIds, buildCatalogue } from "../../emulator/src/generator";
 import type { IngestedRow } from "../../emulator/src/index";
 import { collectorEnv, runCollectorOnce, spawnCollector } from "./collector";
 import {
@@ -25,8 +25,8 @@ import {
   keepRotatedFiles,
   normaliseIds,
   readDeliveredIds,
-  tailRecordIds,
   type TruthComparison,
+  tailRecordIds,
   totalBytes,
 } from "./truth";
 
@@ -343,7 +343,10 @@ export async function freshnessScenario(options: BenchOptions): Promise<BenchRes
           if (blobOf.has(id)) continue;
           blobOf.set(id, plan.contentId);
           let set = idsOf.get(plan.contentId);
-          if (!set) idsOf.set(plan.contentId, (set = new Set()));
+          if (!set) {
+            set = new Set();
+            idsOf.set(plan.contentId, set);
+          }
           set.add(id);
         }
       }
@@ -455,7 +458,10 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
         `logs-ingestion: ${formatInt(expected.size)} unique records; collector run --once → Logs Ingestion API (emulated)`,
       );
       const counts: DeliveryCounts = new Map();
-      const drainer = setInterval(() => drainIngestedRows(emulator.truth.ingestedRows(), counts), 500);
+      const drainer = setInterval(
+        () => drainIngestedRows(emulator.truth.ingestedRows(), counts),
+        500,
+      );
       let exit: Awaited<ReturnType<typeof runCollectorOnce>>;
       try {
         exit = await runCollectorOnce({

@@ -104,7 +104,10 @@ export function formatMb(bytes: number): string {
 }
 
 /** A plain-text table with a header row, columns padded to their widest cell. */
-export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+export function renderTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
   const widths = header.map((title, i) =>
     Math.max(title.length, ...rows.map((row) => (row[i] ?? "").length)),
   );

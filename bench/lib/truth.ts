@@ -101,7 +101,9 @@ export async function readDeliveredIds(
       try {
         record = JSON.parse(line) as { Id?: unknown };
       } catch {
-        throw new Error(`${file}:${lineNo} is not a JSON line; the file sink wrote a broken record`);
+        throw new Error(
+          `${file}:${lineNo} is not a JSON line; the file sink wrote a broken record`,
+        );
       }
       if (typeof record.Id !== "string") {
         throw new Error(`${file}:${lineNo} has no string Id`);

@@ -19,11 +19,11 @@ import type { Logger } from "./log";
 import type { CollectorMetrics } from "./metrics";
 import { isPipelineError, Pipeline, type PipelineProgressEvent } from "./pipeline/pipeline";
 import type { ProgressDisplay } from "./progress";
-import { FileSink } from "./sinks/fileSink";
-import { StdoutSink } from "./sinks/stdoutSink";
+import { createSink } from "./sinks";
 import { ActivitySource } from "./source/activitySource";
 import { isManagementApiError, ManagementApiClient } from "./source/client";
 import { isStartGuardError } from "./source/subscriptions";
+import { BlobStateStore } from "./state/blobState";
 import { isStateStoreError } from "./state/errors";
 import { SqliteStateStore } from "./state/sqliteState";
 import type {
@@ -108,17 +108,36 @@ export function buildParts(
     metrics,
     logger: logger.child({ component: "source" }),
   });
-  const sinks = config.sinks.map((sink): Sink => {
-    if (sink.kind === "file") {
-      return new FileSink({ path: sink.path, logger: logger.child({ component: "file-sink" }) });
-    }
-    if (sink.kind === "stdout") return new StdoutSink();
-    return createLogsIngestionSink(config, sink, azureCredential, metrics, logger);
-  });
+  const sinks = config.sinks.map((sink) =>
+    createSink(sink.kind, {
+      ...(sink.kind === "file" ? { file: { path: sink.path } } : {}),
+      ...(sink.kind === "logs-ingestion"
+        ? {
+            "logs-ingestion": {
+              endpoint: sink.endpoint,
+              ruleId: sink.ruleId,
+              streamName: sink.stream,
+              credential: azureCredential,
+              audience: config.cloud.monitorAudience,
+            },
+          }
+        : {}),
+      metrics,
+      logger: logger.child({ component: `${sink.kind}-sink` }),
+    }),
+  );
   const state =
     config.state.kind === "sqlite"
       ? new SqliteStateStore({ path: config.state.path })
-      : createBlobStateStore(config, config.state, azureCredential, logger);
+      : new BlobStateStore({
+          container: config.state.containerUrl,
+          ...(config.state.connectionString
+            ? { connectionString: config.state.connectionString }
+            : { credential: azureCredential }),
+          // One folder per tenant, so several tenants' collectors can share a container.
+          prefix: `auditbridge/${config.tenantId}`,
+          logger: logger.child({ component: "blob-state" }),
+        });
   return { appCredential, azureCredential, client, source, sinks, state };
 }
 
@@ -207,7 +226,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * Runs the collector. Resolves with the exit code; never calls `process.exit` (main.ts does).
  */
 export async function runCollector(options: RunCollectorOptions): Promise<CollectorRunResult> {
-  const { config, logger, metrics, abortSignal, once } = options;
+  const { config, logger, metrics, once } = options;
   const now = options.nowMs ?? Date.now;
   const configRetryMs = options.configErrorRetryInMs ?? DEFAULT_CONFIG_ERROR_RETRY_MS;
   const lockedRetryMs = options.stateLockedRetryInMs ?? DEFAULT_STATE_LOCKED_RETRY_MS;
@@ -219,6 +238,22 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
     now,
   });
   const parts = buildParts(config, metrics, logger);
+  // Losing the blob lease means another replica may own the tenant now: stop like on SIGTERM,
+  // but exit 1 so the orchestrator notices.
+  const leaseLost = parts.state instanceof BlobStateStore ? parts.state.leaseLostSignal : undefined;
+  const abortSignal = leaseLost
+    ? AbortSignal.any([options.abortSignal, leaseLost])
+    : options.abortSignal;
+  leaseLost?.addEventListener(
+    "abort",
+    () => {
+      health.setGlobalCause("lost the blob state lease; stopping");
+      logger.error(
+        "lost the blob state lease: another collector may own this tenant now; stopping",
+      );
+    },
+    { once: true },
+  );
   const source = new ConfigErrorGate(parts.source, configRetryMs, now);
   const lastProgress = new Map<string, string>();
   const onProgress = (event: PipelineProgressEvent) => {
@@ -393,6 +428,12 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
       logger.debug({ elapsedInMs: elapsed }, "round done");
       await pause(config.pollIntervalMs, abortSignal);
     }
+    if (leaseLost?.aborted) {
+      return {
+        exitCode: 1,
+        reason: "stopped: lost the blob state lease (another collector may own this tenant)",
+      };
+    }
     if (abortSignal.aborted) logger.info("stopped: in-flight batch delivered and checkpointed");
     return result;
   };
@@ -413,23 +454,4 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
     await server.close();
   }
   return result;
-}
-
-// TEMPORARY until the logs-ingestion sink and blob state store land (collector-pipeline).
-function createLogsIngestionSink(
-  _config: CollectorConfig,
-  _sink: Extract<CollectorConfig["sinks"][number], { kind: "logs-ingestion" }>,
-  _credential: TokenCredential,
-  _metrics: CollectorMetrics,
-  _logger: Logger,
-): Sink {
-  throw new Error("logs-ingestion sink not wired yet");
-}
-function createBlobStateStore(
-  _config: CollectorConfig,
-  _state: Extract<CollectorConfig["state"], { kind: "blob" }>,
-  _credential: TokenCredential,
-  _logger: Logger,
-): StateStore {
-  throw new Error("blob state not wired yet");
 }

@@ -68,7 +68,12 @@ function buildProgram(onRun: (flags: CliFlags, once: boolean) => Promise<number>
       "Moves every Microsoft 365 unified audit record into Log Analytics (or a file, or stdout): none lost, none repeated.",
     )
     .addHelpText("beforeAll", EXAMPLE)
-    .showHelpAfterError("(run with --help for usage)")
+    // Usage errors on one line, like configuration errors: "error: unknown option '--tenant'
+    // (Did you mean --tenant-id?)".
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`auditbridge-collector: ${text.trim().replace(/\s*\n\s*/g, " ")} (see --help)\n`),
+    })
     .exitOverride();
 
   const run = program

@@ -1,8 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { MANAGEMENT_AUDIENCES, normalizeAudience } from "./audiences";
-import { type BlobPlan, blobRecordIds, type Catalogue, DLP_SENSITIVE_TYPES, renderBlob } from "./generator";
-import { delay, type RequestContext, type Router, queryParam, readBody, sendEmpty, sendJson } from "./http";
+import {
+  type BlobPlan,
+  blobRecordIds,
+  type Catalogue,
+  DLP_SENSITIVE_TYPES,
+  renderBlob,
+} from "./generator";
+import {
+  delay,
+  queryParam,
+  type RequestContext,
+  type Router,
+  readBody,
+  sendEmpty,
+  sendJson,
+} from "./http";
 import { bearerToken, type TokenClaims } from "./jwt";
 import { knobFires, seededGuid, seededUnit } from "./random";
 import type { EmulatorState } from "./state";
@@ -160,7 +174,6 @@ function canonicalContentType(value: string): string | undefined {
   return API_CONTENT_TYPES.find((ct) => ct.toLowerCase() === lower);
 }
 
-
 /** The Management Activity API of one emulated tenant. */
 export class ActivityFeed {
   private readonly byType = new Map<string, BlobPlan[]>();
@@ -195,7 +208,12 @@ export class ActivityFeed {
   }
 
   isMalformed(plan: BlobPlan): boolean {
-    return knobFires(this.state.seed, "malformed", plan.contentId, this.state.knobs.malformedBlobRate);
+    return knobFires(
+      this.state.seed,
+      "malformed",
+      plan.contentId,
+      this.state.knobs.malformedBlobRate,
+    );
   }
 
   /** Whether the first download of a blob is cut mid-stream (later downloads succeed). */
@@ -204,7 +222,12 @@ export class ActivityFeed {
   }
 
   hasBadContentUri(plan: BlobPlan): boolean {
-    return knobFires(this.state.seed, "badContentUri", plan.contentId, this.state.knobs.badContentUriRate);
+    return knobFires(
+      this.state.seed,
+      "badContentUri",
+      plan.contentId,
+      this.state.knobs.badContentUriRate,
+    );
   }
 
   /** The contentUri the listing shows (another host or tenant when badContentUriRate fires). */
@@ -245,7 +268,9 @@ export class ActivityFeed {
     const { knobs } = this.state;
     if (knobs.auditDisabled) return [];
     const nowMs = this.state.now();
-    const wanted = new Set((contentTypes ?? API_CONTENT_TYPES).map((ct) => canonicalContentType(ct) ?? ct));
+    const wanted = new Set(
+      (contentTypes ?? API_CONTENT_TYPES).map((ct) => canonicalContentType(ct) ?? ct),
+    );
     const result: BlobPlan[] = [];
     for (const ct of wanted) {
       if (this.isAdminDisabled(ct)) continue;
@@ -270,7 +295,9 @@ export class ActivityFeed {
   /** Metadata of the blobs listable now (including malformed ones, flagged). */
   listedBlobs(contentType?: string): BlobTruth[] {
     const nowMs = this.state.now();
-    const types = contentType ? [canonicalContentType(contentType) ?? contentType] : [...API_CONTENT_TYPES];
+    const types = contentType
+      ? [canonicalContentType(contentType) ?? contentType]
+      : [...API_CONTENT_TYPES];
     const result: BlobTruth[] = [];
     for (const ct of types) {
       for (const plan of this.byType.get(ct) ?? []) {
@@ -299,27 +326,50 @@ export class ActivityFeed {
   register(router: Router): void {
     const root = "^/api/v1(?:\\.0)?/(?<tenant>[^/]+)/activity/feed";
     const route = (method: string, suffix: string, apiMethod: ApiMethod, handler: ApiHandler) =>
-      router.add(method, new RegExp(`${root}${suffix}$`, "i"), (ctx) => this.guarded(ctx, apiMethod, handler));
-    route("POST", "/subscriptions/start", "StartSubscription", (ctx, claims) => this.start(ctx, claims));
-    route("POST", "/subscriptions/stop", "StopSubscription", (ctx, claims) => this.stop(ctx, claims));
+      router.add(method, new RegExp(`${root}${suffix}$`, "i"), (ctx) =>
+        this.guarded(ctx, apiMethod, handler),
+      );
+    route("POST", "/subscriptions/start", "StartSubscription", (ctx, claims) =>
+      this.start(ctx, claims),
+    );
+    route("POST", "/subscriptions/stop", "StopSubscription", (ctx, claims) =>
+      this.stop(ctx, claims),
+    );
     route("GET", "/subscriptions/list", "ListSubscriptions", (ctx) => this.list(ctx));
-    route("GET", "/subscriptions/content", "ListContent", (ctx, claims) => this.content(ctx, claims));
+    route("GET", "/subscriptions/content", "ListContent", (ctx, claims) =>
+      this.content(ctx, claims),
+    );
     route("GET", "/subscriptions/notifications", "ListNotifications", (ctx, claims) =>
       this.listNotifications(ctx, claims),
     );
     route("GET", "/audit/(?<contentId>[^/]+)", "GetBlob", (ctx, claims) => this.blob(ctx, claims));
-    route("GET", "/resources/dlpSensitiveTypes", "GetDlpSensitiveTypes", (ctx) => this.dlpSensitiveTypes(ctx));
+    route("GET", "/resources/dlpSensitiveTypes", "GetDlpSensitiveTypes", (ctx) =>
+      this.dlpSensitiveTypes(ctx),
+    );
   }
 
-  private sendError(ctx: RequestContext, error: ApiError, headers: Record<string, string> = {}): void {
-    sendJson(ctx, error.status, { error: { code: error.code, message: error.message } }, { ...API_HEADERS, ...headers });
+  private sendError(
+    ctx: RequestContext,
+    error: ApiError,
+    headers: Record<string, string> = {},
+  ): void {
+    sendJson(
+      ctx,
+      error.status,
+      { error: { code: error.code, message: error.message } },
+      { ...API_HEADERS, ...headers },
+    );
   }
 
   /**
    * Everything every API call goes through, in the order the service appears to apply it:
    * latency, token, tenant, throttling, injected faults, audit state, then the operation.
    */
-  private async guarded(ctx: RequestContext, apiMethod: ApiMethod, handler: ApiHandler): Promise<void> {
+  private async guarded(
+    ctx: RequestContext,
+    apiMethod: ApiMethod,
+    handler: ApiHandler,
+  ): Promise<void> {
     const { state } = this;
     const { knobs } = state;
     await delay(knobs.latencyMs);
@@ -347,7 +397,11 @@ export class ActivityFeed {
     if (!GUID_PATTERN.test(urlTenant)) {
       return this.sendError(
         ctx,
-        apiError(400, "AF20013", `The tenant ID passed in the URL (${urlTenant}) is not a valid GUID.`),
+        apiError(
+          400,
+          "AF20013",
+          `The tenant ID passed in the URL (${urlTenant}) is not a valid GUID.`,
+        ),
       );
     }
     if (urlTenant.toLowerCase() !== claims.tid.toLowerCase()) {
@@ -361,7 +415,9 @@ export class ActivityFeed {
       );
     }
 
-    const publisher = (queryParam(ctx.url, "PublisherIdentifier") || ANONYMOUS_PUBLISHER).toLowerCase();
+    const publisher = (
+      queryParam(ctx.url, "PublisherIdentifier") || ANONYMOUS_PUBLISHER
+    ).toLowerCase();
     if (this.isThrottled(publisher, nowMs)) {
       state.counters.throttled++;
       return this.sendError(
@@ -378,11 +434,15 @@ export class ActivityFeed {
     }
     if (knobFires(state.seed, "af50000", requestIndex, knobs.af50000Rate)) {
       state.counters.injectedErrors++;
-      return this.sendError(ctx, apiError(500, "AF50000", "An internal error occurred. Retry the request."));
+      return this.sendError(
+        ctx,
+        apiError(500, "AF50000", "An internal error occurred. Retry the request."),
+      );
     }
     if (knobs.auditDisabled) return this.sendAuditDisabled(ctx, apiMethod);
     const roles = Array.isArray(claims.roles) ? claims.roles : [];
-    if (!roles.includes("ActivityFeed.Read")) return this.sendMissingRole(ctx, roles, "ActivityFeed.Read");
+    if (!roles.includes("ActivityFeed.Read"))
+      return this.sendMissingRole(ctx, roles, "ActivityFeed.Read");
     await handler(ctx, claims);
   }
 
@@ -436,7 +496,9 @@ export class ActivityFeed {
   }
 
   /** Reads and checks `contentType`; answers AF20001/AF20020 and returns undefined on error. */
-  private requireContentType(ctx: RequestContext): { canonical: string; asSent: string } | undefined {
+  private requireContentType(
+    ctx: RequestContext,
+  ): { canonical: string; asSent: string } | undefined {
     const asSent = queryParam(ctx.url, "contentType");
     if (!asSent) {
       this.sendError(ctx, apiError(400, "AF20001", "Missing parameter: contentType."));
@@ -451,18 +513,26 @@ export class ActivityFeed {
   }
 
   private isAdminDisabled(contentType: string): boolean {
-    return this.state.knobs.subscriptionsDisabled.some((ct) => canonicalContentType(ct) === contentType);
+    return this.state.knobs.subscriptionsDisabled.some(
+      (ct) => canonicalContentType(ct) === contentType,
+    );
   }
 
   /** Answers AF20022/AF20023 unless the content type's subscription is enabled. */
   private requireEnabled(ctx: RequestContext, contentType: string): Subscription | undefined {
     const sub = this.subscriptions.get(contentType);
     if (!sub) {
-      this.sendError(ctx, apiError(400, "AF20022", "No subscription found for the specified content type."));
+      this.sendError(
+        ctx,
+        apiError(400, "AF20022", "No subscription found for the specified content type."),
+      );
       return undefined;
     }
     if (this.isAdminDisabled(contentType)) {
-      this.sendError(ctx, apiError(400, "AF20023", "The subscription was disabled by a tenant admin."));
+      this.sendError(
+        ctx,
+        apiError(400, "AF20023", "The subscription was disabled by a tenant admin."),
+      );
       return undefined;
     }
     if (sub.status !== "enabled") {
@@ -488,7 +558,9 @@ export class ActivityFeed {
     if (!this.checkDlpRole(ctx, claims, contentType.canonical)) return;
     const nowMs = this.state.now();
 
-    const raw = (await readBody(ctx.req, { maxWireBytes: MAX_START_BODY_BYTES })).toString("utf8").trim();
+    const raw = (await readBody(ctx.req, { maxWireBytes: MAX_START_BODY_BYTES }))
+      .toString("utf8")
+      .trim();
     let body: { webhook?: unknown } = {};
     if (raw !== "") {
       try {
@@ -496,19 +568,35 @@ export class ActivityFeed {
       } catch {
         return this.sendError(
           ctx,
-          apiError(400, "AF20002", "Invalid parameter type: request body. Expected type: JSON object"),
+          apiError(
+            400,
+            "AF20002",
+            "Invalid parameter type: request body. Expected type: JSON object",
+          ),
         );
       }
       if (body === null || typeof body !== "object" || Array.isArray(body)) {
         return this.sendError(
           ctx,
-          apiError(400, "AF20002", "Invalid parameter type: request body. Expected type: JSON object"),
+          apiError(
+            400,
+            "AF20002",
+            "Invalid parameter type: request body. Expected type: JSON object",
+          ),
         );
       }
     }
 
     // undefined: leave the webhook as it is; null: remove it; object: set it.
-    let requested: { address: string; authId: string | null; expiration: string | null; expirationMs: number | null } | null | undefined;
+    let requested:
+      | {
+          address: string;
+          authId: string | null;
+          expiration: string | null;
+          expirationMs: number | null;
+        }
+      | null
+      | undefined;
     if (body.webhook === null) requested = null;
     else if (body.webhook !== undefined) {
       const w = body.webhook as { address?: unknown; authId?: unknown; expiration?: unknown };
@@ -516,10 +604,15 @@ export class ActivityFeed {
       if (!/^https:\/\//i.test(address)) {
         return this.sendError(
           ctx,
-          apiError(400, "AF20021", `The webhook endpoint ${address} could not be validated. The address must begin with HTTPS.`),
+          apiError(
+            400,
+            "AF20021",
+            `The webhook endpoint ${address} could not be validated. The address must begin with HTTPS.`,
+          ),
         );
       }
-      const expiration = typeof w.expiration === "string" && w.expiration !== "" ? w.expiration : null;
+      const expiration =
+        typeof w.expiration === "string" && w.expiration !== "" ? w.expiration : null;
       let expirationMs: number | null = null;
       if (expiration !== null) {
         const parsed = Date.parse(expiration);
@@ -532,7 +625,11 @@ export class ActivityFeed {
         if (parsed <= nowMs) {
           return this.sendError(
             ctx,
-            apiError(400, "AF20003", `Expiration ${expiration} provided is set to past date and time.`),
+            apiError(
+              400,
+              "AF20003",
+              `Expiration ${expiration} provided is set to past date and time.`,
+            ),
           );
         }
         expirationMs = parsed;
@@ -571,7 +668,11 @@ export class ActivityFeed {
         API_HEADERS,
       );
 
-    if (existing && existing.status === "disabled" && nowMs - existing.lastStartMs < START_GUARD_MS) {
+    if (
+      existing &&
+      existing.status === "disabled" &&
+      nowMs - existing.lastStartMs < START_GUARD_MS
+    ) {
       // Observed (MicrosoftDocs/office-365-management-api#479): a start right after a stop
       // answers 200 "enabled", yet the subscription stays disabled and /list omits it.
       existing.hidden = true;
@@ -581,7 +682,12 @@ export class ActivityFeed {
     let webhook: WebhookState | null = existing?.webhook ?? null;
     if (requested === null) webhook = null;
     else if (requested !== undefined && !sameWebhook) {
-      const result = await validateWebhook(requested.address, requested.authId, randomUUID(), this.caPem);
+      const result = await validateWebhook(
+        requested.address,
+        requested.authId,
+        randomUUID(),
+        this.caPem,
+      );
       if (!result.ok) {
         return this.sendError(
           ctx,
@@ -623,13 +729,16 @@ export class ActivityFeed {
     echo(webhook);
   }
 
-  private stop(ctx: RequestContext, claims: TokenClaims): void {
+  private stop(ctx: RequestContext, claims: TokenClaims) {
     const contentType = this.requireContentType(ctx);
     if (!contentType) return;
     if (!this.checkDlpRole(ctx, claims, contentType.canonical)) return;
     const sub = this.subscriptions.get(contentType.canonical);
     if (!sub) {
-      return this.sendError(ctx, apiError(400, "AF20022", "No subscription found for the specified content type."));
+      return this.sendError(
+        ctx,
+        apiError(400, "AF20022", "No subscription found for the specified content type."),
+      );
     }
     if (sub.status === "enabled") {
       sub.status = "disabled";
@@ -656,7 +765,9 @@ export class ActivityFeed {
    * Validates startTime/endTime (reference §2.5). Returns the window, or undefined after
    * answering AF20002/AF20030/AF20055.
    */
-  private parseWindow(ctx: RequestContext): { startMs: number; endMs: number; given: boolean } | undefined {
+  private parseWindow(
+    ctx: RequestContext,
+  ): { startMs: number; endMs: number; given: boolean } | undefined {
     const nowMs = this.state.now();
     const startText = queryParam(ctx.url, "startTime");
     const endText = queryParam(ctx.url, "endTime");
@@ -669,12 +780,18 @@ export class ActivityFeed {
     }
     const startMs = parseApiTime(startText);
     if (startMs === undefined) {
-      this.sendError(ctx, apiError(400, "AF20002", "Invalid parameter type: startTime. Expected type: datetime"));
+      this.sendError(
+        ctx,
+        apiError(400, "AF20002", "Invalid parameter type: startTime. Expected type: datetime"),
+      );
       return undefined;
     }
     const endMs = parseApiTime(endText);
     if (endMs === undefined) {
-      this.sendError(ctx, apiError(400, "AF20002", "Invalid parameter type: endTime. Expected type: datetime"));
+      this.sendError(
+        ctx,
+        apiError(400, "AF20002", "Invalid parameter type: endTime. Expected type: datetime"),
+      );
       return undefined;
     }
     if (startMs >= endMs) {
@@ -691,25 +808,38 @@ export class ActivityFeed {
   /** Opaque page token: a timestamp, the position, and a check that binds it to the listing. */
   private pageToken(kind: string, contentType: string, position: number, atMs: number): string {
     const stamp = formatApiTime(atMs).replace(/\D/g, "");
-    const check = Math.floor(seededUnit(this.state.seed, "page", kind, contentType, position, stamp) * 0xffffff)
+    const check = Math.floor(
+      seededUnit(this.state.seed, "page", kind, contentType, position, stamp) * 0xffffff,
+    )
       .toString(16)
       .padStart(6, "0");
     return `${stamp}R${String(position).padStart(9, "0")}${check}`;
   }
 
   /** The position a page token points at, or undefined when it is not one of ours. */
-  private parsePageToken(kind: string, contentType: string, token: string, length: number): number | undefined {
+  private parsePageToken(
+    kind: string,
+    contentType: string,
+    token: string,
+    length: number,
+  ): number | undefined {
     const match = /^(\d{14})R(\d{9})([0-9a-f]{6})$/.exec(token);
     if (!match) return undefined;
     const position = Number(match[2]);
     if (position >= length) return undefined;
-    const check = Math.floor(seededUnit(this.state.seed, "page", kind, contentType, position, match[1]!) * 0xffffff)
+    const check = Math.floor(
+      seededUnit(this.state.seed, "page", kind, contentType, position, match[1]!) * 0xffffff,
+    )
       .toString(16)
       .padStart(6, "0");
     return check === match[3] ? position : undefined;
   }
 
-  private nextPageUri(ctx: RequestContext, window: { startMs: number; endMs: number; given: boolean }, token: string): string {
+  private nextPageUri(
+    ctx: RequestContext,
+    window: { startMs: number; endMs: number; given: boolean },
+    token: string,
+  ): string {
     const next = new URL(ctx.url.pathname, this.state.url);
     for (const [key, value] of ctx.url.searchParams) {
       if (key.toLowerCase() === "nextpage") continue;
@@ -723,7 +853,7 @@ export class ActivityFeed {
     return next.toString();
   }
 
-  private content(ctx: RequestContext, claims: TokenClaims): void {
+  private content(ctx: RequestContext, claims: TokenClaims) {
     const contentType = this.requireContentType(ctx);
     if (!contentType) return;
     if (!this.checkDlpRole(ctx, claims, contentType.canonical)) return;
@@ -738,7 +868,10 @@ export class ActivityFeed {
     if (nextPage !== undefined) {
       const position = this.parsePageToken("content", contentType.canonical, nextPage, list.length);
       if (position === undefined) {
-        return this.sendError(ctx, apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`));
+        return this.sendError(
+          ctx,
+          apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`),
+        );
       }
       from = Math.max(from, position + 1);
     }
@@ -758,7 +891,12 @@ export class ActivityFeed {
     }
     const headers: Record<string, string> = { ...API_HEADERS };
     if (more) {
-      const token = this.pageToken("content", contentType.canonical, lastPosition, page[page.length - 1]!.contentCreatedMs);
+      const token = this.pageToken(
+        "content",
+        contentType.canonical,
+        lastPosition,
+        page[page.length - 1]!.contentCreatedMs,
+      );
       headers.NextPageUri = this.nextPageUri(ctx, window, token);
     }
     sendJson(
@@ -775,7 +913,7 @@ export class ActivityFeed {
     );
   }
 
-  private listNotifications(ctx: RequestContext, claims: TokenClaims): void {
+  private listNotifications(ctx: RequestContext, claims: TokenClaims) {
     const contentType = this.requireContentType(ctx);
     if (!contentType) return;
     if (!this.checkDlpRole(ctx, claims, contentType.canonical)) return;
@@ -786,9 +924,17 @@ export class ActivityFeed {
     let from = 0;
     const nextPage = queryParam(ctx.url, "nextPage");
     if (nextPage !== undefined) {
-      const position = this.parsePageToken("notifications", contentType.canonical, nextPage, records.length);
+      const position = this.parsePageToken(
+        "notifications",
+        contentType.canonical,
+        nextPage,
+        records.length,
+      );
       if (position === undefined) {
-        return this.sendError(ctx, apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`));
+        return this.sendError(
+          ctx,
+          apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`),
+        );
       }
       from = position + 1;
     }
@@ -807,7 +953,12 @@ export class ActivityFeed {
     }
     const headers: Record<string, string> = { ...API_HEADERS };
     if (more) {
-      const token = this.pageToken("notifications", contentType.canonical, lastPosition, page[page.length - 1]!.sentMs);
+      const token = this.pageToken(
+        "notifications",
+        contentType.canonical,
+        lastPosition,
+        page[page.length - 1]!.sentMs,
+      );
       headers.NextPageUri = this.nextPageUri(ctx, window, token);
     }
     sendJson(
@@ -818,15 +969,32 @@ export class ActivityFeed {
     );
   }
 
-  private dlpSensitiveTypes(ctx: RequestContext): void {
+  private dlpSensitiveTypes(ctx: RequestContext) {
     const header = ctx.req.headers["accept-language"];
     if (header !== undefined && header.trim() !== "") {
-      const languages = header.split(",").map((part) => part.trim()).filter((part) => part !== "");
+      const languages = header
+        .split(",")
+        .map((part) => part.trim())
+        .filter((part) => part !== "");
       if (languages.length > 1) {
-        return this.sendError(ctx, apiError(400, "AF20053", "Only one language may be present in the Accept-Language header."));
+        return this.sendError(
+          ctx,
+          apiError(
+            400,
+            "AF20053",
+            "Only one language may be present in the Accept-Language header.",
+          ),
+        );
       }
-      if (!/^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:;q=[01](?:\.\d{0,3})?)?$/.test(languages[0] ?? "")) {
-        return this.sendError(ctx, apiError(400, "AF20054", "Invalid syntax in Accept-Language header."));
+      if (
+        !/^(?:\*|[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)(?:;q=[01](?:\.\d{0,3})?)?$/.test(
+          languages[0] ?? "",
+        )
+      ) {
+        return this.sendError(
+          ctx,
+          apiError(400, "AF20054", "Invalid syntax in Accept-Language header."),
+        );
       }
     }
     sendJson(ctx, 200, DLP_SENSITIVE_TYPES, API_HEADERS);
@@ -835,12 +1003,18 @@ export class ActivityFeed {
   private async blob(ctx: RequestContext, claims: TokenClaims): Promise<void> {
     const contentId = ctx.params.contentId!;
     if (!CONTENT_ID_PATTERN.test(contentId)) {
-      return this.sendError(ctx, apiError(400, "AF20052", `Content ID ${contentId} in the URL is invalid.`));
+      return this.sendError(
+        ctx,
+        apiError(400, "AF20052", `Content ID ${contentId} in the URL is invalid.`),
+      );
     }
     const nowMs = this.state.now();
     const plan = this.catalogue.get(contentId);
     if (!plan || plan.availableAtMs > nowMs || this.inLostInterval(plan)) {
-      return this.sendError(ctx, apiError(404, "AF20050", `The specified content (${contentId}) does not exist.`));
+      return this.sendError(
+        ctx,
+        apiError(404, "AF20050", `The specified content (${contentId}) does not exist.`),
+      );
     }
     if (!this.checkDlpRole(ctx, claims, plan.contentType)) return;
     if (this.isExpired(plan, nowMs)) {
@@ -882,14 +1056,24 @@ export class ActivityFeed {
     let first = true;
     for (; !next.done; next = chunks.next()) {
       if (closed) return;
-      let text = next.value;
+      // renderBlob may yield text or already-encoded bytes; the socket takes bytes.
+      const chunk = next.value as string | Uint8Array;
+      let data =
+        typeof chunk === "string"
+          ? Buffer.from(chunk, "utf8")
+          : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       if (first && fault.malformed) {
         // Break the very first record, so no parser can deliver any record of this blob.
-        text = text.replace("{", "{,");
+        const brace = data.indexOf(0x7b);
+        data = Buffer.concat([
+          data.subarray(0, brace + 1),
+          Buffer.from(","),
+          data.subarray(brace + 1),
+        ]);
       }
       if (first && fault.truncate) {
         // Send part of the body, then drop the connection: the client sees a cut-off response.
-        const part = text.slice(0, Math.max(1, Math.floor(text.length / 2)));
+        const part = data.subarray(0, Math.max(1, Math.floor(data.length / 2)));
         counters.truncatedBlobs++;
         ctx.code = "truncated";
         await new Promise<void>((resolve) => res.write(part, () => resolve()));
@@ -897,8 +1081,8 @@ export class ActivityFeed {
         return;
       }
       first = false;
-      bytes += Buffer.byteLength(text);
-      if (!res.write(text)) {
+      bytes += data.length;
+      if (!res.write(data)) {
         await drainOrClose(res);
       }
     }
@@ -933,13 +1117,18 @@ export class ActivityFeed {
     for (const sub of this.subscriptions.values()) {
       const webhook = sub.webhook;
       if (!webhook || sub.status !== "enabled" || this.isAdminDisabled(sub.contentType)) continue;
-      if (webhook.status === "enabled" && webhook.expirationMs !== null && webhook.expirationMs <= nowMs) {
+      if (
+        webhook.status === "enabled" &&
+        webhook.expirationMs !== null &&
+        webhook.expirationMs <= nowMs
+      ) {
         webhook.status = "expired";
       }
       if (webhook.status !== "enabled") continue;
       if (nowMs > webhook.cursorMs) {
         for (const plan of this.newlyAvailable(webhook.cursorMs, nowMs)) {
-          if (plan.contentType === sub.contentType && !this.inLostInterval(plan)) webhook.pending.push(plan);
+          if (plan.contentType === sub.contentType && !this.inLostInterval(plan))
+            webhook.pending.push(plan);
         }
         webhook.cursorMs = nowMs;
       }
@@ -998,7 +1187,8 @@ export class ActivityFeed {
     this.state.counters.notificationFailures++;
     webhook.consecutiveFailures++;
     // Retried at exponentially growing intervals; disabled after too many failures (reference §4).
-    webhook.nextAttemptMs = sentMs + Math.min(60_000, 1_000 * 2 ** (webhook.consecutiveFailures - 1));
+    webhook.nextAttemptMs =
+      sentMs + Math.min(60_000, 1_000 * 2 ** (webhook.consecutiveFailures - 1));
     if (webhook.consecutiveFailures >= WEBHOOK_MAX_FAILURES) webhook.status = "disabled";
   }
 }

@@ -12,7 +12,10 @@ function unique(values: string[]): ReadonlySet<string> {
 const profiles = Object.values(CLOUDS);
 
 export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementAudience));
-export const MONITOR_AUDIENCES = unique([...profiles.map((p) => p.monitorAudience), "https://monitor.azure.cn"]);
+export const MONITOR_AUDIENCES = unique([
+  ...profiles.map((p) => p.monitorAudience),
+  "https://monitor.azure.cn",
+]);
 export const LOG_ANALYTICS_AUDIENCES = unique(profiles.map((p) => p.logAnalyticsAudience));
 export const GRAPH_AUDIENCES = unique(profiles.map((p) => p.graphEndpoint));
 export const TOKEN_EXCHANGE_AUDIENCES = unique(profiles.map((p) => p.tokenExchangeAudience));

@@ -85,19 +85,45 @@ function buildProgram(): Command {
     .option("--host <address>", "interface to listen on", "127.0.0.1")
     .option("--port <n>", "port (0 = random free port)", number("--port"), 0)
     .option("--seed <n>", "seed: same seed, same tenant, blobs and records", number("--seed"), 1)
-    .option("--cert-dir <dir>", "where the local CA and server certificate are kept (default .auditbridge/test-ca)")
-    .option("--content-types <list>", "comma-separated content types with activity", (v: string) =>
-      v.split(",").map((s) => s.trim()).filter((s) => s !== ""),
+    .option(
+      "--cert-dir <dir>",
+      "where the local CA and server certificate are kept (default .auditbridge/test-ca)",
     )
-    .option("--history-hours <h>", "hours of history before start (max 168)", number("--history-hours"))
+    .option("--content-types <list>", "comma-separated content types with activity", (v: string) =>
+      v
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    )
+    .option(
+      "--history-hours <h>",
+      "hours of history before start (max 168)",
+      number("--history-hours"),
+    )
     .option("--blobs-per-hour <n>", "blobs per hour per content type", number("--blobs-per-hour"))
     .option("--records-per-blob <min-max>", "records per blob, e.g. 20-200", range)
     .option("--duplicate-rate <f>", "fraction of repeated records", number("--duplicate-rate"))
     .option("--late-rate <f>", "fraction of blobs listed late", number("--late-rate"))
-    .option("--expired-blobs <n>", "listed blobs that are already expired", number("--expired-blobs"))
-    .option("--live-blobs-per-minute <n>", "new blobs per minute per content type while running", number("--live-blobs-per-minute"))
-    .option("--live-horizon-minutes <n>", "how long live blobs keep appearing", number("--live-horizon-minutes"))
-    .option("--big-blob-bytes <n>", "add one Audit.SharePoint blob of about this size", number("--big-blob-bytes"))
+    .option(
+      "--expired-blobs <n>",
+      "listed blobs that are already expired",
+      number("--expired-blobs"),
+    )
+    .option(
+      "--live-blobs-per-minute <n>",
+      "new blobs per minute per content type while running",
+      number("--live-blobs-per-minute"),
+    )
+    .option(
+      "--live-horizon-minutes <n>",
+      "how long live blobs keep appearing",
+      number("--live-horizon-minutes"),
+    )
+    .option(
+      "--big-blob-bytes <n>",
+      "add one Audit.SharePoint blob of about this size",
+      number("--big-blob-bytes"),
+    )
     .option("--page-size <n>", "blobs per content listing page", number("--page-size"))
     .option("--scenario <json|@file>", "scenario options as JSON (flags above win)")
     .option("--knobs <json|@file>", "fault knobs as JSON, e.g. '{\"truncateRate\":0.1}'")
@@ -144,7 +170,10 @@ function collectorEnvironment(emulator: Emulator, includeSecret: boolean): [stri
     ["NODE_EXTRA_CA_CERTS", emulator.caCertPath],
     ["AZURE_TENANT_ID", emulator.tenant.tenantId],
     ["AZURE_CLIENT_ID", emulator.tenant.clientId],
-    ["AZURE_CLIENT_SECRET", includeSecret ? emulator.tenant.clientSecret : "<hidden: run with --print-secret>"],
+    [
+      "AZURE_CLIENT_SECRET",
+      includeSecret ? emulator.tenant.clientSecret : "<hidden: run with --print-secret>",
+    ],
     ["AZURE_AUTHORITY_HOST", emulator.url],
     ["O365_MANAGEMENT_ENDPOINT", emulator.url],
     ["O365_PUBLISHER_ID", emulator.tenant.publisherId],
@@ -203,13 +232,18 @@ async function run(argv: string[]): Promise<number> {
           ...emulator.tenant,
           clientSecret: options.printSecret ? emulator.tenant.clientSecret : undefined,
         },
-        managedIdentity: { clientId: emulator.managedIdentity.clientId, endpoint: emulator.managedIdentity.endpoint },
+        managedIdentity: {
+          clientId: emulator.managedIdentity.clientId,
+          endpoint: emulator.managedIdentity.endpoint,
+        },
         ingestion: emulator.ingestion,
         env: Object.fromEntries(env),
       })}\n`,
     );
   } else if (options.envOnly) {
-    process.stdout.write(env.map(([key, value]) => `export ${key}=${shellQuote(value)}\n`).join(""));
+    process.stdout.write(
+      env.map(([key, value]) => `export ${key}=${shellQuote(value)}\n`).join(""),
+    );
   } else {
     const s = emulator.scenario;
     process.stdout.write(

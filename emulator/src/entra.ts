@@ -31,7 +31,10 @@ interface EntraError {
 function sendEntraError(ctx: RequestContext, state: EmulatorState, failure: EntraError): void {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date(state.now()).toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
+  const timestamp = new Date(state.now())
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, "Z");
   state.counters.tokenFailures++;
   ctx.code = `AADSTS${failure.code}`;
   sendJson(
@@ -72,7 +75,11 @@ export function registerEntra(router: Router, state: EmulatorState): void {
       const v = version === "v2" ? "/v2.0" : "";
       sendJson(ctx, 200, {
         token_endpoint: `${base}/oauth2${v}/token`,
-        token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        token_endpoint_auth_methods_supported: [
+          "client_secret_post",
+          "private_key_jwt",
+          "client_secret_basic",
+        ],
         jwks_uri: `${base}/discovery${v}/keys`,
         response_modes_supported: ["query", "fragment", "form_post"],
         subject_types_supported: ["pairwise"],
@@ -96,19 +103,35 @@ export function registerEntra(router: Router, state: EmulatorState): void {
       });
     };
 
-  router.add("GET", /^\/(?<tenant>[^/]+)\/v2\.0\/\.well-known\/openid-configuration$/, openIdConfiguration("v2"));
-  router.add("GET", /^\/(?<tenant>[^/]+)\/\.well-known\/openid-configuration$/, openIdConfiguration("v1"));
+  router.add(
+    "GET",
+    /^\/(?<tenant>[^/]+)\/v2\.0\/\.well-known\/openid-configuration$/,
+    openIdConfiguration("v2"),
+  );
+  router.add(
+    "GET",
+    /^\/(?<tenant>[^/]+)\/\.well-known\/openid-configuration$/,
+    openIdConfiguration("v1"),
+  );
   router.add("GET", /^\/(?<tenant>[^/]+)\/discovery(?:\/v2\.0)?\/keys$/, (ctx) => {
     // Emulator tokens are HMAC-signed with a process-local key, so there is no public key to publish.
     sendJson(ctx, 200, { keys: [] });
   });
 
-  router.add("POST", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/token$/, (ctx) => tokenEndpoint(ctx, state, "v2"));
-  router.add("POST", /^\/(?<tenant>[^/]+)\/oauth2\/token$/, (ctx) => tokenEndpoint(ctx, state, "v1"));
+  router.add("POST", /^\/(?<tenant>[^/]+)\/oauth2\/v2\.0\/token$/, (ctx) =>
+    tokenEndpoint(ctx, state, "v2"),
+  );
+  router.add("POST", /^\/(?<tenant>[^/]+)\/oauth2\/token$/, (ctx) =>
+    tokenEndpoint(ctx, state, "v1"),
+  );
   router.add("GET", /^\/msi\/token$/, (ctx) => managedIdentityEndpoint(ctx, state));
 }
 
-async function tokenEndpoint(ctx: RequestContext, state: EmulatorState, version: "v1" | "v2"): Promise<void> {
+async function tokenEndpoint(
+  ctx: RequestContext,
+  state: EmulatorState,
+  version: "v1" | "v2",
+): Promise<void> {
   const tenant = ctx.params.tenant!;
   const body = await readBody(ctx.req, { maxWireBytes: MAX_FORM_BYTES });
   const form = new URLSearchParams(body.toString("utf8"));
@@ -185,7 +208,10 @@ async function tokenEndpoint(ctx: RequestContext, state: EmulatorState, version:
       expires_in: TOKEN_LIFETIME_SECONDS,
       ext_expires_in: TOKEN_LIFETIME_SECONDS,
       ...(version === "v1"
-        ? { expires_on: String(Math.floor(state.now() / 1000) + TOKEN_LIFETIME_SECONDS), resource: audience }
+        ? {
+            expires_on: String(Math.floor(state.now() / 1000) + TOKEN_LIFETIME_SECONDS),
+            resource: audience,
+          }
         : {}),
       access_token: token,
     },
@@ -194,7 +220,10 @@ async function tokenEndpoint(ctx: RequestContext, state: EmulatorState, version:
 }
 
 /** Checks the secret or client assertion; returns the Entra error to answer, or undefined. */
-function checkClientCredential(form: URLSearchParams, state: EmulatorState): EntraError | undefined {
+function checkClientCredential(
+  form: URLSearchParams,
+  state: EmulatorState,
+): EntraError | undefined {
   const secret = form.get("client_secret");
   const assertion = form.get("client_assertion");
   const appId = state.tenant.clientId;
@@ -257,7 +286,8 @@ function checkClientCredential(form: URLSearchParams, state: EmulatorState): Ent
     status: 401,
     error: "invalid_client",
     code: 7000218,
-    description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    description:
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
   };
 }
 
@@ -300,10 +330,14 @@ function sendManagedIdentityError(ctx: RequestContext, status: number, message: 
 }
 
 /** App Service (2019-08-01) managed identity endpoint, used by ManagedIdentityCredential. */
-function managedIdentityEndpoint(ctx: RequestContext, state: EmulatorState): void {
+function managedIdentityEndpoint(ctx: RequestContext, state: EmulatorState) {
   const mi = state.managedIdentity;
   if (ctx.req.headers["x-identity-header"] !== mi.identityHeader) {
-    return sendManagedIdentityError(ctx, 401, "X-IDENTITY-HEADER is missing or does not match IDENTITY_HEADER.");
+    return sendManagedIdentityError(
+      ctx,
+      401,
+      "X-IDENTITY-HEADER is missing or does not match IDENTITY_HEADER.",
+    );
   }
   if (ctx.url.searchParams.get("api-version") !== "2019-08-01") {
     return sendManagedIdentityError(ctx, 400, "api-version must be 2019-08-01.");
@@ -320,7 +354,12 @@ function managedIdentityEndpoint(ctx: RequestContext, state: EmulatorState): voi
       `No user-assigned managed identity with client_id '${clientId}' is assigned to this resource.`,
     );
   }
-  const token = issueToken(state, { audience: resource, subject: mi.principalId, appId: mi.clientId, version: "v2" });
+  const token = issueToken(state, {
+    audience: resource,
+    subject: mi.principalId,
+    appId: mi.clientId,
+    version: "v2",
+  });
   state.counters.tokensIssued++;
   sendJson(ctx, 200, {
     access_token: token,

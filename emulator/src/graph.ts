@@ -62,12 +62,19 @@ export function registerGraph(router: Router, state: EmulatorState): void {
         ctx,
         401,
         "InvalidAuthenticationToken",
-        check.problem === "missing" ? "Access token is empty." : `Access token validation failure (${check.problem}).`,
+        check.problem === "missing"
+          ? "Access token is empty."
+          : `Access token validation failure (${check.problem}).`,
       );
       return false;
     }
     if (!GRAPH_AUDIENCES.has(normalizeAudience(check.claims.aud))) {
-      graphError(ctx, 401, "InvalidAuthenticationToken", "Access token validation failure. Invalid audience.");
+      graphError(
+        ctx,
+        401,
+        "InvalidAuthenticationToken",
+        "Access token validation failure. Invalid audience.",
+      );
       return false;
     }
     return true;
@@ -120,7 +127,12 @@ export function registerGraph(router: Router, state: EmulatorState): void {
   });
   route(/^\/v1\.0\/applications\/(?<id>[^/]+)$/, (ctx) => {
     if (ctx.params.id!.toLowerCase() !== tenant.applicationObjectId.toLowerCase()) {
-      return graphError(ctx, 404, "Request_ResourceNotFound", `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`);
+      return graphError(
+        ctx,
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     sendJson(ctx, 200, appView());
   });
@@ -158,17 +170,32 @@ export function registerGraph(router: Router, state: EmulatorState): void {
   ];
 
   route(/^\/v1\.0\/servicePrincipals\(appId='(?<appId>[^']+)'\)$/, (ctx) => {
-    const sp = servicePrincipals().find((p) => p.appId.toLowerCase() === ctx.params.appId!.toLowerCase());
+    const sp = servicePrincipals().find(
+      (p) => p.appId.toLowerCase() === ctx.params.appId!.toLowerCase(),
+    );
     if (!sp) {
-      return graphError(ctx, 404, "Request_ResourceNotFound", `Resource '${ctx.params.appId}' does not exist or one of its queried reference-property objects are not present.`);
+      return graphError(
+        ctx,
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${ctx.params.appId}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
-    sendJson(ctx, 200, { "@odata.context": `${state.url}/v1.0/$metadata#servicePrincipals/$entity`, ...sp });
+    sendJson(ctx, 200, {
+      "@odata.context": `${state.url}/v1.0/$metadata#servicePrincipals/$entity`,
+      ...sp,
+    });
   });
 
   route(/^\/v1\.0\/servicePrincipals\/(?<id>[^/]+)\/appRoleAssignments$/, (ctx) => {
     const sp = servicePrincipals().find((p) => p.id.toLowerCase() === ctx.params.id!.toLowerCase());
     if (!sp) {
-      return graphError(ctx, 404, "Request_ResourceNotFound", `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`);
+      return graphError(
+        ctx,
+        404,
+        "Request_ResourceNotFound",
+        `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`,
+      );
     }
     const value =
       sp.id === tenant.servicePrincipalObjectId
@@ -177,7 +204,9 @@ export function registerGraph(router: Router, state: EmulatorState): void {
             .map((role) => ({
               id: seededGuid(seed, "app-role-assignment", role),
               appRoleId: O365_MANAGEMENT_ROLES[role],
-              createdDateTime: new Date(state.knobs.secretExpiresAtMs - 180 * 86_400_000).toISOString(),
+              createdDateTime: new Date(
+                state.knobs.secretExpiresAtMs - 180 * 86_400_000,
+              ).toISOString(),
               principalDisplayName: EMULATED_APP_DISPLAY_NAME,
               principalId: tenant.servicePrincipalObjectId,
               principalType: "ServicePrincipal",
@@ -194,7 +223,11 @@ export function registerGraph(router: Router, state: EmulatorState): void {
   route(/^\/v1\.0\/admin\/serviceAnnouncement\/healthOverviews$/, (ctx) => {
     sendJson(ctx, 200, {
       "@odata.context": `${state.url}/v1.0/$metadata#admin/serviceAnnouncement/healthOverviews`,
-      value: HEALTH_SERVICES.map(([id, service]) => ({ service, status: "serviceOperational", id })),
+      value: HEALTH_SERVICES.map(([id, service]) => ({
+        service,
+        status: "serviceOperational",
+        id,
+      })),
     });
   });
 }

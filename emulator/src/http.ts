@@ -70,7 +70,11 @@ export function sendJson(
 ): void {
   const text = JSON.stringify(body);
   const error = (body as { error?: unknown } | null)?.error;
-  if (error && typeof error === "object" && typeof (error as { code?: unknown }).code === "string") {
+  if (
+    error &&
+    typeof error === "object" &&
+    typeof (error as { code?: unknown }).code === "string"
+  ) {
     ctx.code ??= (error as { code: string }).code;
   } else if (typeof error === "string") {
     ctx.code ??= error;
@@ -84,7 +88,11 @@ export function sendJson(
 }
 
 /** Sends a response without a body. */
-export function sendEmpty(ctx: RequestContext, status: number, headers: Record<string, string> = {}): void {
+export function sendEmpty(
+  ctx: RequestContext,
+  status: number,
+  headers: Record<string, string> = {},
+): void {
   ctx.res.writeHead(status, { "Content-Length": 0, ...headers });
   ctx.res.end();
 }
@@ -139,7 +147,9 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
     chunks.push(buffer);
   }
   const raw = Buffer.concat(chunks);
-  const encoding = String(req.headers["content-encoding"] ?? "").toLowerCase().trim();
+  const encoding = String(req.headers["content-encoding"] ?? "")
+    .toLowerCase()
+    .trim();
   if (!options.gunzip || encoding === "" || encoding === "identity") return raw;
   if (encoding !== "gzip") throw new BadEncodingError(`unsupported Content-Encoding "${encoding}"`);
   const maxDecoded = options.maxDecodedBytes ?? Number.POSITIVE_INFINITY;
@@ -156,7 +166,9 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
       }
       out.push(chunk);
     });
-    gunzip.on("error", (error) => reject(new BadEncodingError(`gzip body is corrupt: ${error.message}`)));
+    gunzip.on("error", (error) =>
+      reject(new BadEncodingError(`gzip body is corrupt: ${error.message}`)),
+    );
     gunzip.on("end", () => resolve(Buffer.concat(out)));
     gunzip.end(raw);
   });

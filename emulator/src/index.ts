@@ -124,14 +124,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const clock = options.nowMs ?? Date.now;
   const { pageSize = DEFAULT_PAGE_SIZE, ...generatorScenario } = options.scenario ?? {};
   if (!(Number.isInteger(pageSize) && pageSize >= 1 && pageSize <= 10_000)) {
-    throw new Error(`scenario.pageSize must be a whole number between 1 and 10000, got ${pageSize}`);
+    throw new Error(
+      `scenario.pageSize must be a whole number between 1 and 10000, got ${pageSize}`,
+    );
   }
   const startMs = clock() + (options.knobs?.clockOffsetMs ?? 0);
   const knobs: Knobs = { ...defaultKnobs(startMs), ...options.knobs };
   validateKnobs(knobs);
 
   const tenant = tenantIdentity(seed, generatorScenario.tenantId);
-  const catalogue = buildCatalogue({ ...generatorScenario, tenantId: tenant.tenantId }, seed, startMs);
+  const catalogue = buildCatalogue(
+    { ...generatorScenario, tenantId: tenant.tenantId },
+    seed,
+    startMs,
+  );
   const scenario: ScenarioOptions = Object.freeze({ ...catalogue.scenario, pageSize });
 
   const certs = await ensureTestCertificates(options.certDir ?? DEFAULT_TEST_CERT_DIR);
@@ -193,11 +199,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const match = router.match(ctx.method, url.pathname);
     if (match === undefined) {
       req.resume();
-      return sendJson(ctx, 404, { error: { code: "NotFound", message: `No emulated endpoint at ${url.pathname}.` } });
+      return sendJson(ctx, 404, {
+        error: { code: "NotFound", message: `No emulated endpoint at ${url.pathname}.` },
+      });
     }
     if (match === "method") {
       req.resume();
-      return sendJson(ctx, 405, { error: { code: "MethodNotAllowed", message: `${ctx.method} is not allowed on ${url.pathname}.` } });
+      return sendJson(ctx, 405, {
+        error: {
+          code: "MethodNotAllowed",
+          message: `${ctx.method} is not allowed on ${url.pathname}.`,
+        },
+      });
     }
     ctx.params = match.params;
     Promise.resolve()
@@ -208,7 +221,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           return;
         }
         sendJson(ctx, 500, {
-          error: { code: "EmulatorError", message: `The emulator failed: ${(error as Error).message}` },
+          error: {
+            code: "EmulatorError",
+            message: `The emulator failed: ${(error as Error).message}`,
+          },
         });
       });
   });

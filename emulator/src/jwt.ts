@@ -38,7 +38,9 @@ export class TokenSigner {
   private readonly key = randomBytes(32);
 
   sign(claims: TokenClaims): string {
-    const header = base64url(JSON.stringify({ typ: "JWT", alg: "HS256", kid: "auditbridge-emulator" }));
+    const header = base64url(
+      JSON.stringify({ typ: "JWT", alg: "HS256", kid: "auditbridge-emulator" }),
+    );
     const payload = base64url(JSON.stringify(claims));
     const signature = createHmac("sha256", this.key).update(`${header}.${payload}`).digest();
     return `${header}.${payload}.${base64url(signature)}`;

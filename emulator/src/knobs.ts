@@ -5,7 +5,11 @@
  */
 
 /** Management Activity API roles (Office 365 Management APIs app roles). */
-export const MANAGEMENT_ROLES = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"] as const;
+export const MANAGEMENT_ROLES = [
+  "ActivityFeed.Read",
+  "ActivityFeed.ReadDlp",
+  "ServiceHealth.Read",
+] as const;
 
 export interface Knobs {
   /** Extra delay before the Management Activity API and Logs Ingestion answer, in ms. */
@@ -79,14 +83,18 @@ export function validateKnobs(knobs: Knobs): void {
       throw new Error(`knobs.${name} must be a number between 0 and 1, got ${String(value)}`);
     }
   }
-  if (!(knobs.latencyMs >= 0)) throw new Error(`knobs.latencyMs must be >= 0, got ${knobs.latencyMs}`);
+  if (!(knobs.latencyMs >= 0))
+    throw new Error(`knobs.latencyMs must be >= 0, got ${knobs.latencyMs}`);
   if (!(Number.isInteger(knobs.af429Burst) && knobs.af429Burst >= 0)) {
     throw new Error(`knobs.af429Burst must be a non-negative integer, got ${knobs.af429Burst}`);
   }
   if (knobs.throttle !== null && !(knobs.throttle.requestsPerMinute >= 0)) {
-    throw new Error("knobs.throttle.requestsPerMinute must be >= 0 (or set knobs.throttle to null)");
+    throw new Error(
+      "knobs.throttle.requestsPerMinute must be >= 0 (or set knobs.throttle to null)",
+    );
   }
-  if (!Array.isArray(knobs.grantedRoles)) throw new Error("knobs.grantedRoles must be an array of role names");
+  if (!Array.isArray(knobs.grantedRoles))
+    throw new Error("knobs.grantedRoles must be an array of role names");
   if (!Array.isArray(knobs.subscriptionsDisabled)) {
     throw new Error("knobs.subscriptionsDisabled must be an array of content types");
   }

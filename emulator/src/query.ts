@@ -24,7 +24,10 @@ const MAX_QUERY_BODY_BYTES = 256 * 1024;
 
 /** Milliseconds of an ISO 8601 duration like PT1H or P1DT2H30M, or undefined. */
 export function parseIsoDuration(text: string): number | undefined {
-  const match = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(text.trim());
+  const match =
+    /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i.exec(
+      text.trim(),
+    );
   if (!match || text.trim().toUpperCase() === "P" || /T$/i.test(text.trim())) return undefined;
   const [, d = "0", h = "0", m = "0", s = "0"] = match;
   return Number(d) * 86_400_000 + Number(h) * 3_600_000 + Number(m) * 60_000 + Number(s) * 1000;
@@ -53,7 +56,13 @@ export function parseTimespan(text: string, nowMs: number): [number, number] | u
   return undefined;
 }
 
-function queryError(ctx: RequestContext, status: number, code: string, message: string, inner?: { code: string; message: string }): void {
+function queryError(
+  ctx: RequestContext,
+  status: number,
+  code: string,
+  message: string,
+  inner?: { code: string; message: string },
+): void {
   sendJson(ctx, status, {
     error: {
       message,
@@ -65,7 +74,12 @@ function queryError(ctx: RequestContext, status: number, code: string, message: 
 }
 
 /** Registers the query route over the ingested rows. */
-export function registerQuery(router: Router, state: EmulatorState, target: IngestionTarget, rows: readonly IngestedRow[]): void {
+export function registerQuery(
+  router: Router,
+  state: EmulatorState,
+  target: IngestionTarget,
+  rows: readonly IngestedRow[],
+): void {
   router.add("POST", /^(?:\/v1)?\/workspaces\/(?<workspaceId>[^/]+)\/query$/, async (ctx) => {
     const check = state.signer.verify(bearerToken(ctx.req.headers.authorization), state.now());
     if (!check.ok || !LOG_ANALYTICS_AUDIENCES.has(normalizeAudience(check.claims.aud))) {
@@ -81,16 +95,33 @@ export function registerQuery(router: Router, state: EmulatorState, target: Inge
     }
     if (ctx.params.workspaceId!.toLowerCase() !== target.workspaceId.toLowerCase()) {
       ctx.req.resume();
-      return queryError(ctx, 404, "WorkspaceNotFoundError", `The workspace ${ctx.params.workspaceId} could not be found.`);
+      return queryError(
+        ctx,
+        404,
+        "WorkspaceNotFoundError",
+        `The workspace ${ctx.params.workspaceId} could not be found.`,
+      );
     }
     let body: { query?: unknown; timespan?: unknown };
     try {
-      body = JSON.parse((await readBody(ctx.req, { maxWireBytes: MAX_QUERY_BODY_BYTES })).toString("utf8")) as typeof body;
+      body = JSON.parse(
+        (await readBody(ctx.req, { maxWireBytes: MAX_QUERY_BODY_BYTES })).toString("utf8"),
+      ) as typeof body;
     } catch {
-      return queryError(ctx, 400, "BadArgumentError", "The request body must be JSON: {query, timespan?}.");
+      return queryError(
+        ctx,
+        400,
+        "BadArgumentError",
+        "The request body must be JSON: {query, timespan?}.",
+      );
     }
     if (typeof body?.query !== "string") {
-      return queryError(ctx, 400, "BadArgumentError", "The request body must contain a 'query' string.");
+      return queryError(
+        ctx,
+        400,
+        "BadArgumentError",
+        "The request body must contain a 'query' string.",
+      );
     }
     const match = QUERY_PATTERN.exec(body.query);
     if (!match) {
@@ -105,7 +136,12 @@ export function registerQuery(router: Router, state: EmulatorState, target: Inge
     if (typeof body.timespan === "string" && body.timespan !== "") {
       const span = parseTimespan(body.timespan, nowMs);
       if (!span) {
-        return queryError(ctx, 400, "BadArgumentError", `timespan '${body.timespan}' is not an ISO 8601 duration or interval.`);
+        return queryError(
+          ctx,
+          400,
+          "BadArgumentError",
+          `timespan '${body.timespan}' is not an ISO 8601 duration or interval.`,
+        );
       }
       fromMs = Math.max(fromMs, span[0]);
       toMs = span[1];
@@ -116,7 +152,11 @@ export function registerQuery(router: Router, state: EmulatorState, target: Inge
       const generated = Date.parse(String(ingested.row.TimeGenerated ?? ""));
       if (Number.isNaN(generated) || generated <= fromMs || generated >= toMs) continue;
       const contentType = String(ingested.row.ContentType ?? "");
-      const group = groups.get(contentType) ?? { rows: 0, newest: generated, newestIngested: ingested.ingestedAtMs };
+      const group = groups.get(contentType) ?? {
+        rows: 0,
+        newest: generated,
+        newestIngested: ingested.ingestedAtMs,
+      };
       group.rows++;
       group.newest = Math.max(group.newest, generated);
       group.newestIngested = Math.max(group.newestIngested, ingested.ingestedAtMs);

@@ -47,7 +47,11 @@ export function postJson(
           res.resume();
           res.on("end", () => {
             const status = res.statusCode ?? 0;
-            finish(status === 200 ? { ok: true, status } : { ok: false, status, reason: `HTTP ${status}` });
+            finish(
+              status === 200
+                ? { ok: true, status }
+                : { ok: false, status, reason: `HTTP ${status}` },
+            );
           });
           res.on("error", (error) => finish({ ok: false, reason: error.message }));
         },

@@ -80,9 +80,19 @@ describe("content listing", () => {
       expect(url.searchParams.get("nextPage")).toMatch(/^\d{14}R\d{9}[0-9a-f]{6}$/);
     }
     const first = listed[0]!;
-    expect(Object.keys(first)).toEqual(["contentType", "contentId", "contentUri", "contentCreated", "contentExpiration"]);
-    expect(first.contentUri).toBe(`${emulator.url}/api/v1.0/${emulator.tenant.tenantId}/activity/feed/audit/${first.contentId}`);
-    expect(Date.parse(first.contentExpiration) - Date.parse(first.contentCreated)).toBe(7 * 24 * HOUR);
+    expect(Object.keys(first)).toEqual([
+      "contentType",
+      "contentId",
+      "contentUri",
+      "contentCreated",
+      "contentExpiration",
+    ]);
+    expect(first.contentUri).toBe(
+      `${emulator.url}/api/v1.0/${emulator.tenant.tenantId}/activity/feed/audit/${first.contentId}`,
+    );
+    expect(Date.parse(first.contentExpiration) - Date.parse(first.contentCreated)).toBe(
+      7 * 24 * HOUR,
+    );
   });
 
   it("accepts the documented time formats, with or without Z", async () => {
@@ -91,7 +101,9 @@ describe("content listing", () => {
       ["2026-03-10T00:00", "2026-03-10T11:00:00"],
       ["2026-03-10T00:00:00Z", "2026-03-10T11:00:00.000Z"],
     ]) {
-      const response = await api.get(`/subscriptions/content?contentType=Audit.Exchange&startTime=${s}&endTime=${e}`);
+      const response = await api.get(
+        `/subscriptions/content?contentType=Audit.Exchange&startTime=${s}&endTime=${e}`,
+      );
       expect(response.status, `${s} .. ${e}`).toBe(200);
     }
   });
@@ -107,10 +119,26 @@ describe("content listing", () => {
   it.each([
     ["only startTime", `startTime=${apiTime(T0 - HOUR)}`, "AF20030"],
     ["only endTime", `endTime=${apiTime(T0)}`, "AF20030"],
-    ["more than 24 hours", `startTime=${apiTime(T0 - 25 * HOUR)}&endTime=${apiTime(T0)}`, "AF20030"],
-    ["a start more than 7 days back", `startTime=${apiTime(T0 - 7 * 24 * HOUR - 60_000)}&endTime=${apiTime(T0 - 7 * 24 * HOUR + HOUR)}`, "AF20030"],
-    ["start after end", `startTime=${apiTime(T0 - HOUR)}&endTime=${apiTime(T0 - 2 * HOUR)}`, "AF20055"],
-    ["start equal to end", `startTime=${apiTime(T0 - HOUR)}&endTime=${apiTime(T0 - HOUR)}`, "AF20055"],
+    [
+      "more than 24 hours",
+      `startTime=${apiTime(T0 - 25 * HOUR)}&endTime=${apiTime(T0)}`,
+      "AF20030",
+    ],
+    [
+      "a start more than 7 days back",
+      `startTime=${apiTime(T0 - 7 * 24 * HOUR - 60_000)}&endTime=${apiTime(T0 - 7 * 24 * HOUR + HOUR)}`,
+      "AF20030",
+    ],
+    [
+      "start after end",
+      `startTime=${apiTime(T0 - HOUR)}&endTime=${apiTime(T0 - 2 * HOUR)}`,
+      "AF20055",
+    ],
+    [
+      "start equal to end",
+      `startTime=${apiTime(T0 - HOUR)}&endTime=${apiTime(T0 - HOUR)}`,
+      "AF20055",
+    ],
     ["an unparseable time", "startTime=yesterday&endTime=today", "AF20002"],
   ])("rejects a window with %s (HTTP 400 %s)", async (_name, query, code) => {
     const response = await api.get(`/subscriptions/content?contentType=Audit.Exchange&${query}`);
@@ -119,24 +147,36 @@ describe("content listing", () => {
   });
 
   it("quotes the documented AF20030 and AF20055 messages", async () => {
-    const tooLong = await api.get(`/subscriptions/content?contentType=Audit.Exchange&startTime=${apiTime(T0 - 30 * HOUR)}&endTime=${apiTime(T0)}`);
+    const tooLong = await api.get(
+      `/subscriptions/content?contentType=Audit.Exchange&startTime=${apiTime(T0 - 30 * HOUR)}&endTime=${apiTime(T0)}`,
+    );
     expect(tooLong.json.error.message).toBe(
       "Start time and end time must both be specified (or both omitted) and must be less than or equal to 24 hours apart, with the start time no more than 7 days in the past.",
     );
-    const reversed = await api.get(`/subscriptions/content?contentType=Audit.Exchange&startTime=${apiTime(T0)}&endTime=${apiTime(T0 - HOUR)}`);
+    const reversed = await api.get(
+      `/subscriptions/content?contentType=Audit.Exchange&startTime=${apiTime(T0)}&endTime=${apiTime(T0 - HOUR)}`,
+    );
     expect(reversed.json.error.message).toContain("with the start time prior to end time");
   });
 
   it("answers AF20031 for a nextPage value it did not issue", async () => {
     const query = `contentType=Audit.Exchange&startTime=${apiTime(T0 - 20 * HOUR)}&endTime=${apiTime(T0)}`;
-    for (const bad of ["garbage", "20260310000000R000000001abcdef", "20260310000000R999999999000000"]) {
+    for (const bad of [
+      "garbage",
+      "20260310000000R000000001abcdef",
+      "20260310000000R999999999000000",
+    ]) {
       const response = await api.get(`/subscriptions/content?${query}&nextPage=${bad}`);
       expect(response.status).toBe(400);
-      expect(response.json).toEqual({ error: { code: "AF20031", message: `Invalid nextPage Input: ${bad}.` } });
+      expect(response.json).toEqual({
+        error: { code: "AF20031", message: `Invalid nextPage Input: ${bad}.` },
+      });
     }
     const first = await api.get(`/subscriptions/content?${query}`);
     const token = new URL(first.headers.get("NextPageUri")!).searchParams.get("nextPage")!;
-    const otherType = await api.get(`/subscriptions/content?contentType=Audit.SharePoint&startTime=${apiTime(T0 - 20 * HOUR)}&endTime=${apiTime(T0)}&nextPage=${token}`);
+    const otherType = await api.get(
+      `/subscriptions/content?contentType=Audit.SharePoint&startTime=${apiTime(T0 - 20 * HOUR)}&endTime=${apiTime(T0)}&nextPage=${token}`,
+    );
     expect(api.code(otherType.json)).toBe("AF20031");
   });
 
@@ -172,7 +212,11 @@ describe("content listing", () => {
     const after = emulator.truth.listedBlobs("Audit.Exchange");
     expect(after.length).toBeGreaterThan(before);
     const newest = after[after.length - 1]!;
-    const listed = (await listAll(`contentType=Audit.Exchange&startTime=${apiTime(T0)}&endTime=${apiTime(clock.now() + HOUR)}`)).pages.flat();
+    const listed = (
+      await listAll(
+        `contentType=Audit.Exchange&startTime=${apiTime(T0)}&endTime=${apiTime(clock.now() + HOUR)}`,
+      )
+    ).pages.flat();
     expect(listed.map((b) => b.contentId)).toContain(newest.contentId);
   });
 });
@@ -180,7 +224,9 @@ describe("content listing", () => {
 describe("blob retrieval", () => {
   it("serves a blob as a JSON array whose records carry the ids the truth expects", async () => {
     const blob = emulator.truth.listedBlobs("Audit.SharePoint").find((b) => !b.malformed)!;
-    const response = await api.get(`${blob.contentUri}?PublisherIdentifier=${emulator.tenant.publisherId}`);
+    const response = await api.get(
+      `${blob.contentUri}?PublisherIdentifier=${emulator.tenant.publisherId}`,
+    );
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe("application/json; charset=utf-8");
     const records = response.json as { Id: string; OrganizationId: string; CreationTime: string }[];
@@ -204,7 +250,8 @@ describe("blob retrieval", () => {
     expect(malformed.json).toEqual({
       error: { code: "AF20052", message: "Content ID not a content id in the URL is invalid." },
     });
-    const unknownId = "20260310000000000000000$20260310000000000000000$audit_exchange$Audit_Exchange$emea0001";
+    const unknownId =
+      "20260310000000000000000$20260310000000000000000$audit_exchange$Audit_Exchange$emea0001";
     const unknown = await api.get(`/audit/${unknownId}`);
     expect(unknown.status).toBe(404);
     expect(unknown.json).toEqual({
@@ -213,7 +260,9 @@ describe("blob retrieval", () => {
   });
 
   it("answers AF20051 for a listed blob whose content expired", async () => {
-    const expired = emulator.truth.listedBlobs().filter((b) => Date.parse(b.contentExpiration) <= clock.now());
+    const expired = emulator.truth
+      .listedBlobs()
+      .filter((b) => Date.parse(b.contentExpiration) <= clock.now());
     expect(expired.length).toBe(2);
     const response = await api.get(expired[0]!.contentUri);
     expect(response.status).toBe(400);
@@ -242,7 +291,9 @@ describe("blob retrieval", () => {
     for (const ct of ["Audit.Exchange", "Audit.SharePoint", "DLP.All"]) {
       for (let start = nowMs - 7 * 24 * HOUR + 60_000; start < nowMs; start += 24 * HOUR) {
         const end = Math.min(start + 24 * HOUR, nowMs + 1000);
-        const listed = (await listAll(`contentType=${ct}&startTime=${apiTime(start)}&endTime=${apiTime(end)}`)).pages.flat();
+        const listed = (
+          await listAll(`contentType=${ct}&startTime=${apiTime(start)}&endTime=${apiTime(end)}`)
+        ).pages.flat();
         for (const blob of listed) {
           const response = await api.get(blob.contentUri);
           if (response.status !== 200) {

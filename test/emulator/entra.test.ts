@@ -1,7 +1,11 @@
-import { ClientAssertionCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
+import {
+  ClientAssertionCredential,
+  ClientSecretCredential,
+  ManagedIdentityCredential,
+} from "@azure/identity";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decodeUnverified } from "../../emulator/src/jwt";
 import { type Emulator, startEmulator } from "../../emulator/src/index";
+import { decodeUnverified } from "../../emulator/src/jwt";
 import { credentialFor } from "./helpers";
 
 let emulator: Emulator;
@@ -41,10 +45,14 @@ describe("emulated Entra ID", () => {
   });
 
   it("serves OIDC discovery whose issuer shares the authority's scheme and host", async () => {
-    const response = await fetch(`${emulator.url}/${emulator.tenant.tenantId}/v2.0/.well-known/openid-configuration`);
+    const response = await fetch(
+      `${emulator.url}/${emulator.tenant.tenantId}/v2.0/.well-known/openid-configuration`,
+    );
     expect(response.status).toBe(200);
     const config = (await response.json()) as Record<string, string>;
-    expect(config.token_endpoint).toBe(`${emulator.url}/${emulator.tenant.tenantId}/oauth2/v2.0/token`);
+    expect(config.token_endpoint).toBe(
+      `${emulator.url}/${emulator.tenant.tenantId}/oauth2/v2.0/token`,
+    );
     expect(new URL(config.issuer!).origin).toBe(emulator.url);
     expect(config.jwks_uri).toBeTruthy();
     expect(config.authorization_endpoint).toBeTruthy();
@@ -57,7 +65,11 @@ describe("emulated Entra ID", () => {
     expect(claims.aud).toBe("https://manage.office.com");
     expect(claims.tid).toBe(emulator.tenant.tenantId);
     expect(claims.appid).toBe(emulator.tenant.clientId);
-    expect(claims.roles).toEqual(["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"]);
+    expect(claims.roles).toEqual([
+      "ActivityFeed.Read",
+      "ActivityFeed.ReadDlp",
+      "ServiceHealth.Read",
+    ]);
   });
 
   it("puts no Management API roles into tokens for other audiences", async () => {
@@ -72,11 +84,13 @@ describe("emulated Entra ID", () => {
     expect(raw.status).toBe(401);
     expect(raw.body.error).toBe("invalid_client");
     expect(raw.body.error_codes).toEqual([7000215]);
-    expect(String(raw.body.error_description)).toMatch(/^AADSTS7000215: Invalid client secret provided/);
-    expect(JSON.stringify(raw.body)).not.toContain(emulator.tenant.clientSecret);
-    await expect(credentialFor(emulator, "wrong").getToken("https://manage.office.com/.default")).rejects.toThrow(
-      /AADSTS7000215/,
+    expect(String(raw.body.error_description)).toMatch(
+      /^AADSTS7000215: Invalid client secret provided/,
     );
+    expect(JSON.stringify(raw.body)).not.toContain(emulator.tenant.clientSecret);
+    await expect(
+      credentialFor(emulator, "wrong").getToken("https://manage.office.com/.default"),
+    ).rejects.toThrow(/AADSTS7000215/);
   });
 
   it("answers an expired secret with AADSTS7000222", async () => {
@@ -93,19 +107,27 @@ describe("emulated Entra ID", () => {
   });
 
   it("answers an unknown app with AADSTS700016 and an unknown tenant with AADSTS90002", async () => {
-    const app = await tokenRequest({ ...validForm(), client_id: "00000000-0000-0000-0000-00000000abcd" });
+    const app = await tokenRequest({
+      ...validForm(),
+      client_id: "00000000-0000-0000-0000-00000000abcd",
+    });
     expect(app.status).toBe(400);
     expect(app.body.error).toBe("unauthorized_client");
     expect(app.body.error_codes).toEqual([700016]);
     const tenant = await tokenRequest(validForm(), "11111111-2222-3333-4444-555555555555");
     expect(tenant.status).toBe(400);
     expect(tenant.body.error_codes).toEqual([90002]);
-    const discovery = await fetch(`${emulator.url}/11111111-2222-3333-4444-555555555555/v2.0/.well-known/openid-configuration`);
+    const discovery = await fetch(
+      `${emulator.url}/11111111-2222-3333-4444-555555555555/v2.0/.well-known/openid-configuration`,
+    );
     expect(discovery.status).toBe(400);
   });
 
   it("refuses scopes without /.default and unknown resources", async () => {
-    const noDefault = await tokenRequest({ ...validForm(), scope: "https://manage.office.com/ActivityFeed.Read" });
+    const noDefault = await tokenRequest({
+      ...validForm(),
+      scope: "https://manage.office.com/ActivityFeed.Read",
+    });
     expect(noDefault.status).toBe(400);
     expect(noDefault.body.error).toBe("invalid_scope");
     const unknown = await tokenRequest({ ...validForm(), scope: "https://example.com/.default" });
@@ -139,19 +161,25 @@ describe("emulated Entra ID", () => {
   });
 
   it("refuses a managed identity call without the identity header", async () => {
-    const response = await fetch(`${emulator.managedIdentity.endpoint}?api-version=2019-08-01&resource=api://AzureADTokenExchange`);
+    const response = await fetch(
+      `${emulator.managedIdentity.endpoint}?api-version=2019-08-01&resource=api://AzureADTokenExchange`,
+    );
     expect(response.status).toBe(401);
   });
 
   it("refuses a client assertion that is not a trusted managed identity token", async () => {
-    const monitorToken = (await credentialFor(emulator).getToken("https://monitor.azure.com/.default")).token;
+    const monitorToken = (
+      await credentialFor(emulator).getToken("https://monitor.azure.com/.default")
+    ).token;
     const credential = new ClientAssertionCredential(
       emulator.tenant.tenantId,
       emulator.tenant.clientId,
       async () => monitorToken,
       { authorityHost: emulator.url, disableInstanceDiscovery: true },
     );
-    await expect(credential.getToken("https://manage.office.com/.default")).rejects.toThrow(/AADSTS70021/);
+    await expect(credential.getToken("https://manage.office.com/.default")).rejects.toThrow(
+      /AADSTS70021/,
+    );
   });
 
   it("keeps a credential built with a wrong client id from getting any token", async () => {
@@ -161,6 +189,8 @@ describe("emulated Entra ID", () => {
       emulator.tenant.clientSecret,
       { authorityHost: emulator.url, disableInstanceDiscovery: true },
     );
-    await expect(credential.getToken("https://manage.office.com/.default")).rejects.toThrow(/AADSTS700016/);
+    await expect(credential.getToken("https://manage.office.com/.default")).rejects.toThrow(
+      /AADSTS700016/,
+    );
   });
 });

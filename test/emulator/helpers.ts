@@ -5,7 +5,11 @@ import type { Emulator } from "../../emulator/src/index";
 export const T0 = Date.UTC(2026, 2, 10, 12, 0, 0);
 
 /** A clock the test moves by hand. */
-export function manualClock(startMs: number = T0): { now: () => number; advance(ms: number): void; set(ms: number): void } {
+export function manualClock(startMs: number = T0): {
+  now: () => number;
+  advance(ms: number): void;
+  set(ms: number): void;
+} {
   let current = startMs;
   return {
     now: () => current,
@@ -19,7 +23,10 @@ export function manualClock(startMs: number = T0): { now: () => number; advance(
 }
 
 /** A credential for the emulated app, the way the collector builds one. */
-export function credentialFor(emulator: Emulator, secret: string = emulator.tenant.clientSecret): ClientSecretCredential {
+export function credentialFor(
+  emulator: Emulator,
+  secret: string = emulator.tenant.clientSecret,
+): ClientSecretCredential {
   return new ClientSecretCredential(emulator.tenant.tenantId, emulator.tenant.clientId, secret, {
     authorityHost: emulator.url,
     disableInstanceDiscovery: true,
@@ -38,7 +45,8 @@ export async function rawToken(emulator: Emulator, scope: string): Promise<strin
       scope,
     }),
   });
-  if (response.status !== 200) throw new Error(`token request failed: ${response.status} ${await response.text()}`);
+  if (response.status !== 200)
+    throw new Error(`token request failed: ${response.status} ${await response.text()}`);
   return ((await response.json()) as { access_token: string }).access_token;
 }
 

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
-import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { isAggregateLogsUploadError, LogsIngestionClient } from "@azure/monitor-ingestion";
+import { LogsQueryClient } from "@azure/monitor-query-logs";
 import { Client } from "@microsoft/microsoft-graph-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulator/src/index";
@@ -37,11 +37,19 @@ async function post(body: Buffer | string, headers: Record<string, string> = {},
     `${emulator.url}/dataCollectionRules/${emulator.ingestion.ruleId}/streams/${emulator.ingestion.stream}?api-version=2023-01-01`;
   const response = await fetch(url, {
     method: "POST",
-    headers: { Authorization: `Bearer ${monitorToken}`, "Content-Type": "application/json", ...headers },
+    headers: {
+      Authorization: `Bearer ${monitorToken}`,
+      "Content-Type": "application/json",
+      ...headers,
+    },
     body,
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, json: text ? (JSON.parse(text) as { error: { code: string; message: string } }) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: text ? (JSON.parse(text) as { error: { code: string; message: string } }) : undefined,
+  };
 }
 
 beforeAll(async () => {
@@ -62,7 +70,9 @@ describe("Logs Ingestion", () => {
     expect(ingested[0]!.stream).toBe("Custom-M365Audit");
     expect(ingested[0]!.row).toEqual(rows[0]);
     expect(ingested[0]!.ingestedAtMs).toBeGreaterThan(Date.now() - 60_000);
-    const uploads = emulator.truth.requestLog().filter((r) => r.path.startsWith("/dataCollectionRules/"));
+    const uploads = emulator.truth
+      .requestLog()
+      .filter((r) => r.path.startsWith("/dataCollectionRules/"));
     expect(uploads.every((r) => r.status === 204)).toBe(true);
   });
 
@@ -70,7 +80,10 @@ describe("Logs Ingestion", () => {
     const before = emulator.truth.ingestedRows().length;
     const client = new LogsIngestionClient(emulator.url, credentialFor(emulator));
     const big = "x".repeat(2000);
-    const rows = Array.from({ length: 1200 }, (_, i) => ({ ...row(10_000 + i), AuditData: { blob: big, i } }));
+    const rows = Array.from({ length: 1200 }, (_, i) => ({
+      ...row(10_000 + i),
+      AuditData: { blob: big, i },
+    }));
     await client.upload(emulator.ingestion.ruleId, emulator.ingestion.stream, rows);
     expect(emulator.truth.ingestedRows().length - before).toBe(1200);
   });
@@ -81,7 +94,10 @@ describe("Logs Ingestion", () => {
   });
 
   it("answers 413 for a body over 1,000,000 bytes", async () => {
-    const rows = Array.from({ length: 500 }, (_, i) => ({ ...row(i), AuditData: { pad: "y".repeat(2100) } }));
+    const rows = Array.from({ length: 500 }, (_, i) => ({
+      ...row(i),
+      AuditData: { pad: "y".repeat(2100) },
+    }));
     const text = JSON.stringify(rows);
     expect(Buffer.byteLength(text)).toBeGreaterThan(1_000_000);
     const response = await post(text);
@@ -90,7 +106,10 @@ describe("Logs Ingestion", () => {
   });
 
   it("answers 413 for a gzip body that inflates past the limit", async () => {
-    const rows = Array.from({ length: 600 }, (_, i) => ({ ...row(i), AuditData: { pad: "z".repeat(2100) } }));
+    const rows = Array.from({ length: 600 }, (_, i) => ({
+      ...row(i),
+      AuditData: { pad: "z".repeat(2100) },
+    }));
     const response = await post(gzipSync(JSON.stringify(rows)), { "Content-Encoding": "gzip" });
     expect(response.status).toBe(413);
   });
@@ -98,7 +117,9 @@ describe("Logs Ingestion", () => {
   it("answers 400 naming a column the stream does not declare", async () => {
     const response = await post(JSON.stringify([row(1), { ...row(2), Extra: 1 }]));
     expect(response.status).toBe(400);
-    expect(response.json!.error.message).toBe("Row 1 has column 'Extra', which stream Custom-M365Audit does not declare.");
+    expect(response.json!.error.message).toBe(
+      "Row 1 has column 'Extra', which stream Custom-M365Audit does not declare.",
+    );
   });
 
   it("answers 400 for a body that is not a JSON array, and for corrupt gzip", async () => {
@@ -115,9 +136,33 @@ describe("Logs Ingestion", () => {
     );
     expect(wrongAudience.status).toBe(401);
     const base = `${emulator.url}/dataCollectionRules`;
-    expect((await post("[]", {}, `${base}/dcr-unknown/streams/${emulator.ingestion.stream}?api-version=2023-01-01`)).status).toBe(404);
-    expect((await post("[]", {}, `${base}/${emulator.ingestion.ruleId}/streams/Custom-Other?api-version=2023-01-01`)).status).toBe(400);
-    expect((await post("[]", {}, `${base}/${emulator.ingestion.ruleId}/streams/${emulator.ingestion.stream}`)).status).toBe(400);
+    expect(
+      (
+        await post(
+          "[]",
+          {},
+          `${base}/dcr-unknown/streams/${emulator.ingestion.stream}?api-version=2023-01-01`,
+        )
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await post(
+          "[]",
+          {},
+          `${base}/${emulator.ingestion.ruleId}/streams/Custom-Other?api-version=2023-01-01`,
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await post(
+          "[]",
+          {},
+          `${base}/${emulator.ingestion.ruleId}/streams/${emulator.ingestion.stream}`,
+        )
+      ).status,
+    ).toBe(400);
   });
 
   it("answers 429 with Retry-After when the knob says so, which the SDK retries", async () => {
@@ -126,7 +171,10 @@ describe("Logs Ingestion", () => {
     const client = new LogsIngestionClient(emulator.url, credentialFor(emulator));
     await client.upload(emulator.ingestion.ruleId, emulator.ingestion.stream, [row(7)]);
     expect(emulator.truth.ingestedRows().length - before).toBe(1);
-    const statuses = emulator.truth.requestLog().filter((r) => r.path.startsWith("/dataCollectionRules/")).map((r) => r.status);
+    const statuses = emulator.truth
+      .requestLog()
+      .filter((r) => r.path.startsWith("/dataCollectionRules/"))
+      .map((r) => r.status);
     expect(statuses.slice(-2)).toEqual([429, 204]);
   });
 
@@ -137,7 +185,9 @@ describe("Logs Ingestion", () => {
     expect(raw.headers.get("retry-after")).toBeNull();
     emulator.knobs.ingestionThrottle = { count: 1 };
     const client = new LogsIngestionClient(emulator.url, credentialFor(emulator));
-    const error = await client.upload(emulator.ingestion.ruleId, emulator.ingestion.stream, [row(9)]).catch((e: unknown) => e);
+    const error = await client
+      .upload(emulator.ingestion.ruleId, emulator.ingestion.stream, [row(9)])
+      .catch((e: unknown) => e);
     expect(isAggregateLogsUploadError(error)).toBe(true);
     expect(emulator.knobs.ingestionThrottle.count).toBe(0);
   });
@@ -156,7 +206,11 @@ describe("Log Analytics query", () => {
   it("answers verify's summary query through LogsQueryClient from the ingested rows", async () => {
     const client = new LogsQueryClient(credentialFor(emulator), { endpoint: `${emulator.url}/v1` });
     const old = Date.now() - 5 * 3_600_000;
-    const fresh = [row(501, "Audit.SharePoint"), row(502, "Audit.SharePoint"), row(503, "DLP.All", old)];
+    const fresh = [
+      row(501, "Audit.SharePoint"),
+      row(502, "Audit.SharePoint"),
+      row(503, "DLP.All", old),
+    ];
     expect((await post(JSON.stringify(fresh))).status).toBe(204);
     const result = await client.queryWorkspace(
       emulator.ingestion.workspaceId,
@@ -166,26 +220,40 @@ describe("Log Analytics query", () => {
     expect(result.status).toBe("Success");
     if (result.status !== "Success") return;
     const table = result.tables[0]!;
-    expect(table.columnDescriptors.map((c) => c.name)).toEqual(["ContentType", "Rows", "Newest", "NewestIngested"]);
+    expect(table.columnDescriptors.map((c) => c.name)).toEqual([
+      "ContentType",
+      "Rows",
+      "Newest",
+      "NewestIngested",
+    ]);
     const byType = new Map(table.rows.map((r) => [r[0], r]));
     expect(byType.get("Audit.SharePoint")![1]).toBe(2);
     expect(byType.get("DLP.All")).toBeUndefined();
     const exchangeRows = emulator.truth
       .ingestedRows()
-      .filter((r) => r.row.ContentType === "Audit.Exchange" && Date.parse(String(r.row.TimeGenerated)) > Date.now() - 2 * 3_600_000);
+      .filter(
+        (r) =>
+          r.row.ContentType === "Audit.Exchange" &&
+          Date.parse(String(r.row.TimeGenerated)) > Date.now() - 2 * 3_600_000,
+      );
     expect(byType.get("Audit.Exchange")![1]).toBe(exchangeRows.length);
     expect(byType.get("Audit.SharePoint")![2]).toBeInstanceOf(Date);
   });
 
   it("refuses any other query with a message naming the supported shape", async () => {
     const token = await rawToken(emulator, "https://api.loganalytics.io/.default");
-    const response = await fetch(`${emulator.url}/v1/workspaces/${emulator.ingestion.workspaceId}/query`, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify({ query: "M365Audit_CL | take 10" }),
-    });
+    const response = await fetch(
+      `${emulator.url}/v1/workspaces/${emulator.ingestion.workspaceId}/query`,
+      {
+        method: "POST",
+        headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ query: "M365Audit_CL | take 10" }),
+      },
+    );
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: { code: string; innererror: { message: string } } };
+    const body = (await response.json()) as {
+      error: { code: string; innererror: { message: string } };
+    };
     expect(body.error.code).toBe("BadArgumentError");
     expect(body.error.innererror.message).toContain("summarize Rows = count()");
   });
@@ -198,7 +266,8 @@ describe("Microsoft Graph", () => {
       // The Graph client only sends the token to Graph hosts and hosts named here.
       customHosts: new Set([new URL(emulator.url).hostname]),
       authProvider: {
-        getAccessToken: async () => (await credentialFor(emulator).getToken("https://graph.microsoft.com/.default")).token,
+        getAccessToken: async () =>
+          (await credentialFor(emulator).getToken("https://graph.microsoft.com/.default")).token,
       },
     });
   }
@@ -207,7 +276,9 @@ describe("Microsoft Graph", () => {
     const app = await graph().api(`/applications(appId='${emulator.tenant.clientId}')`).get();
     expect(app.id).toBe(emulator.tenant.applicationObjectId);
     expect(app.appId).toBe(emulator.tenant.clientId);
-    expect(app.passwordCredentials[0].endDateTime).toBe(new Date(emulator.knobs.secretExpiresAtMs).toISOString());
+    expect(app.passwordCredentials[0].endDateTime).toBe(
+      new Date(emulator.knobs.secretExpiresAtMs).toISOString(),
+    );
     expect(JSON.stringify(app)).not.toContain(emulator.tenant.clientSecret);
   });
 
@@ -215,7 +286,9 @@ describe("Microsoft Graph", () => {
     const client = graph();
     const sp = await client.api(`/servicePrincipals(appId='${emulator.tenant.clientId}')`).get();
     expect(sp.id).toBe(emulator.tenant.servicePrincipalObjectId);
-    const o365 = await client.api("/servicePrincipals(appId='c5393580-f805-4401-95e8-94b7a6ef2fc2')").get();
+    const o365 = await client
+      .api("/servicePrincipals(appId='c5393580-f805-4401-95e8-94b7a6ef2fc2')")
+      .get();
     expect(o365.appRoles.map((r: { id: string; value: string }) => [r.value, r.id])).toEqual([
       ["ActivityFeed.Read", "594c1fb6-4f81-4475-ae41-0c394909246c"],
       ["ActivityFeed.ReadDlp", "4807a72c-ad38-4250-94c9-4eabfe26cd55"],
@@ -232,14 +305,22 @@ describe("Microsoft Graph", () => {
         resourceDisplayName: "Office 365 Management APIs",
       });
     } finally {
-      emulator.knobs.grantedRoles = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"];
+      emulator.knobs.grantedRoles = [
+        "ActivityFeed.Read",
+        "ActivityFeed.ReadDlp",
+        "ServiceHealth.Read",
+      ];
     }
   });
 
   it("returns service health overviews", async () => {
     const health = await graph().api("/admin/serviceAnnouncement/healthOverviews").get();
     expect(health.value.length).toBeGreaterThan(3);
-    expect(health.value[0]).toEqual({ id: expect.any(String), service: expect.any(String), status: "serviceOperational" });
+    expect(health.value[0]).toEqual({
+      id: expect.any(String),
+      service: expect.any(String),
+      status: "serviceOperational",
+    });
   });
 
   it("answers unknown objects and missing tokens in Graph's error shape", async () => {
@@ -251,6 +332,8 @@ describe("Microsoft Graph", () => {
     expect(error.code).toBe("Request_ResourceNotFound");
     const anonymous = await fetch(`${emulator.url}/v1.0/admin/serviceAnnouncement/healthOverviews`);
     expect(anonymous.status).toBe(401);
-    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe("InvalidAuthenticationToken");
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe(
+      "InvalidAuthenticationToken",
+    );
   });
 });

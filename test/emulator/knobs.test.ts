@@ -11,7 +11,13 @@ beforeAll(async () => {
   emulator = await startEmulator({
     seed: 51,
     nowMs: clock.now,
-    scenario: { contentTypes: CONTENT_TYPES, historyHours: 6, blobsPerHour: 4, recordsPerBlob: [10, 30], pageSize: 100 },
+    scenario: {
+      contentTypes: CONTENT_TYPES,
+      historyHours: 6,
+      blobsPerHour: 4,
+      recordsPerBlob: [10, 30],
+      pageSize: 100,
+    },
   });
   api = activityApi(emulator, await rawToken(emulator, "https://manage.office.com/.default"));
   for (const ct of CONTENT_TYPES) await api.post(`/subscriptions/start?contentType=${ct}`);
@@ -38,14 +44,20 @@ describe("fault knobs", () => {
     emulator.knobs.throttle = { requestsPerMinute: 3 };
     const a = "aaaaaaaa-0000-4000-8000-000000000001";
     const b = "bbbbbbbb-0000-4000-8000-000000000002";
-    for (let i = 0; i < 3; i++) expect((await api.get(`/subscriptions/list?PublisherIdentifier=${a}`)).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await api.get(`/subscriptions/list?PublisherIdentifier=${a}`)).status).toBe(200);
     const throttled = await api.get(`/subscriptions/list?PublisherIdentifier=${a}`);
     expect(throttled.status).toBe(403);
     expect(throttled.json).toEqual({
-      error: { code: "AF429", message: `Too many requests. Method=ListSubscriptions, PublisherId=${a}` },
+      error: {
+        code: "AF429",
+        message: `Too many requests. Method=ListSubscriptions, PublisherId=${a}`,
+      },
     });
     // The parameter name is matched case-insensitively, as Elastic sends it in lower case.
-    expect((await api.get(`/subscriptions/list?publisheridentifier=${a.toUpperCase()}`)).status).toBe(403);
+    expect(
+      (await api.get(`/subscriptions/list?publisheridentifier=${a.toUpperCase()}`)).status,
+    ).toBe(403);
     expect((await api.get(`/subscriptions/list?publisherIdentifier=${b}`)).status).toBe(200);
     clock.advance(60_000);
     expect((await api.get(`/subscriptions/list?PublisherIdentifier=${a}`)).status).toBe(200);
@@ -82,12 +94,18 @@ describe("fault knobs", () => {
     for (let i = 0; i < 40; i++) {
       const index = emulator.truth.counters.apiRequests;
       expected.push(
-        knobFires(emulator.seed, "serverError", index, 0.2) ? 503 : knobFires(emulator.seed, "af50000", index, 0.2) ? 500 : 200,
+        knobFires(emulator.seed, "serverError", index, 0.2)
+          ? 503
+          : knobFires(emulator.seed, "af50000", index, 0.2)
+            ? 500
+            : 200,
       );
       const response = await api.get("/subscriptions/list");
       actual.push(response.status);
       if (response.status === 500) {
-        expect(response.json).toEqual({ error: { code: "AF50000", message: "An internal error occurred. Retry the request." } });
+        expect(response.json).toEqual({
+          error: { code: "AF50000", message: "An internal error occurred. Retry the request." },
+        });
       }
     }
     expect(actual).toEqual(expected);
@@ -126,7 +144,8 @@ describe("fault knobs", () => {
     }
     const healthyIds = new Set<string>();
     for (const blob of healthy) {
-      for (const record of (await api.get(blob.contentUri)).json as { Id: string }[]) healthyIds.add(record.Id);
+      for (const record of (await api.get(blob.contentUri)).json as { Id: string }[])
+        healthyIds.add(record.Id);
     }
     expect(emulator.truth.expectedRecordIds(["Audit.Exchange"])).toEqual(healthyIds);
   });

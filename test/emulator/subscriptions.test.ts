@@ -7,7 +7,11 @@ let emulator: Emulator;
 let api: ReturnType<typeof activityApi>;
 
 beforeAll(async () => {
-  emulator = await startEmulator({ seed: 21, nowMs: clock.now, scenario: { historyHours: 2, blobsPerHour: 4 } });
+  emulator = await startEmulator({
+    seed: 21,
+    nowMs: clock.now,
+    scenario: { historyHours: 2, blobsPerHour: 4 },
+  });
   api = activityApi(emulator, await rawToken(emulator, "https://manage.office.com/.default"));
 });
 afterAll(async () => {
@@ -19,17 +23,26 @@ describe("Management Activity API subscriptions", () => {
     const started = await api.post("/subscriptions/start?contentType=Audit.Sharepoint");
     expect(started.status).toBe(200);
     expect(started.headers.get("content-type")).toBe("application/json; charset=utf-8");
-    expect(started.json).toEqual({ contentType: "Audit.Sharepoint", status: "enabled", webhook: null });
+    expect(started.json).toEqual({
+      contentType: "Audit.Sharepoint",
+      status: "enabled",
+      webhook: null,
+    });
     const list = await api.get("/subscriptions/list");
     expect(list.status).toBe(200);
-    expect(list.json).toEqual([{ contentType: "Audit.SharePoint", status: "enabled", webhook: null }]);
+    expect(list.json).toEqual([
+      { contentType: "Audit.SharePoint", status: "enabled", webhook: null },
+    ]);
   });
 
   it("answers a repeated start with HTTP 400 AF20024", async () => {
     const again = await api.post("/subscriptions/start?contentType=Audit.SharePoint", {});
     expect(again.status).toBe(400);
     expect(again.json).toEqual({
-      error: { code: "AF20024", message: "The subscription is already enabled. No property change." },
+      error: {
+        code: "AF20024",
+        message: "The subscription is already enabled. No property change.",
+      },
     });
   });
 
@@ -41,7 +54,9 @@ describe("Management Activity API subscriptions", () => {
 
   it("rejects a missing or unknown content type with AF20001 and AF20020", async () => {
     expect(api.code((await api.post("/subscriptions/start")).json)).toBe("AF20001");
-    expect(api.code((await api.post("/subscriptions/start?contentType=Audit.Nope")).json)).toBe("AF20020");
+    expect(api.code((await api.post("/subscriptions/start?contentType=Audit.Nope")).json)).toBe(
+      "AF20020",
+    );
   });
 
   it("keeps a start sent within 15 minutes of the last one disabled, as observed after a quick stop/start", async () => {
@@ -54,15 +69,23 @@ describe("Management Activity API subscriptions", () => {
     expect(quick.status).toBe(200);
     expect(quick.json.status).toBe("enabled");
     const list = await api.get("/subscriptions/list");
-    expect(list.json.map((s: { contentType: string }) => s.contentType)).not.toContain("Audit.Exchange");
+    expect(list.json.map((s: { contentType: string }) => s.contentType)).not.toContain(
+      "Audit.Exchange",
+    );
     const content = await api.get("/subscriptions/content?contentType=Audit.Exchange");
-    expect(content.json).toEqual({ error: { code: "AF20023", message: "The subscription was disabled." } });
+    expect(content.json).toEqual({
+      error: { code: "AF20023", message: "The subscription was disabled." },
+    });
 
     clock.advance(15 * 60_000);
     const later = await api.post("/subscriptions/start?contentType=Audit.Exchange");
     expect(later.status).toBe(200);
     const listed = await api.get("/subscriptions/list");
-    expect(listed.json).toContainEqual({ contentType: "Audit.Exchange", status: "enabled", webhook: null });
+    expect(listed.json).toContainEqual({
+      contentType: "Audit.Exchange",
+      status: "enabled",
+      webhook: null,
+    });
     expect((await api.get("/subscriptions/content?contentType=Audit.Exchange")).status).toBe(200);
   });
 
@@ -100,10 +123,14 @@ describe("Management Activity API subscriptions", () => {
   it("answers the 400 DataServiceException shape when the tenant's audit log is off", async () => {
     emulator.knobs.auditDisabled = true;
     try {
-      const response = await api.post("/subscriptions/start?contentType=Audit.General&PublisherIdentifier=abc");
+      const response = await api.post(
+        "/subscriptions/start?contentType=Audit.General&PublisherIdentifier=abc",
+      );
       expect(response.status).toBe(400);
       const error = response.json.error as { code: string; message: string };
-      expect(error.code).toMatch(/^StartSubscription \[CorrId=.*\]\[TenantId=.*ContentType=Audit\.General.*\]\[AppId$/);
+      expect(error.code).toMatch(
+        /^StartSubscription \[CorrId=.*\]\[TenantId=.*ContentType=Audit\.General.*\]\[AppId$/,
+      );
       expect(error.message).toContain(
         `Microsoft.Office.Compliance.Audit.DataServiceException: Tenant ${emulator.tenant.tenantId} does not exist.`,
       );
@@ -117,7 +144,10 @@ describe("Management Activity API subscriptions", () => {
     const noToken = await fetch(`${api.root}/subscriptions/list`);
     expect(noToken.status).toBe(401);
     expect(noToken.headers.get("www-authenticate")).toMatch(/^Bearer/);
-    const monitor = activityApi(emulator, await rawToken(emulator, "https://monitor.azure.com/.default"));
+    const monitor = activityApi(
+      emulator,
+      await rawToken(emulator, "https://monitor.azure.com/.default"),
+    );
     expect((await monitor.get("/subscriptions/list")).status).toBe(401);
     const token = await rawToken(emulator, "https://manage.office.com/.default");
     clock.advance(3600 * 1000);
@@ -127,7 +157,9 @@ describe("Management Activity API subscriptions", () => {
 
   it("answers AF20010 when the URL tenant differs from the token's", async () => {
     const other = "0f0f0f0f-1111-4222-8333-444444444444";
-    const response = await api.get(`${emulator.url}/api/v1.0/${other}/activity/feed/subscriptions/list`);
+    const response = await api.get(
+      `${emulator.url}/api/v1.0/${other}/activity/feed/subscriptions/list`,
+    );
     expect(response.status).toBe(401);
     expect(response.json.error.code).toBe("AF20010");
     expect(response.json.error.message).toBe(
@@ -137,8 +169,15 @@ describe("Management Activity API subscriptions", () => {
 
   it("answers 401 AF10001 naming the token's roles when ActivityFeed.ReadDlp is missing for DLP.All", async () => {
     emulator.knobs.grantedRoles = ["ActivityFeed.Read", "ServiceHealth.Read"];
-    const limited = activityApi(emulator, await rawToken(emulator, "https://manage.office.com/.default"));
-    emulator.knobs.grantedRoles = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"];
+    const limited = activityApi(
+      emulator,
+      await rawToken(emulator, "https://manage.office.com/.default"),
+    );
+    emulator.knobs.grantedRoles = [
+      "ActivityFeed.Read",
+      "ActivityFeed.ReadDlp",
+      "ServiceHealth.Read",
+    ];
     const response = await limited.post("/subscriptions/start?contentType=DLP.All");
     expect(response.status).toBe(401);
     expect(response.json).toEqual({
@@ -148,13 +187,22 @@ describe("Management Activity API subscriptions", () => {
           "The permission set (ActivityFeed.Read ServiceHealth.Read) sent in the request did not include the expected permission ActivityFeed.ReadDlp.",
       },
     });
-    expect((await limited.post("/subscriptions/start?contentType=Audit.AzureActiveDirectory")).status).toBe(200);
+    expect(
+      (await limited.post("/subscriptions/start?contentType=Audit.AzureActiveDirectory")).status,
+    ).toBe(200);
   });
 
   it("answers 401 AF10001 when ActivityFeed.Read itself is missing", async () => {
     emulator.knobs.grantedRoles = [];
-    const none = activityApi(emulator, await rawToken(emulator, "https://manage.office.com/.default"));
-    emulator.knobs.grantedRoles = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"];
+    const none = activityApi(
+      emulator,
+      await rawToken(emulator, "https://manage.office.com/.default"),
+    );
+    emulator.knobs.grantedRoles = [
+      "ActivityFeed.Read",
+      "ActivityFeed.ReadDlp",
+      "ServiceHealth.Read",
+    ];
     const response = await none.get("/subscriptions/list");
     expect(response.status).toBe(401);
     expect(response.json.error.message).toBe(
@@ -165,7 +213,10 @@ describe("Management Activity API subscriptions", () => {
   it("serves resources/dlpSensitiveTypes and checks Accept-Language", async () => {
     const ok = await api.get("/resources/dlpSensitiveTypes");
     expect(ok.status).toBe(200);
-    expect(ok.json).toContainEqual({ id: "50842eb7-edc8-4019-85dd-5a5c1f2bb085", name: "CreditCardNumber" });
+    expect(ok.json).toContainEqual({
+      id: "50842eb7-edc8-4019-85dd-5a5c1f2bb085",
+      name: "CreditCardNumber",
+    });
     const token = await rawToken(emulator, "https://manage.office.com/.default");
     const two = await fetch(`${api.root}/resources/dlpSensitiveTypes`, {
       headers: { Authorization: `Bearer ${token}`, "Accept-Language": "en-US, de-DE" },

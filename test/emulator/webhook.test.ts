@@ -24,7 +24,10 @@ beforeAll(async () => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      received.push({ headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) });
+      received.push({
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+      });
       res.writeHead(answerStatus).end();
     });
   });
@@ -33,7 +36,13 @@ beforeAll(async () => {
   emulator = await startEmulator({
     seed: 61,
     nowMs: clock.now,
-    scenario: { contentTypes: ["Audit.Exchange", "Audit.SharePoint"], historyHours: 1, blobsPerHour: 2, liveBlobsPerMinute: 1, liveHorizonMinutes: 60 },
+    scenario: {
+      contentTypes: ["Audit.Exchange", "Audit.SharePoint"],
+      historyHours: 1,
+      blobsPerHour: 2,
+      liveBlobsPerMinute: 1,
+      liveHorizonMinutes: 60,
+    },
   });
   api = activityApi(emulator, await rawToken(emulator, "https://manage.office.com/.default"));
 });
@@ -52,7 +61,12 @@ describe("webhooks", () => {
     expect(response.json).toEqual({
       contentType: "Audit.Exchange",
       status: "enabled",
-      webhook: { status: "enabled", address: listenerUrl, authId: "o365activityapinotification", expiration: null },
+      webhook: {
+        status: "enabled",
+        address: listenerUrl,
+        authId: "o365activityapinotification",
+        expiration: null,
+      },
     });
     expect(received).toHaveLength(1);
     const handshake = received[0]!;
@@ -68,7 +82,9 @@ describe("webhooks", () => {
   it("refuses a webhook that does not answer 200, an http address and a past expiration", async () => {
     answerStatus = 500;
     try {
-      const failed = await api.post("/subscriptions/start?contentType=Audit.SharePoint", { webhook: { address: listenerUrl } });
+      const failed = await api.post("/subscriptions/start?contentType=Audit.SharePoint", {
+        webhook: { address: listenerUrl },
+      });
       expect(failed.status).toBe(400);
       expect(failed.json).toEqual({
         error: {
@@ -79,14 +95,23 @@ describe("webhooks", () => {
     } finally {
       answerStatus = 200;
     }
-    expect(api.code((await api.get("/subscriptions/content?contentType=Audit.SharePoint")).json)).toBe("AF20022");
-    const http = await api.post("/subscriptions/start?contentType=Audit.SharePoint", { webhook: { address: "http://127.0.0.1/x" } });
-    expect(http.json.error.message).toBe("The webhook endpoint http://127.0.0.1/x could not be validated. The address must begin with HTTPS.");
+    expect(
+      api.code((await api.get("/subscriptions/content?contentType=Audit.SharePoint")).json),
+    ).toBe("AF20022");
+    const http = await api.post("/subscriptions/start?contentType=Audit.SharePoint", {
+      webhook: { address: "http://127.0.0.1/x" },
+    });
+    expect(http.json.error.message).toBe(
+      "The webhook endpoint http://127.0.0.1/x could not be validated. The address must begin with HTTPS.",
+    );
     const past = await api.post("/subscriptions/start?contentType=Audit.SharePoint", {
       webhook: { address: listenerUrl, expiration: "2020-01-01T00:00:00Z" },
     });
     expect(past.json).toEqual({
-      error: { code: "AF20003", message: "Expiration 2020-01-01T00:00:00Z provided is set to past date and time." },
+      error: {
+        code: "AF20003",
+        message: "Expiration 2020-01-01T00:00:00Z provided is set to past date and time.",
+      },
     });
   });
 
@@ -94,7 +119,10 @@ describe("webhooks", () => {
     received.length = 0;
     clock.advance(5 * 60_000);
     await emulator.flushNotifications();
-    const notified = received.flatMap((r) => r.body as { contentId: string; contentType: string; tenantId: string; clientId: string }[]);
+    const notified = received.flatMap(
+      (r) =>
+        r.body as { contentId: string; contentType: string; tenantId: string; clientId: string }[],
+    );
     expect(notified.length).toBeGreaterThan(0);
     expect(received[0]!.headers["webhook-authid"]).toBe("o365activityapinotification");
     const available = emulator.truth
@@ -102,7 +130,11 @@ describe("webhooks", () => {
       .filter((b) => b.availableAtMs > T0 && b.availableAtMs <= clock.now())
       .map((b) => b.contentId);
     expect(notified.map((n) => n.contentId).sort()).toEqual(available.sort());
-    expect(notified.every((n) => n.contentType === "Audit.Exchange" && n.tenantId === emulator.tenant.tenantId)).toBe(true);
+    expect(
+      notified.every(
+        (n) => n.contentType === "Audit.Exchange" && n.tenantId === emulator.tenant.tenantId,
+      ),
+    ).toBe(true);
     expect(notified[0]!.clientId).toBe(emulator.tenant.clientId);
 
     const listed = await api.get(
@@ -110,7 +142,10 @@ describe("webhooks", () => {
     );
     expect(listed.status).toBe(200);
     expect(listed.json).toHaveLength(notified.length);
-    expect(listed.json[0]).toMatchObject({ notificationStatus: "success", contentId: notified[0]!.contentId });
+    expect(listed.json[0]).toMatchObject({
+      notificationStatus: "success",
+      contentId: notified[0]!.contentId,
+    });
   });
 
   it("retries failed notifications and disables the webhook after repeated failures", async () => {

@@ -144,9 +144,10 @@ describe("CollectorService with a client secret", () => {
 
   it("stores the secret in Key Vault as a Pulumi secret with the credential's expiry", () => {
     const secret = recorder.one(SECRET, "withsecret");
-    const properties = secret.inputs.properties as Record<string, unknown>;
-    expect(isSecretInput(properties.value)).toBe(true);
-    expect(plain(properties.value)).toBe(CLIENT_SECRET);
+    // azure-native sends `properties` through an apply, so Pulumi marks the whole object secret.
+    expect(isSecretInput(secret.inputs.properties)).toBe(true);
+    const properties = plain(secret.inputs.properties) as Record<string, unknown>;
+    expect(properties.value).toBe(CLIENT_SECRET);
     expect(properties.attributes).toEqual({ expires: Date.parse("2027-03-27T00:00:00Z") / 1000 });
     expect(secret.inputs.secretName).toBe("collector-client-secret");
   });
@@ -180,8 +181,10 @@ describe("CollectorService with a client secret", () => {
 
   it("grants the identity exactly three roles, each on the one resource it needs", () => {
     const identity = recorder.one(IDENTITY, "withsecret");
-    const byRole = Object.fromEntries(
-      recorder.ofType(ROLE, "withsecret").map((r) => [String(r.inputs.roleDefinitionId).split("/").pop(), r.inputs]),
+    const byRole: Record<string, Record<string, unknown>> = Object.fromEntries(
+      recorder
+        .ofType(ROLE, "withsecret")
+        .map((r) => [String(r.inputs.roleDefinitionId).split("/").pop(), r.inputs]),
     );
     const roleDef = (guid: string, scope: string) =>
       `/subscriptions/${scope.split("/")[2]}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
@@ -230,14 +233,14 @@ describe("CollectorService with a client secret", () => {
 
   it("sends the environment's logs to the workspace with the shared key marked secret", () => {
     const environment = recorder.one(ENVIRONMENT, "withsecret");
-    const logs = environment.inputs.appLogsConfiguration as {
-      destination: string;
-      logAnalyticsConfiguration: { customerId: string; sharedKey: unknown };
-    };
-    expect(logs.destination).toBe("log-analytics");
-    expect(logs.logAnalyticsConfiguration.customerId).toBe("cccccccc-0000-0000-0000-000000000001");
-    expect(isSecretInput(logs.logAnalyticsConfiguration.sharedKey)).toBe(true);
-    expect(plain(logs.logAnalyticsConfiguration.sharedKey)).toBe(MOCK.sharedKey);
+    expect(isSecretInput(environment.inputs.appLogsConfiguration)).toBe(true);
+    expect(plain(environment.inputs.appLogsConfiguration)).toEqual({
+      destination: "log-analytics",
+      logAnalyticsConfiguration: {
+        customerId: "cccccccc-0000-0000-0000-000000000001",
+        sharedKey: MOCK.sharedKey,
+      },
+    });
   });
 
   it("exposes the checkpoint URL and the Container App's name", async () => {
@@ -285,7 +288,11 @@ describe("CollectorService with a certificate", () => {
       { volumeName: "credentials", mountPath: "/mnt/credentials" },
     ]);
     const secret = recorder.one(SECRET, "withcert");
-    expect(isSecretInput((secret.inputs.properties as { value: unknown }).value)).toBe(true);
+    expect(isSecretInput(secret.inputs.properties)).toBe(true);
+    expect(plain(secret.inputs.properties)).toMatchObject({
+      value: CERT_BUNDLE,
+      contentType: "application/x-pem-file",
+    });
     expect(JSON.stringify(plain(app.inputs))).not.toContain("PRIVATE KEY");
   });
 });

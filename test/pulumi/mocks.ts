@@ -142,7 +142,7 @@ function newResource(args: pulumi.runtime.MockResourceArgs): {
         break;
       case "azure-native:keyvault:Secret": {
         // ARM never returns a secret's value; neither do the mocks.
-        const { value: _value, ...rest } = inputs.properties as Record<string, unknown>;
+        const { value: _value, ...rest } = plain(inputs.properties) as Record<string, unknown>;
         state.properties = {
           ...rest,
           secretUri: `https://${inputs.vaultName}.vault.azure.net/secrets/${inputs.secretName}`,

@@ -43,7 +43,8 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-describe("the verify CLI", () => {
+// Each case starts a fresh `npx tsx` process; on a loaded machine that alone takes seconds.
+describe("the verify CLI", { timeout: 90_000 }, () => {
   it("exits 0 with a JSON report when every check passes", async () => {
     const result = await runCli(emulatorFlags(emulator, ["--json"]), secretEnv);
     expect(result.stderr).toBe("");

@@ -13,9 +13,9 @@ import type {
   StateStore,
 } from "../types";
 import {
-  type BackoffOptions,
   abortableDelay,
   abortError,
+  type BackoffOptions,
   isAbortError,
   retryDelayInMs,
 } from "./backoff";
@@ -94,7 +94,11 @@ export interface ContentTypeProgress {
 
 /** What `onProgress` receives. */
 export type PipelineProgressEvent =
-  | { type: "commit"; records: number; byContentType: Readonly<Record<string, ContentTypeProgress>> }
+  | {
+      type: "commit";
+      records: number;
+      byContentType: Readonly<Record<string, ContentTypeProgress>>;
+    }
   | { type: "retry"; sink: string; attempt: number; delayInMs: number; error: string }
   | { type: "poll-done"; contentType: ContentType; ok: boolean; error?: string };
 
@@ -157,7 +161,8 @@ export class Pipeline {
   private running = false;
 
   constructor(options: PipelineOptions) {
-    if (options.sinks.length === 0) throw new Error("pipeline needs at least one sink; set AUDIT_SINK");
+    if (options.sinks.length === 0)
+      throw new Error("pipeline needs at least one sink; set AUDIT_SINK");
     const names = new Set(options.sinks.map((sink) => sink.name));
     if (names.size !== options.sinks.length) {
       throw new Error("pipeline sinks need distinct names (their positions are stored by name)");
@@ -222,7 +227,10 @@ export class Pipeline {
     for (const contentType of this.options.contentTypes) {
       const newest = this.newestDeliveredMs.get(contentType);
       if (newest !== undefined) {
-        this.metrics.lagSeconds.set({ content_type: contentType }, Math.max(0, (now - newest) / 1000));
+        this.metrics.lagSeconds.set(
+          { content_type: contentType },
+          Math.max(0, (now - newest) / 1000),
+        );
       }
       const updated = Date.parse(this.checkpoints.get(contentType)?.updatedAt ?? "");
       if (Number.isFinite(updated)) {
@@ -256,7 +264,10 @@ export class Pipeline {
       await Promise.all(polls);
       await run.finish();
       this.refreshGauges();
-      const summary: RunSummary = { contentTypes: {}, aborted: options.abortSignal?.aborted ?? false };
+      const summary: RunSummary = {
+        contentTypes: {},
+        aborted: options.abortSignal?.aborted ?? false,
+      };
       for (const contentType of this.options.contentTypes) {
         const result = run.results.get(contentType)!;
         summary.contentTypes[contentType] = result;
@@ -433,7 +444,13 @@ class Run {
     this.slots = new Slots(options.blobConcurrency ?? DEFAULT_BLOB_CONCURRENCY);
     for (const contentType of options.contentTypes) {
       this.queues.set(contentType, { items: [], head: 0 });
-      this.results.set(contentType, { ok: true, received: 0, delivered: 0, duplicate: 0, skipped: 0 });
+      this.results.set(contentType, {
+        ok: true,
+        received: 0,
+        delivered: 0,
+        duplicate: 0,
+        skipped: 0,
+      });
     }
     if (abortSignal?.aborted) this.beginStop();
     else abortSignal?.addEventListener("abort", this.onAbort, { once: true });
@@ -441,7 +458,10 @@ class Run {
   }
 
   /** Polls one content type to the end (or until stopped), feeding the lane. */
-  async pollContentType(contentType: ContentType, checkpoint: Checkpoint | undefined): Promise<void> {
+  async pollContentType(
+    contentType: ContentType,
+    checkpoint: Checkpoint | undefined,
+  ): Promise<void> {
     const typeController = new AbortController();
     const signal = AbortSignal.any([this.fetchController.signal, typeController.signal]);
     const queue = this.queues.get(contentType)!;
@@ -458,7 +478,9 @@ class Run {
       typeController.abort();
     };
     try {
-      for await (const item of this.options.source.poll(contentType, checkpoint, { abortSignal: signal })) {
+      for await (const item of this.options.source.poll(contentType, checkpoint, {
+        abortSignal: signal,
+      })) {
         if (signal.aborted) break;
         const state: ItemState = { item, done: false };
         queue.items.push(state);
@@ -550,7 +572,13 @@ class Run {
         if (isStopError(error, signal) || this.fatal || attempt >= attempts) throw error;
         const delay = retryDelayInMs(attempt, undefined, this.options.retry);
         this.options.logger?.warn(
-          { contentType, contentId: item.blob.contentId, attempt, delayInMs: delay, err: errorText(error) },
+          {
+            contentType,
+            contentId: item.blob.contentId,
+            attempt,
+            delayInMs: delay,
+            err: errorText(error),
+          },
           "blob read failed; reading it again from the start (delivered records are deduplicated)",
         );
         await abortableDelay(delay, signal);
@@ -603,7 +631,11 @@ class Run {
       }
       const round: LaneEntry[] = [];
       let roundRecords = 0;
-      while (this.lane.length > 0 && round.length < MAX_ROUND_BATCHES && roundRecords < maxRoundRecords) {
+      while (
+        this.lane.length > 0 &&
+        round.length < MAX_ROUND_BATCHES &&
+        roundRecords < maxRoundRecords
+      ) {
         const entry = this.lane.shift()!;
         round.push(entry);
         roundRecords += entry.records?.length ?? 0;
@@ -637,7 +669,10 @@ class Run {
       error instanceof PipelineError
         ? error
         : new PipelineError(`pipeline stopped: ${errorText(error)}`, { cause: error });
-    this.options.logger?.error({ err: this.fatal.message }, "pipeline stopped; acknowledged batches are committed");
+    this.options.logger?.error(
+      { err: this.fatal.message },
+      "pipeline stopped; acknowledged batches are committed",
+    );
     this.fetchController.abort(this.fatal);
     this.notifyRoom();
   }
@@ -690,7 +725,10 @@ class Run {
       if (fresh.length > 0) {
         for (const record of fresh) this.pendingIds.add(record.id);
         this.pendingRecords += fresh.length;
-        this.pendingDelivered.set(entry.contentType, (this.pendingDelivered.get(entry.contentType) ?? 0) + fresh.length);
+        this.pendingDelivered.set(
+          entry.contentType,
+          (this.pendingDelivered.get(entry.contentType) ?? 0) + fresh.length,
+        );
       }
       if (entry.last) entry.state.done = true;
     }
@@ -714,7 +752,11 @@ class Run {
       this.metrics.recordsSkipped.inc({ ...labels, reason: "no-id" }, skipped);
       const item = entry.state.item;
       this.options.logger?.warn(
-        { contentType, contentId: item.kind === "advance" ? undefined : item.blob.contentId, skipped },
+        {
+          contentType,
+          contentId: item.kind === "advance" ? undefined : item.blob.contentId,
+          skipped,
+        },
         "records without Id skipped (they cannot be deduplicated)",
       );
     }
@@ -742,9 +784,13 @@ class Run {
           } catch (error) {
             if (signal.aborted) throw abortError(signal);
             // The contract says sinks answer with outcomes; a throw is a bug worth stopping for.
-            outcome = { kind: "failure", error: error instanceof Error ? error : new Error(String(error)) };
+            outcome = {
+              kind: "failure",
+              error: error instanceof Error ? error : new Error(String(error)),
+            };
           }
-          if (outcome.kind === "success" && outcome.position !== undefined) positions[sink.name] = outcome.position;
+          if (outcome.kind === "success" && outcome.position !== undefined)
+            positions[sink.name] = outcome.position;
           return { sink, batch, outcome };
         }),
       );
@@ -753,12 +799,15 @@ class Run {
       const messages = new Set<string>();
       for (const { sink, batch, outcome } of outcomes) {
         if (outcome.kind === "failure") {
-          throw new PipelineError(`sink ${sink.name} failed: ${outcome.error.message}`, { cause: outcome.error });
+          throw new PipelineError(`sink ${sink.name} failed: ${outcome.error.message}`, {
+            cause: outcome.error,
+          });
         }
         if (outcome.kind === "retryable") {
           retry.push({ sink, batch });
           messages.add(`${sink.name}: ${outcome.error.message}`);
-          if (outcome.retryAfterInMs !== undefined) retryAfter = Math.max(retryAfter ?? 0, outcome.retryAfterInMs);
+          if (outcome.retryAfterInMs !== undefined)
+            retryAfter = Math.max(retryAfter ?? 0, outcome.retryAfterInMs);
         }
       }
       if (retry.length === 0) return positions;
@@ -775,9 +824,18 @@ class Run {
       }
       for (const sink of sinks) {
         this.metrics.throttleWaitSeconds.inc({ target: `sink:${sink}` }, delay / 1000);
-        this.options.onProgress?.({ type: "retry", sink, attempt, delayInMs: delay, error: message });
+        this.options.onProgress?.({
+          type: "retry",
+          sink,
+          attempt,
+          delayInMs: delay,
+          error: message,
+        });
       }
-      this.options.logger?.warn({ attempt, delayInMs: delay, sinks, err: message }, "sink asked to retry; waiting");
+      this.options.logger?.warn(
+        { attempt, delayInMs: delay, sinks, err: message },
+        "sink asked to retry; waiting",
+      );
       await abortableDelay(delay, signal);
     }
   }
@@ -798,7 +856,10 @@ class Run {
         if (item.kind === "blob") {
           blobsDone.set(contentType, (blobsDone.get(contentType) ?? 0) + 1);
           const created = Date.parse(item.blob.contentCreated);
-          if (Number.isFinite(created) && created > (newest.get(contentType) ?? Number.NEGATIVE_INFINITY)) {
+          if (
+            Number.isFinite(created) &&
+            created > (newest.get(contentType) ?? Number.NEGATIVE_INFINITY)
+          ) {
             newest.set(contentType, created);
           }
         }
@@ -810,7 +871,11 @@ class Run {
       }
       if (advanced) checkpoints.push({ ...advanced, updatedAt });
     }
-    if (checkpoints.length === 0 && this.pendingRecords === 0 && Object.keys(this.pendingPositions).length === 0) {
+    if (
+      checkpoints.length === 0 &&
+      this.pendingRecords === 0 &&
+      Object.keys(this.pendingPositions).length === 0
+    ) {
       return;
     }
     const ids = [...this.pendingIds];
@@ -837,7 +902,8 @@ class Run {
       this.results.get(contentType)!.delivered += count;
       this.hooks.progress.get(contentType)!.delivered += count;
     }
-    for (const [contentType, count] of blobsDone) this.hooks.progress.get(contentType)!.blobsDone += count;
+    for (const [contentType, count] of blobsDone)
+      this.hooks.progress.get(contentType)!.blobsDone += count;
     const records = this.pendingRecords;
     this.pendingIds = new Set();
     this.pendingPositions = {};

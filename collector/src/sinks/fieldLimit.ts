@@ -76,7 +76,8 @@ export function fitAuditData(
     if (size <= target && shortened.size > 0) return { data: candidate, truncation: report };
     const excess = size - target;
     const current = leaves.map((leaf) => currentLength(leaf));
-    const cap = chooseCap(current, excess);
+    const density = leaves.map((leaf, i) => bytesPerChar(leaf, current[i]!));
+    const cap = chooseCap(current, density, excess);
     if (cap === undefined) break;
     for (let i = 0; i < leaves.length; i++) {
       const leaf = leaves[i]!;
@@ -92,7 +93,10 @@ export function fitAuditData(
       shortened.set(leaf.path, original);
     }
   }
-  return { data: summarize(record, originalBytes, limitBytes), truncation: makeReport(originalBytes, limitBytes, new Map(), "summary") };
+  return {
+    data: summarize(record, originalBytes, limitBytes),
+    truncation: makeReport(originalBytes, limitBytes, new Map(), "summary"),
+  };
 }
 
 /** Length in characters of a leaf's content before any marker. */
@@ -102,21 +106,33 @@ function currentLength(leaf: Leaf): number {
   return markerStart >= 0 ? markerStart : value.length;
 }
 
+/** Bytes of JSON per character of a leaf's content (multi-byte text and escapes cost more). */
+function bytesPerChar(leaf: Leaf, length: number): number {
+  if (length === 0) return 1;
+  const value = (leaf.holder as Record<string | number, unknown>)[leaf.key] as string;
+  return (Buffer.byteLength(JSON.stringify(value.slice(0, length)), "utf8") - 2) / length;
+}
+
 /**
- * The largest cap such that shortening every longer string to it saves at least `excess`
- * bytes (counting the marker each shortened string gains). Undefined when even the minimum
- * cap cannot save enough.
+ * The largest cap (in characters) such that shortening every longer string to it saves at
+ * least `excess` bytes, counting the marker each shortened string gains. Undefined when even
+ * the minimum cap cannot save enough.
  */
-function chooseCap(lengths: readonly number[], excess: number): number | undefined {
+function chooseCap(
+  lengths: readonly number[],
+  density: readonly number[],
+  excess: number,
+): number | undefined {
   const saving = (cap: number) => {
     let total = 0;
-    for (const length of lengths) {
-      if (length > cap) total += length - cap - 80; // 80 ≈ marker length
+    for (let i = 0; i < lengths.length; i++) {
+      const length = lengths[i]!;
+      if (length > cap) total += (length - cap) * density[i]! - 80; // 80 ≈ marker length
     }
     return total;
   };
-  // Strings can hold multi-byte characters and escapes; ask for 10% more than the byte excess.
-  const need = Math.ceil(excess * 1.1) + 16;
+  // Density is an average; if one pass saves too little, the caller measures and goes again.
+  const need = excess + 64;
   if (saving(MIN_SHORTENED_CHARS) < need) return undefined;
   let low = MIN_SHORTENED_CHARS;
   let high = Math.max(...lengths, MIN_SHORTENED_CHARS);
@@ -132,7 +148,8 @@ function collectStrings(value: unknown, path: string, out: Leaf[]): void {
   if (Array.isArray(value)) {
     value.forEach((item, index) => {
       if (typeof item === "string") {
-        if (item.length > MIN_SHORTENED_CHARS) out.push({ holder: value, key: index, path: `${path}[${index}]`, length: item.length });
+        if (item.length > MIN_SHORTENED_CHARS)
+          out.push({ holder: value, key: index, path: `${path}[${index}]`, length: item.length });
       } else collectStrings(item, `${path}[${index}]`, out);
     });
   } else if (value !== null && typeof value === "object") {
@@ -140,7 +157,12 @@ function collectStrings(value: unknown, path: string, out: Leaf[]): void {
       const itemPath = path === "" ? key : `${path}.${key}`;
       if (typeof item === "string") {
         if (item.length > MIN_SHORTENED_CHARS) {
-          out.push({ holder: value as Record<string, unknown>, key, path: itemPath, length: item.length });
+          out.push({
+            holder: value as Record<string, unknown>,
+            key,
+            path: itemPath,
+            length: item.length,
+          });
         }
       } else collectStrings(item, itemPath, out);
     }
@@ -167,13 +189,33 @@ function makeReport(
 }
 
 /** The common schema fields only, for records too large for any other reduction. */
-function summarize(record: Record<string, unknown>, originalBytes: number, limitBytes: number): Record<string, unknown> {
-  const keep = ["Id", "CreationTime", "RecordType", "Operation", "OrganizationId", "UserType", "UserKey", "Workload", "UserId", "ClientIP", "ResultStatus", "ObjectId"];
+function summarize(
+  record: Record<string, unknown>,
+  originalBytes: number,
+  limitBytes: number,
+): Record<string, unknown> {
+  const keep = [
+    "Id",
+    "CreationTime",
+    "RecordType",
+    "Operation",
+    "OrganizationId",
+    "UserType",
+    "UserKey",
+    "Workload",
+    "UserId",
+    "ClientIP",
+    "ResultStatus",
+    "ObjectId",
+  ];
   const out: Record<string, unknown> = {};
   for (const key of keep) {
     const value = record[key];
     if (value === undefined) continue;
-    out[key] = typeof value === "string" && value.length > 1024 ? value.slice(0, 1024) + truncationMarker(1024, value.length) : value;
+    out[key] =
+      typeof value === "string" && value.length > 1024
+        ? value.slice(0, 1024) + truncationMarker(1024, value.length)
+        : value;
   }
   out.AuditBridgeTruncation = makeReport(originalBytes, limitBytes, new Map(), "summary");
   return out;

@@ -1,4 +1,13 @@
-import { type FileHandle, mkdir, open, readdir, rename, stat, truncate, unlink } from "node:fs/promises";
+import {
+  type FileHandle,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  stat,
+  truncate,
+  unlink,
+} from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Logger } from "../log";
 import type { Batch, DeliveryOutcome, OperationOptions, Sink } from "../types";
@@ -30,7 +39,9 @@ export interface FilePosition {
 export function parseFilePosition(position: string): FilePosition {
   const parsed = /^(\d+):(\d+)$/.exec(position);
   if (!parsed) {
-    throw new Error(`file sink position "${position}" is not "<seq>:<offset>"; the state was not written by the file sink`);
+    throw new Error(
+      `file sink position "${position}" is not "<seq>:<offset>"; the state was not written by the file sink`,
+    );
   }
   return { seq: Number(parsed[1]), offset: Number(parsed[2]) };
 }
@@ -101,7 +112,10 @@ export class FileSink implements Sink {
     return names
       .map((name) => ({ match: pattern.exec(name), name }))
       .filter((entry) => entry.match !== null)
-      .map((entry) => ({ seq: Number(entry.match![1]), path: join(dirname(this.path), entry.name) }))
+      .map((entry) => ({
+        seq: Number(entry.match![1]),
+        path: join(dirname(this.path), entry.name),
+      }))
       .sort((a, b) => a.seq - b.seq);
   }
 
@@ -117,7 +131,10 @@ export class FileSink implements Sink {
       if (currentSize > 0) {
         const aside = `${this.path}.uncommitted-${Date.now()}`;
         await rename(this.path, aside);
-        this.logger?.warn({ file: aside }, "file sink: moved content without a committed position aside");
+        this.logger?.warn(
+          { file: aside },
+          "file sink: moved content without a committed position aside",
+        );
       }
       this.seq = currentSeq;
       this.offset = 0;
@@ -139,7 +156,10 @@ export class FileSink implements Sink {
         await unlink(this.path).catch(ignoreMissing);
         for (const file of rotated) if (file.seq > committed.seq) await unlink(file.path);
         await rename(reinstated.path, this.path);
-        this.logger?.warn({ position: committedPosition }, "file sink: undid rotations after the committed position");
+        this.logger?.warn(
+          { position: committedPosition },
+          "file sink: undid rotations after the committed position",
+        );
       }
       const size = await fileSize(this.path);
       if (size < committed.offset) {

@@ -1,14 +1,21 @@
 import type { TokenCredential } from "@azure/core-auth";
 import {
-  type LogsIngestionClientOptions,
-  LogsIngestionClient,
   isAggregateLogsUploadError,
+  LogsIngestionClient,
+  type LogsIngestionClientOptions,
 } from "@azure/monitor-ingestion";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
 import { type AuditRow, DEFAULT_STREAM_NAME, recordTypeName } from "../schema";
-import type { Batch, ContentBlob, DeliveryOutcome, OperationOptions, ReceivedRecord, Sink } from "../types";
-import { LOG_ANALYTICS_FIELD_LIMIT_BYTES, fitAuditData, truncationMarker } from "./fieldLimit";
+import type {
+  Batch,
+  ContentBlob,
+  DeliveryOutcome,
+  OperationOptions,
+  ReceivedRecord,
+  Sink,
+} from "../types";
+import { fitAuditData, LOG_ANALYTICS_FIELD_LIMIT_BYTES, truncationMarker } from "./fieldLimit";
 
 /** Parallel upload requests per batch; the SDK's default. */
 export const DEFAULT_INGESTION_CONCURRENCY = 5;
@@ -40,7 +47,11 @@ export interface LogsIngestionSinkOptions {
 }
 
 /** Maps one audit record to a row of the AuditBridge table (schema.ts, ARCHITECTURE.md). */
-export function toAuditRow(record: ReceivedRecord, blob: ContentBlob, contentType: string): AuditRow {
+export function toAuditRow(
+  record: ReceivedRecord,
+  blob: ContentBlob,
+  contentType: string,
+): AuditRow {
   const r = record.record;
   return {
     TimeGenerated: utcTimestamp(r.CreationTime) ?? blob.contentCreated,
@@ -133,7 +144,9 @@ export class LogsIngestionSink implements Sink {
     }
     const streamName = options.streamName ?? DEFAULT_STREAM_NAME;
     if (!/^Custom-[A-Za-z0-9_]+$/.test(streamName)) {
-      throw new Error(`LOGS_INGESTION_STREAM "${streamName}" is not a custom stream name (Custom-<Name>)`);
+      throw new Error(
+        `LOGS_INGESTION_STREAM "${streamName}" is not a custom stream name (Custom-<Name>)`,
+      );
     }
     this.name = options.name ?? "logs-ingestion";
     this.ruleId = options.ruleId;
@@ -151,7 +164,8 @@ export class LogsIngestionSink implements Sink {
   async start(_committedPosition: string | undefined, _options?: OperationOptions): Promise<void> {}
 
   async deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome> {
-    const rows = this.remaining.get(batch) ?? batch.records.map((record) => this.rowFor(record, batch));
+    const rows =
+      this.remaining.get(batch) ?? batch.records.map((record) => this.rowFor(record, batch));
     let result: SendResult;
     try {
       result = await this.send(rows, options?.abortSignal);
@@ -159,7 +173,10 @@ export class LogsIngestionSink implements Sink {
       // Aborts and errors outside the per-chunk report (none expected): try again later.
       this.remaining.set(batch, rows);
       const err = error instanceof Error ? error : new Error(String(error));
-      return { kind: "retryable", error: new Error(`Logs Ingestion upload did not complete: ${err.message}`, { cause: err }) };
+      return {
+        kind: "retryable",
+        error: new Error(`Logs Ingestion upload did not complete: ${err.message}`, { cause: err }),
+      };
     }
     if (result.failure) {
       this.remaining.delete(batch);
@@ -183,12 +200,18 @@ export class LogsIngestionSink implements Sink {
   private rowFor(record: ReceivedRecord, batch: Batch, limitBytes = this.maxFieldBytes): Row {
     const row = toAuditRow(record, batch.blob, batch.contentType) as unknown as Row;
     // Byte length of the raw text is a cheap upper-bound check before any re-serialization.
-    if (Buffer.byteLength(record.raw, "utf8") > limitBytes || JSON.stringify(row.AuditData).length > limitBytes) {
+    if (
+      Buffer.byteLength(record.raw, "utf8") > limitBytes ||
+      JSON.stringify(row.AuditData).length > limitBytes
+    ) {
       const fitted = fitAuditData(record.record as Record<string, unknown>, limitBytes);
       if (fitted.truncation) {
         row.AuditData = fitted.data;
         this.metrics?.recordsOversize.inc(
-          { content_type: batch.contentType, action: fitted.truncation.method === "strings" ? "truncated" : "summarized" },
+          {
+            content_type: batch.contentType,
+            action: fitted.truncation.method === "strings" ? "truncated" : "summarized",
+          },
           1,
         );
         this.logger?.warn(
@@ -202,16 +225,31 @@ export class LogsIngestionSink implements Sink {
         );
       }
     }
-    for (const column of ["Operation", "UserId", "UserKey", "ClientIP", "ResultStatus", "ObjectId", "OrganizationId", "Workload"]) {
+    for (const column of [
+      "Operation",
+      "UserId",
+      "UserKey",
+      "ClientIP",
+      "ResultStatus",
+      "ObjectId",
+      "OrganizationId",
+      "Workload",
+    ]) {
       const value = row[column];
       if (typeof value === "string" && Buffer.byteLength(value, "utf8") > limitBytes) {
         const keep = Math.floor(limitBytes / 4);
         row[column] = value.slice(0, keep) + truncationMarker(keep, value.length);
-        this.metrics?.recordsOversize.inc({ content_type: batch.contentType, action: "column-truncated" }, 1);
-        this.logger?.warn({ recordId: record.id, column }, "column over the field limit shortened with a marker; AuditData keeps the value");
+        this.metrics?.recordsOversize.inc(
+          { content_type: batch.contentType, action: "column-truncated" },
+          1,
+        );
+        this.logger?.warn(
+          { recordId: record.id, column },
+          "column over the field limit shortened with a marker; AuditData keeps the value",
+        );
       }
     }
-    (row as Record<symbol, unknown>)[REDUCED] = record;
+    // Non-enumerable: never serialized, but lets a 413 on a lone row rebuild it smaller.
     Object.defineProperty(row, REDUCED, { value: { record, batch }, enumerable: false });
     return row;
   }
@@ -240,7 +278,8 @@ export class LogsIngestionSink implements Sink {
         } else {
           result.retry.push(...failed.failedLogs);
           const after = retryAfterInMs(failed.cause);
-          if (after !== undefined) result.retryAfterInMs = Math.max(result.retryAfterInMs ?? 0, after);
+          if (after !== undefined)
+            result.retryAfterInMs = Math.max(result.retryAfterInMs ?? 0, after);
           result.retryError = new Error(
             `Logs Ingestion ${status === undefined ? "request failed" : `answered HTTP ${status}`}${status === 403 ? " (Monitoring Metrics Publisher role missing or not yet propagated)" : ""}: ${message}`,
             { cause: failed.cause },
@@ -252,13 +291,19 @@ export class LogsIngestionSink implements Sink {
   }
 
   /** 413: halve the request; a lone row is reduced to the field limit once, then refused. */
-  private async resend413(rows: Row[], abortSignal: AbortSignal | undefined, into: SendResult): Promise<void> {
+  private async resend413(
+    rows: Row[],
+    abortSignal: AbortSignal | undefined,
+    into: SendResult,
+  ): Promise<void> {
     let parts: Row[][];
     if (rows.length > 1) {
       const half = Math.ceil(rows.length / 2);
       parts = [rows.slice(0, half), rows.slice(half)];
     } else {
-      const origin = (rows[0] as Record<symbol, { record: ReceivedRecord; batch: Batch } | undefined>)[REDUCED];
+      const origin = (
+        rows[0] as Record<symbol, { record: ReceivedRecord; batch: Batch } | undefined>
+      )[REDUCED];
       const size = Buffer.byteLength(JSON.stringify(rows[0]), "utf8");
       if (!origin || size <= 2 * LOG_ANALYTICS_FIELD_LIMIT_BYTES) {
         into.failure ??= new Error(
@@ -271,7 +316,8 @@ export class LogsIngestionSink implements Sink {
     for (const part of parts) {
       const sub = await this.send(part, abortSignal);
       into.retry.push(...sub.retry);
-      if (sub.retryAfterInMs !== undefined) into.retryAfterInMs = Math.max(into.retryAfterInMs ?? 0, sub.retryAfterInMs);
+      if (sub.retryAfterInMs !== undefined)
+        into.retryAfterInMs = Math.max(into.retryAfterInMs ?? 0, sub.retryAfterInMs);
       into.retryError ??= sub.retryError;
       into.failure ??= sub.failure;
     }
@@ -283,10 +329,14 @@ function validateEndpoint(endpoint: string): string {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new Error(`LOGS_INGESTION_ENDPOINT "${endpoint}" is not a URL; use the DCE or DCR logs ingestion endpoint (https://…ingest.monitor.azure.com)`);
+    throw new Error(
+      `LOGS_INGESTION_ENDPOINT "${endpoint}" is not a URL; use the DCE or DCR logs ingestion endpoint (https://…ingest.monitor.azure.com)`,
+    );
   }
   if (url.protocol !== "https:") {
-    throw new Error(`LOGS_INGESTION_ENDPOINT "${endpoint}" must use https (bearer tokens are never sent in clear text)`);
+    throw new Error(
+      `LOGS_INGESTION_ENDPOINT "${endpoint}" must use https (bearer tokens are never sent in clear text)`,
+    );
   }
   return endpoint.replace(/\/+$/, "");
 }
@@ -298,7 +348,11 @@ function statusOf(error: unknown): number | undefined {
 
 /** The service's error message (`{error:{code,message}}`), else the error's own. */
 function serviceMessage(error: unknown): string {
-  const err = error as { message?: string; code?: string; details?: { error?: { code?: string; message?: string } } };
+  const err = error as {
+    message?: string;
+    code?: string;
+    details?: { error?: { code?: string; message?: string } };
+  };
   const detail = err.details?.error;
   if (detail?.message) return detail.code ? `${detail.code}: ${detail.message}` : detail.message;
   return err.message ?? String(error);
@@ -306,7 +360,8 @@ function serviceMessage(error: unknown): string {
 
 /** `Retry-After` (seconds or HTTP date) or `retry-after-ms` / `x-ms-retry-after-ms`, in ms. */
 function retryAfterInMs(error: unknown): number | undefined {
-  const headers = (error as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers;
+  const headers = (error as { response?: { headers?: { get(name: string): string | undefined } } })
+    .response?.headers;
   if (!headers) return undefined;
   for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
     const value = Number(headers.get(name));

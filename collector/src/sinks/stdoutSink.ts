@@ -31,7 +31,10 @@ export class StdoutSink implements Sink {
       this.stream.write(out, (error) => {
         resolveWrite(
           error
-            ? { kind: "failure", error: new Error(`stdout sink: ${error.message}`, { cause: error }) }
+            ? {
+                kind: "failure",
+                error: new Error(`stdout sink: ${error.message}`, { cause: error }),
+              }
             : { kind: "success" },
         );
       });

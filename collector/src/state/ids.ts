@@ -9,8 +9,8 @@ for (let i = 0; i < 6; i++) {
 }
 /** Offsets of the 32 hex digits in the 36-character GUID text. */
 const DIGITS = [
-  0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34,
-  35,
+  0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 14, 15, 16, 17, 19, 20, 21, 22, 24, 25, 26, 27, 28, 29, 30,
+  31, 32, 33, 34, 35,
 ];
 
 /**
@@ -21,7 +21,12 @@ const DIGITS = [
  */
 export function writeGuidBytes(id: string, target: Uint8Array): boolean {
   if (id.length !== 36) return false;
-  if (id.charCodeAt(8) !== 45 || id.charCodeAt(13) !== 45 || id.charCodeAt(18) !== 45 || id.charCodeAt(23) !== 45) {
+  if (
+    id.charCodeAt(8) !== 45 ||
+    id.charCodeAt(13) !== 45 ||
+    id.charCodeAt(18) !== 45 ||
+    id.charCodeAt(23) !== 45
+  ) {
     return false;
   }
   for (let i = 0; i < 16; i++) {

@@ -1,13 +1,7 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import type {
-  Checkpoint,
-  CommitUpdate,
-  ContentType,
-  OperationOptions,
-  StateStore,
-} from "../types";
+import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
 import { StateStoreError, type StateStoreErrorCode } from "./errors";
 import { writeGuidBytes } from "./ids";
 
@@ -83,7 +77,9 @@ export class SqliteStateStore implements StateStore {
     if (this.db) return;
     const db = this.guard("open", () => {
       mkdirSync(dirname(this.path), { recursive: true });
-      return new Database(this.path, { timeout: this.options.busyTimeoutInMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS });
+      return new Database(this.path, {
+        timeout: this.options.busyTimeoutInMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS,
+      });
     });
     try {
       this.guard("open", () => {
@@ -130,7 +126,11 @@ export class SqliteStateStore implements StateStore {
   async loadCheckpoints(): Promise<Map<ContentType, Checkpoint>> {
     const db = this.requireOpen();
     const rows = this.guard("read checkpoints", () =>
-      db.prepare<[], { content_type: string; doc: string }>("SELECT content_type, doc FROM checkpoints").all(),
+      db
+        .prepare<[], { content_type: string; doc: string }>(
+          "SELECT content_type, doc FROM checkpoints",
+        )
+        .all(),
     );
     const result = new Map<ContentType, Checkpoint>();
     for (const row of rows) {
@@ -142,7 +142,11 @@ export class SqliteStateStore implements StateStore {
   async loadSinkPositions(): Promise<Record<string, string>> {
     const db = this.requireOpen();
     const rows = this.guard("read sink positions", () =>
-      db.prepare<[], { sink: string; position: string }>("SELECT sink, position FROM sink_positions").all(),
+      db
+        .prepare<[], { sink: string; position: string }>(
+          "SELECT sink, position FROM sink_positions",
+        )
+        .all(),
     );
     return Object.fromEntries(rows.map((row) => [row.sink, row.position]));
   }
@@ -299,17 +303,41 @@ function toStateError(error: unknown, what: string, path: string): StateStoreErr
   const code = (error as { code?: unknown }).code;
   const detail = error instanceof Error ? error.message : String(error);
   const map: Array<[RegExp, StateStoreErrorCode, string]> = [
-    [/^SQLITE_READONLY|^EROFS|^EACCES|^EPERM/, "read-only", "is read-only; give the collector write access to it or choose another AUDIT_STATE path"],
-    [/^SQLITE_FULL|^ENOSPC/, "disk-full", "cannot grow: the disk is full; free space (the last committed state is intact)"],
-    [/^SQLITE_BUSY|^SQLITE_LOCKED/, "locked", "is locked by another collector process; stop it or use a separate AUDIT_STATE per collector"],
-    [/^SQLITE_NOTADB|^SQLITE_CORRUPT/, "schema", "is not a readable SQLite database; move it aside and restart (delivery restarts from the initial lookback)"],
-    [/^SQLITE_CANTOPEN|^ENOENT|^ENOTDIR|^EISDIR/, "read-only", "cannot be opened or created; check that the directory exists and is writable"],
+    [
+      /^SQLITE_READONLY|^EROFS|^EACCES|^EPERM/,
+      "read-only",
+      "is read-only; give the collector write access to it or choose another AUDIT_STATE path",
+    ],
+    [
+      /^SQLITE_FULL|^ENOSPC/,
+      "disk-full",
+      "cannot grow: the disk is full; free space (the last committed state is intact)",
+    ],
+    [
+      /^SQLITE_BUSY|^SQLITE_LOCKED/,
+      "locked",
+      "is locked by another collector process; stop it or use a separate AUDIT_STATE per collector",
+    ],
+    [
+      /^SQLITE_NOTADB|^SQLITE_CORRUPT/,
+      "schema",
+      "is not a readable SQLite database; move it aside and restart (delivery restarts from the initial lookback)",
+    ],
+    [
+      /^SQLITE_CANTOPEN|^ENOENT|^ENOTDIR|^EISDIR/,
+      "read-only",
+      "cannot be opened or created; check that the directory exists and is writable",
+    ],
   ];
   const codeText = typeof code === "string" ? code : "";
   for (const [pattern, errorCode, advice] of map) {
     if (pattern.test(codeText)) {
-      return new StateStoreError(errorCode, `SQLite state ${path} ${advice} (${what}: ${detail})`, { cause: error });
+      return new StateStoreError(errorCode, `SQLite state ${path} ${advice} (${what}: ${detail})`, {
+        cause: error,
+      });
     }
   }
-  return new StateStoreError("io", `SQLite state ${path}: ${what} failed: ${detail}`, { cause: error });
+  return new StateStoreError("io", `SQLite state ${path}: ${what} failed: ${detail}`, {
+    cause: error,
+  });
 }

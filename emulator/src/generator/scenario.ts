@@ -89,6 +89,13 @@ const wholeCount = (max: number) =>
     .min(0, { error: "must not be negative" })
     .max(max, { error: `must be at most ${max}` });
 
+const RECORDS_PER_BLOB_RULE = `must be [min, max] whole numbers with 1 <= min <= max <= ${MAX_RECORDS_PER_BLOB}`;
+const recordBound = z
+  .number({ error: RECORDS_PER_BLOB_RULE })
+  .int({ error: RECORDS_PER_BLOB_RULE })
+  .min(1, { error: RECORDS_PER_BLOB_RULE })
+  .max(MAX_RECORDS_PER_BLOB, { error: RECORDS_PER_BLOB_RULE });
+
 const scenarioSchema = z.strictObject({
   contentTypes: z
     .array(z.string({ error: "must be an array of content type names" }), {
@@ -118,15 +125,7 @@ const scenarioSchema = z.strictObject({
     .max(3600, { error: "must be at most 3600 (one blob a second)" })
     .optional(),
   recordsPerBlob: z
-    .tuple(
-      [
-        z.number().int().min(1).max(MAX_RECORDS_PER_BLOB),
-        z.number().int().min(1).max(MAX_RECORDS_PER_BLOB),
-      ],
-      {
-        error: `must be [min, max] whole numbers with 1 <= min <= max <= ${MAX_RECORDS_PER_BLOB}`,
-      },
-    )
+    .tuple([recordBound, recordBound], { error: RECORDS_PER_BLOB_RULE })
     .refine(([min, max]) => min <= max, { error: "min must not exceed max" })
     .optional(),
   duplicateRate: fraction("fraction of repeated records")

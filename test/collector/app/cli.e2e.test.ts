@@ -97,13 +97,17 @@ describe("collector CLI against the emulator (five content types, 30 hours)", ()
     const second = spawnCollector(["run", "--once"], ws.env);
     await exitCodeOf(second, 0);
     expect(readFileSync(ws.filePath).equals(before)).toBe(true);
-  });
+  }, 90_000);
 
   it("run serves /healthz 200 once every content type polled, exposes the counters on /metrics, and exits 0 on SIGTERM", async () => {
     const ws = workspace(emulator);
     const collector = spawnCollector(["run"], ws.env);
     const port = await collector.port();
+    // Healthy means every content type polled (or kept committing) recently; wait for the
+    // whole backlog too, so the counters below are final.
+    const total = emulator.truth.expectedRecordIds().size;
     const health = await until(async () => {
+      if (idsInFile(ws.filePath).length < total) return undefined;
       const answer = await healthz(port);
       return answer.status === 200 ? answer : undefined;
     });
@@ -130,8 +134,10 @@ describe("collector CLI against the emulator (five content types, 30 hours)", ()
     collector.child.kill("SIGTERM");
     await exitCodeOf(collector, 0);
     expect(collector.logs.some((l) => /^stopped/.test(String(l.msg)))).toBe(true);
+    // stderr held JSON log lines only: no progress display when it is not a terminal.
+    expect(collector.plain).toEqual([]);
     expectExactlyOnce(emulator, ws.filePath, ws.statePath);
-  });
+  }, 90_000);
 });
 
 describe("collector CLI stopping mid-catch-up", () => {
@@ -244,4 +250,54 @@ describe("collector CLI with tenant configuration errors", () => {
       emulator.knobs.grantedRoles = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"];
     }
   });
+});
+
+describe("collector CLI delivering to Logs Ingestion", () => {
+  let emulator: Emulator;
+  beforeAll(async () => {
+    emulator = await startEmulator({
+      seed: 17,
+      scenario: {
+        contentTypes: ["Audit.Exchange", "Audit.SharePoint"],
+        historyHours: 4,
+        blobsPerHour: 2,
+        recordsPerBlob: [5, 20],
+        duplicateRate: 0.1,
+        lateRate: 0,
+      },
+    });
+  });
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it("sends every record once to the rule's stream and the file, with the managed identity for ingestion", async () => {
+    const ws = workspace(emulator, {
+      O365_CONTENT_TYPES: "Audit.Exchange,Audit.SharePoint",
+      AUDIT_SINK: "logs-ingestion,file",
+      LOGS_INGESTION_ENDPOINT: emulator.url,
+      LOGS_INGESTION_RULE_ID: emulator.ingestion.ruleId,
+      AUDIT_MANAGED_IDENTITY_CLIENT_ID: emulator.managedIdentity.clientId,
+      IDENTITY_ENDPOINT: emulator.managedIdentity.endpoint,
+      IDENTITY_HEADER: emulator.managedIdentity.identityHeader,
+    });
+    const before = emulator.truth.requestLog().length;
+    const collector = spawnCollector(["run", "--once"], ws.env);
+    await exitCodeOf(collector, 0);
+    const expected = sorted(emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.SharePoint"]));
+    const rows = emulator.truth.ingestedRows();
+    expect(rows.every((r) => r.stream === "Custom-M365Audit" && r.ruleId === emulator.ingestion.ruleId)).toBe(
+      true,
+    );
+    expect(sorted(rows.map((r) => String(r.row.RecordId)))).toEqual(expected);
+    expect(sorted(idsInFile(ws.filePath))).toEqual(expected);
+    const msi = emulator.truth
+      .requestLog()
+      .slice(before)
+      .filter((entry) => entry.path === "/msi/token");
+    expect(msi.length).toBeGreaterThan(0);
+    expect(msi.every((entry) => new URLSearchParams(entry.query).get("resource") === "https://monitor.azure.com")).toBe(
+      true,
+    );
+  }, 90_000);
 });

@@ -20,7 +20,10 @@ export function guid(n: number): string {
 }
 
 /** A synthetic audit record. */
-export function record(id: string | undefined, extra: Record<string, unknown> = {}): ReceivedRecord {
+export function record(
+  id: string | undefined,
+  extra: Record<string, unknown> = {},
+): ReceivedRecord {
   const body = {
     ...(id === undefined ? {} : { Id: id }),
     CreationTime: "2026-03-01T10:00:00",
@@ -141,7 +144,9 @@ export class FakeSink implements Sink {
     let next = this.script.shift();
     if (next?.kind === "wait") {
       const aborted = new Promise<void>((_, reject) =>
-        options?.abortSignal?.addEventListener("abort", () => reject(new Error("aborted")), { once: true }),
+        options?.abortSignal?.addEventListener("abort", () => reject(new Error("aborted")), {
+          once: true,
+        }),
       );
       try {
         await Promise.race([next.until, aborted]);

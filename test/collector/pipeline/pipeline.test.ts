@@ -2,13 +2,13 @@ import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "../../../collector/src/metrics";
 import {
+  isPipelineError,
   Pipeline,
   type PipelineOptions,
   type PipelineProgressEvent,
-  isPipelineError,
 } from "../../../collector/src/pipeline/pipeline";
 import type { ContentType } from "../../../collector/src/types";
-import { FakeSink, FakeSource, MemoryState, guid, record, records, sleep } from "./fakes";
+import { FakeSink, FakeSource, guid, MemoryState, record, records, sleep } from "./fakes";
 
 const AAD: ContentType = "Audit.AzureActiveDirectory";
 const EXO: ContentType = "Audit.Exchange";
@@ -30,10 +30,16 @@ function setup(overrides: Partial<PipelineOptions> & Pick<PipelineOptions, "sour
   return { pipeline, state, sinks, metrics, events };
 }
 
-async function counter(metrics: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string>) {
+async function counter(
+  metrics: ReturnType<typeof createMetrics>,
+  name: string,
+  labels: Record<string, string>,
+) {
   const metric = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === name);
   const value = metric?.values.find((v) =>
-    Object.entries(labels).every(([key, val]) => (v.labels as Record<string, unknown>)[key] === val),
+    Object.entries(labels).every(
+      ([key, val]) => (v.labels as Record<string, unknown>)[key] === val,
+    ),
   );
   return value?.value ?? 0;
 }
@@ -52,7 +58,12 @@ describe("Pipeline", () => {
     await pipeline.close();
 
     expect(sinks[0]!.ids).toEqual(records(1, 6).map((r) => r.id));
-    expect(summary.contentTypes[AAD]).toMatchObject({ ok: true, received: 6, delivered: 6, duplicate: 0 });
+    expect(summary.contentTypes[AAD]).toMatchObject({
+      ok: true,
+      received: 6,
+      delivered: 6,
+      duplicate: 0,
+    });
     expect(state.checkpoints.get(AAD)?.lastContentCreated).toBe("2026-03-01T00:02:00.000Z");
     expect(state.checkpoints.get(AAD)?.updatedAt).not.toBe("source");
     expect(state.positions).toEqual({ file: "6" });
@@ -101,7 +112,9 @@ describe("Pipeline", () => {
     const summary = await second.pipeline.runOnce();
     expect(second.sinks[0]!.ids).toEqual([]);
     expect(summary.contentTypes[AAD]).toMatchObject({ received: 6, delivered: 0, duplicate: 6 });
-    expect(await counter(metrics, "auditbridge_records_duplicate_total", { content_type: AAD })).toBe(2);
+    expect(
+      await counter(metrics, "auditbridge_records_duplicate_total", { content_type: AAD }),
+    ).toBe(2);
   });
 
   it("commits checkpoints in source order even when later blobs finish first", async () => {
@@ -121,7 +134,9 @@ describe("Pipeline", () => {
     // ...their ids could be committed early, but no checkpoint moved until "slow" was delivered.
     const withCheckpoint = state.commits.filter((c) => c.checkpoint);
     for (const commit of withCheckpoint) {
-      const delivered = new Set(state.commits.slice(0, state.commits.indexOf(commit) + 1).flatMap((c) => c.deliveredIds));
+      const delivered = new Set(
+        state.commits.slice(0, state.commits.indexOf(commit) + 1).flatMap((c) => c.deliveredIds),
+      );
       expect(delivered.has(guid(1))).toBe(true);
     }
     expect(withCheckpoint.at(-1)?.checkpoint?.lastContentCreated).toBe("2026-03-01T00:03:00.000Z");
@@ -130,14 +145,20 @@ describe("Pipeline", () => {
   it("commits nothing until every sink acknowledged, and redelivers only to the sink that asked to retry", async () => {
     let ledgerAtRetry = -1;
     const state = new MemoryState();
-    const retrying = new FakeSink("logs-ingestion", [
-      { kind: "retryable", error: new Error("429 Too Many Requests") },
-      { kind: "retryable", error: new Error("503"), retryAfterInMs: 7 },
-    ], () => {
-      ledgerAtRetry = Math.max(ledgerAtRetry, state.ledger.size);
-    });
+    const retrying = new FakeSink(
+      "logs-ingestion",
+      [
+        { kind: "retryable", error: new Error("429 Too Many Requests") },
+        { kind: "retryable", error: new Error("503"), retryAfterInMs: 7 },
+      ],
+      () => {
+        ledgerAtRetry = Math.max(ledgerAtRetry, state.ledger.size);
+      },
+    );
     const steady = new FakeSink("file");
-    const source = new FakeSource({ [AAD]: [{ contentId: "b1", minute: 1, records: records(1, 3) }] });
+    const source = new FakeSource({
+      [AAD]: [{ contentId: "b1", minute: 1, records: records(1, 3) }],
+    });
     const { pipeline, events } = setup({ source, state, sinks: [steady, retrying] });
     await pipeline.open();
     await pipeline.runOnce();
@@ -185,9 +206,15 @@ describe("Pipeline", () => {
     const summary = await pipeline.runOnce();
     expect(sinks[0]!.ids).toEqual([guid(1)]);
     expect(summary.contentTypes[AAD]).toMatchObject({ received: 2, delivered: 1, skipped: 1 });
-    expect(await counter(metrics, "auditbridge_records_skipped_total", { reason: "no-id" })).toBe(1);
-    expect(await counter(metrics, "auditbridge_records_received_total", { content_type: AAD })).toBe(2);
-    expect(await counter(metrics, "auditbridge_records_delivered_total", { content_type: AAD })).toBe(1);
+    expect(await counter(metrics, "auditbridge_records_skipped_total", { reason: "no-id" })).toBe(
+      1,
+    );
+    expect(
+      await counter(metrics, "auditbridge_records_received_total", { content_type: AAD }),
+    ).toBe(2);
+    expect(
+      await counter(metrics, "auditbridge_records_delivered_total", { content_type: AAD }),
+    ).toBe(1);
   });
 
   it("reads a blob again from the start after a failed read without delivering any record twice", async () => {
@@ -234,7 +261,11 @@ describe("Pipeline", () => {
     await pipeline.open();
     await pipeline.runOnce();
     expect(state.checkpoints.get(AAD)?.doneBlobs).toEqual(["gone"]);
-    expect(pipeline.progressSnapshot()[AAD]).toMatchObject({ blobsDone: 1, blobsSkipped: 1, delivered: 1 });
+    expect(pipeline.progressSnapshot()[AAD]).toMatchObject({
+      blobsDone: 1,
+      blobsSkipped: 1,
+      delivered: 1,
+    });
   });
 
   it("finishes the in-flight batch on a graceful stop, commits it, and repeats nothing after a restart", async () => {
@@ -297,7 +328,10 @@ describe("Pipeline", () => {
   it("gives up on a sink after sinkRetryTimeoutInMs with an error naming the sink", async () => {
     const sink = new FakeSink(
       "logs-ingestion",
-      Array.from({ length: 50 }, () => ({ kind: "retryable" as const, error: new Error("403 role not yet propagated") })),
+      Array.from({ length: 50 }, () => ({
+        kind: "retryable" as const,
+        error: new Error("403 role not yet propagated"),
+      })),
     );
     const { pipeline } = setup({
       source: new FakeSource({ [AAD]: [{ contentId: "b1", minute: 1, records: records(1, 1) }] }),
@@ -305,7 +339,9 @@ describe("Pipeline", () => {
       sinkRetryTimeoutInMs: 20,
     });
     await pipeline.open();
-    await expect(pipeline.runOnce()).rejects.toThrow(/gave up delivering to logs-ingestion .*403 role/);
+    await expect(pipeline.runOnce()).rejects.toThrow(
+      /gave up delivering to logs-ingestion .*403 role/,
+    );
   });
 
   it("stops with a PipelineError when the state store cannot commit", async () => {
@@ -325,7 +361,10 @@ describe("Pipeline", () => {
       minute: i + 1,
       records: records(i * 2 + 1, i * 2 + 2),
     }));
-    const { pipeline, state, sinks } = setup({ source: new FakeSource({ [AAD]: blobs }), blobConcurrency: 4 });
+    const { pipeline, state, sinks } = setup({
+      source: new FakeSource({ [AAD]: blobs }),
+      blobConcurrency: 4,
+    });
     await pipeline.open();
     await pipeline.runOnce();
     expect(sinks[0]!.ids).toHaveLength(80);
@@ -335,7 +374,9 @@ describe("Pipeline", () => {
 
   it("reports lag and checkpoint age from the clock and emits commit progress", async () => {
     let now = Date.UTC(2026, 2, 1, 0, 10);
-    const source = new FakeSource({ [AAD]: [{ contentId: "b1", minute: 4, records: records(1, 1) }] });
+    const source = new FakeSource({
+      [AAD]: [{ contentId: "b1", minute: 4, records: records(1, 1) }],
+    });
     const { pipeline, metrics, events } = setup({ source, nowMs: () => now });
     await pipeline.open();
     await pipeline.runOnce();
@@ -343,7 +384,9 @@ describe("Pipeline", () => {
     now += 30_000;
     pipeline.refreshGauges();
     expect(await counter(metrics, "auditbridge_lag_seconds", { content_type: AAD })).toBe(390);
-    expect(await counter(metrics, "auditbridge_checkpoint_age_seconds", { content_type: AAD })).toBe(30);
+    expect(
+      await counter(metrics, "auditbridge_checkpoint_age_seconds", { content_type: AAD }),
+    ).toBe(30);
     const commit = events.find((e) => e.type === "commit");
     expect(commit?.type === "commit" && commit.byContentType[AAD]?.delivered).toBe(1);
     expect(events.at(-1)).toEqual({ type: "poll-done", contentType: AAD, ok: true });
@@ -362,6 +405,8 @@ describe("Pipeline", () => {
     const source = new FakeSource({});
     expect(() => setup({ source, sinks: [] })).toThrow(/at least one sink; set AUDIT_SINK/);
     expect(() => setup({ source, blobConcurrency: 0 })).toThrow(/blobConcurrency=0 is invalid/);
-    expect(() => setup({ source, sinks: [new FakeSink("a"), new FakeSink("a")] })).toThrow(/distinct names/);
+    expect(() => setup({ source, sinks: [new FakeSink("a"), new FakeSink("a")] })).toThrow(
+      /distinct names/,
+    );
   });
 });

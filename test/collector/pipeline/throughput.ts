@@ -11,7 +11,13 @@ import { createMetrics } from "../../../collector/src/metrics";
 import { Pipeline } from "../../../collector/src/pipeline/pipeline";
 import { FileSink } from "../../../collector/src/sinks/fileSink";
 import { SqliteStateStore } from "../../../collector/src/state/sqliteState";
-import type { Checkpoint, ContentType, ReceivedRecord, Source, SourceItem } from "../../../collector/src/types";
+import type {
+  Checkpoint,
+  ContentType,
+  ReceivedRecord,
+  Source,
+  SourceItem,
+} from "../../../collector/src/types";
 
 /** Measures one run; returns records per second. */
 export async function measureThroughput(
@@ -26,10 +32,22 @@ export async function measureThroughput(
     async *poll(): AsyncIterable<SourceItem> {
       for (let b = 0; b < blobs; b++) {
         const created = new Date(Date.UTC(2026, 2, 1) + b * 1000).toISOString();
-        const checkpointAfter: Checkpoint = { contentType, windowStart: created, lastContentCreated: created, doneBlobs: [`b${b}`], updatedAt: created };
+        const checkpointAfter: Checkpoint = {
+          contentType,
+          windowStart: created,
+          lastContentCreated: created,
+          doneBlobs: [`b${b}`],
+          updatedAt: created,
+        };
         yield {
           kind: "blob",
-          blob: { contentType, contentId: `b${b}`, contentUri: `https://x/b${b}`, contentCreated: created, contentExpiration: created },
+          blob: {
+            contentType,
+            contentId: `b${b}`,
+            contentUri: `https://x/b${b}`,
+            contentCreated: created,
+            contentExpiration: created,
+          },
           checkpointAfter,
           async *records(): AsyncIterable<ReceivedRecord> {
             for (let i = 0; i < perBlob; i++) {
@@ -45,7 +63,13 @@ export async function measureThroughput(
   };
   const state = new SqliteStateStore({ path: join(dir, "state.db") });
   const sink = new FileSink({ path: join(dir, "audit.ndjson"), maxBytes: 1024 * 1024 * 1024 });
-  const pipeline = new Pipeline({ source, sinks: [sink], state, contentTypes: [contentType], metrics: createMetrics(new Registry()) });
+  const pipeline = new Pipeline({
+    source,
+    sinks: [sink],
+    state,
+    contentTypes: [contentType],
+    metrics: createMetrics(new Registry()),
+  });
   await pipeline.open();
   const started = performance.now();
   const cpu = process.cpuUsage();
@@ -54,7 +78,8 @@ export async function measureThroughput(
   const used = process.cpuUsage(cpu);
   const cpuSeconds = (used.user + used.system) / 1e6;
   await pipeline.close();
-  if (summary.contentTypes[contentType]?.delivered !== blobs * perBlob) throw new Error("not every record was delivered");
+  if (summary.contentTypes[contentType]?.delivered !== blobs * perBlob)
+    throw new Error("not every record was delivered");
   return {
     perSecond: (blobs * perBlob) / seconds,
     perCpuSecond: (blobs * perBlob) / cpuSeconds,
@@ -68,7 +93,9 @@ if (require.main === module) {
   const dir = mkdtempSync(join(tmpdir(), "auditbridge-throughput-"));
   measureThroughput(total, perBlob, dir)
     .then(({ perSecond, perCpuSecond, dbBytes }) => {
-      process.stdout.write(`${total} records, ${perBlob}/blob: ${Math.round(perSecond)} records/s wall, ${Math.round(perCpuSecond)} per CPU second; state ${(dbBytes / 1e6).toFixed(1)} MB (${((dbBytes / total) * 1e6 / 1e6).toFixed(1)} MB per million)\n`);
+      process.stdout.write(
+        `${total} records, ${perBlob}/blob: ${Math.round(perSecond)} records/s wall, ${Math.round(perCpuSecond)} per CPU second; state ${(dbBytes / 1e6).toFixed(1)} MB (${(((dbBytes / total) * 1e6) / 1e6).toFixed(1)} MB per million)\n`,
+      );
     })
     .finally(() => rmSync(dir, { recursive: true, force: true }));
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -27,7 +27,8 @@ function batch(...records: ReceivedRecord[]): Batch {
 
 async function ok(sink: FileSink, b: Batch): Promise<string> {
   const outcome = await sink.deliver(b);
-  if (outcome.kind !== "success" || outcome.position === undefined) throw new Error(`unexpected ${outcome.kind}`);
+  if (outcome.kind !== "success" || outcome.position === undefined)
+    throw new Error(`unexpected ${outcome.kind}`);
   return outcome.position;
 }
 
@@ -84,8 +85,14 @@ describe("FileSink", () => {
     for (let n = 1; n <= 5; n++) positions.push(await ok(sink, batch(rec(n, 600))));
     await sink.close();
     expect(positions.map((p) => p.split(":")[0])).toEqual(["1", "2", "3", "4", "5"]);
-    expect(readdirSync(join(dir, "out")).sort()).toEqual(["audit.000003.ndjson", "audit.000004.ndjson", "audit.ndjson"]);
-    expect(readFileSync(join(dir, "out", "audit.000004.ndjson"), "utf8")).toBe(`${rec(4, 600).raw}\n`);
+    expect(readdirSync(join(dir, "out")).sort()).toEqual([
+      "audit.000003.ndjson",
+      "audit.000004.ndjson",
+      "audit.ndjson",
+    ]);
+    expect(readFileSync(join(dir, "out", "audit.000004.ndjson"), "utf8")).toBe(
+      `${rec(4, 600).raw}\n`,
+    );
     expect(readFileSync(path, "utf8")).toBe(`${rec(5, 600).raw}\n`);
   });
 
@@ -117,7 +124,9 @@ describe("FileSink", () => {
     await ok(restarted, batch(rec(1)));
     await restarted.close();
     expect(readFileSync(path, "utf8")).toBe(`${rec(1).raw}\n`);
-    expect(readdirSync(join(dir, "out")).some((name) => name.startsWith("audit.ndjson.uncommitted-"))).toBe(true);
+    expect(
+      readdirSync(join(dir, "out")).some((name) => name.startsWith("audit.ndjson.uncommitted-")),
+    ).toBe(true);
   });
 
   it("refuses a committed position beyond the end of the file with a message naming the fix", async () => {
@@ -126,8 +135,12 @@ describe("FileSink", () => {
     await ok(sink, batch(rec(1)));
     await sink.close();
     writeFileSync(path, "");
-    await expect(new FileSink({ path }).start("1:500")).rejects.toThrow(/beyond the end of .*restore it or reset the state/);
-    await expect(new FileSink({ path }).start("garbage")).rejects.toThrow(/is not "<seq>:<offset>"/);
+    await expect(new FileSink({ path }).start("1:500")).rejects.toThrow(
+      /beyond the end of .*restore it or reset the state/,
+    );
+    await expect(new FileSink({ path }).start("garbage")).rejects.toThrow(
+      /is not "<seq>:<offset>"/,
+    );
   });
 
   it("rejects options that cannot work", () => {

@@ -239,4 +239,33 @@ describe("ActivitySource against the emulator", () => {
     const blobs = emulator.truth.listedBlobs(SP);
     expect(result.ids.length).toBe(blobs.reduce((n, b) => n + b.recordCount, 0));
   });
+
+  it("lets records() of several blobs run at once, and again from the start", async () => {
+    harness = await startHarness(
+      {
+        scenario: {
+          contentTypes: [SP],
+          historyHours: 4,
+          blobsPerHour: 3,
+          recordsPerBlob: [3, 8],
+          lateRate: 0,
+        },
+        knobs: { truncateRate: 0.3 },
+      },
+      { initialLookbackInMs: 5 * HOUR },
+    );
+    const { source, emulator } = harness;
+    await source.start();
+    const items = [];
+    for await (const item of source.poll(SP, undefined)) items.push(item);
+    const blobs = items.filter((i) => i.kind === "blob");
+    const read = async (item: (typeof blobs)[number]) => {
+      const out: string[] = [];
+      if (item.kind === "blob") for await (const r of item.records()) out.push(r.id);
+      return out;
+    };
+    const [all, again] = await Promise.all([Promise.all(blobs.map(read)), read(blobs[0]!)]);
+    expect(sorted(all.flat())).toEqual(sorted(emulator.truth.expectedRecordIds([SP])));
+    expect(again).toEqual(all[0]);
+  });
 });

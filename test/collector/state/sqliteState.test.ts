@@ -60,12 +60,18 @@ describe("SqliteStateStore", () => {
     const path = join(dir, "state.db");
     const store = new SqliteStateStore({ path });
     await store.open();
-    await store.commit({ deliveredIds: [guid(7).toUpperCase(), "plain"], sinkPositions: {}, nowMs: 0 });
+    await store.commit({
+      deliveredIds: [guid(7).toUpperCase(), "plain"],
+      sinkPositions: {},
+      nowMs: 0,
+    });
     // GUIDs compare case-insensitively, as their bytes do.
     expect(await store.seen([guid(7)])).toEqual(new Set([guid(7)]));
     await store.close();
     const db = new Database(path, { readonly: true });
-    const rows = db.prepare("SELECT typeof(id) AS type, length(id) AS len FROM ledger ORDER BY type").all();
+    const rows = db
+      .prepare("SELECT typeof(id) AS type, length(id) AS len FROM ledger ORDER BY type")
+      .all();
     db.close();
     expect(rows).toEqual([
       { type: "blob", len: 16 },
@@ -107,17 +113,29 @@ describe("SqliteStateStore", () => {
     const path = join(dir, "state.db");
     const store = new SqliteStateStore({ path, maxPageCount: 40 });
     await store.open();
-    await store.commit({ checkpoint: checkpoint("2026-03-01T00:00:00.000Z"), deliveredIds: [guid(1)], sinkPositions: { file: "1:10" }, nowMs: 0 });
+    await store.commit({
+      checkpoint: checkpoint("2026-03-01T00:00:00.000Z"),
+      deliveredIds: [guid(1)],
+      sinkPositions: { file: "1:10" },
+      nowMs: 0,
+    });
     const many = Array.from({ length: 20_000 }, (_, i) => guid(i + 10));
     const error = await store
-      .commit({ checkpoint: checkpoint("2026-03-02T00:00:00.000Z"), deliveredIds: many, sinkPositions: { file: "1:99" }, nowMs: 0 })
+      .commit({
+        checkpoint: checkpoint("2026-03-02T00:00:00.000Z"),
+        deliveredIds: many,
+        sinkPositions: { file: "1:99" },
+        nowMs: 0,
+      })
       .then(
         () => undefined,
         (e: unknown) => e,
       );
     expect(isStateStoreError(error) && error.code).toBe("disk-full");
     expect((error as Error).message).toMatch(/disk is full.*last committed state is intact/);
-    expect((await store.loadCheckpoints()).get("Audit.Exchange")?.windowStart).toBe("2026-03-01T00:00:00.000Z");
+    expect((await store.loadCheckpoints()).get("Audit.Exchange")?.windowStart).toBe(
+      "2026-03-01T00:00:00.000Z",
+    );
     expect(await store.loadSinkPositions()).toEqual({ file: "1:10" });
     expect(await store.seen([guid(10)])).toEqual(new Set());
     await store.close();
@@ -153,10 +171,14 @@ describe("SqliteStateStore", () => {
     const db = new Database(foreign);
     db.exec("CREATE TABLE customers (id INTEGER)");
     db.close();
-    await expect(new SqliteStateStore({ path: foreign }).open()).rejects.toThrow(/not AuditBridge state/);
+    await expect(new SqliteStateStore({ path: foreign }).open()).rejects.toThrow(
+      /not AuditBridge state/,
+    );
     const text = join(dir, "notes.txt");
     writeFileSync(text, "hello, this is not a database at all".repeat(100));
-    await expect(new SqliteStateStore({ path: text }).open()).rejects.toThrow(/not a readable SQLite database/);
+    await expect(new SqliteStateStore({ path: text }).open()).rejects.toThrow(
+      /not a readable SQLite database/,
+    );
   });
 
   it("refuses state written by a newer schema version", async () => {
@@ -167,7 +189,9 @@ describe("SqliteStateStore", () => {
     const db = new Database(path);
     db.pragma("user_version = 99");
     db.close();
-    await expect(new SqliteStateStore({ path }).open()).rejects.toThrow(/schema v99, newer than this collector's v1/);
+    await expect(new SqliteStateStore({ path }).open()).rejects.toThrow(
+      /schema v99, newer than this collector's v1/,
+    );
   });
 
   it("answers seen() for five thousand ids in a few milliseconds", async () => {

@@ -87,7 +87,7 @@ function sensitiveInformation(rng: Rng, ctx: RecordContext, detailed: boolean, l
     out += `${i === 0 ? "" : ","}{"Confidence":${rng.pick([65, 75, 85])},"Count":${count},"Location":${q(location)},"SensitiveType":${q(type.id)},"UniqueCount":${Math.max(1, count - rng.int(0, 3))}`;
     if (detailed) {
       // With ActivityFeed.ReadDlp the detections themselves are included; a bulk leak lists many.
-      const giant = !ctx.bulk && rng.chance(0.008);
+      const giant = !ctx.bulk && rng.chance(0.001);
       const values = giant ? rng.int(1300, 1600) : Math.min(count, rng.int(1, 12));
       let list = "[";
       for (let j = 0; j < values; j++) {

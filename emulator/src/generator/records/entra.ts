@@ -138,8 +138,9 @@ const ASSIGNED_PLAN_POOL: readonly (readonly [before: string, after: string])[] 
       .split("\n")
       .map((line) => `  ${line}`)
       .join("\r\n");
+    // The marker is escaped twice: once in the pretty text, once more inside the string literal.
     const escaped = JSON.stringify(pretty).slice(1, -1);
-    const [before, after] = escaped.split("\\u0000");
+    const [before, after] = escaped.split("\\\\u0000");
     pool.push([before!, after!]);
   }
   return pool;

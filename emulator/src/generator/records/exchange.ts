@@ -341,13 +341,13 @@ function mailItemsAccessedRecord(ctx: RecordContext, rng: Rng): void {
     f.push(`"Item":{"Id":"${base64ish(rng, 64)}","ParentFolder":${folderJson(rng)}},"OperationCount":1`);
     return;
   }
-  // A Bind lists the items read, grouped by folder; a busy session lists hundreds.
+  // A Bind lists the items read, grouped by folder; a busy session lists dozens (tens of KB).
   const heavy = !ctx.bulk && rng.chance(0.02);
-  const folders = heavy ? rng.int(3, 8) : 1;
+  const folders = heavy ? rng.int(1, 3) : 1;
   let out = "[";
   let total = 0;
   for (let i = 0; i < folders; i++) {
-    const items = heavy ? rng.int(20, 60) : rng.int(1, 3);
+    const items = heavy ? rng.int(10, 40) : rng.int(1, 3);
     let list = "[";
     for (let j = 0; j < items; j++) {
       list += `${j === 0 ? "" : ","}{"Id":"${base64ish(rng, 152)}","InternetMessageId":${internetMessageId(rng, ctx.tenant)},"SizeInBytes":${rng.int(3_000, 900_000)}}`;

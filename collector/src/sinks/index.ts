@@ -1,0 +1,96 @@
+import type { TokenCredential } from "@azure/core-auth";
+import type { Logger } from "../log";
+import type { CollectorMetrics } from "../metrics";
+import type { Batch, DeliveryOutcome, OperationOptions, Sink } from "../types";
+import { FileSink, type FileSinkOptions } from "./fileSink";
+import { LogsIngestionSink, type LogsIngestionSinkOptions } from "./logsIngestionSink";
+import { StdoutSink, type StdoutSinkOptions } from "./stdoutSink";
+
+export { fitAuditData, LOG_ANALYTICS_FIELD_LIMIT_BYTES, type TruncationReport } from "./fieldLimit";
+export { FileSink, type FileSinkOptions, parseFilePosition } from "./fileSink";
+export { LogsIngestionSink, type LogsIngestionSinkOptions, toAuditRow } from "./logsIngestionSink";
+export { StdoutSink, type StdoutSinkOptions } from "./stdoutSink";
+
+/** Sink names accepted by `AUDIT_SINK`. */
+export const SINK_NAMES = ["logs-ingestion", "file", "stdout"] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
+
+/** Options per sink name; `createSink` checks that the right ones are present. */
+export interface SinkFactoryOptions {
+  file?: Omit<FileSinkOptions, "logger">;
+  stdout?: StdoutSinkOptions;
+  "logs-ingestion"?: Omit<LogsIngestionSinkOptions, "credential" | "metrics" | "logger"> & {
+    credential: TokenCredential;
+  };
+  metrics?: CollectorMetrics;
+  logger?: Logger;
+}
+
+/** True when `name` is a known sink name. */
+export function isSinkName(name: string): name is SinkName {
+  return (SINK_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * Builds a sink by name, wrapped with `withMetrics` when metrics are given. Throws a one-line
+ * error naming the missing setting.
+ */
+export function createSink(name: string, options: SinkFactoryOptions): Sink {
+  let sink: Sink;
+  switch (name) {
+    case "file": {
+      if (!options.file) throw new Error("AUDIT_SINK=file needs AUDIT_FILE_PATH");
+      sink = new FileSink({
+        ...options.file,
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+      break;
+    }
+    case "stdout":
+      sink = new StdoutSink(options.stdout);
+      break;
+    case "logs-ingestion": {
+      const settings = options["logs-ingestion"];
+      if (!settings) {
+        throw new Error(
+          "AUDIT_SINK=logs-ingestion needs LOGS_INGESTION_ENDPOINT and LOGS_INGESTION_RULE_ID",
+        );
+      }
+      sink = new LogsIngestionSink({
+        ...settings,
+        ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+      break;
+    }
+    default:
+      throw new Error(
+        `AUDIT_SINK "${name}" is not a known sink; use one of ${SINK_NAMES.join(", ")}`,
+      );
+  }
+  return options.metrics ? withMetrics(sink, options.metrics) : sink;
+}
+
+/**
+ * Wraps a sink so every delivery attempt is counted in `sink_requests_total{sink,outcome}`.
+ * Same interface in and out: wrappers stack (retry, batching, metrics) and the pipeline never
+ * knows. A delivery that throws is counted as `error` and rethrown.
+ */
+export function withMetrics(sink: Sink, metrics: CollectorMetrics): Sink {
+  return {
+    name: sink.name,
+    start: (position: string | undefined, options?: OperationOptions) =>
+      sink.start(position, options),
+    async deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome> {
+      try {
+        const outcome = await sink.deliver(batch, options);
+        metrics.sinkRequests.inc({ sink: sink.name, outcome: outcome.kind });
+        return outcome;
+      } catch (error) {
+        metrics.sinkRequests.inc({ sink: sink.name, outcome: "error" });
+        throw error;
+      }
+    },
+    close: () => sink.close(),
+  };
+}

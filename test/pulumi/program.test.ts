@@ -1,0 +1,190 @@
+import path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { CONFIG_KEYS } from "../../stacks/config";
+import { secretSchedule } from "../../components/secretRotation";
+import { installMocks, isSecret, MOCK, plain, type Recorder, settle, valueOf } from "./mocks";
+import { cliConfigFor, type PulumiProject, readProject, readStackConfig } from "./pulumiProject";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const EXPORTS = [
+  "tenantId",
+  "clientId",
+  "servicePrincipalObjectId",
+  "secretExpiresAt",
+  "workspaceResourceId",
+  "workspaceCustomerId",
+  "dcrImmutableId",
+  "ingestionEndpoint",
+  "collectorAppName",
+];
+
+let project: PulumiProject;
+let config: Record<string, string>;
+let recorder: Recorder;
+let program: Record<string, pulumi.Output<string>>;
+let outputs: Record<string, string>;
+let startedAtMs = 0;
+
+beforeAll(async () => {
+  // Exactly what `pulumi up --stack example` feeds the program: Pulumi.yaml's `main`, the
+  // stack file's config plus the project defaults, the project and stack names.
+  project = readProject(ROOT);
+  config = cliConfigFor(project, "example");
+  pulumi.runtime.setAllConfig(config, []);
+  recorder = await installMocks("example", project.name);
+  startedAtMs = Date.now();
+  program = (await import(path.resolve(ROOT, project.main))) as Record<string, pulumi.Output<string>>;
+  outputs = {};
+  for (const name of EXPORTS) outputs[name] = await valueOf(program[name]!);
+  await settle();
+});
+
+describe("the Pulumi project file", () => {
+  it("runs stacks/index.ts with the nodejs runtime, stack files in stacks/ and a local file backend", () => {
+    expect(project).toMatchObject({
+      name: "auditbridge",
+      runtime: "nodejs",
+      main: "stacks/index.ts",
+      stackConfigDir: "stacks",
+    });
+    expect(project.backendUrl).toMatch(/^file:\/\//);
+  });
+
+  it("declares every config key the program reads, with the program's types and defaults", () => {
+    expect(Object.keys(project.config).sort()).toEqual(Object.keys(CONFIG_KEYS).sort());
+    for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+      const declared = project.config[key]!;
+      expect(declared.type, key).toBe(spec.type);
+      expect(declared.default, key).toBe("default" in spec ? String(spec.default) : undefined);
+      expect(declared.description?.length ?? 0, key).toBeGreaterThan(10);
+    }
+  });
+
+  it("documents every key in the example stack", () => {
+    const written = Object.keys(readStackConfig(project, "example"));
+    for (const key of Object.keys(CONFIG_KEYS)) {
+      if (key === "clientCertificatePem") continue; // a secret: shown as a comment, never a value
+      expect(written, key).toContain(`auditbridge:${key}`);
+    }
+  });
+});
+
+describe("the program with the example stack", () => {
+  it("exports exactly the documented outputs, none of them secret", async () => {
+    expect(Object.keys(program).sort()).toEqual([...EXPORTS].sort());
+    for (const name of EXPORTS) expect(await isSecret(program[name]!), name).toBe(false);
+  });
+
+  it("leaks no secret value into any output", () => {
+    const all = JSON.stringify(outputs);
+    for (const password of recorder.ofType("azuread:index/applicationPassword:ApplicationPassword")) {
+      expect(all).not.toContain(String(password.state.value));
+    }
+    expect(all).not.toContain(MOCK.sharedKey);
+  });
+
+  it("exports the tenant, the app and the destination's identifiers", () => {
+    const app = recorder.one("azuread:index/application:Application");
+    const sp = recorder.one("azuread:index/servicePrincipal:ServicePrincipal", "tenant-reader-sp");
+    const dcr = recorder.one("azure-native:monitor:DataCollectionRule");
+    const workspace = recorder.one("azure-native:operationalinsights:Workspace");
+    expect(outputs).toMatchObject({
+      tenantId: "11111111-2222-3333-4444-555555555555",
+      clientId: app.state.clientId,
+      servicePrincipalObjectId: sp.state.objectId,
+      workspaceResourceId: workspace.id,
+      workspaceCustomerId: workspace.state.customerId,
+      dcrImmutableId: dcr.state.immutableId,
+      collectorAppName: "ca-contoso-collector",
+    });
+    expect(outputs.ingestionEndpoint).toMatch(/^https:\/\/dce-contoso-.*\.ingest\.monitor\.azure\.com$/);
+  });
+
+  it("exports the current secret's end date, derived from the rotation anchor", () => {
+    const expected = secretSchedule({
+      anchor: config["auditbridge:secretRotationAnchor"]!,
+      rotationDays: Number(config["auditbridge:secretRotationDays"]),
+      lifetimeDays: Number(config["auditbridge:secretLifetimeDays"]),
+      nowMs: startedAtMs,
+    });
+    expect(outputs.secretExpiresAt).toBe(expected.current.endDate);
+    const passwords = recorder.ofType("azuread:index/applicationPassword:ApplicationPassword");
+    expect(passwords.map((p) => p.inputs.endDate)).toContain(expected.current.endDate);
+  });
+
+  it("creates every part of the pipeline once", () => {
+    const counts: Record<string, number> = {};
+    for (const r of recorder.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+    expect(counts).toMatchObject({
+      "auditbridge:pipeline:TenantAuditPipeline": 1,
+      "auditbridge:entra:AuditReaderApp": 1,
+      "auditbridge:monitor:LogAnalyticsDestination": 1,
+      "auditbridge:collector:CollectorService": 1,
+      "pulumi:providers:azuread": 1,
+      "azuread:index/application:Application": 1,
+      "azuread:index/servicePrincipal:ServicePrincipal": 2,
+      // The example collects DLP.All: ActivityFeed.Read and ActivityFeed.ReadDlp.
+      "azuread:index/appRoleAssignment:AppRoleAssignment": 2,
+      "azure-native:operationalinsights:Workspace": 1,
+      "azure-native:operationalinsights:Table": 1,
+      "azure-native:monitor:DataCollectionEndpoint": 1,
+      "azure-native:monitor:DataCollectionRule": 1,
+      "azure-native:managedidentity:UserAssignedIdentity": 1,
+      "azure-native:keyvault:Vault": 1,
+      "azure-native:keyvault:Secret": 1,
+      "azure-native:storage:StorageAccount": 1,
+      "azure-native:storage:BlobContainer": 1,
+      "azure-native:app:ManagedEnvironment": 1,
+      "azure-native:app:ContainerApp": 1,
+      // Publisher on the DCR, Secrets User on the secret, Blob Data Contributor, AcrPull.
+      "azure-native:authorization:RoleAssignment": 4,
+    });
+    expect(counts["azuread:index/applicationPassword:ApplicationPassword"]).toBeGreaterThanOrEqual(1);
+  });
+
+  it("grants the collector identity publisher rights on the DCR", () => {
+    const identity = recorder.one("azure-native:managedidentity:UserAssignedIdentity");
+    const dcr = recorder.one("azure-native:monitor:DataCollectionRule");
+    const publisher = recorder
+      .ofType("azure-native:authorization:RoleAssignment")
+      .find((r) => r.inputs.scope === dcr.id);
+    expect(publisher?.inputs).toMatchObject({
+      principalId: identity.state.principalId,
+      principalType: "ServicePrincipal",
+    });
+  });
+
+  it("wires the collector's environment to the app, the DCR, the DCE and the identity", () => {
+    const app = recorder.one("azuread:index/application:Application");
+    const dcr = recorder.one("azure-native:monitor:DataCollectionRule");
+    const identity = recorder.one("azure-native:managedidentity:UserAssignedIdentity");
+    const containerApp = recorder.one("azure-native:app:ContainerApp");
+    const env = Object.fromEntries(
+      (containerApp.inputs.template as { containers: { env: { name: string; value?: string }[] }[] })
+        .containers[0]!.env.map((e) => [e.name, e.value]),
+    );
+    expect(env).toMatchObject({
+      AZURE_TENANT_ID: "11111111-2222-3333-4444-555555555555",
+      AZURE_CLIENT_ID: app.state.clientId,
+      AUDIT_MANAGED_IDENTITY_CLIENT_ID: identity.state.clientId,
+      LOGS_INGESTION_RULE_ID: dcr.state.immutableId,
+      LOGS_INGESTION_ENDPOINT: outputs.ingestionEndpoint,
+      LOGS_INGESTION_STREAM: "Custom-M365Audit",
+      O365_PUBLISHER_ID: "11111111-2222-3333-4444-555555555555",
+      O365_CONTENT_TYPES: "Audit.AzureActiveDirectory,Audit.Exchange,Audit.SharePoint,Audit.General,DLP.All",
+    });
+    expect(env.AZURE_CLIENT_SECRET).toBeUndefined();
+  });
+
+  it("sends no client secret value to any Azure resource except the Key Vault secret", () => {
+    const passwords = recorder
+      .ofType("azuread:index/applicationPassword:ApplicationPassword")
+      .map((p) => String(p.state.value));
+    for (const resource of recorder.resources) {
+      if (resource.type === "azure-native:keyvault:Secret") continue;
+      const sent = JSON.stringify(plain(resource.inputs));
+      for (const password of passwords) expect(sent, resource.name).not.toContain(password);
+    }
+  });
+});

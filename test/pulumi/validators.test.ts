@@ -1,0 +1,458 @@
+import selfsigned from "selfsigned";
+import { beforeAll, describe, expect, it } from "vitest";
+import { projectionKql, streamDeclarationColumns } from "../../components/dcrSchema";
+import { roleAssignmentName, resourceNames, uniqueSuffix, uuidV5 } from "../../components/naming";
+import {
+  managementRolesFor,
+  resolveAppRoleIds,
+  roleDefinitionIdFor,
+} from "../../components/roles";
+import { secretSchedule } from "../../components/secretRotation";
+import {
+  certificateBlock,
+  closestName,
+  imageReferenceProblem,
+  namePrefixFromStack,
+  parseContentTypes,
+  parseResourceId,
+} from "../../components/validators";
+import { parseStackConfig, StackConfigError } from "../../stacks/config";
+import { parseYamlSubset } from "./pulumiProject";
+
+const NOW = Date.parse("2026-11-27T12:00:00Z");
+const TENANT = "11111111-2222-3333-4444-555555555555";
+const WORKSPACE_ID =
+  "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/log-shared";
+const REGISTRY_ID =
+  "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-shared/providers/Microsoft.ContainerRegistry/registries/contosoacr";
+
+/** The smallest valid stack config. */
+const BASE: Readonly<Record<string, string>> = {
+  m365TenantId: TENANT,
+  location: "westeurope",
+  resourceGroupName: "rg-auditbridge-contoso",
+  collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
+};
+
+let validBundle = "";
+let expiredBundle = "";
+
+beforeAll(async () => {
+  const make = (notBeforeDate: Date, notAfterDate: Date) =>
+    selfsigned.generate([{ name: "commonName", value: "auditbridge-test" }], {
+      keyType: "ec",
+      algorithm: "sha256",
+      notBeforeDate,
+      notAfterDate,
+    });
+  const valid = await make(new Date("2026-06-01T00:00:00Z"), new Date("2027-06-01T00:00:00Z"));
+  const expired = await make(new Date("2025-01-01T00:00:00Z"), new Date("2026-01-01T00:00:00Z"));
+  validBundle = `${valid.cert}${valid.private}`;
+  expiredBundle = `${expired.cert}${expired.private}`;
+});
+
+function parse(
+  overrides: Record<string, string | undefined>,
+  options: { stack?: string; secretKeys?: string[] } = {},
+) {
+  const raw: Record<string, string | undefined> = { ...BASE, ...overrides };
+  for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete raw[k];
+  return parseStackConfig(raw, {
+    stack: options.stack ?? "contoso",
+    nowMs: NOW,
+    secretKeys: new Set(options.secretKeys ?? []),
+  });
+}
+
+function errorOf(fn: () => unknown): StackConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof StackConfigError) return error;
+    throw error;
+  }
+  throw new Error("expected a StackConfigError");
+}
+
+describe("parseStackConfig with valid config", () => {
+  it("applies every default and returns a frozen config", () => {
+    const config = parse({});
+    expect(config).toEqual({
+      stack: "contoso",
+      m365TenantId: TENANT,
+      cloud: "commercial",
+      location: "westeurope",
+      resourceGroupName: "rg-auditbridge-contoso",
+      namePrefix: "contoso",
+      appDisplayName: "AuditBridge audit reader (contoso)",
+      contentTypes: [
+        "Audit.AzureActiveDirectory",
+        "Audit.Exchange",
+        "Audit.SharePoint",
+        "Audit.General",
+        "DLP.All",
+      ],
+      includeServiceHealth: false,
+      publisherId: TENANT,
+      credential: {
+        mode: "secret",
+        lifetimeDays: 180,
+        rotationDays: 90,
+        rotationAnchor: "2026-01-01",
+        nowMs: NOW,
+      },
+      workspace: { kind: "new", retentionInDays: 90 },
+      tableName: "M365Audit_CL",
+      collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.credential)).toBe(true);
+    expect(Object.isFrozen(config.contentTypes)).toBe(true);
+  });
+
+  it("derives the name prefix from the stack name", () => {
+    expect(parse({}, { stack: "Contoso-Prod_EU-2026" }).namePrefix).toBe("contosoprode");
+  });
+
+  it("normalises content types: case, order and duplicates", () => {
+    expect(parse({ contentTypes: "dlp.all, audit.exchange,Audit.Exchange" }).contentTypes).toEqual([
+      "Audit.Exchange",
+      "DLP.All",
+    ]);
+  });
+
+  it("reads an existing workspace, a daily cap, keyless mode and a registry", () => {
+    const config = parse({
+      workspaceResourceId: WORKSPACE_ID,
+      credentialMode: "federated",
+      azureTenantId: "99999999-8888-7777-6666-555555555555",
+      collectorRegistryResourceId: REGISTRY_ID,
+      includeServiceHealth: "true",
+      publisherId: "ABCDEFAB-0000-0000-0000-000000000001",
+    });
+    expect(config.workspace).toEqual({ kind: "existing", resourceId: WORKSPACE_ID });
+    expect(config.credential).toEqual({ mode: "federated" });
+    expect(config.azureTenantId).toBe("99999999-8888-7777-6666-555555555555");
+    expect(config.collectorRegistryResourceId).toBe(REGISTRY_ID);
+    expect(config.includeServiceHealth).toBe(true);
+    expect(config.publisherId).toBe("abcdefab-0000-0000-0000-000000000001");
+    expect(parse({ workspaceDailyCapGb: "5" }).workspace).toEqual({
+      kind: "new",
+      retentionInDays: 90,
+      dailyQuotaGb: 5,
+    });
+  });
+
+  it("accepts a certificate bundle stored as a secret", () => {
+    const config = parse(
+      { credentialMode: "certificate", clientCertificatePem: validBundle },
+      { secretKeys: ["clientCertificatePem"] },
+    );
+    expect(config.credential).toEqual({ mode: "certificate", certificatePem: validBundle });
+  });
+
+  it("treats empty values as unset, the way Pulumi.yaml's empty defaults arrive", () => {
+    expect(parse({ azureTenantId: "", workspaceResourceId: "", namePrefix: "" }).workspace.kind).toBe(
+      "new",
+    );
+  });
+});
+
+describe("parseStackConfig with bad config", () => {
+  const fix = (key: string, example: string, secret = false) =>
+    `set it with pulumi config set${secret ? " --secret" : ""} auditbridge:${key} ${example}`;
+  const cases: [string, Record<string, string | undefined>, string, { stack?: string; secretKeys?: string[] }?][] = [
+    [
+      "a missing tenant id",
+      { m365TenantId: undefined },
+      `auditbridge:m365TenantId is required: ${fix("m365TenantId", "<Microsoft 365 tenant GUID>")}`,
+    ],
+    [
+      "a tenant domain instead of its GUID",
+      { m365TenantId: "contoso.onmicrosoft.com" },
+      `auditbridge:m365TenantId must be a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47 (got contoso.onmicrosoft.com): ${fix("m365TenantId", "<Microsoft 365 tenant GUID>")}`,
+    ],
+    ["a malformed Azure tenant id", { azureTenantId: "1234" }, "auditbridge:azureTenantId must be a GUID"],
+    [
+      "an unknown cloud",
+      { cloud: "usgov" },
+      `auditbridge:cloud must be one of commercial, gcc, gcchigh, dod (got usgov): ${fix("cloud", "commercial")}`,
+    ],
+    ["a missing location", { location: undefined }, "auditbridge:location is required: set it with"],
+    ["a display name as location", { location: "West Europe" }, "auditbridge:location must be an Azure region name"],
+    ["a resource group with a slash", { resourceGroupName: "rg/x" }, "auditbridge:resourceGroupName must be"],
+    ["a missing resource group", { resourceGroupName: undefined }, "auditbridge:resourceGroupName is required"],
+    ["an upper-case prefix", { namePrefix: "Contoso" }, "auditbridge:namePrefix must be 2 to 12 lowercase"],
+    ["a one-letter prefix", { namePrefix: "c" }, "auditbridge:namePrefix must be 2 to 12"],
+    ["a 13-letter prefix", { namePrefix: "contosocontos" }, "auditbridge:namePrefix must be 2 to 12"],
+    [
+      "a stack name without letters and no prefix",
+      {},
+      "auditbridge:namePrefix is required because the stack name 2026 yields no usable prefix: set it with pulumi config set auditbridge:namePrefix contoso",
+      { stack: "2026" },
+    ],
+    [
+      "an unknown content type",
+      { contentTypes: "Audit.Exchange,Audit.Teams" },
+      "auditbridge:contentTypes must be a comma list of Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All (unknown: Audit.Teams) (got Audit.Exchange,Audit.Teams)",
+    ],
+    ["an empty content type list", { contentTypes: " , " }, "auditbridge:contentTypes must be a comma list"],
+    ["a yes/no boolean", { includeServiceHealth: "yes" }, "auditbridge:includeServiceHealth must be true or false (got yes)"],
+    ["a malformed publisher id", { publisherId: "contoso" }, "auditbridge:publisherId must be a GUID"],
+    [
+      "an unknown credential mode",
+      { credentialMode: "password" },
+      "auditbridge:credentialMode must be one of secret, certificate, federated (got password)",
+    ],
+    [
+      "a 900-day secret lifetime",
+      { secretLifetimeDays: "900" },
+      `auditbridge:secretLifetimeDays must be a whole number between 1 and 730 (got 900): ${fix("secretLifetimeDays", "180")}`,
+    ],
+    ["a zero secret lifetime", { secretLifetimeDays: "0" }, "auditbridge:secretLifetimeDays must be a whole number between 1 and 730 (got 0)"],
+    ["a fractional secret lifetime", { secretLifetimeDays: "12.5" }, "auditbridge:secretLifetimeDays must be a whole number"],
+    ["a non-numeric secret lifetime", { secretLifetimeDays: "half a year" }, "auditbridge:secretLifetimeDays must be a whole number"],
+    [
+      "a rotation period without a week of overlap",
+      { secretRotationDays: "175" },
+      `auditbridge:secretRotationDays must be a whole number between 1 and 173 (the secret lifetime minus 7 days of overlap) (got 175): ${fix("secretRotationDays", "90")}`,
+    ],
+    [
+      "a lifetime too short to rotate",
+      { secretLifetimeDays: "7", secretRotationDays: "1" },
+      "auditbridge:secretRotationDays needs a secret lifetime of at least 8 days (the lifetime is 7) (got 1)",
+    ],
+    ["a rotation anchor in the future", { secretRotationAnchor: "2027-01-01" }, "auditbridge:secretRotationAnchor must not be in the future (got 2027-01-01)"],
+    ["a US-style rotation anchor", { secretRotationAnchor: "01/01/2026" }, "auditbridge:secretRotationAnchor must be an ISO 8601 date like 2026-01-01"],
+    ["an impossible rotation anchor", { secretRotationAnchor: "2026-02-30" }, "auditbridge:secretRotationAnchor must be an ISO 8601 date"],
+    [
+      "certificate mode without a certificate",
+      { credentialMode: "certificate" },
+      `auditbridge:clientCertificatePem is required when credentialMode is certificate: ${fix("clientCertificatePem", '-- "$(cat collector-cert-and-key.pem)"', true)}`,
+    ],
+    [
+      "a certificate without certificate mode",
+      { clientCertificatePem: "PEM" },
+      "auditbridge:clientCertificatePem is set but credentialMode is secret: remove it with pulumi config rm auditbridge:clientCertificatePem, or set auditbridge:credentialMode certificate",
+      { secretKeys: ["clientCertificatePem"] },
+    ],
+    ["a workspace id of another resource type", { workspaceResourceId: REGISTRY_ID }, "auditbridge:workspaceResourceId must be a resource id like /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>"],
+    ["a 7-day workspace retention", { workspaceRetentionDays: "7" }, "auditbridge:workspaceRetentionDays must be a whole number between 30 and 730 (got 7)"],
+    ["a zero daily cap", { workspaceDailyCapGb: "0" }, "auditbridge:workspaceDailyCapGb must be a whole number of GB from 1 to 100000, or -1 for no cap (got 0)"],
+    ["a table name without _CL", { tableName: "M365Audit" }, "auditbridge:tableName must start with a letter, use only letters, digits and underscores, end in _CL"],
+    ["a missing image", { collectorImage: undefined }, "auditbridge:collectorImage is required: set it with pulumi config set auditbridge:collectorImage myregistry.azurecr.io/auditbridge-collector:0.1.0"],
+    ["an image without a registry", { collectorImage: "auditbridge-collector:0.1.0" }, "auditbridge:collectorImage must name its registry"],
+    ["an image without a tag", { collectorImage: "contosoacr.azurecr.io/auditbridge-collector" }, "auditbridge:collectorImage must carry a tag or digest"],
+    ["an image tagged latest", { collectorImage: "contosoacr.azurecr.io/auditbridge-collector:latest" }, "auditbridge:collectorImage must pin a version tag or digest, not :latest"],
+    ["a registry id of another resource type", { collectorRegistryResourceId: WORKSPACE_ID }, "auditbridge:collectorRegistryResourceId must be a resource id like"],
+    [
+      "a registry that is not the image's",
+      { collectorRegistryResourceId: REGISTRY_ID, collectorImage: "fabrikamacr.azurecr.io/auditbridge-collector:0.1.0" },
+      "auditbridge:collectorImage is pulled from fabrikamacr.azurecr.io but auditbridge:collectorRegistryResourceId names registry contosoacr: set it with pulumi config set auditbridge:collectorImage contosoacr.azurecr.io/auditbridge-collector:0.1.0",
+    ],
+    [
+      "a misspelt key",
+      { secretLifetimeDay: "180" },
+      "auditbridge:secretLifetimeDay is not an AuditBridge setting (did you mean auditbridge:secretLifetimeDays?): remove it with pulumi config rm auditbridge:secretLifetimeDay",
+    ],
+  ];
+
+  it.each(cases)("rejects %s with one line naming the key and the fix", (_what, overrides, expected, options) => {
+    const error = errorOf(() => parse(overrides, options));
+    expect(error.message.startsWith(expected)).toBe(true);
+    expect(error.message).not.toContain("\n");
+    expect(error.message).toMatch(/^auditbridge:\w+ .*: (set it with|remove it with) pulumi config/);
+  });
+
+  it("rejects a certificate stored in plain text without echoing it", () => {
+    const error = errorOf(() => parse({ credentialMode: "certificate", clientCertificatePem: validBundle }));
+    expect(error.message).toBe(
+      `auditbridge:clientCertificatePem holds a private key and must be stored encrypted: set it with pulumi config set --secret auditbridge:clientCertificatePem -- "$(cat collector-cert-and-key.pem)"`,
+    );
+  });
+
+  it("rejects a bundle without a private key, and an expired certificate, without echoing either", () => {
+    const secretKeys = ["clientCertificatePem"];
+    const certOnly = certificateBlock(validBundle)!;
+    const noKey = errorOf(() =>
+      parse({ credentialMode: "certificate", clientCertificatePem: certOnly }, { secretKeys }),
+    );
+    expect(noKey.message).toMatch(
+      /^auditbridge:clientCertificatePem must be a PEM bundle holding the certificate and its private key: set it with pulumi config set --secret/,
+    );
+    expect(noKey.message).not.toContain("BEGIN");
+    const expired = errorOf(() =>
+      parse({ credentialMode: "certificate", clientCertificatePem: expiredBundle }, { secretKeys }),
+    );
+    expect(expired.message).toMatch(/^auditbridge:clientCertificatePem holds a certificate that has already expired: /);
+    expect(expired.message).not.toContain("BEGIN");
+  });
+});
+
+describe("secretSchedule", () => {
+  const day = 86_400_000;
+  const anchor = Date.parse("2026-01-01T00:00:00Z");
+  const schedule = (nowMs: number) =>
+    secretSchedule({ anchor: "2026-01-01", rotationDays: 90, lifetimeDays: 180, nowMs });
+
+  it.each([
+    ["the anchor itself", anchor, 0, "2026-06-30T00:00:00Z", undefined],
+    ["the last second of the first period", anchor + 90 * day - 1000, 0, "2026-06-30T00:00:00Z", undefined],
+    ["the first second of the second period", anchor + 90 * day, 1, "2026-09-28T00:00:00Z", "2026-06-30T00:00:00Z"],
+    ["late November 2026", NOW, 3, "2027-03-27T00:00:00Z", "2026-12-27T00:00:00Z"],
+  ])("at %s picks period %#", (_what, nowMs, slot, endDate, previousEnd) => {
+    const result = schedule(nowMs);
+    expect(result.current).toEqual({ slot, endDate });
+    expect(result.previous?.endDate).toBe(previousEnd);
+  });
+
+  it("gives the same end date for every clock reading inside one period", () => {
+    const ends = new Set<string>();
+    for (let t = anchor + 270 * day; t < anchor + 360 * day; t += 7 * 3_600_000) {
+      ends.add(schedule(t).current.endDate);
+    }
+    expect([...ends]).toEqual(["2027-03-27T00:00:00Z"]);
+  });
+
+  it("keeps the previous password valid for lifetime minus rotation after the next is created", () => {
+    const at = anchor + 180 * day;
+    const { current, previous } = schedule(at);
+    expect(Date.parse(previous!.endDate) - at).toBe(90 * day);
+    expect(Date.parse(current.endDate) - at).toBe(180 * day);
+  });
+
+  it("refuses an anchor in the future", () => {
+    expect(() => schedule(anchor - 1)).toThrow("secret rotation anchor 2026-01-01 is in the future");
+  });
+});
+
+describe("deterministic names", () => {
+  it("implements RFC 4122 version 5 GUIDs", () => {
+    // Python's documented example: uuid.uuid5(uuid.NAMESPACE_DNS, "python.org").
+    expect(uuidV5("python.org", "6ba7b810-9dad-11d1-80b4-00c04fd430c8")).toBe(
+      "886313e1-3b8a-5372-9b90-0c9aee199e5d",
+    );
+  });
+
+  it("names a role assignment the same way every time, and differently per principal", () => {
+    const scope = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionRules/dcr";
+    const a = roleAssignmentName(scope, "3913510d-42f4-4e42-8a64-420c390055eb", "p1");
+    expect(roleAssignmentName(scope.toUpperCase(), "3913510d-42f4-4e42-8a64-420c390055eb", "P1")).toBe(a);
+    expect(roleAssignmentName(scope, "3913510d-42f4-4e42-8a64-420c390055eb", "p2")).not.toBe(a);
+  });
+
+  it("keeps Key Vault and storage account names within Azure's 24 characters", () => {
+    const names = resourceNames("contosoeurop", uniqueSuffix("t", "rg", "contosoeurop"));
+    expect(names.keyVault).toMatch(/^kv-contosoeurop-[0-9a-f]{6}$/);
+    expect(names.keyVault.length).toBeLessThanOrEqual(24);
+    expect(names.storageAccount).toMatch(/^stcontosoeurop[0-9a-f]{6}$/);
+    expect(names.storageAccount.length).toBeLessThanOrEqual(24);
+  });
+
+  it.each([
+    ["contoso", "contoso"],
+    ["Contoso-Prod", "contosoprod"],
+    ["2026-fabrikam", "fabrikam"],
+    ["a", undefined],
+    ["---", undefined],
+  ])("derives a prefix from stack %s", (stack, expected) => {
+    expect(namePrefixFromStack(stack)).toBe(expected);
+  });
+});
+
+describe("Management API roles", () => {
+  it.each([
+    [false, false, ["ActivityFeed.Read"]],
+    [true, false, ["ActivityFeed.Read", "ActivityFeed.ReadDlp"]],
+    [false, true, ["ActivityFeed.Read", "ServiceHealth.Read"]],
+  ])("with DLP %s and service health %s asks for %j", (collectDlp, includeServiceHealth, roles) => {
+    expect(managementRolesFor({ collectDlp, includeServiceHealth })).toEqual(roles);
+  });
+
+  it("names a role the API does not expose instead of granting nothing", () => {
+    expect(() =>
+      resolveAppRoleIds({ "ActivityFeed.Read": "1" }, ["ActivityFeed.ReadDlp"], "Office 365 Management APIs"),
+    ).toThrow(
+      "Office 365 Management APIs exposes no app role named ActivityFeed.ReadDlp (it has: ActivityFeed.Read): check the tenant's Office 365 Management APIs service principal",
+    );
+  });
+
+  it("builds a role definition id in the scope's own subscription", () => {
+    expect(roleDefinitionIdFor("/subscriptions/abc/resourceGroups/rg", "r1")).toBe(
+      "/subscriptions/abc/providers/Microsoft.Authorization/roleDefinitions/r1",
+    );
+    expect(() => roleDefinitionIdFor("/providers/x", "r1")).toThrow("must start with /subscriptions/");
+  });
+});
+
+describe("small validators", () => {
+  it.each([
+    ["contosoacr.azurecr.io/auditbridge-collector:0.1.0", undefined],
+    ["ghcr.io/contoso/auditbridge-collector@sha256:abc", undefined],
+    ["localhost:5000/auditbridge-collector:dev", undefined],
+    ["auditbridge-collector:0.1.0", "must name its registry"],
+    ["contosoacr.azurecr.io/auditbridge-collector", "must carry a tag or digest"],
+    ["contosoacr.azurecr.io/x:latest", "must pin a version"],
+    ["contosoacr.azurecr.io/x :1", "without spaces"],
+  ])("image %s", (image, problem) => {
+    const found = imageReferenceProblem(image);
+    if (problem === undefined) expect(found).toBeUndefined();
+    else expect(found).toContain(problem);
+  });
+
+  it("splits a resource id and refuses a malformed one", () => {
+    expect(parseResourceId(WORKSPACE_ID)).toEqual({
+      subscriptionId: "00000000-0000-0000-0000-0000000000aa",
+      resourceGroupName: "rg-logs",
+      provider: "Microsoft.OperationalInsights",
+      resourceType: "workspaces",
+      name: "log-shared",
+    });
+    expect(parseResourceId("/subscriptions/not-a-guid/resourceGroups/rg/providers/a/b/c")).toBeUndefined();
+  });
+
+  it("parses content types and names the unknown ones", () => {
+    expect(parseContentTypes("DLP.All")).toEqual({ ok: true, value: ["DLP.All"] });
+    expect(parseContentTypes("Audit.Foo")).toMatchObject({ ok: false });
+  });
+
+  it("suggests the nearest known name only when it is close", () => {
+    expect(closestName("tablename", ["tableName", "location"])).toBe("tableName");
+    expect(closestName("somethingElse", ["tableName", "location"])).toBeUndefined();
+  });
+
+  it("projects every stream column in the transformation", () => {
+    expect(projectionKql()).toBe(`source | project ${streamDeclarationColumns().map((c) => c.name).join(", ")}`);
+    expect(streamDeclarationColumns().find((c) => c.name === "TimeGenerated")?.type).toBe("datetime");
+  });
+});
+
+describe("the YAML subset reader used to load Pulumi.yaml and stack files", () => {
+  it("reads nested mappings, quoted scalars and comments", () => {
+    expect(
+      parseYamlSubset(
+        [
+          "# comment",
+          "name: auditbridge",
+          "config:",
+          '  a:b: "x # not a comment"',
+          "  c: 'it''s' # comment",
+          "  d:",
+          "    e: 1",
+          "  f:",
+          "g: -1",
+        ].join("\n"),
+      ),
+    ).toEqual({ name: "auditbridge", config: { "a:b": "x # not a comment", c: "it's", d: { e: "1" }, f: "" }, g: "-1" });
+  });
+
+  it.each([
+    ["a list", "a:\n  - x"],
+    ["a flow mapping", "a: {b: 1}"],
+    ["a block scalar", "a: |\n  text"],
+    ["a duplicate key", "a: 1\na: 2"],
+    ["bad indentation", "a:\n    b: 1\n  c: 2"],
+  ])("refuses %s instead of misreading it", (_what, text) => {
+    expect(() => parseYamlSubset(text)).toThrow();
+  });
+});
