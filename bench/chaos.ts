@@ -50,6 +50,7 @@ function parseChaosArgs(argv: string[]): ChaosArgs | "help" {
       ci: { type: "boolean" },
       scenario: { type: "string" },
       seed: { type: "string" },
+      verbose: { type: "boolean" },
       help: { type: "boolean" },
     },
     strict: true,

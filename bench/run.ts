@@ -56,6 +56,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       records: { type: "string" },
       seed: { type: "string" },
       "live-minutes": { type: "string" },
+      verbose: { type: "boolean" },
       help: { type: "boolean" },
     },
     strict: true,

@@ -4,7 +4,7 @@
  */
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { type CloudName, CLOUDS } from "../collector/src/clouds";
+import { CLOUDS, type CloudName } from "../collector/src/clouds";
 import type { ContentType } from "../collector/src/types";
 import { managementRolesFor, O365_MANAGEMENT_APP_ID, resolveAppRoleIds } from "./roles";
 import { secretSchedule } from "./secretRotation";
@@ -115,7 +115,11 @@ export class AuditReaderApp extends pulumi.ComponentResource {
       { parent: this },
     );
     const home = crossTenant
-      ? new azuread.Provider(`${name}-home`, { tenantId: appTenantId, environment }, { parent: this })
+      ? new azuread.Provider(
+          `${name}-home`,
+          { tenantId: appTenantId, environment },
+          { parent: this },
+        )
       : m365;
 
     // The first-party Management APIs service principal exists (or is created) in the M365
@@ -188,7 +192,9 @@ export class AuditReaderApp extends pulumi.ComponentResource {
         });
         // One password per rotation period, named by its period number: see secretRotation.ts
         // for why the previous period's password is kept alongside the current one.
-        const slots = schedule.previous ? [schedule.previous, schedule.current] : [schedule.current];
+        const slots = schedule.previous
+          ? [schedule.previous, schedule.current]
+          : [schedule.current];
         let current: azuread.ApplicationPassword | undefined;
         for (const slot of slots) {
           current = new azuread.ApplicationPassword(
@@ -218,7 +224,8 @@ export class AuditReaderApp extends pulumi.ComponentResource {
             // Only the public certificate goes to Entra ID; the key stays in Key Vault.
             value: pem.apply((bundle) => {
               const block = certificateBlock(bundle);
-              if (!block) throw new Error(`${name}: the certificate bundle has no CERTIFICATE block`);
+              if (!block)
+                throw new Error(`${name}: the certificate bundle has no CERTIFICATE block`);
               return block;
             }),
             endDate: expiry,
@@ -289,7 +296,8 @@ function checkArgs(name: string, args: AuditReaderAppArgs): void {
     const rotation = secretRotationProblem(credential.rotationDays, credential.lifetimeDays);
     if (rotation) fail("credential.rotationDays", rotation, credential.rotationDays);
     const anchor = parseIsoInstant(credential.rotationAnchor);
-    if (!anchor) fail("credential.rotationAnchor", "must be an ISO 8601 date", credential.rotationAnchor);
+    if (!anchor)
+      fail("credential.rotationAnchor", "must be an ISO 8601 date", credential.rotationAnchor);
     if (anchor!.getTime() > (credential.nowMs ?? Date.now())) {
       fail("credential.rotationAnchor", "must not be in the future", credential.rotationAnchor);
     }

@@ -216,7 +216,8 @@ export class CollectorService extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      const secretName = credential.mode === "secret" ? "collector-client-secret" : "collector-client-certificate";
+      const secretName =
+        credential.mode === "secret" ? "collector-client-secret" : "collector-client-certificate";
       const secret = new keyvault.Secret(
         `${name}-credential`,
         {
@@ -250,14 +251,19 @@ export class CollectorService extends pulumi.ComponentResource {
         ),
       );
       const containerSecretName =
-        credential.mode === "secret" ? `client-secret-${credential.rotationSlot}` : "client-certificate";
+        credential.mode === "secret"
+          ? `client-secret-${credential.rotationSlot}`
+          : "client-certificate";
       containerSecrets.push({
         name: containerSecretName,
         keyVaultUrl: secret.properties.secretUri,
         identity: identity.id,
       });
       if (credential.mode === "secret") {
-        credentialEnv.push({ name: "AZURE_CLIENT_SECRET" satisfies EnvKey, secretRef: containerSecretName });
+        credentialEnv.push({
+          name: "AZURE_CLIENT_SECRET" satisfies EnvKey,
+          secretRef: containerSecretName,
+        });
       } else {
         volumes.push({
           name: "credentials",
@@ -265,7 +271,9 @@ export class CollectorService extends pulumi.ComponentResource {
           secrets: [{ secretRef: containerSecretName, path: CERTIFICATE_FILE }],
         });
         volumeMounts.push({ volumeName: "credentials", mountPath: CERTIFICATE_MOUNT_PATH });
-        credentialEnv.push(env("AZURE_CLIENT_CERTIFICATE_PATH", `${CERTIFICATE_MOUNT_PATH}/${CERTIFICATE_FILE}`));
+        credentialEnv.push(
+          env("AZURE_CLIENT_CERTIFICATE_PATH", `${CERTIFICATE_MOUNT_PATH}/${CERTIFICATE_FILE}`),
+        );
       }
     }
 
@@ -288,11 +296,15 @@ export class CollectorService extends pulumi.ComponentResource {
     const sharedKey = pulumi.secret(
       operationalinsights
         .getSharedKeysOutput(
-          { resourceGroupName: args.workspace.resourceGroupName, workspaceName: args.workspace.name },
+          {
+            resourceGroupName: args.workspace.resourceGroupName,
+            workspaceName: args.workspace.name,
+          },
           { parent: this },
         )
         .apply((keys) => {
-          if (!keys.primarySharedKey) throw new Error(`${name}: the workspace returned no shared key`);
+          if (!keys.primarySharedKey)
+            throw new Error(`${name}: the workspace returned no shared key`);
           return keys.primarySharedKey;
         }),
     );
@@ -351,10 +363,9 @@ export class CollectorService extends pulumi.ComponentResource {
                 env("LOGS_INGESTION_ENDPOINT", args.ingestion.endpoint),
                 env("LOGS_INGESTION_RULE_ID", args.ingestion.ruleId),
                 env("LOGS_INGESTION_STREAM", args.ingestion.stream),
+                // No AUDIT_HTTP_HOST: collector/Dockerfile already binds 0.0.0.0, which the
+                // platform's probes need.
                 env("AUDIT_HTTP_PORT", String(port)),
-                // The collector binds 127.0.0.1 by default; the platform's probes come from outside
-                // the container, so it must listen on every interface here.
-                env("AUDIT_HTTP_HOST", "0.0.0.0"),
               ],
               probes: [probe("Liveness"), probe("Readiness")],
               volumeMounts,
@@ -392,12 +403,18 @@ function env(name: EnvKey, value: pulumi.Input<string>): appInput.EnvironmentVar
 /** Argument checks, before any resource exists; one line naming the argument. */
 function checkArgs(name: string, args: CollectorServiceArgs): void {
   const fail = (arg: string, problem: string, got?: string | number): never => {
-    throw new Error(`CollectorService ${name}: ${arg} ${problem}${got === undefined ? "" : ` (got ${got})`}`);
+    throw new Error(
+      `CollectorService ${name}: ${arg} ${problem}${got === undefined ? "" : ` (got ${got})`}`,
+    );
   };
   const image = imageReferenceProblem(args.image);
   if (image) fail("image", image, args.image);
   if (args.registryResourceId !== undefined) {
-    const problem = resourceIdProblem(args.registryResourceId, "Microsoft.ContainerRegistry", "registries");
+    const problem = resourceIdProblem(
+      args.registryResourceId,
+      "Microsoft.ContainerRegistry",
+      "registries",
+    );
     if (problem) fail("registryResourceId", problem, args.registryResourceId);
   }
   if (args.httpPort !== undefined) {

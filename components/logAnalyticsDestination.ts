@@ -220,7 +220,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     this.dataCollectionRuleId = dcr.id;
     this.dcrImmutableId = dcr.immutableId;
     this.ingestionEndpoint = dce.logsIngestion.apply((li) => {
-      if (!li?.endpoint) throw new Error(`${name}: the data collection endpoint has no logs ingestion URL`);
+      if (!li?.endpoint)
+        throw new Error(`${name}: the data collection endpoint has no logs ingestion URL`);
       return li.endpoint;
     });
     this.registerOutputs({
@@ -250,7 +251,11 @@ function checkArgs(name: string, args: LogAnalyticsDestinationArgs, tableName: s
     );
     if (problem) fail("workspace.retentionInDays", problem, ws.retentionInDays);
     if (ws.dailyQuotaGb !== undefined && !(ws.dailyQuotaGb > 0)) {
-      fail("workspace.dailyQuotaGb", "must be a positive number of GB (omit it for no cap)", ws.dailyQuotaGb);
+      fail(
+        "workspace.dailyQuotaGb",
+        "must be a positive number of GB (omit it for no cap)",
+        ws.dailyQuotaGb,
+      );
     }
   } else {
     const problem = resourceIdProblem(ws.resourceId, "Microsoft.OperationalInsights", "workspaces");

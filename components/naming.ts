@@ -28,13 +28,22 @@ export function uuidV5(name: string, namespace: string = AUDITBRIDGE_GUID_NAMESP
  * Role assignment name for (scope, role, principal): the same triple always yields the same GUID,
  * so the PUT is idempotent.
  */
-export function roleAssignmentName(scope: string, roleDefinitionGuid: string, principalId: string): string {
-  return uuidV5(`${scope.toLowerCase()}|${roleDefinitionGuid.toLowerCase()}|${principalId.toLowerCase()}`);
+export function roleAssignmentName(
+  scope: string,
+  roleDefinitionGuid: string,
+  principalId: string,
+): string {
+  return uuidV5(
+    `${scope.toLowerCase()}|${roleDefinitionGuid.toLowerCase()}|${principalId.toLowerCase()}`,
+  );
 }
 
 /** Six hex characters that make global names unique per tenant and resource group. */
 export function uniqueSuffix(...parts: string[]): string {
-  return createHash("sha256").update(parts.map((p) => p.toLowerCase()).join("|")).digest("hex").slice(0, 6);
+  return createHash("sha256")
+    .update(parts.map((p) => p.toLowerCase()).join("|"))
+    .digest("hex")
+    .slice(0, 6);
 }
 
 /** Azure resource names for one tenant's pipeline, all derived from the prefix and a suffix. */

@@ -68,6 +68,7 @@ export function resolveAppRoleIds(
  */
 export function roleDefinitionIdFor(scope: string, roleGuid: string): string {
   const m = /^\/subscriptions\/([^/]+)/i.exec(scope);
-  if (!m) throw new Error(`role assignment scope must start with /subscriptions/<id> (got ${scope})`);
+  if (!m)
+    throw new Error(`role assignment scope must start with /subscriptions/<id> (got ${scope})`);
   return `/subscriptions/${m[1]}/providers/Microsoft.Authorization/roleDefinitions/${roleGuid}`;
 }

@@ -4,8 +4,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../collector/src/clouds";
 import type { ContentType } from "../collector/src/types";
-import { AuditReaderApp, type AppCredentialArgs } from "./auditReaderApp";
-import { CollectorService, type CollectorCredentialArgs } from "./collectorService";
+import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
+import { type CollectorCredentialArgs, CollectorService } from "./collectorService";
 import { LogAnalyticsDestination } from "./logAnalyticsDestination";
 import { resourceNames, uniqueSuffix } from "./naming";
 import { guidProblem, namePrefixProblem } from "./validators";
@@ -136,7 +136,10 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         };
         break;
       case "certificate":
-        collectorCredential = { mode: "certificate", certificatePem: args.credential.certificatePem };
+        collectorCredential = {
+          mode: "certificate",
+          certificatePem: args.credential.certificatePem,
+        };
         break;
       case "federated":
         collectorCredential = { mode: "federated" };

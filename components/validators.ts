@@ -59,7 +59,10 @@ export function secretLifetimeProblem(days: number): string | undefined {
  * of overlap: the previous secret is still valid for `lifetime - rotation` days after the next
  * one is created.
  */
-export function secretRotationProblem(rotationDays: number, lifetimeDays: number): string | undefined {
+export function secretRotationProblem(
+  rotationDays: number,
+  lifetimeDays: number,
+): string | undefined {
   const max = lifetimeDays - MIN_SECRET_OVERLAP_DAYS;
   if (max < 1) {
     return `needs a secret lifetime of at least ${MIN_SECRET_OVERLAP_DAYS + 1} days (the lifetime is ${lifetimeDays})`;
@@ -73,6 +76,10 @@ export function secretRotationProblem(rotationDays: number, lifetimeDays: number
 /** Parses an ISO 8601 date (`2026-01-01`) or UTC/offset instant; `undefined` if it is not one. */
 export function parseIsoInstant(value: string): Date | undefined {
   if (!DATE_RE.test(value)) return undefined;
+  const [year, month, day] = value.slice(0, 10).split("-").map(Number) as [number, number, number];
+  // Date.parse rolls 2026-02-30 over to March; refuse calendar dates that do not exist.
+  const calendar = new Date(Date.UTC(year, month - 1, day));
+  if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) return undefined;
   const date = new Date(value.length === 10 ? `${value}T00:00:00Z` : value);
   return Number.isNaN(date.getTime()) ? undefined : date;
 }

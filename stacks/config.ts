@@ -58,7 +58,11 @@ export const CONFIG_KEYS = {
   resourceGroupName: { type: "string", example: "rg-auditbridge-contoso" },
   namePrefix: { type: "string", default: "", example: "contoso" },
   appDisplayName: { type: "string", default: "", example: '"AuditBridge audit reader (contoso)"' },
-  contentTypes: { type: "string", default: CONTENT_TYPES.join(","), example: CONTENT_TYPES.join(",") },
+  contentTypes: {
+    type: "string",
+    default: CONTENT_TYPES.join(","),
+    example: CONTENT_TYPES.join(","),
+  },
   includeServiceHealth: { type: "boolean", default: false, example: "false" },
   publisherId: { type: "string", default: "", example: "<your organisation's tenant GUID>" },
   credentialMode: { type: "string", default: "secret", example: "federated" },
@@ -170,7 +174,9 @@ function problem(ctx: z.RefinementCtx, message: string): never {
 function integer(min: number, max: number): Check<number> {
   return (value, ctx) => {
     const n = INTEGER_RE.test(value) ? Number(value) : Number.NaN;
-    const p = Number.isNaN(n) ? `must be a whole number between ${min} and ${max}` : integerRangeProblem(n, min, max);
+    const p = Number.isNaN(n)
+      ? `must be a whole number between ${min} and ${max}`
+      : integerRangeProblem(n, min, max);
     return p ? problem(ctx, p) : n;
   };
 }
@@ -195,17 +201,29 @@ function fieldSchemas(context: ParseContext) {
     location: checked((value, ctx) =>
       LOCATION_RE.test(value)
         ? value
-        : problem(ctx, "must be an Azure region name like westeurope (see az account list-locations -o table)"),
+        : problem(
+            ctx,
+            "must be an Azure region name like westeurope (see az account list-locations -o table)",
+          ),
     ),
     resourceGroupName: checked((value, ctx) =>
       RESOURCE_GROUP_RE.test(value)
         ? value
-        : problem(ctx, "must be an existing resource group's name (letters, digits, -_.() up to 90 characters)"),
+        : problem(
+            ctx,
+            "must be an existing resource group's name (letters, digits, -_.() up to 90 characters)",
+          ),
     ),
     namePrefix: checked((value, ctx) => {
       if (value === "") {
         const derived = namePrefixFromStack(context.stack);
-        return derived ?? problem(ctx, `is required because the stack name ${context.stack} yields no usable prefix`);
+        return (
+          derived ??
+          problem(
+            ctx,
+            `is required because the stack name ${context.stack} yields no usable prefix`,
+          )
+        );
       }
       const p = namePrefixProblem(value);
       return p ? problem(ctx, p) : value;
@@ -230,20 +248,16 @@ function fieldSchemas(context: ParseContext) {
       const p = rotationAnchorProblem(value, context.nowMs);
       return p ? problem(ctx, p) : value;
     }),
-    clientCertificatePem: checked((value, ctx) => {
-      if (value === "") return undefined;
-      if (!context.secretKeys?.has("clientCertificatePem")) {
-        return problem(ctx, "holds a private key and must be stored encrypted");
-      }
-      const p = certificateBundleProblem(value, context.nowMs);
-      return p ? problem(ctx, p) : value;
-    }),
+    // Checked with credentialMode below: whether it belongs here at all comes first.
+    clientCertificatePem: checked((value) => (value === "" ? undefined : value)),
     workspaceResourceId: checked((value, ctx) => {
       if (value === "") return undefined;
       const p = resourceIdProblem(value, "Microsoft.OperationalInsights", "workspaces");
       return p ? problem(ctx, p) : value;
     }),
-    workspaceRetentionDays: checked(integer(MIN_WORKSPACE_RETENTION_DAYS, MAX_WORKSPACE_RETENTION_DAYS)),
+    workspaceRetentionDays: checked(
+      integer(MIN_WORKSPACE_RETENTION_DAYS, MAX_WORKSPACE_RETENTION_DAYS),
+    ),
     workspaceDailyCapGb: checked((value, ctx) => {
       const n = INTEGER_RE.test(value) ? Number(value) : Number.NaN;
       return n === -1 || (Number.isInteger(n) && n >= 1 && n <= 100_000)
@@ -317,13 +331,21 @@ export function parseStackConfig(
   if (v.credentialMode === "secret" && rotation) {
     throw new StackConfigError(lineFor("secretRotationDays", rotation, values.secretRotationDays));
   }
-  if (v.credentialMode === "certificate" && v.clientCertificatePem === undefined) {
-    throw new StackConfigError(lineFor("clientCertificatePem", "is required when credentialMode is certificate", undefined));
-  }
   if (v.credentialMode !== "certificate" && v.clientCertificatePem !== undefined) {
     throw new StackConfigError(
       `${CONFIG_NAMESPACE}:clientCertificatePem is set but credentialMode is ${v.credentialMode}: remove it with pulumi config rm ${CONFIG_NAMESPACE}:clientCertificatePem, or set ${CONFIG_NAMESPACE}:credentialMode certificate`,
     );
+  }
+  if (v.credentialMode === "certificate") {
+    const pem = v.clientCertificatePem;
+    const certificate =
+      pem === undefined
+        ? "is required when credentialMode is certificate"
+        : !context.secretKeys?.has("clientCertificatePem")
+          ? "holds a private key and must be stored encrypted"
+          : certificateBundleProblem(pem, context.nowMs);
+    if (certificate)
+      throw new StackConfigError(lineFor("clientCertificatePem", certificate, undefined));
   }
   if (v.collectorRegistryResourceId !== undefined) {
     const registry = parseResourceId(v.collectorRegistryResourceId)!.name.toLowerCase();
@@ -408,7 +430,10 @@ export function loadStackConfig(nowMs: number = Date.now()): StackConfig {
   }
   const credential: CredentialConfig<pulumi.Output<string>> =
     parsed.credential.mode === "certificate"
-      ? Object.freeze({ mode: "certificate", certificatePem: pulumi.secret(parsed.credential.certificatePem) })
+      ? Object.freeze({
+          mode: "certificate",
+          certificatePem: pulumi.secret(parsed.credential.certificatePem),
+        })
       : parsed.credential;
   return Object.freeze({ ...parsed, credential });
 }

@@ -132,6 +132,13 @@ export interface SpawnCollectorOptions {
   onStderrLine?: (line: string) => void;
 }
 
+let echoStderr = false;
+
+/** Copies every collector's stderr (its JSON log lines) to this process's stderr (`--verbose`). */
+export function setEchoCollectorLogs(on: boolean): void {
+  echoStderr = on;
+}
+
 /** Starts the collector as a child process and samples its memory every 100 ms. */
 export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess {
   const args = [
@@ -169,6 +176,7 @@ export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess
       tail.push(line);
       if (tail.length > STDERR_TAIL_LINES) tail.shift();
       options.onStderrLine?.(line);
+      if (echoStderr) process.stderr.write(`[collector ${pid}] ${line}\n`);
     }
   });
 

@@ -86,7 +86,7 @@ export function buildParts(
   metrics: CollectorMetrics,
   logger: Logger,
 ): CollectorParts {
-  const appCredential = countTokenRefreshes(createAppCredential(config), metrics);
+  const appCredential = countTokenRefreshes(createAppCredential(config, metrics), metrics);
   const azureCredential =
     config.azureManagedIdentityClientId === undefined
       ? appCredential

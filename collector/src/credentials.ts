@@ -2,6 +2,7 @@
  * Token credentials, all from `@azure/identity`: the app credential for the Management Activity
  * API (client secret, certificate, or keyless: a user-assigned managed identity used as a
  * federated credential), and the credential for Azure resources (Logs Ingestion, blob state).
+ * Every credential the collector uses is wrapped by {@link countTokenRefreshes}.
  */
 import {
   type AccessToken,
@@ -32,7 +33,10 @@ function authorityOptions(config: CollectorConfig) {
  * Keyless mode asks the managed identity for a token with the cloud's token-exchange audience
  * and presents it as the client assertion; MSAL caches both tokens, so this is cheap per call.
  */
-export function createAppCredential(config: CollectorConfig): TokenCredential {
+export function createAppCredential(
+  config: CollectorConfig,
+  metrics?: Pick<CollectorMetrics, "tokenRefreshes">,
+): TokenCredential {
   const options = authorityOptions(config);
   const { tenantId, clientId, credential } = config;
   switch (credential.kind) {
@@ -51,15 +55,22 @@ export function createAppCredential(config: CollectorConfig): TokenCredential {
         options,
       );
     case "federated": {
-      const managedIdentity = new ManagedIdentityCredential({
+      const identity = new ManagedIdentityCredential({
         clientId: credential.managedIdentityClientId,
       });
+      // The exchange token is counted too: a stuck identity endpoint shows in the metrics.
+      const managedIdentity = metrics ? countTokenRefreshes(identity, metrics) : identity;
       const exchangeScope = scopeFor(config.cloud.tokenExchangeAudience);
       return new ClientAssertionCredential(
         tenantId,
         clientId,
         async () => {
           const token = await managedIdentity.getToken(exchangeScope);
+          if (!token) {
+            throw new Error(
+              "ManagedIdentityCredential returned no token for the federated credential exchange",
+            );
+          }
           return token.token;
         },
         options,

@@ -1,6 +1,7 @@
 /**
  * The collector's operations endpoint: `GET /healthz` (ready only when every content type was
- * polled successfully recently) and `GET /metrics` (Prometheus text from prom-client).
+ * polled successfully recently), `GET /livez` (the process answers) and `GET /metrics`
+ * (Prometheus text from prom-client).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -183,13 +184,19 @@ async function handle(
     );
     return;
   }
+  if (pathname === "/livez") {
+    // Liveness only: the process answers. Readiness and alerting use /healthz; a liveness
+    // probe on /healthz would restart a collector that merely waits for an operator.
+    send(res, 200, "text/plain; charset=utf-8", "ok\n");
+    return;
+  }
   if (pathname === "/metrics") {
     options.beforeMetrics?.();
     const body = await options.registry.metrics();
     send(res, 200, options.registry.contentType, body);
     return;
   }
-  send(res, 404, "text/plain; charset=utf-8", "not found: try /healthz or /metrics\n");
+  send(res, 404, "text/plain; charset=utf-8", "not found: try /healthz, /livez or /metrics\n");
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string): void {

@@ -115,8 +115,11 @@ Exit codes: 0 done or stopped by SIGTERM, 1 could not complete, 2 bad configurat
   return { program, exitCode: () => code };
 }
 
-/** Flushes pending log lines, then exits: the one place the process ends on purpose. */
-function exit(code: number, logger?: Logger): never {
+/**
+ * Flushes pending log lines, then exits: the one place the process ends on purpose. Explicit,
+ * because idle keep-alive sockets of the HTTP clients would otherwise hold the process open.
+ */
+function exit(code: number, logger?: Logger): void {
   if (logger) {
     try {
       logger.flush();
@@ -127,7 +130,6 @@ function exit(code: number, logger?: Logger): never {
   process.exitCode = code;
   // Let the asynchronous stderr stream drain before the process ends.
   setImmediate(() => process.exit(code));
-  return undefined as never;
 }
 
 async function runCommand(flags: CliFlags, once: boolean): Promise<number> {
@@ -167,6 +169,13 @@ async function runCommand(flags: CliFlags, once: boolean): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // A bug escaping every handler still ends as a JSON log line and exit 1, not a bare stack.
+  const onUnexpected = (error: unknown) => {
+    logger.fatal({ err: error }, "unexpected error; exiting");
+    exit(EXIT_FAILED, logger);
+  };
+  process.on("uncaughtException", onUnexpected);
+  process.on("unhandledRejection", onUnexpected);
 
   try {
     const result = await runCollector({
@@ -186,7 +195,14 @@ async function runCommand(flags: CliFlags, once: boolean): Promise<number> {
     progress.stop();
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);
-    logger.flush();
+    // The last log lines (why it stopped) matter most; wait for them to reach stderr.
+    await new Promise<void>((resolve) => {
+      try {
+        logger.flush(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
   }
 }
 

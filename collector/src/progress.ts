@@ -144,7 +144,8 @@ export class ProgressDisplay {
   }
 
   private draw(text: string): void {
-    const width = Math.max(20, (this.options.stream.columns ?? 80) - 1);
+    // A pty without a size reports 0 columns: assume the classic 80.
+    const width = Math.max(20, (this.options.stream.columns || 80) - 1);
     const line = text.length > width ? `${text.slice(0, width - 1)}…` : text;
     if (line === this.shown) return;
     // \r to column 0, ESC[2K erases the line: no newline, so the line is reused.

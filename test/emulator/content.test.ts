@@ -312,3 +312,43 @@ describe("blob retrieval", () => {
     expect(expected.size).toBeLessThan(totalRecords);
   });
 });
+
+describe("big blobs", () => {
+  it("streams a multi-megabyte blob completely to a slow reader", async () => {
+    const big = await startEmulator({
+      seed: 32,
+      scenario: {
+        contentTypes: ["Audit.SharePoint"],
+        historyHours: 1,
+        blobsPerHour: 1,
+        bigBlobBytes: 4_000_000,
+      },
+    });
+    try {
+      const token = await rawToken(big, "https://manage.office.com/.default");
+      const bigApi = activityApi(big, token);
+      await bigApi.post("/subscriptions/start?contentType=Audit.SharePoint");
+      const blob = big.truth
+        .listedBlobs("Audit.SharePoint")
+        .reduce((a, b) => (b.recordCount > a.recordCount ? b : a));
+      const response = await fetch(blob.contentUri, {
+        headers: { Authorization: `Bearer ${token}` },
+      });
+      const reader = response.body!.getReader();
+      const parts: Uint8Array[] = [];
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        parts.push(value);
+        // Read slowly so the server has to wait for the socket to drain.
+        if (parts.length % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const text = Buffer.concat(parts).toString("utf8");
+      expect(Buffer.byteLength(text)).toBeGreaterThan(3_500_000);
+      expect((JSON.parse(text) as unknown[]).length).toBe(blob.recordCount);
+      expect(big.truth.counters.recordsServed).toBe(blob.recordCount);
+    } finally {
+      await big.stop();
+    }
+  });
+});

@@ -53,7 +53,7 @@ describe("buildCatalogue and renderBlob", () => {
   });
 
   it("list the Ids that renderBlob writes, in body order, duplicates included", () => {
-    const catalogue = buildCatalogue({ historyHours: 4, duplicateRate: 0.1 }, 7, START_MS);
+    const catalogue = buildCatalogue({ historyHours: 2, duplicateRate: 0.1 }, 7, START_MS);
     let withRepeats = 0;
     for (const plan of catalogue.blobs) {
       const ids = blobRecordIds(plan);
@@ -65,41 +65,48 @@ describe("buildCatalogue and renderBlob", () => {
   });
 
   it("give every content type valid JSON records with the right RecordType, Workload and common schema", () => {
-    const catalogue = buildCatalogue({ historyHours: 2 }, 3, START_MS);
+    const catalogue = buildCatalogue({ historyHours: 3 }, 3, START_MS);
     for (const contentType of CONTENT_TYPES) {
       const plans = catalogue.blobs.filter((p) => p.contentType === contentType);
       expect(plans.length).toBeGreaterThan(0);
       const seenTypes = new Set<number>();
+      const seenWorkloads = new Set<unknown>();
+      const problems: string[] = [];
       for (const plan of plans) {
         for (const record of records(plan)) {
-          const recordType = Number(record.RecordType);
-          seenTypes.add(recordType);
-          expect(EXPECTED[contentType]!.recordTypes).toContain(recordType);
-          expect(EXPECTED[contentType]!.workloads).toContain(record.Workload);
-          expect(record.Id).toMatch(GUID);
-          expect(record.CreationTime).toMatch(WIRE_TIME);
-          expect(record.OrganizationId).toBe(DEFAULT_SCENARIO.tenantId);
-          expect(typeof record.Operation).toBe("string");
-          expect(typeof record.UserType).toBe("number");
-          expect(typeof record.UserKey).toBe("string");
-          expect(typeof record.UserId).toBe("string");
-          expect(record.Version).toBe(1);
+          seenTypes.add(Number(record.RecordType));
+          seenWorkloads.add(record.Workload);
+          if (
+            !GUID.test(String(record.Id)) ||
+            !WIRE_TIME.test(String(record.CreationTime)) ||
+            record.OrganizationId !== DEFAULT_SCENARIO.tenantId ||
+            typeof record.Operation !== "string" ||
+            typeof record.UserType !== "number" ||
+            typeof record.UserKey !== "string" ||
+            typeof record.UserId !== "string" ||
+            record.Version !== 1
+          ) {
+            problems.push(JSON.stringify(record).slice(0, 300));
+          }
         }
       }
-      expect(seenTypes.size).toBeGreaterThan(1);
+      expect(problems).toEqual([]);
+      expect([...seenTypes].sort((a, b) => a - b)).toEqual(EXPECTED[contentType]!.recordTypes);
+      expect([...seenWorkloads].sort()).toEqual([...EXPECTED[contentType]!.workloads].sort());
     }
   });
 
   it("date records between one minute and a few hours before their blob's contentCreated", () => {
     const catalogue = buildCatalogue({ historyHours: 2 }, 5, START_MS);
+    const delays: number[] = [];
     for (const plan of catalogue.blobs) {
       for (const record of records(plan)) {
-        const createdMs = Date.parse(`${record.CreationTime as string}Z`);
-        const delay = plan.contentCreatedMs - createdMs;
-        expect(delay).toBeGreaterThanOrEqual(MINUTE_MS - 1000);
-        expect(delay).toBeLessThanOrEqual(7 * HOUR_MS);
+        delays.push(plan.contentCreatedMs - Date.parse(`${record.CreationTime as string}Z`));
       }
     }
+    expect(Math.min(...delays)).toBeGreaterThanOrEqual(MINUTE_MS - 1000);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(7 * HOUR_MS);
+    expect(Math.max(...delays)).toBeGreaterThan(HOUR_MS);
   });
 
   it("repeat records at about duplicateRate, later than the original and with the same content", () => {
@@ -107,6 +114,7 @@ describe("buildCatalogue and renderBlob", () => {
     const firstSeen = new Map<string, { plan: BlobPlan; index: number }>();
     let total = 0;
     let repeats = 0;
+    let misplaced = 0;
     const repeatedIds: [string, BlobPlan][] = [];
     for (const plan of catalogue.blobs) {
       blobRecordIds(plan).forEach((id, index) => {
@@ -117,11 +125,16 @@ describe("buildCatalogue and renderBlob", () => {
           return;
         }
         repeats++;
-        expect(origin.plan.contentType).toBe(plan.contentType);
-        expect(origin.plan.contentCreatedMs).toBeLessThanOrEqual(plan.contentCreatedMs);
+        if (
+          origin.plan.contentType !== plan.contentType ||
+          origin.plan.contentCreatedMs > plan.contentCreatedMs
+        ) {
+          misplaced++;
+        }
         if (repeatedIds.length < 40) repeatedIds.push([id, plan]);
       });
     }
+    expect(misplaced).toBe(0);
     expect(repeats / total).toBeGreaterThan(0.04);
     expect(repeats / total).toBeLessThan(0.06);
     let reordered = 0;
@@ -257,7 +270,7 @@ describe("buildCatalogue and renderBlob", () => {
   });
 
   it("include the oddities a collector must survive", () => {
-    const catalogue = buildCatalogue({ historyHours: 12 }, 1, START_MS);
+    const catalogue = buildCatalogue({ historyHours: 6 }, 2, START_MS);
     const sizes: number[] = [];
     let stringRecordType = 0;
     let ipWithPort = 0;
@@ -267,9 +280,9 @@ describe("buildCatalogue and renderBlob", () => {
     let nonAscii = 0;
     for (const plan of catalogue.blobs) {
       const text = body(plan);
-      if (/[^\x00-\x7f]/.test(text)) nonAscii++;
+      if (Buffer.byteLength(text) !== text.length) nonAscii++;
       for (const record of JSON.parse(text) as AuditRecord[]) {
-        const size = Buffer.byteLength(JSON.stringify(record));
+        const size = JSON.stringify(record).length;
         sizes.push(size);
         if (size > 64 * 1024) overFieldLimit++;
         if (typeof record.RecordType === "string") stringRecordType++;

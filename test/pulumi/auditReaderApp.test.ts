@@ -1,7 +1,7 @@
+import * as pulumi from "@pulumi/pulumi";
 import selfsigned from "selfsigned";
 import { beforeAll, describe, expect, it } from "vitest";
-import * as pulumi from "@pulumi/pulumi";
-import { installMocks, isSecret, MOCK, plain, type Recorder, settle, valueOf } from "./mocks";
+import { installMocks, isSecret, MOCK, plain, type Recorder, resolved, settle } from "./mocks";
 
 const M365 = "11111111-2222-3333-4444-555555555555";
 const NOW = Date.parse("2026-11-27T12:00:00Z");
@@ -77,14 +77,19 @@ beforeAll(async () => {
     contentTypes: ["Audit.Exchange"],
     credential: { mode: "certificate", certificatePem: pulumi.secret(certificateBundle) },
   });
-  await valueOf(secretApp.clientId);
+  await resolved(secretApp.clientId);
   registeredBeforeBadArgs = recorder.resources.length;
   try {
     new AuditReaderApp("bad", {
       displayName: "bad",
       m365TenantId: M365,
       contentTypes: ["Audit.Exchange"],
-      credential: { mode: "secret", lifetimeDays: 900, rotationDays: 90, rotationAnchor: "2026-01-01" },
+      credential: {
+        mode: "secret",
+        lifetimeDays: 900,
+        rotationDays: 90,
+        rotationAnchor: "2026-01-01",
+      },
     });
   } catch (error) {
     lifetimeError = error;
@@ -172,9 +177,9 @@ describe("AuditReaderApp with a rotating client secret", () => {
 
   it("exposes the current secret only as a Pulumi secret and its expiry as plain text", async () => {
     expect(await isSecret(secretApp.clientSecret!)).toBe(true);
-    expect(await valueOf(secretApp.clientSecret!)).toBe(MOCK.passwordValue("plain-secret-3"));
+    expect(await resolved(secretApp.clientSecret!)).toBe(MOCK.passwordValue("plain-secret-3"));
     expect(await isSecret(secretApp.secretExpiresAt)).toBe(false);
-    expect(await valueOf(secretApp.secretExpiresAt)).toBe("2027-03-27T00:00:00Z");
+    expect(await resolved(secretApp.secretExpiresAt)).toBe("2027-03-27T00:00:00Z");
     expect(secretApp.secretRotationSlot).toBe(3);
   });
 
@@ -231,7 +236,7 @@ describe("AuditReaderApp with a certificate", () => {
 
   it("takes the credential's end date from the certificate and reports it as the expiry", async () => {
     expect(recorder.one(CERTIFICATE, "cert").inputs.endDate).toBe("2027-06-30T08:00:00Z");
-    expect(await valueOf(certificateApp.secretExpiresAt)).toBe("2027-06-30T08:00:00Z");
+    expect(await resolved(certificateApp.secretExpiresAt)).toBe("2027-06-30T08:00:00Z");
     expect(await isSecret(certificateApp.secretExpiresAt)).toBe(false);
     expect(recorder.ofType(PASSWORD, "cert")).toEqual([]);
   });

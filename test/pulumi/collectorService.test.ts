@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ENV_KEYS } from "../../collector/src/config";
 import { resourceNames } from "../../components/naming";
-import { installMocks, isSecretInput, MOCK, plain, type Recorder, settle, valueOf } from "./mocks";
+import { installMocks, isSecretInput, MOCK, plain, type Recorder, resolved, settle } from "./mocks";
 
 const RG = "rg-auditbridge-contoso";
 const M365 = "11111111-2222-3333-4444-555555555555";
@@ -60,7 +60,11 @@ beforeAll(async () => {
       ruleId: "dcr-00112233445566778899aabbccddeeff",
       stream: "Custom-M365Audit",
     },
-    workspace: { customerId: "cccccccc-0000-0000-0000-000000000001", name: "log-contoso", resourceGroupName: RG },
+    workspace: {
+      customerId: "cccccccc-0000-0000-0000-000000000001",
+      name: "log-contoso",
+      resourceGroupName: RG,
+    },
   });
   service = new CollectorService("withsecret", {
     ...common("contoso"),
@@ -81,7 +85,7 @@ beforeAll(async () => {
 });
 
 describe("CollectorService with a client secret", () => {
-  it("sets exactly the collector contract's variables, plus the listen address the probes need", () => {
+  it("sets exactly the collector contract's variables", () => {
     const env = containerOf("withsecret").env;
     for (const e of env) expect(ENV_KEYS).toContain(e.name);
     expect(env.map((e) => e.name).sort()).toEqual(
@@ -99,7 +103,6 @@ describe("CollectorService with a client secret", () => {
         "LOGS_INGESTION_RULE_ID",
         "LOGS_INGESTION_STREAM",
         "AUDIT_HTTP_PORT",
-        "AUDIT_HTTP_HOST",
       ].sort(),
     );
   });
@@ -122,12 +125,14 @@ describe("CollectorService with a client secret", () => {
     expect(value("LOGS_INGESTION_RULE_ID")).toBe("dcr-00112233445566778899aabbccddeeff");
     expect(value("LOGS_INGESTION_STREAM")).toBe("Custom-M365Audit");
     expect(value("AUDIT_HTTP_PORT")).toBe("9464");
-    expect(value("AUDIT_HTTP_HOST")).toBe("0.0.0.0");
   });
 
   it("passes the client secret only as a Key Vault reference, never as a value", () => {
     const env = envOf("withsecret");
-    expect(env.AZURE_CLIENT_SECRET).toEqual({ name: "AZURE_CLIENT_SECRET", secretRef: "client-secret-3" });
+    expect(env.AZURE_CLIENT_SECRET).toEqual({
+      name: "AZURE_CLIENT_SECRET",
+      secretRef: "client-secret-3",
+    });
     const app = recorder.one(APP, "withsecret");
     const secret = recorder.one(SECRET, "withsecret");
     const identity = recorder.one(IDENTITY, "withsecret");
@@ -204,8 +209,13 @@ describe("CollectorService with a client secret", () => {
     expect(byRole["ba92f5b4-2d11-453d-a403-e96b0029c9fe"]).toMatchObject({ scope: containerId });
     expect(byRole["7f951dda-4ed3-4680-a7ca-43fe172d538d"]).toMatchObject({ scope: REGISTRY_ID });
     for (const inputs of Object.values(byRole)) {
-      expect(inputs).toMatchObject({ principalId: identity.state.principalId, principalType: "ServicePrincipal" });
-      expect(inputs.roleAssignmentName).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(inputs).toMatchObject({
+        principalId: identity.state.principalId,
+        principalType: "ServicePrincipal",
+      });
+      expect(inputs.roleAssignmentName).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
     }
   });
 
@@ -213,14 +223,21 @@ describe("CollectorService with a client secret", () => {
     const app = recorder.one(APP, "withsecret");
     const identity = recorder.one(IDENTITY, "withsecret");
     const configuration = app.inputs.configuration as { registries: Record<string, unknown>[] };
-    expect(configuration.registries).toEqual([{ server: "contosoacr.azurecr.io", identity: identity.id }]);
-    expect(containerOf("withsecret").image).toBe("contosoacr.azurecr.io/auditbridge-collector:0.1.0");
+    expect(configuration.registries).toEqual([
+      { server: "contosoacr.azurecr.io", identity: identity.id },
+    ]);
+    expect(containerOf("withsecret").image).toBe(
+      "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
+    );
   });
 
   it("runs one replica as the user-assigned identity, with HTTP probes on /healthz", () => {
     const app = recorder.one(APP, "withsecret");
     const identity = recorder.one(IDENTITY, "withsecret");
-    expect(app.inputs.identity).toEqual({ type: "UserAssigned", userAssignedIdentities: [identity.id] });
+    expect(app.inputs.identity).toEqual({
+      type: "UserAssigned",
+      userAssignedIdentities: [identity.id],
+    });
     expect(app.inputs.managedEnvironmentId).toBe(recorder.one(ENVIRONMENT, "withsecret").id);
     const template = app.inputs.template as { scale: unknown };
     expect(template.scale).toEqual({ minReplicas: 1, maxReplicas: 1 });
@@ -244,10 +261,10 @@ describe("CollectorService with a client secret", () => {
   });
 
   it("exposes the checkpoint URL and the Container App's name", async () => {
-    expect(await valueOf(service.checkpointUrl)).toBe(
+    expect(await resolved(service.checkpointUrl)).toBe(
       "https://stcontosoa1b2c3.blob.core.windows.net/checkpoints",
     );
-    expect(await valueOf(service.containerAppName)).toBe("ca-contoso-collector");
+    expect(await resolved(service.containerAppName)).toBe("ca-contoso-collector");
   });
 });
 
@@ -260,12 +277,18 @@ describe("CollectorService in keyless mode", () => {
     expect(env).not.toHaveProperty("AZURE_CLIENT_CERTIFICATE_PATH");
     expect(recorder.ofType(VAULT, "keyless")).toEqual([]);
     expect(recorder.ofType(SECRET, "keyless")).toEqual([]);
-    expect((recorder.one(APP, "keyless").inputs.configuration as { secrets: unknown[] }).secrets).toEqual([]);
+    expect(
+      (recorder.one(APP, "keyless").inputs.configuration as { secrets: unknown[] }).secrets,
+    ).toEqual([]);
   });
 
   it("pulls no image through a registry credential when no registry is configured", () => {
-    expect((recorder.one(APP, "keyless").inputs.configuration as { registries: unknown[] }).registries).toEqual([]);
-    const roles = recorder.ofType(ROLE, "keyless").map((r) => String(r.inputs.roleDefinitionId).split("/").pop());
+    expect(
+      (recorder.one(APP, "keyless").inputs.configuration as { registries: unknown[] }).registries,
+    ).toEqual([]);
+    const roles = recorder
+      .ofType(ROLE, "keyless")
+      .map((r) => String(r.inputs.roleDefinitionId).split("/").pop());
     expect(roles).toEqual(["ba92f5b4-2d11-453d-a403-e96b0029c9fe"]);
   });
 });
@@ -273,7 +296,9 @@ describe("CollectorService in keyless mode", () => {
 describe("CollectorService with a certificate", () => {
   it("mounts the PEM bundle from Key Vault as a file and points the collector at it", () => {
     const env = envOf("withcert");
-    expect(env.AZURE_CLIENT_CERTIFICATE_PATH?.value).toBe("/mnt/credentials/client-certificate.pem");
+    expect(env.AZURE_CLIENT_CERTIFICATE_PATH?.value).toBe(
+      "/mnt/credentials/client-certificate.pem",
+    );
     expect(env).not.toHaveProperty("AZURE_CLIENT_SECRET");
     const app = recorder.one(APP, "withcert");
     const template = app.inputs.template as { volumes: unknown[] };

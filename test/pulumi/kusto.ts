@@ -24,7 +24,10 @@ export interface TransformAnalysis {
  * Analyses `kql` against a database whose only table is `source` with the stream's columns,
  * which is how a DCR evaluates its transformKql.
  */
-export function analyzeTransform(kql: string, streamColumns: readonly KqlColumn[]): TransformAnalysis {
+export function analyzeTransform(
+  kql: string,
+  streamColumns: readonly KqlColumn[],
+): TransformAnalysis {
   const K = Kusto.Language;
   const schema = `(${streamColumns.map((c) => `${c.name}:${c.type}`).join(", ")})`;
   const source = new K.Symbols.TableSymbol.$ctor7("source", schema, null);

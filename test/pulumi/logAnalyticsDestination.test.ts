@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { TABLE_COLUMNS } from "../../collector/src/schema";
 import { uuidV5 } from "../../components/naming";
 import { analyzeTransform, type KqlColumn } from "./kusto";
-import { installMocks, MOCK, type Recorder, settle, valueOf } from "./mocks";
+import { installMocks, MOCK, type Recorder, resolved, settle } from "./mocks";
 
 const RG = "rg-auditbridge-contoso";
 const PUBLISHER = "12121212-3434-5656-7878-909090909090";
@@ -39,7 +39,10 @@ beforeAll(async () => {
     dataCollectionRuleName: "dcr-fabrikam",
     publisherPrincipalId: PUBLISHER,
   });
-  const bad: [string, Partial<import("../../components/logAnalyticsDestination").LogAnalyticsDestinationArgs>][] = [
+  const bad: [
+    string,
+    Partial<import("../../components/logAnalyticsDestination").LogAnalyticsDestinationArgs>,
+  ][] = [
     ["bad-table", { tableName: "M365Audit" }],
     ["bad-retention", { workspace: { kind: "new", name: "x", retentionInDays: 7 } }],
     ["bad-cap", { workspace: { kind: "new", name: "x", retentionInDays: 90, dailyQuotaGb: 0 } }],
@@ -132,11 +135,11 @@ describe("LogAnalyticsDestination with a new workspace", () => {
   });
 
   it("exposes the DCR immutable id and the DCE's logs ingestion endpoint", async () => {
-    expect(await valueOf(fresh.dcrImmutableId)).toBe(recorder.one(DCR, "fresh").state.immutableId);
-    expect(await valueOf(fresh.ingestionEndpoint)).toMatch(
+    expect(await resolved(fresh.dcrImmutableId)).toBe(recorder.one(DCR, "fresh").state.immutableId);
+    expect(await resolved(fresh.ingestionEndpoint)).toMatch(
       /^https:\/\/dce-contoso-x1y2\.westeurope-1\.ingest\.monitor\.azure\.com$/,
     );
-    expect(await valueOf(fresh.workspaceCustomerId)).toBe(
+    expect(await resolved(fresh.workspaceCustomerId)).toBe(
       recorder.one(WORKSPACE, "fresh").state.customerId,
     );
   });
@@ -149,8 +152,8 @@ describe("LogAnalyticsDestination with an existing workspace", () => {
       token: "azure-native:operationalinsights:getWorkspace",
       inputs: { resourceGroupName: "rg-shared-logs", workspaceName: "log-shared" },
     });
-    expect(await valueOf(existing.workspaceCustomerId)).toBe(MOCK.existingWorkspaceCustomerId);
-    expect(await valueOf(existing.workspaceResourceId)).toBe(EXISTING_ID);
+    expect(await resolved(existing.workspaceCustomerId)).toBe(MOCK.existingWorkspaceCustomerId);
+    expect(await resolved(existing.workspaceResourceId)).toBe(EXISTING_ID);
   });
 
   it("creates the table in the existing workspace and the DCE and DCR in its region", () => {

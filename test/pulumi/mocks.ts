@@ -90,10 +90,12 @@ const ARM: Readonly<Record<string, (inputs: Record<string, unknown>) => string>>
   "azure-native:keyvault:Vault": (i) => `Microsoft.KeyVault/vaults/${i.vaultName}`,
   "azure-native:keyvault:Secret": (i) =>
     `Microsoft.KeyVault/vaults/${i.vaultName}/secrets/${i.secretName}`,
-  "azure-native:storage:StorageAccount": (i) => `Microsoft.Storage/storageAccounts/${i.accountName}`,
+  "azure-native:storage:StorageAccount": (i) =>
+    `Microsoft.Storage/storageAccounts/${i.accountName}`,
   "azure-native:storage:BlobContainer": (i) =>
     `Microsoft.Storage/storageAccounts/${i.accountName}/blobServices/default/containers/${i.containerName}`,
-  "azure-native:app:ManagedEnvironment": (i) => `Microsoft.App/managedEnvironments/${i.environmentName}`,
+  "azure-native:app:ManagedEnvironment": (i) =>
+    `Microsoft.App/managedEnvironments/${i.environmentName}`,
   "azure-native:app:ContainerApp": (i) => `Microsoft.App/containerApps/${i.containerAppName}`,
 };
 
@@ -229,7 +231,10 @@ export async function installMocks(stack = "test", project = "auditbridge"): Pro
         return result;
       },
       call: (args) => {
-        recorder.invokes.push({ token: args.token, inputs: args.inputs as Record<string, unknown> });
+        recorder.invokes.push({
+          token: args.token,
+          inputs: args.inputs as Record<string, unknown>,
+        });
         return call(args);
       },
     },
@@ -241,7 +246,7 @@ export async function installMocks(stack = "test", project = "auditbridge"): Pro
 }
 
 /** Resolves an Output's value (mocks leave every value known). */
-export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+export function resolved<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
 }
 

@@ -1,9 +1,9 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { CONFIG_KEYS } from "../../stacks/config";
 import { secretSchedule } from "../../components/secretRotation";
-import { installMocks, isSecret, MOCK, plain, type Recorder, settle, valueOf } from "./mocks";
+import { CONFIG_KEYS } from "../../stacks/config";
+import { installMocks, isSecret, MOCK, plain, type Recorder, resolved, settle } from "./mocks";
 import { cliConfigFor, type PulumiProject, readProject, readStackConfig } from "./pulumiProject";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -34,9 +34,12 @@ beforeAll(async () => {
   pulumi.runtime.setAllConfig(config, []);
   recorder = await installMocks("example", project.name);
   startedAtMs = Date.now();
-  program = (await import(path.resolve(ROOT, project.main))) as Record<string, pulumi.Output<string>>;
+  program = (await import(path.resolve(ROOT, project.main))) as Record<
+    string,
+    pulumi.Output<string>
+  >;
   outputs = {};
-  for (const name of EXPORTS) outputs[name] = await valueOf(program[name]!);
+  for (const name of EXPORTS) outputs[name] = await resolved(program[name]!);
   await settle();
 });
 
@@ -78,7 +81,9 @@ describe("the program with the example stack", () => {
 
   it("leaks no secret value into any output", () => {
     const all = JSON.stringify(outputs);
-    for (const password of recorder.ofType("azuread:index/applicationPassword:ApplicationPassword")) {
+    for (const password of recorder.ofType(
+      "azuread:index/applicationPassword:ApplicationPassword",
+    )) {
       expect(all).not.toContain(String(password.state.value));
     }
     expect(all).not.toContain(MOCK.sharedKey);
@@ -98,7 +103,9 @@ describe("the program with the example stack", () => {
       dcrImmutableId: dcr.state.immutableId,
       collectorAppName: "ca-contoso-collector",
     });
-    expect(outputs.ingestionEndpoint).toMatch(/^https:\/\/dce-contoso-.*\.ingest\.monitor\.azure\.com$/);
+    expect(outputs.ingestionEndpoint).toMatch(
+      /^https:\/\/dce-contoso-.*\.ingest\.monitor\.azure\.com$/,
+    );
   });
 
   it("exports the current secret's end date, derived from the rotation anchor", () => {
@@ -140,7 +147,9 @@ describe("the program with the example stack", () => {
       // Publisher on the DCR, Secrets User on the secret, Blob Data Contributor, AcrPull.
       "azure-native:authorization:RoleAssignment": 4,
     });
-    expect(counts["azuread:index/applicationPassword:ApplicationPassword"]).toBeGreaterThanOrEqual(1);
+    expect(counts["azuread:index/applicationPassword:ApplicationPassword"]).toBeGreaterThanOrEqual(
+      1,
+    );
   });
 
   it("grants the collector identity publisher rights on the DCR", () => {
@@ -161,8 +170,11 @@ describe("the program with the example stack", () => {
     const identity = recorder.one("azure-native:managedidentity:UserAssignedIdentity");
     const containerApp = recorder.one("azure-native:app:ContainerApp");
     const env = Object.fromEntries(
-      (containerApp.inputs.template as { containers: { env: { name: string; value?: string }[] }[] })
-        .containers[0]!.env.map((e) => [e.name, e.value]),
+      (
+        containerApp.inputs.template as {
+          containers: { env: { name: string; value?: string }[] }[];
+        }
+      ).containers[0]!.env.map((e) => [e.name, e.value]),
     );
     expect(env).toMatchObject({
       AZURE_TENANT_ID: "11111111-2222-3333-4444-555555555555",
@@ -172,7 +184,8 @@ describe("the program with the example stack", () => {
       LOGS_INGESTION_ENDPOINT: outputs.ingestionEndpoint,
       LOGS_INGESTION_STREAM: "Custom-M365Audit",
       O365_PUBLISHER_ID: "11111111-2222-3333-4444-555555555555",
-      O365_CONTENT_TYPES: "Audit.AzureActiveDirectory,Audit.Exchange,Audit.SharePoint,Audit.General,DLP.All",
+      O365_CONTENT_TYPES:
+        "Audit.AzureActiveDirectory,Audit.Exchange,Audit.SharePoint,Audit.General,DLP.All",
     });
     expect(env.AZURE_CLIENT_SECRET).toBeUndefined();
   });

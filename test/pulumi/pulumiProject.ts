@@ -116,8 +116,12 @@ export function readProject(root: string): PulumiProject {
     if (typeof spec !== "object") throw new Error(`${file}: config.${key} must be a mapping`);
     config[key] = {
       type: str(spec.type, `config.${key}.type`),
-      ...(spec.default !== undefined ? { default: str(spec.default, `config.${key}.default`) } : {}),
-      ...(spec.description !== undefined ? { description: str(spec.description, `config.${key}.description`) } : {}),
+      ...(spec.default !== undefined
+        ? { default: str(spec.default, `config.${key}.default`) }
+        : {}),
+      ...(spec.description !== undefined
+        ? { description: str(spec.description, `config.${key}.description`) }
+        : {}),
     };
   }
   const backend = doc.backend as YamlMap | undefined;

@@ -1,12 +1,8 @@
 import selfsigned from "selfsigned";
 import { beforeAll, describe, expect, it } from "vitest";
 import { projectionKql, streamDeclarationColumns } from "../../components/dcrSchema";
-import { roleAssignmentName, resourceNames, uniqueSuffix, uuidV5 } from "../../components/naming";
-import {
-  managementRolesFor,
-  resolveAppRoleIds,
-  roleDefinitionIdFor,
-} from "../../components/roles";
+import { resourceNames, roleAssignmentName, uniqueSuffix, uuidV5 } from "../../components/naming";
+import { managementRolesFor, resolveAppRoleIds, roleDefinitionIdFor } from "../../components/roles";
 import { secretSchedule } from "../../components/secretRotation";
 import {
   certificateBlock,
@@ -148,20 +144,26 @@ describe("parseStackConfig with valid config", () => {
       { credentialMode: "certificate", clientCertificatePem: validBundle },
       { secretKeys: ["clientCertificatePem"] },
     );
-    expect(config.credential).toEqual({ mode: "certificate", certificatePem: validBundle });
+    // Surrounding whitespace is trimmed like every other value; the PEM itself is untouched.
+    expect(config.credential).toEqual({ mode: "certificate", certificatePem: validBundle.trim() });
   });
 
   it("treats empty values as unset, the way Pulumi.yaml's empty defaults arrive", () => {
-    expect(parse({ azureTenantId: "", workspaceResourceId: "", namePrefix: "" }).workspace.kind).toBe(
-      "new",
-    );
+    expect(
+      parse({ azureTenantId: "", workspaceResourceId: "", namePrefix: "" }).workspace.kind,
+    ).toBe("new");
   });
 });
 
 describe("parseStackConfig with bad config", () => {
   const fix = (key: string, example: string, secret = false) =>
     `set it with pulumi config set${secret ? " --secret" : ""} auditbridge:${key} ${example}`;
-  const cases: [string, Record<string, string | undefined>, string, { stack?: string; secretKeys?: string[] }?][] = [
+  const cases: [
+    string,
+    Record<string, string | undefined>,
+    string,
+    { stack?: string; secretKeys?: string[] }?,
+  ][] = [
     [
       "a missing tenant id",
       { m365TenantId: undefined },
@@ -172,19 +174,47 @@ describe("parseStackConfig with bad config", () => {
       { m365TenantId: "contoso.onmicrosoft.com" },
       `auditbridge:m365TenantId must be a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47 (got contoso.onmicrosoft.com): ${fix("m365TenantId", "<Microsoft 365 tenant GUID>")}`,
     ],
-    ["a malformed Azure tenant id", { azureTenantId: "1234" }, "auditbridge:azureTenantId must be a GUID"],
+    [
+      "a malformed Azure tenant id",
+      { azureTenantId: "1234" },
+      "auditbridge:azureTenantId must be a GUID",
+    ],
     [
       "an unknown cloud",
       { cloud: "usgov" },
       `auditbridge:cloud must be one of commercial, gcc, gcchigh, dod (got usgov): ${fix("cloud", "commercial")}`,
     ],
-    ["a missing location", { location: undefined }, "auditbridge:location is required: set it with"],
-    ["a display name as location", { location: "West Europe" }, "auditbridge:location must be an Azure region name"],
-    ["a resource group with a slash", { resourceGroupName: "rg/x" }, "auditbridge:resourceGroupName must be"],
-    ["a missing resource group", { resourceGroupName: undefined }, "auditbridge:resourceGroupName is required"],
-    ["an upper-case prefix", { namePrefix: "Contoso" }, "auditbridge:namePrefix must be 2 to 12 lowercase"],
+    [
+      "a missing location",
+      { location: undefined },
+      "auditbridge:location is required: set it with",
+    ],
+    [
+      "a display name as location",
+      { location: "West Europe" },
+      "auditbridge:location must be an Azure region name",
+    ],
+    [
+      "a resource group with a slash",
+      { resourceGroupName: "rg/x" },
+      "auditbridge:resourceGroupName must be",
+    ],
+    [
+      "a missing resource group",
+      { resourceGroupName: undefined },
+      "auditbridge:resourceGroupName is required",
+    ],
+    [
+      "an upper-case prefix",
+      { namePrefix: "Contoso" },
+      "auditbridge:namePrefix must be 2 to 12 lowercase",
+    ],
     ["a one-letter prefix", { namePrefix: "c" }, "auditbridge:namePrefix must be 2 to 12"],
-    ["a 13-letter prefix", { namePrefix: "contosocontos" }, "auditbridge:namePrefix must be 2 to 12"],
+    [
+      "a 13-letter prefix",
+      { namePrefix: "contosocontos" },
+      "auditbridge:namePrefix must be 2 to 12",
+    ],
     [
       "a stack name without letters and no prefix",
       {},
@@ -196,9 +226,21 @@ describe("parseStackConfig with bad config", () => {
       { contentTypes: "Audit.Exchange,Audit.Teams" },
       "auditbridge:contentTypes must be a comma list of Audit.AzureActiveDirectory, Audit.Exchange, Audit.SharePoint, Audit.General, DLP.All (unknown: Audit.Teams) (got Audit.Exchange,Audit.Teams)",
     ],
-    ["an empty content type list", { contentTypes: " , " }, "auditbridge:contentTypes must be a comma list"],
-    ["a yes/no boolean", { includeServiceHealth: "yes" }, "auditbridge:includeServiceHealth must be true or false (got yes)"],
-    ["a malformed publisher id", { publisherId: "contoso" }, "auditbridge:publisherId must be a GUID"],
+    [
+      "an empty content type list",
+      { contentTypes: " , " },
+      "auditbridge:contentTypes must be a comma list",
+    ],
+    [
+      "a yes/no boolean",
+      { includeServiceHealth: "yes" },
+      "auditbridge:includeServiceHealth must be true or false (got yes)",
+    ],
+    [
+      "a malformed publisher id",
+      { publisherId: "contoso" },
+      "auditbridge:publisherId must be a GUID",
+    ],
     [
       "an unknown credential mode",
       { credentialMode: "password" },
@@ -209,9 +251,21 @@ describe("parseStackConfig with bad config", () => {
       { secretLifetimeDays: "900" },
       `auditbridge:secretLifetimeDays must be a whole number between 1 and 730 (got 900): ${fix("secretLifetimeDays", "180")}`,
     ],
-    ["a zero secret lifetime", { secretLifetimeDays: "0" }, "auditbridge:secretLifetimeDays must be a whole number between 1 and 730 (got 0)"],
-    ["a fractional secret lifetime", { secretLifetimeDays: "12.5" }, "auditbridge:secretLifetimeDays must be a whole number"],
-    ["a non-numeric secret lifetime", { secretLifetimeDays: "half a year" }, "auditbridge:secretLifetimeDays must be a whole number"],
+    [
+      "a zero secret lifetime",
+      { secretLifetimeDays: "0" },
+      "auditbridge:secretLifetimeDays must be a whole number between 1 and 730 (got 0)",
+    ],
+    [
+      "a fractional secret lifetime",
+      { secretLifetimeDays: "12.5" },
+      "auditbridge:secretLifetimeDays must be a whole number",
+    ],
+    [
+      "a non-numeric secret lifetime",
+      { secretLifetimeDays: "half a year" },
+      "auditbridge:secretLifetimeDays must be a whole number",
+    ],
     [
       "a rotation period without a week of overlap",
       { secretRotationDays: "175" },
@@ -222,9 +276,21 @@ describe("parseStackConfig with bad config", () => {
       { secretLifetimeDays: "7", secretRotationDays: "1" },
       "auditbridge:secretRotationDays needs a secret lifetime of at least 8 days (the lifetime is 7) (got 1)",
     ],
-    ["a rotation anchor in the future", { secretRotationAnchor: "2027-01-01" }, "auditbridge:secretRotationAnchor must not be in the future (got 2027-01-01)"],
-    ["a US-style rotation anchor", { secretRotationAnchor: "01/01/2026" }, "auditbridge:secretRotationAnchor must be an ISO 8601 date like 2026-01-01"],
-    ["an impossible rotation anchor", { secretRotationAnchor: "2026-02-30" }, "auditbridge:secretRotationAnchor must be an ISO 8601 date"],
+    [
+      "a rotation anchor in the future",
+      { secretRotationAnchor: "2027-01-01" },
+      "auditbridge:secretRotationAnchor must not be in the future (got 2027-01-01)",
+    ],
+    [
+      "a US-style rotation anchor",
+      { secretRotationAnchor: "01/01/2026" },
+      "auditbridge:secretRotationAnchor must be an ISO 8601 date like 2026-01-01",
+    ],
+    [
+      "an impossible rotation anchor",
+      { secretRotationAnchor: "2026-02-30" },
+      "auditbridge:secretRotationAnchor must be an ISO 8601 date",
+    ],
     [
       "certificate mode without a certificate",
       { credentialMode: "certificate" },
@@ -236,18 +302,57 @@ describe("parseStackConfig with bad config", () => {
       "auditbridge:clientCertificatePem is set but credentialMode is secret: remove it with pulumi config rm auditbridge:clientCertificatePem, or set auditbridge:credentialMode certificate",
       { secretKeys: ["clientCertificatePem"] },
     ],
-    ["a workspace id of another resource type", { workspaceResourceId: REGISTRY_ID }, "auditbridge:workspaceResourceId must be a resource id like /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>"],
-    ["a 7-day workspace retention", { workspaceRetentionDays: "7" }, "auditbridge:workspaceRetentionDays must be a whole number between 30 and 730 (got 7)"],
-    ["a zero daily cap", { workspaceDailyCapGb: "0" }, "auditbridge:workspaceDailyCapGb must be a whole number of GB from 1 to 100000, or -1 for no cap (got 0)"],
-    ["a table name without _CL", { tableName: "M365Audit" }, "auditbridge:tableName must start with a letter, use only letters, digits and underscores, end in _CL"],
-    ["a missing image", { collectorImage: undefined }, "auditbridge:collectorImage is required: set it with pulumi config set auditbridge:collectorImage myregistry.azurecr.io/auditbridge-collector:0.1.0"],
-    ["an image without a registry", { collectorImage: "auditbridge-collector:0.1.0" }, "auditbridge:collectorImage must name its registry"],
-    ["an image without a tag", { collectorImage: "contosoacr.azurecr.io/auditbridge-collector" }, "auditbridge:collectorImage must carry a tag or digest"],
-    ["an image tagged latest", { collectorImage: "contosoacr.azurecr.io/auditbridge-collector:latest" }, "auditbridge:collectorImage must pin a version tag or digest, not :latest"],
-    ["a registry id of another resource type", { collectorRegistryResourceId: WORKSPACE_ID }, "auditbridge:collectorRegistryResourceId must be a resource id like"],
+    [
+      "a workspace id of another resource type",
+      { workspaceResourceId: REGISTRY_ID },
+      "auditbridge:workspaceResourceId must be a resource id like /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name>",
+    ],
+    [
+      "a 7-day workspace retention",
+      { workspaceRetentionDays: "7" },
+      "auditbridge:workspaceRetentionDays must be a whole number between 30 and 730 (got 7)",
+    ],
+    [
+      "a zero daily cap",
+      { workspaceDailyCapGb: "0" },
+      "auditbridge:workspaceDailyCapGb must be a whole number of GB from 1 to 100000, or -1 for no cap (got 0)",
+    ],
+    [
+      "a table name without _CL",
+      { tableName: "M365Audit" },
+      "auditbridge:tableName must start with a letter, use only letters, digits and underscores, end in _CL",
+    ],
+    [
+      "a missing image",
+      { collectorImage: undefined },
+      "auditbridge:collectorImage is required: set it with pulumi config set auditbridge:collectorImage myregistry.azurecr.io/auditbridge-collector:0.1.0",
+    ],
+    [
+      "an image without a registry",
+      { collectorImage: "auditbridge-collector:0.1.0" },
+      "auditbridge:collectorImage must name its registry",
+    ],
+    [
+      "an image without a tag",
+      { collectorImage: "contosoacr.azurecr.io/auditbridge-collector" },
+      "auditbridge:collectorImage must carry a tag or digest",
+    ],
+    [
+      "an image tagged latest",
+      { collectorImage: "contosoacr.azurecr.io/auditbridge-collector:latest" },
+      "auditbridge:collectorImage must pin a version tag or digest, not :latest",
+    ],
+    [
+      "a registry id of another resource type",
+      { collectorRegistryResourceId: WORKSPACE_ID },
+      "auditbridge:collectorRegistryResourceId must be a resource id like",
+    ],
     [
       "a registry that is not the image's",
-      { collectorRegistryResourceId: REGISTRY_ID, collectorImage: "fabrikamacr.azurecr.io/auditbridge-collector:0.1.0" },
+      {
+        collectorRegistryResourceId: REGISTRY_ID,
+        collectorImage: "fabrikamacr.azurecr.io/auditbridge-collector:0.1.0",
+      },
       "auditbridge:collectorImage is pulled from fabrikamacr.azurecr.io but auditbridge:collectorRegistryResourceId names registry contosoacr: set it with pulumi config set auditbridge:collectorImage contosoacr.azurecr.io/auditbridge-collector:0.1.0",
     ],
     [
@@ -257,15 +362,22 @@ describe("parseStackConfig with bad config", () => {
     ],
   ];
 
-  it.each(cases)("rejects %s with one line naming the key and the fix", (_what, overrides, expected, options) => {
-    const error = errorOf(() => parse(overrides, options));
-    expect(error.message.startsWith(expected)).toBe(true);
-    expect(error.message).not.toContain("\n");
-    expect(error.message).toMatch(/^auditbridge:\w+ .*: (set it with|remove it with) pulumi config/);
-  });
+  it.each(cases)(
+    "rejects %s with one line naming the key and the fix",
+    (_what, overrides, expected, options) => {
+      const error = errorOf(() => parse(overrides, options));
+      expect(error.message.startsWith(expected)).toBe(true);
+      expect(error.message).not.toContain("\n");
+      expect(error.message).toMatch(
+        /^auditbridge:\w+ .*: (set it with|remove it with) pulumi config/,
+      );
+    },
+  );
 
   it("rejects a certificate stored in plain text without echoing it", () => {
-    const error = errorOf(() => parse({ credentialMode: "certificate", clientCertificatePem: validBundle }));
+    const error = errorOf(() =>
+      parse({ credentialMode: "certificate", clientCertificatePem: validBundle }),
+    );
     expect(error.message).toBe(
       `auditbridge:clientCertificatePem holds a private key and must be stored encrypted: set it with pulumi config set --secret auditbridge:clientCertificatePem -- "$(cat collector-cert-and-key.pem)"`,
     );
@@ -284,7 +396,9 @@ describe("parseStackConfig with bad config", () => {
     const expired = errorOf(() =>
       parse({ credentialMode: "certificate", clientCertificatePem: expiredBundle }, { secretKeys }),
     );
-    expect(expired.message).toMatch(/^auditbridge:clientCertificatePem holds a certificate that has already expired: /);
+    expect(expired.message).toMatch(
+      /^auditbridge:clientCertificatePem holds a certificate that has already expired: /,
+    );
     expect(expired.message).not.toContain("BEGIN");
   });
 });
@@ -297,8 +411,20 @@ describe("secretSchedule", () => {
 
   it.each([
     ["the anchor itself", anchor, 0, "2026-06-30T00:00:00Z", undefined],
-    ["the last second of the first period", anchor + 90 * day - 1000, 0, "2026-06-30T00:00:00Z", undefined],
-    ["the first second of the second period", anchor + 90 * day, 1, "2026-09-28T00:00:00Z", "2026-06-30T00:00:00Z"],
+    [
+      "the last second of the first period",
+      anchor + 90 * day - 1000,
+      0,
+      "2026-06-30T00:00:00Z",
+      undefined,
+    ],
+    [
+      "the first second of the second period",
+      anchor + 90 * day,
+      1,
+      "2026-09-28T00:00:00Z",
+      "2026-06-30T00:00:00Z",
+    ],
     ["late November 2026", NOW, 3, "2027-03-27T00:00:00Z", "2026-12-27T00:00:00Z"],
   ])("at %s picks period %#", (_what, nowMs, slot, endDate, previousEnd) => {
     const result = schedule(nowMs);
@@ -322,7 +448,9 @@ describe("secretSchedule", () => {
   });
 
   it("refuses an anchor in the future", () => {
-    expect(() => schedule(anchor - 1)).toThrow("secret rotation anchor 2026-01-01 is in the future");
+    expect(() => schedule(anchor - 1)).toThrow(
+      "secret rotation anchor 2026-01-01 is in the future",
+    );
   });
 });
 
@@ -335,9 +463,12 @@ describe("deterministic names", () => {
   });
 
   it("names a role assignment the same way every time, and differently per principal", () => {
-    const scope = "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionRules/dcr";
+    const scope =
+      "/subscriptions/x/resourceGroups/rg/providers/Microsoft.Insights/dataCollectionRules/dcr";
     const a = roleAssignmentName(scope, "3913510d-42f4-4e42-8a64-420c390055eb", "p1");
-    expect(roleAssignmentName(scope.toUpperCase(), "3913510d-42f4-4e42-8a64-420c390055eb", "P1")).toBe(a);
+    expect(
+      roleAssignmentName(scope.toUpperCase(), "3913510d-42f4-4e42-8a64-420c390055eb", "P1"),
+    ).toBe(a);
     expect(roleAssignmentName(scope, "3913510d-42f4-4e42-8a64-420c390055eb", "p2")).not.toBe(a);
   });
 
@@ -371,7 +502,11 @@ describe("Management API roles", () => {
 
   it("names a role the API does not expose instead of granting nothing", () => {
     expect(() =>
-      resolveAppRoleIds({ "ActivityFeed.Read": "1" }, ["ActivityFeed.ReadDlp"], "Office 365 Management APIs"),
+      resolveAppRoleIds(
+        { "ActivityFeed.Read": "1" },
+        ["ActivityFeed.ReadDlp"],
+        "Office 365 Management APIs",
+      ),
     ).toThrow(
       "Office 365 Management APIs exposes no app role named ActivityFeed.ReadDlp (it has: ActivityFeed.Read): check the tenant's Office 365 Management APIs service principal",
     );
@@ -381,7 +516,9 @@ describe("Management API roles", () => {
     expect(roleDefinitionIdFor("/subscriptions/abc/resourceGroups/rg", "r1")).toBe(
       "/subscriptions/abc/providers/Microsoft.Authorization/roleDefinitions/r1",
     );
-    expect(() => roleDefinitionIdFor("/providers/x", "r1")).toThrow("must start with /subscriptions/");
+    expect(() => roleDefinitionIdFor("/providers/x", "r1")).toThrow(
+      "must start with /subscriptions/",
+    );
   });
 });
 
@@ -408,7 +545,9 @@ describe("small validators", () => {
       resourceType: "workspaces",
       name: "log-shared",
     });
-    expect(parseResourceId("/subscriptions/not-a-guid/resourceGroups/rg/providers/a/b/c")).toBeUndefined();
+    expect(
+      parseResourceId("/subscriptions/not-a-guid/resourceGroups/rg/providers/a/b/c"),
+    ).toBeUndefined();
   });
 
   it("parses content types and names the unknown ones", () => {
@@ -422,8 +561,14 @@ describe("small validators", () => {
   });
 
   it("projects every stream column in the transformation", () => {
-    expect(projectionKql()).toBe(`source | project ${streamDeclarationColumns().map((c) => c.name).join(", ")}`);
-    expect(streamDeclarationColumns().find((c) => c.name === "TimeGenerated")?.type).toBe("datetime");
+    expect(projectionKql()).toBe(
+      `source | project ${streamDeclarationColumns()
+        .map((c) => c.name)
+        .join(", ")}`,
+    );
+    expect(streamDeclarationColumns().find((c) => c.name === "TimeGenerated")?.type).toBe(
+      "datetime",
+    );
   });
 });
 
@@ -443,7 +588,11 @@ describe("the YAML subset reader used to load Pulumi.yaml and stack files", () =
           "g: -1",
         ].join("\n"),
       ),
-    ).toEqual({ name: "auditbridge", config: { "a:b": "x # not a comment", c: "it's", d: { e: "1" }, f: "" }, g: "-1" });
+    ).toEqual({
+      name: "auditbridge",
+      config: { "a:b": "x # not a comment", c: "it's", d: { e: "1" }, f: "" },
+      g: "-1",
+    });
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import { hashString, mix32, Rng } from "./prng";
+import { bigBlobRecordCount, duplicateIndex } from "./render";
 import {
   CONTENT_TYPES,
   type ContentType,
@@ -7,7 +8,6 @@ import {
   type ScenarioOptions,
   validateScenario,
 } from "./scenario";
-import { bigBlobRecordCount, duplicateIndex } from "./render";
 import { buildTenant, type TenantModel } from "./tenant";
 
 const MINUTE_MS = 60_000;
@@ -86,42 +86,86 @@ export function contentIdKey(contentType: string): string {
   return `${underscored.toLowerCase()}$${underscored}`;
 }
 
+const DAY_MS = 24 * HOUR_MS;
+/** `yyyymmdd` by day number (Date#toISOString per blob would dominate planning). */
+const compactDays = new Map<number, string>();
+
 /** `yyyymmddHHMMSSfff` of an instant (UTC), the timestamp prefix of content ids. */
 function compactStamp(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return (
-    iso.slice(0, 4) +
-    iso.slice(5, 7) +
-    iso.slice(8, 10) +
-    iso.slice(11, 13) +
-    iso.slice(14, 16) +
-    iso.slice(17, 19) +
-    iso.slice(20, 23)
-  );
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = compactDays.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * DAY_MS).toISOString().slice(0, 10).replace(/-/g, "");
+    compactDays.set(day, prefix);
+  }
+  const inDay = ms - day * DAY_MS;
+  const clock =
+    1e9 + Math.floor(inDay / HOUR_MS) * 1e7 + (Math.floor(inDay / MINUTE_MS) % 60) * 1e5;
+  const rest = (Math.floor(inDay / 1000) % 60) * 1000 + (inDay % 1000);
+  return `${prefix}${String(clock + rest).slice(1)}`;
 }
 
 function sixDigits(rng: Rng): string {
   return String(rng.int(0, 999_999)).padStart(6, "0");
 }
 
+/**
+ * A blob plan. The generator state sits in a private field behind a prototype getter, so
+ * JSON.stringify, spreading and test snapshots show only the blob's metadata.
+ */
+class Plan implements BlobPlan {
+  contentType: string;
+  contentId = "";
+  contentCreatedMs: number;
+  availableAtMs: number;
+  expirationMs: number;
+  recordCount: number;
+  late = false;
+  expired = false;
+  live: boolean;
+  big: boolean;
+  readonly #gen: BlobGenerator;
+
+  constructor(
+    fields: Omit<BlobPlan, "gen" | "contentId" | "late" | "expired">,
+    gen: BlobGenerator,
+  ) {
+    this.contentType = fields.contentType;
+    this.contentCreatedMs = fields.contentCreatedMs;
+    this.availableAtMs = fields.availableAtMs;
+    this.expirationMs = fields.expirationMs;
+    this.recordCount = fields.recordCount;
+    this.live = fields.live;
+    this.big = fields.big;
+    this.#gen = gen;
+  }
+
+  get gen(): BlobGenerator {
+    return this.#gen;
+  }
+}
+
 function newPlan(
   fields: Omit<BlobPlan, "gen" | "contentId" | "late" | "expired">,
   gen: BlobGenerator,
 ): BlobPlan {
-  const plan = { ...fields, contentId: "", late: false, expired: false } as BlobPlan;
-  Object.defineProperty(plan, "gen", { value: gen, enumerable: false, writable: false });
-  return plan;
+  return new Plan(fields, gen);
 }
+
+/** Shared by every blob without repeats (never mutated: planning replaces, not fills, them). */
+const NO_SLOTS = new Int32Array(0);
+const NO_FLAGS = new Uint8Array(0);
+const NO_ORIGINS: BlobPlan[] = [];
 
 function emptyDuplicates(): Pick<
   BlobGenerator,
   "dupSlots" | "dupOrigins" | "dupOriginSlots" | "dupReordered"
 > {
   return {
-    dupSlots: new Int32Array(0),
-    dupOrigins: [],
-    dupOriginSlots: new Int32Array(0),
-    dupReordered: new Uint8Array(0),
+    dupSlots: NO_SLOTS,
+    dupOrigins: NO_ORIGINS,
+    dupOriginSlots: NO_SLOTS,
+    dupReordered: NO_FLAGS,
   };
 }
 
@@ -165,6 +209,7 @@ function planDuplicates(blobs: BlobPlan[], rate: number, rng: Rng): void {
       originSlots.push(origin[1]);
       reordered.push(rng.chance(0.5) ? 1 : 0);
     }
+    if (slots.length === 0) continue;
     plan.gen.dupSlots = Int32Array.from(slots);
     plan.gen.dupOrigins = origins;
     plan.gen.dupOriginSlots = Int32Array.from(originSlots);
@@ -227,7 +272,8 @@ export function buildCatalogue(
   seed: number,
   startMs: number,
 ): Catalogue {
-  if (!Number.isInteger(seed)) throw new Error(`buildCatalogue: seed must be an integer, got ${seed}`);
+  if (!Number.isInteger(seed))
+    throw new Error(`buildCatalogue: seed must be an integer, got ${seed}`);
   if (!Number.isFinite(startMs)) {
     throw new Error(`buildCatalogue: startMs must be epoch milliseconds, got ${startMs}`);
   }
@@ -357,8 +403,13 @@ function planBigBlob(
 
 function assignContentIds(blobs: BlobPlan[], region: string, rng: Rng): void {
   const seen = new Set<string>();
+  const suffixes = new Map<string, string>();
   for (const plan of blobs) {
-    const suffix = `$${contentIdKey(plan.contentType)}$${region}`;
+    let suffix = suffixes.get(plan.contentType);
+    if (suffix === undefined) {
+      suffix = `$${contentIdKey(plan.contentType)}$${region}`;
+      suffixes.set(plan.contentType, suffix);
+    }
     let id: string;
     do {
       id = `${compactStamp(plan.contentCreatedMs)}${sixDigits(rng)}$${compactStamp(plan.availableAtMs)}${sixDigits(rng)}${suffix}`;

@@ -6,8 +6,8 @@
 export {
   type BlobPlan,
   buildCatalogue,
-  CONTENT_RETENTION_MS,
   type Catalogue,
+  CONTENT_RETENTION_MS,
   contentIdKey,
 } from "./catalogue";
 export { DLP_SENSITIVE_TYPES, type DlpSensitiveType } from "./records";

@@ -16,6 +16,15 @@ export class Rng {
 
   /** Seeds the four state words; distinct seed tuples give independent streams. */
   constructor(a: number, b: number, c: number, d: number) {
+    this.a = 0;
+    this.b = 0;
+    this.c = 0;
+    this.d = 0;
+    this.reseed(a, b, c, d);
+  }
+
+  /** Restarts the stream from a new seed (lets hot loops reuse one instance). */
+  reseed(a: number, b: number, c: number, d: number): this {
     this.a = a | 0;
     this.b = b | 0;
     this.c = c | 0;
@@ -23,6 +32,7 @@ export class Rng {
     // Warm-up: seeds that differ in one small word (a record index) must not give similar
     // first outputs.
     for (let i = 0; i < 12; i++) this.next();
+    return this;
   }
 
   /** A uniform unsigned 32-bit integer. */

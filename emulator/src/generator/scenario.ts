@@ -150,7 +150,9 @@ const scenarioSchema = z.strictObject({
     .optional(),
   tenantId: z
     .string({ error: "must be a tenant GUID" })
-    .regex(GUID_PATTERN, { error: "must be a tenant GUID like 00000000-0000-0000-0000-000000000000" })
+    .regex(GUID_PATTERN, {
+      error: "must be a tenant GUID like 00000000-0000-0000-0000-000000000000",
+    })
     .optional(),
 });
 

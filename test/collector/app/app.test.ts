@@ -31,7 +31,10 @@ afterAll(async () => {
 });
 
 /** A collector running in this process, its logs captured. */
-function start(dir: string, extra: { configErrorRetryInMs?: number; stateLockedRetryInMs?: number } = {}) {
+function start(
+  dir: string,
+  extra: { configErrorRetryInMs?: number; stateLockedRetryInMs?: number } = {},
+) {
   const config = loadConfig(
     {},
     {
@@ -80,7 +83,10 @@ function start(dir: string, extra: { configErrorRetryInMs?: number; stateLockedR
   return { logs, done, healthz, stop: () => controller.abort(new Error("test stop")) };
 }
 
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -98,8 +104,12 @@ describe("runCollector", () => {
     try {
       const misconfigured = await until(async () => {
         const answer = await collector.healthz();
-        const types = answer?.body.contentTypes as Record<string, { status: string; cause?: string }> | undefined;
-        return answer?.status === 503 && types?.["Audit.Exchange"]?.status === "misconfigured" ? types : undefined;
+        const types = answer?.body.contentTypes as
+          | Record<string, { status: string; cause?: string }>
+          | undefined;
+        return answer?.status === 503 && types?.["Audit.Exchange"]?.status === "misconfigured"
+          ? types
+          : undefined;
       });
       expect(misconfigured["Audit.Exchange"]?.cause).toMatch(/unified audit logging is off/);
       expect(idsInFile(path.join(dir, "audit.ndjson"))).toEqual([]);
@@ -126,15 +136,21 @@ describe("runCollector", () => {
     try {
       const standby = await until(async () => {
         const answer = await second.healthz();
-        return answer?.status === 503 && /^standby: /.test(String(answer.body.cause)) ? answer : undefined;
+        return answer?.status === 503 && /^standby: /.test(String(answer.body.cause))
+          ? answer
+          : undefined;
       });
       expect(String(standby.body.cause)).toMatch(/state/i);
       first.stop();
       expect(await first.done).toEqual({ exitCode: 0 });
       const expected = emulator.truth.expectedRecordIds([...CONTENT_TYPES]).size;
-      await until(() => (idsInFile(path.join(dir, "audit.ndjson")).length >= expected ? true : undefined));
+      await until(() =>
+        idsInFile(path.join(dir, "audit.ndjson")).length >= expected ? true : undefined,
+      );
       await until(async () => ((await second.healthz())?.status === 200 ? true : undefined));
-      expect(second.logs.some((l) => /another collector holds the state/.test(String(l.msg)))).toBe(true);
+      expect(second.logs.some((l) => /another collector holds the state/.test(String(l.msg)))).toBe(
+        true,
+      );
     } finally {
       first.stop();
       second.stop();
@@ -152,13 +168,18 @@ describe("judgeFailure", () => {
       operation: "subscriptions/content",
       status: 401,
       code: "AF10001",
-      classification: { action: "fatal-config", reason: "the app lacks a Management API permission (AF10001)" },
+      classification: {
+        action: "fatal-config",
+        reason: "the app lacks a Management API permission (AF10001)",
+      },
     });
     expect(judgeFailure(apiError)).toEqual({
       cause: "the app lacks a Management API permission (AF10001)",
       misconfigured: true,
     });
-    expect(judgeFailure(new PipelineError("pipeline stopped", { cause: apiError })).misconfigured).toBe(true);
+    expect(
+      judgeFailure(new PipelineError("pipeline stopped", { cause: apiError })).misconfigured,
+    ).toBe(true);
   });
 
   it("treats anything else as transient and keeps only its first line", () => {

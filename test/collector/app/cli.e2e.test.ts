@@ -91,7 +91,10 @@ describe("collector CLI against the emulator (five content types, 30 hours)", ()
     }
     expect(emulator.truth.expectedRecordIds().size).toBeGreaterThan(100);
     expectExactlyOnce(emulator, ws.filePath, ws.statePath);
-    expect(first.logs.some((l) => l.msg === "caught up; every content type checkpointed")).toBe(true);
+    expect(first.logs.some((l) => l.msg === "caught up; every content type checkpointed")).toBe(
+      true,
+    );
+    expect(JSON.stringify(first.logs)).not.toContain(emulator.tenant.clientSecret);
 
     const before = readFileSync(ws.filePath);
     const second = spawnCollector(["run", "--once"], ws.env);
@@ -112,7 +115,9 @@ describe("collector CLI against the emulator (five content types, 30 hours)", ()
       return answer.status === 200 ? answer : undefined;
     });
     expect(health.body.status).toBe("ok");
-    expect(Object.keys(health.body.contentTypes as object).sort()).toEqual([...CONTENT_TYPES].sort());
+    expect(Object.keys(health.body.contentTypes as object).sort()).toEqual(
+      [...CONTENT_TYPES].sort(),
+    );
 
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     for (const contentType of CONTENT_TYPES) {
@@ -121,11 +126,15 @@ describe("collector CLI against the emulator (five content types, 30 hours)", ()
         `auditbridge_records_delivered_total{content_type="${contentType}"} ${delivered}`,
       );
       expect(metrics).toMatch(
-        new RegExp(`auditbridge_lag_seconds\\{content_type="${contentType.replace(".", "\\.")}"\\} \\d`),
+        new RegExp(
+          `auditbridge_lag_seconds\\{content_type="${contentType.replace(".", "\\.")}"\\} \\d`,
+        ),
       );
     }
     expect(metrics).toMatch(/auditbridge_records_duplicate_total\{content_type="[^"]+"\} [1-9]/);
-    expect(metrics).toMatch(/auditbridge_blobs_fetched_total\{content_type="Audit\.Exchange"\} [1-9]/);
+    expect(metrics).toMatch(
+      /auditbridge_blobs_fetched_total\{content_type="Audit\.Exchange"\} [1-9]/,
+    );
     expect(metrics).toMatch(
       /auditbridge_token_refreshes_total\{audience="https:\/\/manage\.office\.com"\} 1\n/,
     );
@@ -218,7 +227,10 @@ describe("collector CLI with tenant configuration errors", () => {
       expect(String(logged.err)).toMatch(/unified audit logging is off/);
       const answer = await healthz(port);
       expect(answer.status).toBe(503);
-      const contentTypes = answer.body.contentTypes as Record<string, { status: string; cause: string }>;
+      const contentTypes = answer.body.contentTypes as Record<
+        string,
+        { status: string; cause: string }
+      >;
       for (const contentType of CONTENT_TYPES) {
         expect(contentTypes[contentType]).toMatchObject({
           status: "misconfigured",
@@ -247,7 +259,11 @@ describe("collector CLI with tenant configuration errors", () => {
         sorted(emulator.truth.expectedRecordIds(["Audit.Exchange"])),
       );
     } finally {
-      emulator.knobs.grantedRoles = ["ActivityFeed.Read", "ActivityFeed.ReadDlp", "ServiceHealth.Read"];
+      emulator.knobs.grantedRoles = [
+        "ActivityFeed.Read",
+        "ActivityFeed.ReadDlp",
+        "ServiceHealth.Read",
+      ];
     }
   });
 });
@@ -284,11 +300,13 @@ describe("collector CLI delivering to Logs Ingestion", () => {
     const before = emulator.truth.requestLog().length;
     const collector = spawnCollector(["run", "--once"], ws.env);
     await exitCodeOf(collector, 0);
-    const expected = sorted(emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.SharePoint"]));
-    const rows = emulator.truth.ingestedRows();
-    expect(rows.every((r) => r.stream === "Custom-M365Audit" && r.ruleId === emulator.ingestion.ruleId)).toBe(
-      true,
+    const expected = sorted(
+      emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.SharePoint"]),
     );
+    const rows = emulator.truth.ingestedRows();
+    expect(
+      rows.every((r) => r.stream === "Custom-M365Audit" && r.ruleId === emulator.ingestion.ruleId),
+    ).toBe(true);
     expect(sorted(rows.map((r) => String(r.row.RecordId)))).toEqual(expected);
     expect(sorted(idsInFile(ws.filePath))).toEqual(expected);
     const msi = emulator.truth
@@ -296,8 +314,37 @@ describe("collector CLI delivering to Logs Ingestion", () => {
       .slice(before)
       .filter((entry) => entry.path === "/msi/token");
     expect(msi.length).toBeGreaterThan(0);
-    expect(msi.every((entry) => new URLSearchParams(entry.query).get("resource") === "https://monitor.azure.com")).toBe(
-      true,
+    expect(
+      msi.every(
+        (entry) => new URLSearchParams(entry.query).get("resource") === "https://monitor.azure.com",
+      ),
+    ).toBe(true);
+  }, 90_000);
+
+  it("runs keyless: the managed identity's token is the app's client assertion, and both tokens are counted", async () => {
+    const ws = workspace(emulator, {
+      O365_CONTENT_TYPES: "Audit.Exchange,Audit.SharePoint",
+      AUDIT_FEDERATED_IDENTITY_CLIENT_ID: emulator.managedIdentity.clientId,
+      IDENTITY_ENDPOINT: emulator.managedIdentity.endpoint,
+      IDENTITY_HEADER: emulator.managedIdentity.identityHeader,
+    });
+    delete ws.env.AZURE_CLIENT_SECRET;
+    const collector = spawnCollector(["run"], ws.env);
+    const port = await collector.port();
+    const expected = emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.SharePoint"]);
+    await until(
+      async () => (idsInFile(ws.filePath).length >= expected.size ? true : undefined),
+      60_000,
     );
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(
+      /auditbridge_token_refreshes_total\{audience="api:\/\/AzureADTokenExchange"\} 1\n/,
+    );
+    expect(metrics).toMatch(
+      /auditbridge_token_refreshes_total\{audience="https:\/\/manage\.office\.com"\} 1\n/,
+    );
+    collector.child.kill("SIGTERM");
+    await exitCodeOf(collector, 0);
+    expect(sorted(idsInFile(ws.filePath))).toEqual(sorted(expected));
   }, 90_000);
 });

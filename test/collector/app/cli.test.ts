@@ -65,7 +65,9 @@ describe("collector CLI usage", () => {
     expect(help).toContain("--once");
     expect(help).toContain("--poll-interval <value>");
     expect(help).toContain("[AUDIT_POLL_INTERVAL]");
-    expect(help).toContain("Exit codes: 0 done or stopped by SIGTERM, 1 could not complete, 2 bad configuration.");
+    expect(help).toContain(
+      "Exit codes: 0 done or stopped by SIGTERM, 1 could not complete, 2 bad configuration.",
+    );
   });
 
   it("answers a missing command with usage and exit 2", async () => {

@@ -9,7 +9,15 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
-import { exitCodeOf, idsInFile, killStragglers, REPO, sorted, spawnCollector, workspace } from "./harness";
+import {
+  exitCodeOf,
+  idsInFile,
+  killStragglers,
+  REPO,
+  sorted,
+  spawnCollector,
+  workspace,
+} from "./harness";
 
 const run = promisify(execFile);
 const DOCKERFILE = readFileSync(path.join(REPO, "collector", "Dockerfile"), "utf8");
@@ -46,7 +54,9 @@ describe("collector/Dockerfile", () => {
     expect(runtimeStart).toBeGreaterThan(0);
     expect(lines.slice(0, runtimeStart)).toContain("RUN npm ci --no-audit --no-fund");
     expect(lines.slice(0, runtimeStart)).toContain("RUN npx tsc -p collector/tsconfig.build.json");
-    expect(lines.slice(0, runtimeStart).some((line) => /npm prune --omit=dev/.test(line))).toBe(true);
+    expect(lines.slice(0, runtimeStart).some((line) => /npm prune --omit=dev/.test(line))).toBe(
+      true,
+    );
     expect(runtime).toContain("USER node");
     expect(runtime).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
     expect(runtime.some((line) => /^COPY --from=build \/src\/node_modules /.test(line))).toBe(true);
@@ -113,10 +123,14 @@ describe("the image's commands, run from a compiled /app layout", () => {
     const port = await collector.port();
     const check = () =>
       new Promise<number>((resolve) => {
-        const probe = spawn(healthcheck[0] === "node" ? process.execPath : healthcheck[0]!, healthcheck.slice(1), {
-          env: { ...ws.env, AUDIT_HTTP_PORT: String(port) },
-          stdio: "ignore",
-        });
+        const probe = spawn(
+          healthcheck[0] === "node" ? process.execPath : healthcheck[0]!,
+          healthcheck.slice(1),
+          {
+            env: { ...ws.env, AUDIT_HTTP_PORT: String(port) },
+            stdio: "ignore",
+          },
+        );
         probe.on("exit", (code) => resolve(code ?? -1));
       });
     const deadline = Date.now() + 60_000;

@@ -67,7 +67,10 @@ export interface CollectorProcess {
   /** Resolves with the exit code (or the signal name). */
   exited: Promise<number | string>;
   /** Resolves with the first log line matching, or rejects after `timeoutMs`. */
-  waitForLog(match: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForLog(
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   /** Resolves with the /healthz + /metrics port once the collector logged it. */
   port(): Promise<number>;
 }
@@ -95,7 +98,11 @@ export function spawnCollector(
   entry: string[] = ["--import", "tsx", MAIN],
   cwd: string = REPO,
 ): CollectorProcess {
-  const child = spawn(process.execPath, [...entry, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...entry, ...args], {
+    cwd,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   running.add(child);
   child.once("exit", () => running.delete(child));
   const logs: Record<string, unknown>[] = [];
@@ -170,7 +177,9 @@ export function spawnCollector(
     exited,
     waitForLog,
     port: async () => {
-      const line = await waitForLog((l) => typeof l.port === "number" && /healthz/.test(String(l.msg)));
+      const line = await waitForLog(
+        (l) => typeof l.port === "number" && /healthz/.test(String(l.msg)),
+      );
       return line.port as number;
     },
   };
@@ -191,10 +200,15 @@ export function sorted(ids: Iterable<string>): string[] {
 }
 
 /** The exit code, with the collector's last stderr lines attached when it is not `expected`. */
-export async function exitCodeOf(collector: CollectorProcess, expected: number | string): Promise<number | string> {
+export async function exitCodeOf(
+  collector: CollectorProcess,
+  expected: number | string,
+): Promise<number | string> {
   const code = await collector.exited;
   if (code !== expected) {
-    const tail = [...collector.logs.map((l) => JSON.stringify(l)), ...collector.plain].slice(-12).join("\n");
+    const tail = [...collector.logs.map((l) => JSON.stringify(l)), ...collector.plain]
+      .slice(-12)
+      .join("\n");
     throw new Error(`collector exited with ${code}, expected ${expected}; stderr tail:\n${tail}`);
   }
   return code;

@@ -144,6 +144,15 @@ describe("operations server", () => {
     );
   });
 
+  it("answers /livez with 200 even while /healthz is 503", async () => {
+    const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
+    const { base } = await start(health);
+    expect((await fetch(`${base}/healthz`)).status).toBe(503);
+    const live = await fetch(`${base}/livez`);
+    expect(live.status).toBe(200);
+    expect(await live.text()).toBe("ok\n");
+  });
+
   it("answers unknown paths with 404 and other methods with 405", async () => {
     const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
     const { base } = await start(health);

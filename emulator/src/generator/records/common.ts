@@ -6,14 +6,15 @@ import type { TenantModel, TenantUser } from "../tenant";
  * (`"Key":value`, already encoded) to `fields` in the order the service emits them.
  */
 export interface RecordContext {
-  readonly tenant: TenantModel;
+  tenant: TenantModel;
   /** The record's Id (drawn first from the stream, so ids are cheap to list without rendering). */
-  readonly id: string;
+  id: string;
   /** CreationTime in the wire format: `2026-11-27T10:11:12` (UTC, no zone designator). */
-  readonly creationTime: string;
-  readonly creationMs: number;
+  creationTime: string;
+  creationMs: number;
   /** The blob's record profile: "bulk" asks for uniform mid-size records (big blob). */
-  readonly bulk: boolean;
+  bulk: boolean;
+  /** Reused between records: builders only push to it. */
   readonly fields: string[];
 }
 

@@ -9,8 +9,8 @@ import {
   nameValueArray,
   pickMember,
   pickUser,
-  prettyJsonInString,
   preciseTime,
+  prettyJsonInString,
   q,
   qGuid,
   type RecordContext,
@@ -34,7 +34,13 @@ const CLIENT_APPS = [
   "27922004-5251-4030-b22d-91ecd9a37ea4", // Outlook mobile
   "ab9b8c07-8f02-4f72-87fa-80105867a763", // OneDrive sync
 ];
-const REQUEST_TYPES = ["OAuth2:Token", "OAuth2:Authorize", "Login:login", "Kmsi:kmsi", "SAS:ProcessAuth"];
+const REQUEST_TYPES = [
+  "OAuth2:Token",
+  "OAuth2:Authorize",
+  "Login:login",
+  "Kmsi:kmsi",
+  "SAS:ProcessAuth",
+];
 const LOGON_FAILURES: [number, string][] = [
   [50126, "InvalidUserNameOrPassword"],
   [50074, "UserStrongAuthClientAuthNRequiredInterrupt"],
@@ -194,7 +200,10 @@ function directoryRecord(ctx: RecordContext, rng: Rng): void {
   f.push(`"AzureActiveDirectoryEventType":1`);
   f.push(
     `"ExtendedProperties":${nameValueArray([
-      ["additionalDetails", rng.chance(0.7) ? "{}" : `{"User-Agent":"Microsoft Azure Graph Client Library 1.0"}`],
+      [
+        "additionalDetails",
+        rng.chance(0.7) ? "{}" : `{"User-Agent":"Microsoft Azure Graph Client Library 1.0"}`,
+      ],
       ["extendedAuditEventCategory", targetKind],
     ])}`,
   );
@@ -218,11 +227,28 @@ function directoryRecord(ctx: RecordContext, rng: Rng): void {
           `{"Name":"AssignedPlan","NewValue":${assignedPlansInString(picks, count, stamp)},"OldValue":${assignedPlansInString(picks, Math.max(0, count - 3), stamp)}}`,
         );
         included.push("AssignedPlan");
-        push("AssignedLicense", [], [`[SKUName=ENTERPRISEPACK, AccountId=${t.tenantId}, SkuId=${randomGuid(rng)}, DisabledPlans=[]]`]);
+        push(
+          "AssignedLicense",
+          [],
+          [
+            `[SKUName=ENTERPRISEPACK, AccountId=${t.tenantId}, SkuId=${randomGuid(rng)}, DisabledPlans=[]]`,
+          ],
+        );
       } else if (rng.chance(0.5)) {
-        push("StrongAuthenticationMethod", [], [{ MethodType: 6, Default: true }, { MethodType: 7, Default: false }]);
+        push(
+          "StrongAuthenticationMethod",
+          [],
+          [
+            { MethodType: 6, Default: true },
+            { MethodType: 7, Default: false },
+          ],
+        );
       } else {
-        push("Department", [target.department], [rng.pick(["Finance", "Sales", "Legal", "Operations"])]);
+        push(
+          "Department",
+          [target.department],
+          [rng.pick(["Finance", "Sales", "Legal", "Operations"])],
+        );
         push("JobTitle", [], [rng.pick(["Analyst", "Manager", "Engineer", "Director"])]);
       }
       break;
@@ -232,8 +258,12 @@ function directoryRecord(ctx: RecordContext, rng: Rng): void {
       const group = rng.pick(GROUPS);
       const groupId = randomGuid(rng);
       const add = operation.startsWith("Add");
-      props.push(`{"Name":"Group.ObjectID","NewValue":${q(add ? groupId : "")},"OldValue":${q(add ? "" : groupId)}}`);
-      props.push(`{"Name":"Group.DisplayName","NewValue":${str(add ? group : "")},"OldValue":${str(add ? "" : group)}}`);
+      props.push(
+        `{"Name":"Group.ObjectID","NewValue":${q(add ? groupId : "")},"OldValue":${q(add ? "" : groupId)}}`,
+      );
+      props.push(
+        `{"Name":"Group.DisplayName","NewValue":${str(add ? group : "")},"OldValue":${str(add ? "" : group)}}`,
+      );
       break;
     }
     case "Add user.": {
@@ -249,20 +279,40 @@ function directoryRecord(ctx: RecordContext, rng: Rng): void {
     case "Consent to application.":
     case "Add delegated permission grant.": {
       const url = `https://app${rng.int(1, 99)}.${t.orgName}.example/signin-oidc`;
-      push("AppAddress", [], [{ AddressType: 0, Address: url, ReplyAddressClientType: 1, ReplyAddressIndex: null, IsReplyAddressDefault: false }]);
+      push(
+        "AppAddress",
+        [],
+        [
+          {
+            AddressType: 0,
+            Address: url,
+            ReplyAddressClientType: 1,
+            ReplyAddressIndex: null,
+            IsReplyAddressDefault: false,
+          },
+        ],
+      );
       push("AppRole.Value", [], [rng.pick(["ActivityFeed.Read", "User.Read.All", "Mail.Read"])]);
       break;
     }
     case "Update application – Certificates and secrets management ": {
       const keyId = randomGuid(rng);
-      push("KeyDescription", [], [`[KeyIdentifier=${keyId},KeyType=Password,KeyUsage=Verify,DisplayName=auditbridge-collector]`]);
+      push(
+        "KeyDescription",
+        [],
+        [
+          `[KeyIdentifier=${keyId},KeyType=Password,KeyUsage=Verify,DisplayName=auditbridge-collector]`,
+        ],
+      );
       break;
     }
     default:
       break;
   }
   if (included.length > 0) {
-    props.push(`{"Name":"Included Updated Properties","NewValue":${str(included.join(", "))},"OldValue":""}`);
+    props.push(
+      `{"Name":"Included Updated Properties","NewValue":${str(included.join(", "))},"OldValue":""}`,
+    );
   }
   // Entra escapes forward slashes in some records ("https:\/\/…"): valid JSON, same value.
   let modified = `[${props.join(",")}]`;

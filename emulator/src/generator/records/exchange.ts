@@ -238,7 +238,8 @@ function adminRecord(ctx: RecordContext, rng: Rng): void {
   // past the 64 KB Log Analytics field limit.
   if (cmdlet === "Set-TransportRule" && !ctx.bulk && rng.chance(0.004)) {
     const domains: string[] = [];
-    for (let i = 0; i < 4200; i++) domains.push(`blocked-${i}-${hexish(rng, 8).toLowerCase()}.example`);
+    for (let i = 0; i < 4200; i++)
+      domains.push(`blocked-${i}-${hexish(rng, 8).toLowerCase()}.example`);
     pairs = [...pairs, ["SenderDomainIs", domains.join(",")]];
   }
   if (rng.chance(0.03)) {
@@ -309,7 +310,9 @@ function mailboxItemRecord(ctx: RecordContext, rng: Rng): void {
   if (operation === "Move" || operation === "MoveToDeletedItems") {
     f.push(`"DestFolder":${folderJson(rng)}`);
   } else if (operation === "Update") {
-    f.push(`"ModifiedProperties":${rng.chance(0.5) ? '["IsRead"]' : '["Categories","FlagStatus"]'}`);
+    f.push(
+      `"ModifiedProperties":${rng.chance(0.5) ? '["IsRead"]' : '["Categories","FlagStatus"]'}`,
+    );
   }
   f.push(`"Item":${itemJson(rng, ctx)}`);
 }
@@ -338,7 +341,9 @@ function mailItemsAccessedRecord(ctx: RecordContext, rng: Rng): void {
     `"OperationProperties":[{"Name":"MailAccessType","Value":"${sync ? "Sync" : "Bind"}"},{"Name":"IsThrottled","Value":"False"}]`,
   );
   if (sync) {
-    f.push(`"Item":{"Id":"${base64ish(rng, 64)}","ParentFolder":${folderJson(rng)}},"OperationCount":1`);
+    f.push(
+      `"Item":{"Id":"${base64ish(rng, 64)}","ParentFolder":${folderJson(rng)}},"OperationCount":1`,
+    );
     return;
   }
   // A Bind lists the items read, grouped by folder; a busy session lists dozens (tens of KB).

@@ -2,15 +2,15 @@ import { hex32, type Rng, randomGuid } from "../prng";
 import {
   clientIp,
   common,
+  enc,
   pickMember,
   pickUser,
   q,
   qGuid,
   type RecordContext,
-  wireTime,
   str,
   Weighted,
-  enc,
+  wireTime,
 } from "./common";
 
 const TEAMS_OPS = new Weighted([
@@ -36,10 +36,22 @@ const POWER_BI_OPS = new Weighted([
   [7, "ShareReport"],
   [5, "RefreshDataset"],
 ] as const);
-const REPORTS = ["Sales Pipeline", "Revenue by Region", "Headcount", "Support Backlog", "Audit Coverage"];
+const REPORTS = [
+  "Sales Pipeline",
+  "Revenue by Region",
+  "Headcount",
+  "Support Backlog",
+  "Audit Coverage",
+];
 const WORKSPACES = ["Finance Analytics", "Sales Ops", "HR Insights", "Executive"];
 const COPILOT_HOSTS = ["Teams", "Word", "Outlook", "Excel", "PowerPoint", "Bing"];
-const YAMMER_OPS = ["MessageCreated", "FileVisited", "GroupCreation", "MessageLiked", "FileUploaded"];
+const YAMMER_OPS = [
+  "MessageCreated",
+  "FileVisited",
+  "GroupCreation",
+  "MessageLiked",
+  "FileUploaded",
+];
 const FORMS_OPS = ["ViewForm", "CreateForm", "EditForm", "ViewResponses", "ExportForm"];
 
 function teamsRecord(ctx: RecordContext, rng: Rng): void {
@@ -62,7 +74,9 @@ function teamsRecord(ctx: RecordContext, rng: Rng): void {
     userId: user.json.upn,
   });
   const f = ctx.fields;
-  f.push(`"CommunicationType":${q(meeting ? "GroupChat" : chat ? rng.pick(["OneOnOne", "GroupChat"]) : "Team")}`);
+  f.push(
+    `"CommunicationType":${q(meeting ? "GroupChat" : chat ? rng.pick(["OneOnOne", "GroupChat"]) : "Team")}`,
+  );
   if (!chat && !meeting) {
     f.push(`"AADGroupId":${q(team.groupId)}`);
     f.push(`"TeamGuid":${q(team.teamGuid)}`);
@@ -81,21 +95,31 @@ function teamsRecord(ctx: RecordContext, rng: Rng): void {
     f.push(`"Members":${members}]`);
     f.push(`"ItemName":${str(team.name)}`);
   }
-  if (operation === "MessageSent" || operation === "MessageEditedHasLink" || operation === "ChatCreated") {
+  if (
+    operation === "MessageSent" ||
+    operation === "MessageEditedHasLink" ||
+    operation === "ChatCreated"
+  ) {
     f.push(`"ChatThreadId":${q(`19:${randomGuid(rng)}_${user.objectId}@unq.gbl.spaces`)}`);
     f.push(`"MessageId":"${rng.int(1_700_000_000, 1_800_000_000)}${rng.int(100, 999)}"`);
     f.push(`"MessageSizeInBytes":${rng.int(200, 9000)}`);
     if (operation === "MessageEditedHasLink") {
-      f.push(`"MessageURLs":["https://contoso-partner.example/proposal","https://${t.orgName}.sharepoint.com/sites/Projects"]`);
+      f.push(
+        `"MessageURLs":["https://contoso-partner.example/proposal","https://${t.orgName}.sharepoint.com/sites/Projects"]`,
+      );
     }
-    f.push(`"ParticipantInfo":{"HasForeignTenantUsers":${rng.chance(0.1)},"HasGuestUsers":${rng.chance(0.1)},"HasOtherGuestUsers":false,"HasUnauthenticatedUsers":false,"ParticipatingDomains":[],"ParticipatingSIPDomains":[],"ParticipatingTenantIds":[${q(t.tenantId)}]}`);
+    f.push(
+      `"ParticipantInfo":{"HasForeignTenantUsers":${rng.chance(0.1)},"HasGuestUsers":${rng.chance(0.1)},"HasOtherGuestUsers":false,"HasUnauthenticatedUsers":false,"ParticipatingDomains":[],"ParticipatingSIPDomains":[],"ParticipatingTenantIds":[${q(t.tenantId)}]}`,
+    );
   }
   if (meeting) {
     const start = ctx.creationMs - rng.int(10, 90) * 60_000;
     f.push(`"MeetingDetailId":${qGuid(rng)}`);
     f.push(`"JoinTime":"${wireTime(start)}Z","LeaveTime":"${ctx.creationTime}Z"`);
     f.push(`"DeviceInformation":${q(user.os === "Ios" ? "iOS" : "Windows")}`);
-    f.push(`"Attendees":[{"DisplayName":${str(user.displayName)},"OrganizationId":${q(t.tenantId)},"RecipientType":"User","UPN":${q(user.upn)}}]`);
+    f.push(
+      `"Attendees":[{"DisplayName":${str(user.displayName)},"OrganizationId":${q(t.tenantId)},"RecipientType":"User","UPN":${q(user.upn)}}]`,
+    );
     f.push(`"ArtifactsShared":[]`);
   }
   if (operation === "AppInstalled" || operation === "TabAdded") {
@@ -151,7 +175,9 @@ function powerBiRecord(ctx: RecordContext, rng: Rng): void {
   f.push(`"ConsumptionMethod":"Power BI Web"`);
   if (operation === "CreateArtifact" || rng.chance(0.1)) {
     // Observed: some Power BI/Fabric properties arrive as JSON serialised into a string.
-    f.push(`"OperationProperties":${str(`[{"Name":"SystemArtifactType","Value":"None"},{"Name":"ArtifactKind","Value":"${rng.pick(["Report", "Lakehouse", "Notebook"])}"}]`)}`);
+    f.push(
+      `"OperationProperties":${str(`[{"Name":"SystemArtifactType","Value":"None"},{"Name":"ArtifactKind","Value":"${rng.pick(["Report", "Lakehouse", "Notebook"])}"}]`)}`,
+    );
   }
 }
 

@@ -38,6 +38,7 @@ export function creationDelayMs(contentType: string, rng: Rng): number {
 /** Appends the members of one record of `contentType` to `ctx.fields`. */
 export function buildRecord(contentType: string, ctx: RecordContext, rng: Rng): void {
   const builder = BUILDERS[contentType];
-  if (builder === undefined) throw new Error(`generator: no record builder for content type "${contentType}"`);
+  if (builder === undefined)
+    throw new Error(`generator: no record builder for content type "${contentType}"`);
   builder(ctx, rng);
 }

@@ -10,7 +10,6 @@ import {
   pickUser,
   qGuid,
   type RecordContext,
-  str,
   Weighted,
 } from "./common";
 
@@ -83,7 +82,13 @@ const PAGE_OPS = new Weighted([
   [8, "PageViewedExtended"],
   [7, "ClientViewSignaled"],
 ] as const);
-const LIST_OPS = ["ListViewed", "ListUpdated", "ListCreated", "ListItemViewed", "ListColumnCreated"];
+const LIST_OPS = [
+  "ListViewed",
+  "ListUpdated",
+  "ListCreated",
+  "ListItemViewed",
+  "ListColumnCreated",
+];
 const SEARCHES = ["budget", "contract renewal", "salary", '"board pack"', "roadmap"];
 /** Client applications acting on files, with their well-known application ids. */
 const APPS: [name: string, id: string][] = [
@@ -164,7 +169,11 @@ function clientBlock(rng: Rng, user: TenantUser): [string, string] {
 
 const userKeys = new WeakMap<TenantUser, string>();
 
-/** The members every SharePoint/OneDrive record carries after the common schema. */
+/**
+ * The members every SharePoint/OneDrive record carries after the common schema. `objectId` is
+ * spliced without escaping: it is built from tenant URLs and pool names, none of which holds a
+ * quote, a backslash or a control character.
+ */
 function sharePointCommon(
   ctx: RecordContext,
   rng: Rng,
@@ -183,7 +192,7 @@ function sharePointCommon(
       userType: 0,
       userKey: APP_AT_SHAREPOINT,
       workload: p.workload,
-      objectId: str(objectId),
+      objectId: `"${objectId}"`,
       userId: '"app@sharepoint"',
       // Observed: system actions by app@sharepoint carry an empty ClientIP and UserAgent.
       clientIp: '""',
@@ -199,7 +208,7 @@ function sharePointCommon(
     userType: 0,
     userKey: cached(userKeys, user, (u) => `"i:0h.f|membership|${u.puid.toLowerCase()}@live.com"`),
     workload: p.workload,
-    objectId: str(objectId),
+    objectId: `"${objectId}"`,
     userId: user.json.upn,
     clientIp: clientIp(rng, user),
   });
@@ -256,9 +265,7 @@ function sharingRecord(ctx: RecordContext, rng: Rng): void {
     `${p.siteUrlMember},"TargetUserOrGroupName":${target},"TargetUserOrGroupType":"${targetType}","EventData":"${eventData}"`,
   );
   if (!toGroup) {
-    ctx.fields.push(
-      `${file.members},"UniqueSharingId":${qGuid(rng)},"Permission":"${permission}"`,
-    );
+    ctx.fields.push(`${file.members},"UniqueSharingId":${qGuid(rng)},"Permission":"${permission}"`);
   }
 }
 
@@ -282,9 +289,7 @@ function listRecord(ctx: RecordContext, rng: Rng): void {
   const p = sitePlace(rng.pick(ctx.tenant.sites));
   const list = `${p.siteUrl}Lists/Tasks`;
   sharePointCommon(ctx, rng, p, user, 36, rng.pick(LIST_OPS), list, "List");
-  ctx.fields.push(
-    `"ListTitle":"Tasks","ListUrl":${str(list)},"ListBaseTemplateType":"100"`,
-  );
+  ctx.fields.push(`"ListTitle":"Tasks","ListUrl":"${list}","ListBaseTemplateType":"100"`);
 }
 
 /** Audit.SharePoint: SharePoint and OneDrive file, sharing, page and list activity. */

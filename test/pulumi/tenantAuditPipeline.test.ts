@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { installMocks, MOCK, type Recorder, resolved, settle } from "./mocks";
+
+const M365 = "11111111-2222-3333-4444-555555555555";
+const WORKSPACE_ID =
+  "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-logs/providers/Microsoft.OperationalInsights/workspaces/log-shared";
+
+let recorder: Recorder;
+let pipeline: import("../../components/tenantAuditPipeline").TenantAuditPipeline;
+let badPrefix: unknown;
+
+beforeAll(async () => {
+  recorder = await installMocks();
+  const { TenantAuditPipeline } = await import("../../components/tenantAuditPipeline");
+  const args: import("../../components/tenantAuditPipeline").TenantAuditPipelineArgs = {
+    m365TenantId: M365,
+    // The subscription (and so the managed identity) lives in another tenant.
+    azureTenantId: MOCK.azureTenantId,
+    cloud: "commercial",
+    location: "westeurope",
+    resourceGroupName: "rg-auditbridge-fabrikam",
+    namePrefix: "fabrikam",
+    appDisplayName: "AuditBridge audit reader (fabrikam)",
+    contentTypes: ["Audit.Exchange", "Audit.SharePoint"],
+    includeServiceHealth: false,
+    credential: { mode: "federated" },
+    workspace: { kind: "existing", resourceId: WORKSPACE_ID },
+    tableName: "M365Audit_CL",
+    collectorImage: "ghcr.io/fabrikam/auditbridge-collector:0.1.0",
+  };
+  pipeline = new TenantAuditPipeline("keyless", args);
+  try {
+    new TenantAuditPipeline("badprefix", { ...args, namePrefix: "Fabrikam!" });
+  } catch (error) {
+    badPrefix = error;
+  }
+  await resolved(pipeline.collectorAppName);
+  await settle();
+});
+
+describe("TenantAuditPipeline in keyless mode across tenants", () => {
+  it("trusts the collector's own managed identity from the app in the identity's tenant", () => {
+    const identity = recorder.one("azure-native:managedidentity:UserAssignedIdentity");
+    const fic = recorder.one(
+      "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+    );
+    expect(fic.inputs).toMatchObject({
+      subject: identity.state.principalId,
+      issuer: `https://login.microsoftonline.com/${MOCK.azureTenantId}/v2.0`,
+      audiences: ["api://AzureADTokenExchange"],
+    });
+    const app = recorder.one("azuread:index/application:Application");
+    expect(app.inputs.signInAudience).toBe("AzureADMultipleOrgs");
+    expect(recorder.providerOf(app)?.inputs.tenantId).toBe(MOCK.azureTenantId);
+    const consent = recorder.one("azuread:index/appRoleAssignment:AppRoleAssignment");
+    expect(recorder.providerOf(consent)?.inputs.tenantId).toBe(M365);
+  });
+
+  it("grants the same identity publisher rights on the DCR", () => {
+    const identity = recorder.one("azure-native:managedidentity:UserAssignedIdentity");
+    const dcr = recorder.one("azure-native:monitor:DataCollectionRule");
+    const publisher = recorder
+      .ofType("azure-native:authorization:RoleAssignment")
+      .find((r) => r.inputs.scope === dcr.id);
+    expect(publisher?.inputs.principalId).toBe(identity.state.principalId);
+  });
+
+  it("creates no password, certificate, Key Vault or registry credential", () => {
+    for (const type of [
+      "azuread:index/applicationPassword:ApplicationPassword",
+      "azuread:index/applicationCertificate:ApplicationCertificate",
+      "azure-native:keyvault:Vault",
+      "azure-native:keyvault:Secret",
+    ]) {
+      expect(recorder.ofType(type), type).toEqual([]);
+    }
+    const app = recorder.one("azure-native:app:ContainerApp");
+    expect((app.inputs.configuration as { registries: unknown[] }).registries).toEqual([]);
+  });
+
+  it("uses the existing workspace for the table and the environment's logs", async () => {
+    expect(recorder.ofType("azure-native:operationalinsights:Workspace")).toEqual([]);
+    expect(recorder.invokes).toContainEqual({
+      token: "azure-native:operationalinsights:getSharedKeys",
+      inputs: { resourceGroupName: "rg-logs", workspaceName: "log-shared" },
+    });
+    expect(await resolved(pipeline.workspaceResourceId)).toBe(WORKSPACE_ID);
+    expect(await resolved(pipeline.secretExpiresAt)).toBeUndefined();
+  });
+
+  it("refuses a bad name prefix before creating anything", () => {
+    expect((badPrefix as Error).message).toBe(
+      "TenantAuditPipeline badprefix: namePrefix must be 2 to 12 lowercase letters or digits, starting with a letter (it goes into storage account and Key Vault names) (got Fabrikam!)",
+    );
+    expect(recorder.resources.filter((r) => r.name.startsWith("badprefix"))).toEqual([]);
+  });
+});
