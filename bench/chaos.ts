@@ -19,6 +19,7 @@ import {
   FULL_SIZES,
   faultToolsAvailable,
 } from "./lib/chaosScenarios";
+import { setEchoCollectorLogs } from "./lib/collector";
 import { formatInt, machineInfo, renderTable, say } from "./lib/common";
 
 const HELP = `Example:
@@ -29,6 +30,7 @@ Usage: npm run test:chaos -- [--ci] [--scenario <name>] [--seed <n>]
   --ci               the short version: small backlogs, fixed seed ${1}, a few minutes
   --scenario <name>  run one scenario: ${Object.keys(CHAOS_SCENARIOS).join(", ")}
   --seed <n>         seed of the emulator and the fault schedule (default 1)
+  --verbose          copy the collectors' JSON log lines (level warn and up) to stderr
   --help             this text
 
 Needs root on ext4 (chattr +i) and prlimit: see docs/readme/bench.md.
@@ -39,6 +41,7 @@ const CI_SEED = 1;
 
 interface ChaosArgs {
   ci: boolean;
+  verbose: boolean;
   scenarios: string[];
   seed: number;
 }
@@ -70,6 +73,7 @@ function parseChaosArgs(argv: string[]): ChaosArgs | "help" {
   }
   return {
     ci: values.ci === true,
+    verbose: values.verbose === true,
     scenarios: values.scenario ? [values.scenario] : names,
     seed,
   };
@@ -95,6 +99,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  setEchoCollectorLogs(args.verbose);
   const machine = machineInfo();
   const sizes = args.ci ? CI_SIZES : FULL_SIZES;
   say(

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_SCENARIOS, type BenchOptions, type BenchResult } from "./lib/benchScenarios";
-import { REPO_ROOT } from "./lib/collector";
+import { REPO_ROOT, setEchoCollectorLogs } from "./lib/collector";
 import { formatInt, machineInfo, renderTable, say } from "./lib/common";
 
 const HELP = `Example:
@@ -22,6 +22,7 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
   --records <n>        backlog size of throughput and logs-ingestion (default 1000000)
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
+  --verbose            copy the collector's JSON log lines (level warn and up) to stderr
   --help               this text
 
 Figures go to the terminal and to bench/results/<YYYY-MM-DD>.json (merged by scenario).
@@ -32,6 +33,7 @@ const RESULTS_DIR = path.join(REPO_ROOT, "bench", "results");
 
 interface BenchArgs {
   scenarios: string[];
+  verbose: boolean;
   records: number;
   seed: number;
   liveMinutes: number;
@@ -70,6 +72,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   }
   return {
     scenarios: values.scenario ? [values.scenario] : names,
+    verbose: values.verbose === true,
     records: positiveInt("--records", values.records, 1_000_000),
     seed: positiveInt("--seed", values.seed, 1),
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
@@ -119,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  setEchoCollectorLogs(args.verbose);
   const machine = machineInfo();
   say(
     `AuditBridge bench on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}`,
