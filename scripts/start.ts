@@ -6,14 +6,14 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { type Emulator, startEmulator } from "../emulator/src/index";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
-const DEMO_DIR = path.join(REPO_ROOT, ".auditbridge", "demo");
+const DEFAULT_DEMO_DIR = path.join(REPO_ROOT, ".auditbridge", "demo");
 const TSX_CLI = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
 /** How often `--follow` prints a status line. */
 const FOLLOW_REPORT_INTERVAL_MS = 10_000;
@@ -23,6 +23,7 @@ interface StartOptions {
   seed: number;
   historyHours: number;
   json: boolean;
+  dir: string;
 }
 
 interface VerifyCheck {
@@ -47,6 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
       24,
     )
     .option("--json", "print the summary as JSON on stdout", false)
+    .option("--dir <path>", "where the state and output go (emptied first)", DEFAULT_DEMO_DIR)
     .exitOverride();
   program.parse(argv, { from: "user" });
   const options = program.opts<StartOptions>();
@@ -54,8 +56,7 @@ async function main(argv: readonly string[]): Promise<number> {
     throw new UsageError("--history-hours must be between 1 and 168");
   }
 
-  await rm(DEMO_DIR, { recursive: true, force: true });
-  await mkdir(DEMO_DIR, { recursive: true });
+  const demoDir = await prepareDemoDir(path.resolve(options.dir));
   const emulator = await startEmulator({
     seed: options.seed,
     scenario: {
@@ -65,9 +66,9 @@ async function main(argv: readonly string[]): Promise<number> {
     },
   });
   try {
-    const env = collectorEnv(emulator);
+    const env = collectorEnv(emulator, demoDir);
     status(`emulated tenant ${emulator.tenant.tenantId} at ${emulator.url}`);
-    if (options.follow) return await follow(emulator, env);
+    if (options.follow) return await follow(emulator, env, demoDir);
 
     const started = Date.now();
     const collector = await run(
@@ -81,7 +82,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     const verify = await runVerify(emulator, env);
-    const summary = await summarize(emulator, collectSeconds, verify);
+    const summary = await summarize(emulator, demoDir, collectSeconds, verify);
     if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else process.stdout.write(renderSummary(summary));
     return summary.ok ? 0 : 1;
@@ -91,7 +92,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** The collector's environment: the configuration contract pointed at the emulator. */
-function collectorEnv(emulator: Emulator): NodeJS.ProcessEnv {
+function collectorEnv(emulator: Emulator, demoDir: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     NODE_EXTRA_CA_CERTS: emulator.caCertPath,
@@ -101,19 +102,24 @@ function collectorEnv(emulator: Emulator): NodeJS.ProcessEnv {
     AZURE_AUTHORITY_HOST: emulator.url,
     O365_MANAGEMENT_ENDPOINT: emulator.url,
     O365_PUBLISHER_ID: emulator.tenant.publisherId,
-    AUDIT_STATE: `sqlite:${path.join(DEMO_DIR, "state.db")}`,
+    AUDIT_STATE: `sqlite:${path.join(demoDir, "state.db")}`,
     AUDIT_SINK: "file,logs-ingestion",
-    AUDIT_FILE_PATH: path.join(DEMO_DIR, "audit.ndjson"),
+    AUDIT_FILE_PATH: path.join(demoDir, "audit.ndjson"),
     LOGS_INGESTION_ENDPOINT: emulator.url,
     LOGS_INGESTION_RULE_ID: emulator.ingestion.ruleId,
     LOGS_INGESTION_STREAM: emulator.ingestion.stream,
     AUDIT_POLL_INTERVAL: "15s",
     AUDIT_HTTP_PORT: "0",
-    AUDIT_LOG_LEVEL: process.env.AUDIT_LOG_LEVEL ?? "warn",
+    // The demo prints its own summary; set AUDIT_LOG_LEVEL=info to see the collector's JSON logs.
+    AUDIT_LOG_LEVEL: process.env.AUDIT_LOG_LEVEL ?? "error",
   };
 }
 
-async function follow(emulator: Emulator, env: NodeJS.ProcessEnv): Promise<number> {
+async function follow(
+  emulator: Emulator,
+  env: NodeJS.ProcessEnv,
+  demoDir: string,
+): Promise<number> {
   const child = spawn(process.execPath, [TSX_CLI, "collector/src/main.ts", "run"], {
     cwd: REPO_ROOT,
     env,
@@ -123,7 +129,7 @@ async function follow(emulator: Emulator, env: NodeJS.ProcessEnv): Promise<numbe
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const timer = setInterval(async () => {
-    const delivered = await countLines(path.join(DEMO_DIR, "audit.ndjson"));
+    const delivered = await countLines(path.join(demoDir, "audit.ndjson"));
     const expected = emulator.truth.expectedRecordIds().size;
     status(`delivered ${delivered} of ${expected} records available so far (Ctrl-C to stop)`);
   }, FOLLOW_REPORT_INTERVAL_MS);
@@ -193,16 +199,19 @@ interface Summary {
   duplicatesInFeed: number;
   duplicatesDelivered: number;
   ingestedRows: number;
+  /** Rows whose AuditData exceeded the 64 KB field limit and went in shortened (the file keeps them whole). */
+  oversizeRows: number;
   newestContentLagSeconds: number | null;
   verify: VerifyCheck[];
 }
 
 async function summarize(
   emulator: Emulator,
+  demoDir: string,
   collectSeconds: number,
   verify: VerifyCheck[],
 ): Promise<Summary> {
-  const output = path.join(DEMO_DIR, "audit.ndjson");
+  const output = path.join(demoDir, "audit.ndjson");
   const deliveredIds = new Map<string, number>();
   for await (const line of lines(output)) {
     const id = (JSON.parse(line) as { Id?: string }).Id ?? "";
@@ -240,6 +249,14 @@ async function summarize(
     duplicatesInFeed: Math.max(0, occurrences - unique),
     duplicatesDelivered,
     ingestedRows: emulator.truth.ingestedRows().length,
+    oversizeRows: emulator.truth
+      .ingestedRows()
+      .filter(
+        (r) =>
+          typeof r.row.AuditData === "object" &&
+          r.row.AuditData !== null &&
+          "AuditBridgeTruncation" in r.row.AuditData,
+      ).length,
     newestContentLagSeconds:
       newestCreatedMs > 0 ? Math.round((emulator.now() - newestCreatedMs) / 1000) : null,
     verify,
@@ -260,7 +277,7 @@ function renderSummary(summary: Summary): string {
     "",
     `  delivered ${summary.delivered} unique records in ${summary.collectSeconds.toFixed(1)} s (${rate} records/s)`,
     `  lost ${summary.lost}, delivered twice ${summary.duplicatesDelivered}, duplicates in the feed dropped ${summary.duplicatesInFeed}`,
-    `  rows in the emulated workspace: ${summary.ingestedRows}`,
+    `  rows in the emulated workspace: ${summary.ingestedRows} (${summary.oversizeRows} over the 64 KB field limit, shortened with markers; whole in the file)`,
     `  newest content is ${summary.newestContentLagSeconds ?? "n/a"} s old`,
     `  output: ${summary.output}`,
     "",
@@ -289,6 +306,23 @@ async function countLines(file: string): Promise<number> {
     return 0;
   }
   return n;
+}
+
+/** Marks a directory as npm start's own, so a later run may empty it. */
+const DEMO_MARKER = ".auditbridge-demo";
+
+/** Empties the demo directory, but never one that npm start did not create. */
+async function prepareDemoDir(dir: string): Promise<string> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  if (entries.length > 0 && !entries.includes(DEMO_MARKER)) {
+    throw new UsageError(
+      `--dir ${dir} is not empty and was not made by npm start: choose a new or empty directory`,
+    );
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, DEMO_MARKER), "Output of `npm start`; emptied by the next run.\n");
+  return dir;
 }
 
 function status(message: string): void {

@@ -18,10 +18,22 @@ export const API_HISTORY_IN_MS = 7 * DAY_IN_MS;
  */
 export const DEFAULT_SAFETY_MARGIN_IN_MS = 10 * MINUTE_IN_MS;
 /**
- * At the live edge the next poll re-lists this far back: blobs can become listable after later
- * blobs (reference §2.9: typical latency 60–90 min, no ordering guarantee across blobs).
+ * At the live edge the next poll re-lists this far back, so a blob that becomes listable after
+ * later blobs is still caught. Reference §2.9 gives a typical latency of 60–90 min for the main
+ * workloads, longer for others, with no SLA and no ordering guarantee across blobs; a blob listed
+ * 2.5 h after its `contentCreated` is within what the service does. An overlap shorter than
+ * the latency loses such a blob silently once the cursor has passed it. 3 h covers the observed
+ * range with room to spare, and re-listing is cheap: only listing pages are fetched again, since
+ * blobs already delivered are skipped by the checkpoint's `doneBlobs`.
  */
-export const DEFAULT_OVERLAP_IN_MS = 15 * MINUTE_IN_MS;
+export const DEFAULT_OVERLAP_IN_MS = 3 * HOUR_IN_MS;
+/** Shortest overlap accepted from configuration (AUDIT_RELIST_OVERLAP). */
+export const MIN_OVERLAP_IN_MS = MINUTE_IN_MS;
+/**
+ * Longest overlap accepted from configuration: one listing window; a longer one would re-list
+ * more than a day of pages on every poll for blobs the service has long since published.
+ */
+export const MAX_OVERLAP_IN_MS = DAY_IN_MS;
 
 /** One listing request's bounds. */
 export interface ListingWindow {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   cursorAfterWindow,
+  DEFAULT_OVERLAP_IN_MS,
   earliestStartMs,
   formatApiTime,
   initialCursorMs,
@@ -97,6 +98,14 @@ describe("cursorAfterWindow", () => {
     expect(cursorAfterWindow(w, NOW, 15 * MINUTE)).toBe(
       Math.floor((NOW - 15 * MINUTE) / 1000) * 1000,
     );
+  });
+
+  it("by default stays far enough behind now that a blob listed 2.5 hours after its creation is re-listed", () => {
+    const w = planWindows(NOW - 2 * DAY, { nowMs: NOW }).windows.at(-1)!;
+    const cursor = cursorAfterWindow(w, NOW);
+    expect(cursor).toBe(Math.floor((NOW - DEFAULT_OVERLAP_IN_MS) / 1000) * 1000);
+    // Created 2.5 h ago and listable only now: the next poll's window starts before it.
+    expect(cursor).toBeLessThanOrEqual(NOW - 150 * MINUTE);
   });
 
   it("never moves back behind the window's start when the window is shorter than the overlap", () => {
