@@ -24,7 +24,7 @@ import {
   resourceIdProblem,
 } from "./validators";
 
-/** Port of the collector's /healthz and /metrics (collector DEFAULT_HTTP_PORT). */
+/** Port of the collector's /healthz, /livez and /metrics (collector DEFAULT_HTTP_PORT). */
 export const COLLECTOR_HTTP_PORT = 9464;
 /** Where a certificate credential is mounted inside the container. */
 export const CERTIFICATE_MOUNT_PATH = "/mnt/credentials";
@@ -322,9 +322,13 @@ export class CollectorService extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Liveness asks only whether the process answers (/livez). /healthz is 503 by design while
+    // the collector waits for an operator to fix the tenant (audit off, missing permission),
+    // and a restart fixes none of that: as liveness it would restart the collector every ~90 s.
+    // Readiness and alerting use /healthz.
     const probe = (type: "Liveness" | "Readiness"): appInput.ContainerAppProbeArgs => ({
       type,
-      httpGet: { path: "/healthz", port, scheme: "HTTP" },
+      httpGet: { path: type === "Liveness" ? "/livez" : "/healthz", port, scheme: "HTTP" },
       initialDelaySeconds: type === "Liveness" ? 15 : 5,
       periodSeconds: type === "Liveness" ? 30 : 10,
       failureThreshold: 3,

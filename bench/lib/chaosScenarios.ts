@@ -62,6 +62,10 @@ export interface ChaosSizes {
   faultRecords: number;
   /** Length of the sink outage (issue: 2 minutes). */
   outageMs: number;
+  /** AF429 bursts during the fault scenarios. */
+  af429Bursts: number;
+  /** Answers per AF429 burst, [min, max]. */
+  af429BurstSize: [number, number];
   /** SIGTERMs during the SIGTERM scenario. */
   sigterms: number;
   /** Longest a kill waits after deliveries resumed, in ms. */
@@ -73,15 +77,19 @@ export const FULL_SIZES: ChaosSizes = {
   kills: 20,
   faultRecords: 100_000,
   outageMs: 120_000,
+  af429Bursts: 10,
+  af429BurstSize: [2, 6],
   sigterms: 5,
   maxKillDelayMs: 1_500,
 };
 
 export const CI_SIZES: ChaosSizes = {
-  killRecords: 20_000,
+  killRecords: 15_000,
   kills: 5,
   faultRecords: 10_000,
   outageMs: 10_000,
+  af429Bursts: 2,
+  af429BurstSize: [1, 2],
   sigterms: 2,
   maxKillDelayMs: 600,
 };
@@ -456,14 +464,20 @@ function faultsScenario(sinkKind: "file" | "logs-ingestion") {
               `faults (${sinkKind}): ${rig.expected.size} records, 10% 5xx, 10% truncated, AF429 bursts, ${outageMs / 1000} s sink outage`,
             );
             // A holder object: TypeScript would narrow a plain local and miss the async writer.
-            const state = { outage: "before" as "before" | "on" | "over" };
+            const state = { outage: "before" as "before" | "on" | "over", flowing: false };
+            // AF429 bursts of a few answers each, a few seconds apart once deliveries flow, never
+            // stacked on a burst the collector has not yet run into (it is backing off).
             let bursts = 0;
+            let nextBurstAt = 0;
             const burstTimer = setInterval(() => {
-              if (rng.chance(0.3)) {
-                rig.emulator.knobs.af429Burst += rng.int(3, 15);
-                bursts++;
-              }
-            }, 1_000);
+              if (!state.flowing || bursts >= options.sizes.af429Bursts) return;
+              if (nextBurstAt === 0) nextBurstAt = performance.now() + rng.int(0, 3_000);
+              if (performance.now() < nextBurstAt) return;
+              if (rig.emulator.knobs.af429Burst > 0) return;
+              rig.emulator.knobs.af429Burst = rng.int(...options.sizes.af429BurstSize);
+              bursts++;
+              nextBurstAt = performance.now() + rng.int(2_000, 8_000);
+            }, 250);
             const setOutage = (on: boolean) => {
               if (sinkKind === "logs-ingestion") rig.emulator.knobs.ingestionOutage = on;
               else setImmutable([rig.ws.filePath], on);
@@ -471,6 +485,7 @@ function faultsScenario(sinkKind: "file" | "logs-ingestion") {
             // The outage starts once deliveries are flowing, a random moment later.
             const outageDone = (async () => {
               await waitFor(async () => (await progressMark(rig)) > 0, PROCESS_TIMEOUT_MS, 50);
+              state.flowing = true;
               await sleep(rng.int(0, 1_000));
               setOutage(true);
               state.outage = "on";

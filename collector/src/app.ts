@@ -104,6 +104,7 @@ export function buildParts(
     contentTypes: config.contentTypes,
     client,
     initialLookbackInMs: config.initialLookbackMs,
+    overlapInMs: config.relistOverlapMs,
     quarantineDir: config.quarantineDir,
     metrics,
     logger: logger.child({ component: "source" }),

@@ -11,7 +11,13 @@ import path from "node:path";
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, type CloudName, type CloudProfile } from "./clouds";
 import { DEFAULT_STREAM_NAME } from "./schema";
-import { API_HISTORY_IN_MS, DEFAULT_SAFETY_MARGIN_IN_MS } from "./source/windows";
+import {
+  API_HISTORY_IN_MS,
+  DEFAULT_OVERLAP_IN_MS,
+  DEFAULT_SAFETY_MARGIN_IN_MS,
+  MAX_OVERLAP_IN_MS,
+  MIN_OVERLAP_IN_MS,
+} from "./source/windows";
 import { CONTENT_TYPES, type ContentType } from "./types";
 
 /** Default poll interval at the live edge (ARCHITECTURE.md contract). */
@@ -28,6 +34,15 @@ export const RETENTION_SAFETY_MARGIN_MS = DEFAULT_SAFETY_MARGIN_IN_MS;
 export const MAX_INITIAL_LOOKBACK_MS = API_RETENTION_MS - RETENTION_SAFETY_MARGIN_MS;
 /** Default first-run lookback: as far back as the API allows. */
 export const DEFAULT_INITIAL_LOOKBACK_MS = MAX_INITIAL_LOOKBACK_MS;
+/**
+ * Default re-list overlap at the live edge (AUDIT_RELIST_OVERLAP): 3 h, since blobs can become
+ * listable hours after later blobs (reference §2.9); see the source's `DEFAULT_OVERLAP_IN_MS`.
+ */
+export const DEFAULT_RELIST_OVERLAP_MS = DEFAULT_OVERLAP_IN_MS;
+/** Shortest accepted re-list overlap. */
+export const MIN_RELIST_OVERLAP_MS = MIN_OVERLAP_IN_MS;
+/** Longest accepted re-list overlap: one listing window. */
+export const MAX_RELIST_OVERLAP_MS = MAX_OVERLAP_IN_MS;
 /** Prometheus' registered default port range neighbour; see ARCHITECTURE.md contract. */
 export const DEFAULT_HTTP_PORT = 9464;
 /** Loopback by default; the container image sets AUDIT_HTTP_HOST=0.0.0.0 for probes. */
@@ -88,6 +103,8 @@ export interface CollectorConfig {
   quarantineDir: string;
   initialLookbackMs: number;
   pollIntervalMs: number;
+  /** How far behind now each poll at the live edge re-lists, to catch late-listed blobs. */
+  relistOverlapMs: number;
   httpPort: number;
   httpHost: string;
   logLevel: LogLevel;
@@ -131,6 +148,7 @@ export const ENV_KEYS = [
   "LOGS_INGESTION_STREAM",
   "AUDIT_INITIAL_LOOKBACK",
   "AUDIT_POLL_INTERVAL",
+  "AUDIT_RELIST_OVERLAP",
   "AUDIT_HTTP_PORT",
   "AUDIT_HTTP_HOST",
   "AUDIT_LOG_LEVEL",
@@ -168,6 +186,7 @@ export const FLAG_FOR_ENV = {
   LOGS_INGESTION_STREAM: "logsIngestionStream",
   AUDIT_INITIAL_LOOKBACK: "initialLookback",
   AUDIT_POLL_INTERVAL: "pollInterval",
+  AUDIT_RELIST_OVERLAP: "relistOverlap",
   AUDIT_HTTP_PORT: "httpPort",
   AUDIT_HTTP_HOST: "httpHost",
   AUDIT_LOG_LEVEL: "logLevel",
@@ -459,6 +478,12 @@ function fieldSchemas(name: (key: EnvKey) => string) {
       MAX_POLL_INTERVAL_MS,
       "content appears every few minutes; 60s is a good default",
     ),
+    AUDIT_RELIST_OVERLAP: duration(
+      "AUDIT_RELIST_OVERLAP",
+      MIN_RELIST_OVERLAP_MS,
+      MAX_RELIST_OVERLAP_MS,
+      `blobs can be listed hours after their creation; ${formatDuration(DEFAULT_RELIST_OVERLAP_MS)} (the default) catches them, a shorter overlap can lose them`,
+    ),
     AUDIT_HTTP_PORT: opt.transform((value, ctx) => {
       if (value === undefined) return undefined;
       const port = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
@@ -685,6 +710,7 @@ export function loadConfig(
       MAX_INITIAL_LOOKBACK_MS,
     ),
     pollIntervalMs: v.AUDIT_POLL_INTERVAL ?? DEFAULT_POLL_INTERVAL_MS,
+    relistOverlapMs: v.AUDIT_RELIST_OVERLAP ?? DEFAULT_RELIST_OVERLAP_MS,
     httpPort: v.AUDIT_HTTP_PORT ?? DEFAULT_HTTP_PORT,
     httpHost: v.AUDIT_HTTP_HOST ?? DEFAULT_HTTP_HOST,
     logLevel: v.AUDIT_LOG_LEVEL ?? "info",
@@ -725,6 +751,7 @@ export function describeConfig(config: CollectorConfig): Record<string, unknown>
     quarantineDir: config.quarantineDir,
     initialLookback: formatDuration(config.initialLookbackMs),
     pollInterval: formatDuration(config.pollIntervalMs),
+    relistOverlap: formatDuration(config.relistOverlapMs),
     http: `${config.httpHost}:${config.httpPort}`,
   };
 }

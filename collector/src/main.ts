@@ -5,6 +5,7 @@
  * after draining), 1 could not complete (`--once`) or failed at runtime, 2 bad configuration
  * or usage. One AbortController, owned here, cancels everything on the first signal.
  */
+import { setMaxListeners } from "node:events";
 import { Command, CommanderError, Option } from "commander";
 import { runCollector } from "./app";
 import {
@@ -52,6 +53,7 @@ const FLAG_HELP: Record<FlagName, string> = {
   logsIngestionStream: "stream name (default Custom-M365Audit)",
   initialLookback: "how far back a first run starts, e.g. 2d (default 7d = the API's limit)",
   pollInterval: "pause between polls at the live edge, e.g. 60s (default 60s)",
+  relistOverlap: "how far back each poll at the live edge re-lists for late blobs (default 3h)",
   httpPort: "port of /healthz and /metrics; 0 picks a free one (default 9464)",
   httpHost: "address /healthz and /metrics listen on (default 127.0.0.1)",
   logLevel: "fatal | error | warn | info | debug | trace | silent (default info)",
@@ -156,6 +158,9 @@ async function runCommand(flags: CliFlags, once: boolean): Promise<number> {
   });
 
   const controller = new AbortController();
+  // Every concurrent request, sleep and blob fetch listens on this one signal; more than
+  // Node's default of 10 is expected, not a leak.
+  setMaxListeners(256, controller.signal);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;

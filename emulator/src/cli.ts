@@ -253,6 +253,7 @@ async function run(argv: string[]): Promise<number> {
         `  client id        ${emulator.tenant.clientId}`,
         `  publisher id     ${emulator.tenant.publisherId}`,
         `  CA certificate   ${emulator.caCertPath}`,
+        `  app certificate  ${emulator.tenant.certificatePath} (instead of the secret: AZURE_CLIENT_CERTIFICATE_PATH)`,
         `  DCR / stream     ${emulator.ingestion.ruleId} / ${emulator.ingestion.stream}`,
         `  workspace id     ${emulator.ingestion.workspaceId}`,
         `  scenario         seed ${emulator.seed}, ${s.historyHours} h history, ${s.blobsPerHour} blobs/h x ${s.contentTypes.length} content types, ${s.liveBlobsPerMinute} live blobs/min`,

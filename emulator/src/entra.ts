@@ -5,14 +5,22 @@ import {
   normalizeAudience,
   TOKEN_EXCHANGE_AUDIENCES,
 } from "./audiences";
+import {
+  type AssertionProblem,
+  isCertificateAssertion,
+  registrationWindow,
+  verifyCertificateAssertion,
+} from "./certificate";
 import { type Handler, type RequestContext, type Router, readBody, sendJson } from "./http";
 import type { TokenClaims } from "./jwt";
+import { DEFAULT_CERTIFICATE_LIFETIME_MS } from "./knobs";
 import type { EmulatorState } from "./state";
 
 /**
  * Emulated Entra ID: OIDC discovery, the v2.0 (and v1) token endpoint for client credentials
- * (secret or client assertion), and an App Service style managed-identity endpoint whose tokens
- * the app accepts as a federated credential. Errors use Entra's JSON shape and AADSTS codes.
+ * (secret, certificate-signed client assertion, or federated token as client assertion), and an
+ * App Service style managed-identity endpoint whose tokens the app accepts as a federated
+ * credential. Errors use Entra's JSON shape and AADSTS codes.
  */
 
 /** Lifetime of issued tokens; Entra's samples show expires_in 3599. */
@@ -255,6 +263,7 @@ function checkClientCredential(
         description: `client_assertion_type must be '${JWT_BEARER}'.`,
       };
     }
+    if (isCertificateAssertion(assertion)) return checkCertificateAssertion(assertion, state);
     const check = state.signer.verify(assertion, state.now());
     if (!check.ok) {
       return {
@@ -289,6 +298,105 @@ function checkClientCredential(
     description:
       "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
   };
+}
+
+/** An Entra `invalid_client` answer (HTTP 401). */
+function invalidClient(code: number, description: string): EntraError {
+  return { status: 401, error: "invalid_client", code, description };
+}
+
+/** Entra's `M/D/YYYY H:MM:SS` style for key dates in error descriptions, in UTC. */
+function keyDate(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())}/${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+}
+
+/**
+ * Checks a certificate-signed client assertion (private_key_jwt) against the app's registered
+ * certificates. Codes as Entra answers them: AADSTS700027 for an unknown key, a bad signature
+ * or an expired key registration ("[Reason - The key used is expired.]"), AADSTS700024 for an
+ * assertion outside its lifetime, AADSTS700023 for a wrong audience, AADSTS700021 when iss/sub
+ * is not the client id (reference: login.microsoftonline.com/error?code=<code>).
+ */
+function checkCertificateAssertion(
+  assertion: string,
+  state: EmulatorState,
+): EntraError | undefined {
+  const appId = state.tenant.clientId;
+  const authority = `${state.url}/${state.tenant.tenantId}`;
+  const nowMs = state.now();
+  const check = verifyCertificateAssertion(assertion, {
+    clientId: appId,
+    audiences: [
+      `${authority}/oauth2/v2.0/token`,
+      `${authority}/oauth2/token`,
+      `${authority}/v2.0`,
+      authority,
+    ],
+    nowMs,
+    certificates: state.certificates,
+  });
+  if (!check.ok) return certificateFailure(check.problem, state, nowMs);
+  if (nowMs >= state.knobs.certificateExpiresAtMs) {
+    const window = registrationWindow(
+      state.knobs.certificateExpiresAtMs,
+      nowMs,
+      DEFAULT_CERTIFICATE_LIFETIME_MS,
+    );
+    return invalidClient(
+      700027,
+      `Client assertion contains an invalid signature. [Reason - The key used is expired., Thumbprint of key used by client: '${check.value.certificate.thumbprint}', Found key 'Start=${keyDate(window.startMs)}, End=${keyDate(window.endMs)}']`,
+    );
+  }
+  return undefined;
+}
+
+function certificateFailure(
+  problem: AssertionProblem,
+  state: EmulatorState,
+  nowMs: number,
+): EntraError {
+  const appId = state.tenant.clientId;
+  switch (problem.kind) {
+    case "malformed":
+      return {
+        status: 400,
+        error: "invalid_request",
+        code: 50027,
+        description: `JWT token is invalid or malformed (${problem.detail}).`,
+      };
+    case "unsupported-algorithm":
+      return invalidClient(
+        700027,
+        `Client assertion failed signature validation. [Reason - The signing algorithm '${problem.alg}' is not supported; sign with RS256 or PS256.]`,
+      );
+    case "unknown-key":
+      return invalidClient(
+        700027,
+        `The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Thumbprint of key used by client: '${problem.thumbprint}', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '${appId}'.]`,
+      );
+    case "bad-signature":
+      return invalidClient(
+        700027,
+        `Client assertion contains an invalid signature. [Reason - The key was found, but the signature does not verify with it., Thumbprint of key used by client: '${problem.thumbprint}']`,
+      );
+    case "wrong-audience":
+      return invalidClient(
+        700023,
+        `Client assertion audience claim does not match Realm issuer. Audience in the assertion: '${problem.audience}'; expected '${state.url}/${state.tenant.tenantId}/oauth2/v2.0/token'.`,
+      );
+    case "wrong-issuer":
+      return invalidClient(
+        700021,
+        `Client assertion application identifier doesn't match 'client_id' parameter. Assertion issuer: '${problem.issuer}', subject: '${problem.subject}'.`,
+      );
+    case "not-in-time-range":
+      return invalidClient(
+        700024,
+        `Client assertion is not within its valid time range. Current time: ${new Date(nowMs).toISOString()}.`,
+      );
+  }
 }
 
 interface IssueOptions {

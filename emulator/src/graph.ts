@@ -1,12 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { GRAPH_AUDIENCES, normalizeAudience } from "./audiences";
+import { registrationWindow } from "./certificate";
 import { type RequestContext, type Router, sendJson } from "./http";
 import { bearerToken } from "./jwt";
+import { DEFAULT_CERTIFICATE_LIFETIME_MS } from "./knobs";
 import { seededGuid } from "./random";
 import type { EmulatorState } from "./state";
 
 /**
- * Emulated Microsoft Graph, only what verify reads: the app and its password credentials, the
+ * Emulated Microsoft Graph, only what verify reads: the app and its password and key credentials, the
  * service principals (the app's and Office 365 Management APIs') with app role assignments, and
  * service health overviews. Errors use Graph's `{error:{code,message}}` shape.
  */
@@ -38,8 +40,14 @@ const HEALTH_SERVICES: readonly [string, string][] = [
   ["O365Client", "Microsoft 365 suite"],
 ];
 
-function graphError(ctx: RequestContext, status: number, code: string, message: string): void {
-  const date = new Date().toISOString().slice(0, 19);
+function graphError(
+  ctx: RequestContext,
+  state: EmulatorState,
+  status: number,
+  code: string,
+  message: string,
+): void {
+  const date = new Date(state.now()).toISOString().slice(0, 19);
   sendJson(ctx, status, {
     error: {
       code,
@@ -54,12 +62,14 @@ export function registerGraph(router: Router, state: EmulatorState): void {
   const { tenant, seed } = state;
   const o365SpId = seededGuid(seed, "o365-management-sp");
   const keyId = seededGuid(seed, "password-credential");
+  const certificateKeyId = seededGuid(seed, "key-credential");
 
   const authorized = (ctx: RequestContext): boolean => {
     const check = state.signer.verify(bearerToken(ctx.req.headers.authorization), state.now());
     if (!check.ok) {
       graphError(
         ctx,
+        state,
         401,
         "InvalidAuthenticationToken",
         check.problem === "missing"
@@ -71,6 +81,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
     if (!GRAPH_AUDIENCES.has(normalizeAudience(check.claims.aud))) {
       graphError(
         ctx,
+        state,
         401,
         "InvalidAuthenticationToken",
         "Access token validation failure. Invalid audience.",
@@ -104,7 +115,24 @@ export function registerGraph(router: Router, state: EmulatorState): void {
           startDateTime: new Date(Math.min(startMs, state.now())).toISOString(),
         },
       ],
-      keyCredentials: [],
+      // Graph's keyCredential: customKeyIdentifier is the SHA-1 thumbprint as binary (base64).
+      keyCredentials: state.certificates.map((certificate) => {
+        const window = registrationWindow(
+          state.knobs.certificateExpiresAtMs,
+          state.now(),
+          DEFAULT_CERTIFICATE_LIFETIME_MS,
+        );
+        return {
+          customKeyIdentifier: Buffer.from(certificate.thumbprint, "hex").toString("base64"),
+          displayName: certificate.subject,
+          endDateTime: new Date(window.endMs).toISOString(),
+          key: null,
+          keyId: certificateKeyId,
+          startDateTime: new Date(window.startMs).toISOString(),
+          type: "AsymmetricX509Cert",
+          usage: "Verify",
+        };
+      }),
       requiredResourceAccess: [
         {
           resourceAppId: O365_MANAGEMENT_APP_ID,
@@ -118,6 +146,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
     if (ctx.params.appId!.toLowerCase() !== tenant.clientId.toLowerCase()) {
       return graphError(
         ctx,
+        state,
         404,
         "Request_ResourceNotFound",
         `Resource '${ctx.params.appId}' does not exist or one of its queried reference-property objects are not present.`,
@@ -129,6 +158,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
     if (ctx.params.id!.toLowerCase() !== tenant.applicationObjectId.toLowerCase()) {
       return graphError(
         ctx,
+        state,
         404,
         "Request_ResourceNotFound",
         `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`,
@@ -176,6 +206,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
     if (!sp) {
       return graphError(
         ctx,
+        state,
         404,
         "Request_ResourceNotFound",
         `Resource '${ctx.params.appId}' does not exist or one of its queried reference-property objects are not present.`,
@@ -192,6 +223,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
     if (!sp) {
       return graphError(
         ctx,
+        state,
         404,
         "Request_ResourceNotFound",
         `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`,

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ActivityFeed, type BlobTruth, DEFAULT_PAGE_SIZE } from "./activity";
+import { ensureAppCertificate } from "./certificate";
 import { registerEntra } from "./entra";
 import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
 import { registerGraph } from "./graph";
@@ -21,6 +22,7 @@ import {
 import { DEFAULT_TEST_CERT_DIR, ensureTestCertificates } from "./tls";
 
 export type { BlobTruth } from "./activity";
+export type { AppCertificate } from "./certificate";
 export type { IngestedRow } from "./ingestion";
 export type { Knobs } from "./knobs";
 export { MANAGEMENT_ROLES } from "./knobs";
@@ -79,13 +81,24 @@ export interface GroundTruth {
   readonly counters: Readonly<EmulatorCounters>;
 }
 
+/** The emulated tenant's identities plus the app's certificate credential. */
+export interface EmulatedTenant extends TenantIdentity {
+  /**
+   * PEM file with the app's certificate and private key, registered on the app: point
+   * AZURE_CLIENT_CERTIFICATE_PATH (collector) or `--certificate-path` (verify) at it.
+   */
+  certificatePath: string;
+  /** SHA-1 thumbprint of that certificate, upper-case hex (Graph's customKeyIdentifier). */
+  certificateThumbprint: string;
+}
+
 /** A running emulator. */
 export interface Emulator {
   /** "https://127.0.0.1:PORT"; serves every endpoint on this one origin. */
   url: string;
   /** PEM file of the CA that signed the server certificate (NODE_EXTRA_CA_CERTS). */
   caCertPath: string;
-  tenant: TenantIdentity;
+  tenant: EmulatedTenant;
   /** Managed identity trusted by the app as a federated credential (keyless tests). */
   managedIdentity: ManagedIdentity;
   ingestion: IngestionTarget;
@@ -140,7 +153,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   );
   const scenario: ScenarioOptions = Object.freeze({ ...catalogue.scenario, pageSize });
 
-  const certs = await ensureTestCertificates(options.certDir ?? DEFAULT_TEST_CERT_DIR);
+  const certDir = options.certDir ?? DEFAULT_TEST_CERT_DIR;
+  const certs = await ensureTestCertificates(certDir);
+  const appCertificate = await ensureAppCertificate(certDir);
   const caPem = await readFile(certs.caCertPath, "utf8");
 
   const counters = zeroCounters();
@@ -156,6 +171,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     tenant,
     managedIdentity,
     knobs,
+    certificates: [appCertificate],
     signer: new TokenSigner(),
     counters,
     now: () => clock() + knobs.clockOffsetMs,
@@ -179,6 +195,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
     counters.requests++;
     const atMs = state.now();
+    // The Date header comes from the emulator's clock (with knobs.clockOffsetMs), so a client's
+    // clock-skew handling can be tested against it.
+    res.sendDate = false;
+    res.setHeader("Date", new Date(atMs).toUTCString());
     const url = new URL(req.url ?? "/", state.url);
     const ctx: RequestContext = { req, res, method: req.method ?? "GET", url, params: {} };
     let logged = false;
@@ -259,7 +279,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   return {
     url: state.url,
     caCertPath: certs.caCertPath,
-    tenant,
+    tenant: {
+      ...tenant,
+      certificatePath: appCertificate.path,
+      certificateThumbprint: appCertificate.thumbprint,
+    },
     managedIdentity,
     ingestion,
     knobs,

@@ -34,6 +34,11 @@ export interface Knobs {
   grantedRoles: string[];
   /** When the app's client secret expires (epoch ms); past it the token endpoint answers AADSTS7000222. */
   secretExpiresAtMs: number;
+  /**
+   * When the app's registered certificate expires (epoch ms; Graph's keyCredentials endDateTime).
+   * Past it the token endpoint refuses certificate assertions with AADSTS700027 (key expired).
+   */
+  certificateExpiresAtMs: number;
   /** Added to the emulator's clock, to simulate a client whose clock is skewed. */
   clockOffsetMs: number;
   /** The next `count` Logs Ingestion requests answer 429, with Retry-After when given. */
@@ -46,6 +51,9 @@ export interface Knobs {
 
 /** How long the emulated app's client secret lives by default: the 180 days Entra suggests. */
 export const DEFAULT_SECRET_LIFETIME_MS = 180 * 24 * 60 * 60 * 1000;
+
+/** How long the emulated app's certificate registration lives by default: one year. */
+export const DEFAULT_CERTIFICATE_LIFETIME_MS = 365 * 24 * 60 * 60 * 1000;
 
 /** Knobs of a well-behaved tenant, as of `startMs`. */
 export function defaultKnobs(startMs: number): Knobs {
@@ -61,6 +69,7 @@ export function defaultKnobs(startMs: number): Knobs {
     auditDisabled: false,
     grantedRoles: [...MANAGEMENT_ROLES],
     secretExpiresAtMs: startMs + DEFAULT_SECRET_LIFETIME_MS,
+    certificateExpiresAtMs: startMs + DEFAULT_CERTIFICATE_LIFETIME_MS,
     clockOffsetMs: 0,
     ingestionThrottle: null,
     ingestionOutage: false,
@@ -92,6 +101,11 @@ export function validateKnobs(knobs: Knobs): void {
     throw new Error(
       "knobs.throttle.requestsPerMinute must be >= 0 (or set knobs.throttle to null)",
     );
+  }
+  for (const name of ["secretExpiresAtMs", "certificateExpiresAtMs"] as const) {
+    if (typeof knobs[name] !== "number" || !Number.isFinite(knobs[name])) {
+      throw new Error(`knobs.${name} must be an epoch time in ms, got ${String(knobs[name])}`);
+    }
   }
   if (!Array.isArray(knobs.grantedRoles))
     throw new Error("knobs.grantedRoles must be an array of role names");

@@ -1,3 +1,4 @@
+import type { AppCertificate } from "./certificate";
 import type { TokenSigner } from "./jwt";
 import type { Knobs } from "./knobs";
 
@@ -78,6 +79,8 @@ export interface EmulatorState {
   tenant: TenantIdentity;
   managedIdentity: ManagedIdentity;
   knobs: Knobs;
+  /** Certificates registered as the app's key credentials (certificate sign-in). */
+  certificates: AppCertificate[];
   signer: TokenSigner;
   counters: EmulatorCounters;
   /** The emulator's clock (epoch ms), including knobs.clockOffsetMs. */

@@ -183,6 +183,21 @@ export function describeTokenError(
         reason: `unknown app: no application ${config.clientId} in tenant ${config.tenantId} (AADSTS700016)`,
         fix: `check --client-id and --tenant-id; a multitenant app must be consented in this tenant: ${consent}`,
       };
+    case "700027":
+      // Entra answers an unknown certificate, a bad signature and an expired key registration
+      // all with AADSTS700027; the description's reason tells them apart.
+      return /key used is expired/i.test(joined)
+        ? {
+            aadsts,
+            reason: "the app's certificate registration has expired (AADSTS700027)",
+            fix: "issue a new certificate (re-run `pulumi up` for the stack, or Entra ID → App registrations → Certificates & secrets) and point --certificate-path and the collector at it",
+          }
+        : {
+            aadsts,
+            reason:
+              "Entra ID refused the certificate: it is not registered on the app or the assertion's signature is invalid (AADSTS700027)",
+            fix: `check that the certificate in --certificate-path is the one uploaded to app ${config.clientId} (compare thumbprints under Certificates & secrets)`,
+          };
     case "90002":
       return {
         aadsts,

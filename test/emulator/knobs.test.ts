@@ -185,4 +185,26 @@ describe("fault knobs", () => {
       emulator.knobs.clockOffsetMs = 0;
     }
   });
+
+  it("sends the Date header from the emulator clock, offset included, on every endpoint", async () => {
+    const headerMs = (response: { headers: Headers }) =>
+      Date.parse(response.headers.get("date") ?? "");
+    clock.set(T0 + 3 * 60 * 60_000 + 42_000);
+    const plain = await api.get("/subscriptions/list");
+    expect(headerMs(plain)).toBe(T0 + 3 * 60 * 60_000 + 42_000);
+    emulator.knobs.clockOffsetMs = -45 * 60_000;
+    try {
+      const expected = T0 + 3 * 60 * 60_000 + 42_000 - 45 * 60_000;
+      expect(headerMs(await api.get("/subscriptions/list"))).toBe(expected);
+      const token = await fetch(`${emulator.url}/${emulator.tenant.tenantId}/oauth2/v2.0/token`, {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "password" }),
+      });
+      expect(token.status).toBe(400);
+      expect(headerMs(token)).toBe(expected);
+      expect(headerMs(await fetch(`${emulator.url}/no/such/endpoint`))).toBe(expected);
+    } finally {
+      emulator.knobs.clockOffsetMs = 0;
+    }
+  });
 });

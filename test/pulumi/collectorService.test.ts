@@ -231,7 +231,7 @@ describe("CollectorService with a client secret", () => {
     );
   });
 
-  it("runs one replica as the user-assigned identity, with HTTP probes on /healthz", () => {
+  it("runs one replica as the user-assigned identity, with liveness on /livez and readiness on /healthz", () => {
     const app = recorder.one(APP, "withsecret");
     const identity = recorder.one(IDENTITY, "withsecret");
     expect(app.inputs.identity).toEqual({
@@ -243,9 +243,10 @@ describe("CollectorService with a client secret", () => {
     expect(template.scale).toEqual({ minReplicas: 1, maxReplicas: 1 });
     const probes = containerOf("withsecret").probes;
     expect(probes.map((p) => p.type)).toEqual(["Liveness", "Readiness"]);
-    for (const probe of probes) {
-      expect(probe.httpGet).toEqual({ path: "/healthz", port: 9464, scheme: "HTTP" });
-    }
+    // /healthz is 503 while a tenant configuration error waits for an operator; as liveness
+    // it would restart the collector over and over.
+    expect(probes[0]!.httpGet).toEqual({ path: "/livez", port: 9464, scheme: "HTTP" });
+    expect(probes[1]!.httpGet).toEqual({ path: "/healthz", port: 9464, scheme: "HTTP" });
   });
 
   it("sends the environment's logs to the workspace with the shared key marked secret", () => {

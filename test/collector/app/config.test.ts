@@ -8,6 +8,7 @@ import {
   type CollectorConfig,
   ConfigError,
   DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_RELIST_OVERLAP_MS,
   describeConfig,
   formatDuration,
   isConfigError,
@@ -67,6 +68,8 @@ describe("loadConfig", () => {
     ]);
     expect(config.initialLookbackMs).toBe(MAX_INITIAL_LOOKBACK_MS);
     expect(config.pollIntervalMs).toBe(DEFAULT_POLL_INTERVAL_MS);
+    expect(config.relistOverlapMs).toBe(3 * 3_600_000);
+    expect(DEFAULT_RELIST_OVERLAP_MS).toBe(3 * 3_600_000);
     expect(config.httpPort).toBe(9464);
     expect(config.httpHost).toBe("127.0.0.1");
     expect(config.logLevel).toBe("info");
@@ -99,6 +102,7 @@ describe("loadConfig", () => {
       LOGS_INGESTION_STREAM: "Custom-Other",
       AUDIT_INITIAL_LOOKBACK: "2d",
       AUDIT_POLL_INTERVAL: "15m",
+      AUDIT_RELIST_OVERLAP: "90m",
       AUDIT_HTTP_PORT: "0",
       AUDIT_HTTP_HOST: "0.0.0.0",
       AUDIT_LOG_LEVEL: "DEBUG",
@@ -129,6 +133,7 @@ describe("loadConfig", () => {
     ]);
     expect(config.initialLookbackMs).toBe(2 * 86_400_000);
     expect(config.pollIntervalMs).toBe(15 * 60_000);
+    expect(config.relistOverlapMs).toBe(90 * 60_000);
     expect(config.httpPort).toBe(0);
     expect(config.httpHost).toBe("0.0.0.0");
     expect(config.logLevel).toBe("debug");
@@ -136,9 +141,10 @@ describe("loadConfig", () => {
 
   it("lets command-line flags win over the environment", () => {
     const config = load(
-      { ...base, AUDIT_POLL_INTERVAL: "5m", O365_CLOUD: "dod" },
+      { ...base, AUDIT_POLL_INTERVAL: "5m", AUDIT_RELIST_OVERLAP: "6h", O365_CLOUD: "dod" },
       {
         pollInterval: "30s",
+        relistOverlap: "4h",
         cloud: "gcc",
         sink: "stdout",
         filePath: "ignored.ndjson",
@@ -146,6 +152,7 @@ describe("loadConfig", () => {
       },
     );
     expect(config.pollIntervalMs).toBe(30_000);
+    expect(config.relistOverlapMs).toBe(4 * 3_600_000);
     expect(config.cloud.name).toBe("gcc");
     expect(config.sinks).toEqual([{ kind: "stdout" }]);
     expect(config.state).toEqual({ kind: "sqlite", path: "/tmp/x.db" });
@@ -156,6 +163,20 @@ describe("loadConfig", () => {
       /^--poll-interval must be a duration/,
     );
     expect(problemOf(base, { tenantId: "contoso.com" })).toMatch(/^--tenant-id must be a GUID/);
+    expect(problemOf(base, { relistOverlap: "2s" })).toMatch(
+      /^--relist-overlap must be between 1m and 1d \(got "2s"\)/,
+    );
+  });
+
+  it.each([
+    ["1m", 60_000],
+    ["15m", 15 * 60_000],
+    ["3h", 3 * 3_600_000],
+    ["180m", 3 * 3_600_000],
+    ["24h", 24 * 3_600_000],
+    ["1d", 24 * 3_600_000],
+  ])("accepts AUDIT_RELIST_OVERLAP=%s as %i ms", (text, ms) => {
+    expect(load({ ...base, AUDIT_RELIST_OVERLAP: text }).relistOverlapMs).toBe(ms);
   });
 
   it("treats 7d as the furthest lookback the API allows", () => {
@@ -393,6 +414,31 @@ const BAD_VALUES: [string, Record<string, string | undefined>, RegExp][] = [
     "a fractional poll interval",
     { AUDIT_POLL_INTERVAL: "1.5m" },
     /^AUDIT_POLL_INTERVAL must be a duration/,
+  ],
+  [
+    "a re-list overlap below one minute",
+    { AUDIT_RELIST_OVERLAP: "59s" },
+    /^AUDIT_RELIST_OVERLAP must be between 1m and 1d \(got "59s"\): blobs can be listed hours after their creation; 3h \(the default\) catches them/,
+  ],
+  [
+    "a re-list overlap longer than a day",
+    { AUDIT_RELIST_OVERLAP: "25h" },
+    /^AUDIT_RELIST_OVERLAP must be between 1m and 1d \(got "25h"\)/,
+  ],
+  [
+    "a re-list overlap of zero",
+    { AUDIT_RELIST_OVERLAP: "0m" },
+    /^AUDIT_RELIST_OVERLAP must be between 1m and 1d \(got "0m"\)/,
+  ],
+  [
+    "a re-list overlap without a unit",
+    { AUDIT_RELIST_OVERLAP: "3" },
+    /^AUDIT_RELIST_OVERLAP must be a duration like 60s, 15m, 2h or 7d \(got "3"\)/,
+  ],
+  [
+    "a fractional re-list overlap",
+    { AUDIT_RELIST_OVERLAP: "2.5h" },
+    /^AUDIT_RELIST_OVERLAP must be a duration/,
   ],
   [
     "an http port out of range",

@@ -116,7 +116,25 @@ describe("app credential against the emulator's Entra ID", () => {
     expect(isFatalTokenError(error)).toBe(true);
   });
 
-  it("signs a client assertion with the certificate and sends it to the configured authority", async () => {
+  it("gets a Management API token with the certificate registered on the app, without a secret", async () => {
+    const before = emulator.truth.requestLog().length;
+    const config = configFor({ AZURE_CLIENT_CERTIFICATE_PATH: emulator.tenant.certificatePath });
+    expect(config.credential.kind).toBe("certificate");
+    const token = await tokenFor(createAppCredential(config), CLOUDS.commercial.managementAudience);
+    expect(claimsOf(token.token)).toMatchObject({
+      aud: "https://manage.office.com",
+      tid: emulator.tenant.tenantId,
+      appid: emulator.tenant.clientId,
+      roles: expect.arrayContaining(["ActivityFeed.Read", "ActivityFeed.ReadDlp"]),
+    });
+    const tokenCalls = emulator.truth
+      .requestLog()
+      .slice(before)
+      .filter((entry) => entry.method === "POST" && entry.path.endsWith("/oauth2/v2.0/token"));
+    expect(tokenCalls.map((entry) => entry.status)).toEqual([200]);
+  });
+
+  it("reports a certificate the app does not know as a fatal AADSTS700027 naming the variable", async () => {
     const pems = await selfsigned.generate([{ name: "commonName", value: "auditbridge-test" }], {
       keyType: "rsa",
       keySize: 2048,
@@ -125,7 +143,6 @@ describe("app credential against the emulator's Entra ID", () => {
     const dir = mkdtempSync(path.join(tmpdir(), "auditbridge-cert-"));
     const pemPath = path.join(dir, "app.pem");
     writeFileSync(pemPath, `${pems.cert}\n${pems.private}\n`);
-    const before = emulator.truth.requestLog().length;
     const config = configFor({ AZURE_CLIENT_CERTIFICATE_PATH: pemPath });
     const error = await createAppCredential(config)
       .getToken(scopeFor(CLOUDS.commercial.managementAudience))
@@ -133,16 +150,30 @@ describe("app credential against the emulator's Entra ID", () => {
         () => undefined,
         (caught: unknown) => caught,
       );
-    // The emulator trusts only its own signing key, so a certificate-signed assertion reaches
-    // it and is refused as Entra refuses an unregistered certificate: proof that the
-    // credential built, signed and posted a private_key_jwt assertion to our authority.
-    expect(describeTokenError(error)).toMatch(/^token request refused \(AADSTS700027\)/);
-    const tokenCalls = emulator.truth
-      .requestLog()
-      .slice(before)
-      .filter((entry) => entry.method === "POST" && entry.path.endsWith("/oauth2/v2.0/token"));
-    expect(tokenCalls.length).toBeGreaterThan(0);
-    expect(tokenCalls.every((entry) => entry.status === 401)).toBe(true);
+    expect(isFatalTokenError(error)).toBe(true);
+    expect(describeTokenError(error)).toBe(
+      "token request refused (AADSTS700027): the certificate is not registered on the app or the assertion is invalid: check AZURE_CLIENT_CERTIFICATE_PATH",
+    );
+  });
+
+  it("reports an expired certificate registration as a fatal AADSTS700027", async () => {
+    const saved = emulator.knobs.certificateExpiresAtMs;
+    emulator.knobs.certificateExpiresAtMs = emulator.now() - 60_000;
+    try {
+      const config = configFor({
+        AZURE_CLIENT_CERTIFICATE_PATH: emulator.tenant.certificatePath,
+      });
+      const error = await createAppCredential(config)
+        .getToken(scopeFor(CLOUDS.commercial.managementAudience))
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(isFatalTokenError(error)).toBe(true);
+      expect(String((error as Error).message)).toContain("The key used is expired");
+    } finally {
+      emulator.knobs.certificateExpiresAtMs = saved;
+    }
   });
 
   it("uses the app credential for Azure resources when no managed identity is configured", () => {

@@ -102,7 +102,7 @@ describe("ActivitySource against the emulator", () => {
     expect(logs.lines.some((l) => l.includes("older than the API's 7-day history"))).toBe(true);
   });
 
-  it("recomputes windows the API refuses when the server clock runs ahead, without looping", async () => {
+  it("learns the server clock from a refused window's Date header and recomputes, without looping", async () => {
     harness = await startHarness({
       scenario: { contentTypes: [SP], historyHours: 24, blobsPerHour: 1, lateRate: 0 },
       knobs: { clockOffsetMs: 45 * MINUTE },
@@ -113,8 +113,8 @@ describe("ActivitySource against the emulator", () => {
     const refused = feedRequests(emulator).filter((r) => r.code === "AF20030");
     expect(refused.length).toBeGreaterThanOrEqual(1);
     expect(refused.length).toBeLessThanOrEqual(3);
-    expect(logs.lines.some((l) => l.includes("keeping further from the 7-day edge"))).toBe(true);
-    // Our clock is behind, so the newest 45 minutes come with the next poll.
+    // The refusal carries the server's Date header, so the source learns the 45-minute skew.
+    expect(logs.lines.some((l) => l.includes("correcting for the server's clock"))).toBe(true);
     clock.advance(50 * MINUTE);
     const second = await drain(source, SP, first.checkpoint);
     expect(sorted([...first.ids, ...second.ids])).toEqual(
