@@ -7,6 +7,7 @@
  * 2 bad arguments.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_SCENARIOS, type BenchOptions, type BenchResult } from "./lib/benchScenarios";
@@ -137,6 +138,8 @@ async function main(argv: string[]): Promise<number> {
   for (const name of args.scenarios) {
     say(`\n== ${name}`);
     const started = performance.now();
+    // Other work on the machine skews every figure; the load is recorded next to them.
+    const loadBefore = loadavg()[0]!;
     let result: BenchResult;
     try {
       result = await BENCH_SCENARIOS[name]!(options);
@@ -149,7 +152,12 @@ async function main(argv: string[]): Promise<number> {
         error: message,
       };
     }
+    result.figures.loadAverageBefore = Math.round(loadBefore * 100) / 100;
+    result.figures.loadAverageAfter = Math.round(loadavg()[0]! * 100) / 100;
     for (const line of result.lines) say(`  ${line}`);
+    say(
+      `  machine load (1-min average) before/after: ${result.figures.loadAverageBefore}/${result.figures.loadAverageAfter} on ${machine.cpus} cores`,
+    );
     say(`  (${((performance.now() - started) / 1000).toFixed(0)} s including setup and checks)`);
     results.push(result);
   }

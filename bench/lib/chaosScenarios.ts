@@ -417,14 +417,19 @@ async function supervise(
   rig: Rig,
   faultsOver: () => boolean,
   result: ChaosResult,
-  onSpawn?: (proc: CollectorProcess) => void,
-): Promise<number> {
+): Promise<{ restarts: number; sawError: (pattern: RegExp) => boolean }> {
   const deadline = performance.now() + PROCESS_TIMEOUT_MS;
   let restarts = 0;
   const reasons = new Set<string>();
+  const seen: string[] = [];
   for (;;) {
-    const proc = spawnCollector({ env: rig.env, once: true });
-    onSpawn?.(proc);
+    const proc = spawnCollector({
+      env: rig.env,
+      once: true,
+      onStderrLine: (line) => {
+        if (/"level":"(warn|error|fatal)"|^auditbridge-collector:/.test(line)) seen.push(line);
+      },
+    });
     const exit = await proc.exited;
     if (exit.code === 0 && faultsOver()) break;
     if (exit.code !== 0) {
@@ -439,7 +444,7 @@ async function supervise(
     await sleep(1_000);
   }
   if (reasons.size > 0) result.notes.push(`exit reasons: ${[...reasons].slice(0, 3).join(" | ")}`);
-  return restarts;
+  return { restarts, sawError: (pattern) => seen.some((line) => pattern.test(line)) };
 }
 
 /**
@@ -494,8 +499,15 @@ function faultsScenario(sinkKind: "file" | "logs-ingestion") {
               state.outage = "over";
             })();
             let restarts = 0;
+            let outageMet = false;
             try {
-              restarts = await supervise(rig, () => state.outage === "over", result);
+              const run = await supervise(rig, () => state.outage === "over", result);
+              restarts = run.restarts;
+              // The outage must have met deliveries, or the scenario proved nothing about it.
+              outageMet =
+                sinkKind === "file"
+                  ? run.sawError(/EPERM/)
+                  : rig.emulator.truth.counters.ingestionRejected > 0;
             } finally {
               clearInterval(burstTimer);
               await outageDone.catch(() => undefined);
@@ -505,6 +517,13 @@ function faultsScenario(sinkKind: "file" | "logs-ingestion") {
             result.notes.push(
               `${counters.injectedErrors} injected 5xx, ${counters.truncatedBlobs} truncated bodies, ${bursts} AF429 bursts (${counters.throttled} AF429), ${restarts} restarts`,
             );
+            if (sinkKind === "logs-ingestion") {
+              result.notes.push(
+                `${counters.ingestionRejected} Logs Ingestion calls refused during the outage`,
+              );
+            }
+            if (!outageMet)
+              result.failures.push("the sink outage met no delivery; raise the record count");
             await judge(rig, result, 0);
           },
         );

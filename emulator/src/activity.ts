@@ -5,6 +5,7 @@ import {
   type BlobPlan,
   blobRecordIds,
   type Catalogue,
+  CONTENT_TYPES,
   DLP_SENSITIVE_TYPES,
   renderBlob,
 } from "./generator";
@@ -28,15 +29,6 @@ import { type NotificationEntry, sendNotification, validateWebhook } from "./web
  * notifications, webhooks, throttling per PublisherIdentifier and the error shapes, plus the
  * ground truth of what a correct collector can deliver.
  */
-
-/** The five content types, as the API spells them. */
-export const API_CONTENT_TYPES = [
-  "Audit.AzureActiveDirectory",
-  "Audit.Exchange",
-  "Audit.SharePoint",
-  "Audit.General",
-  "DLP.All",
-] as const;
 
 /** Blobs per listing page; the real page size is not documented. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -101,6 +93,13 @@ interface Subscription {
   stoppedSinceMs: number | null;
   /** [from, to) intervals of contentCreated lost while the subscription was stopped. */
   lostIntervals: [number, number][];
+}
+
+/** The `startTime`/`endTime` of a listing; `given` is false when the defaults applied. */
+interface ListingWindow {
+  startMs: number;
+  endMs: number;
+  given: boolean;
 }
 
 interface NotificationRecord extends NotificationEntry {
@@ -171,7 +170,7 @@ function iso(ms: number): string {
 
 function canonicalContentType(value: string): string | undefined {
   const lower = value.toLowerCase();
-  return API_CONTENT_TYPES.find((ct) => ct.toLowerCase() === lower);
+  return CONTENT_TYPES.find((ct) => ct.toLowerCase() === lower);
 }
 
 /** The Management Activity API of one emulated tenant. */
@@ -191,7 +190,7 @@ export class ActivityFeed {
     private readonly pageSize: number,
     private readonly caPem: string,
   ) {
-    for (const ct of API_CONTENT_TYPES) this.byType.set(ct, []);
+    for (const ct of CONTENT_TYPES) this.byType.set(ct, []);
     for (const plan of catalogue.blobs) {
       const list = this.byType.get(plan.contentType)!;
       this.positionOf.set(plan.contentId, list.length);
@@ -269,7 +268,7 @@ export class ActivityFeed {
     if (knobs.auditDisabled) return [];
     const nowMs = this.state.now();
     const wanted = new Set(
-      (contentTypes ?? API_CONTENT_TYPES).map((ct) => canonicalContentType(ct) ?? ct),
+      (contentTypes ?? CONTENT_TYPES).map((ct) => canonicalContentType(ct) ?? ct),
     );
     const result: BlobPlan[] = [];
     for (const ct of wanted) {
@@ -297,7 +296,7 @@ export class ActivityFeed {
     const nowMs = this.state.now();
     const types = contentType
       ? [canonicalContentType(contentType) ?? contentType]
-      : [...API_CONTENT_TYPES];
+      : [...CONTENT_TYPES];
     const result: BlobTruth[] = [];
     for (const ct of types) {
       for (const plan of this.byType.get(ct) ?? []) {
@@ -749,7 +748,7 @@ export class ActivityFeed {
 
   private list(ctx: RequestContext): void {
     const result = [];
-    for (const ct of API_CONTENT_TYPES) {
+    for (const ct of CONTENT_TYPES) {
       const sub = this.subscriptions.get(ct);
       if (!sub || sub.hidden) continue;
       result.push({
@@ -765,9 +764,7 @@ export class ActivityFeed {
    * Validates startTime/endTime (reference §2.5). Returns the window, or undefined after
    * answering AF20002/AF20030/AF20055.
    */
-  private parseWindow(
-    ctx: RequestContext,
-  ): { startMs: number; endMs: number; given: boolean } | undefined {
+  private parseWindow(ctx: RequestContext): ListingWindow | undefined {
     const nowMs = this.state.now();
     const startText = queryParam(ctx.url, "startTime");
     const endText = queryParam(ctx.url, "endTime");
@@ -835,11 +832,7 @@ export class ActivityFeed {
     return check === match[3] ? position : undefined;
   }
 
-  private nextPageUri(
-    ctx: RequestContext,
-    window: { startMs: number; endMs: number; given: boolean },
-    token: string,
-  ): string {
+  private nextPageUri(ctx: RequestContext, window: ListingWindow, token: string): string {
     const next = new URL(ctx.url.pathname, this.state.url);
     for (const [key, value] of ctx.url.searchParams) {
       if (key.toLowerCase() === "nextpage") continue;
@@ -863,54 +856,25 @@ export class ActivityFeed {
 
     const list = this.byType.get(contentType.canonical)!;
     const nowMs = this.state.now();
-    let from = lowerBound(list, window.startMs);
-    const nextPage = queryParam(ctx.url, "nextPage");
-    if (nextPage !== undefined) {
-      const position = this.parsePageToken("content", contentType.canonical, nextPage, list.length);
-      if (position === undefined) {
-        return this.sendError(
-          ctx,
-          apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`),
-        );
-      }
-      from = Math.max(from, position + 1);
-    }
-    const page: BlobPlan[] = [];
-    let lastPosition = -1;
-    let more = false;
-    for (let i = from; i < list.length; i++) {
-      const plan = list[i]!;
-      if (plan.contentCreatedMs >= window.endMs) break;
-      if (!this.isListableContent(plan, nowMs)) continue;
-      if (page.length === this.pageSize) {
-        more = true;
-        break;
-      }
-      page.push(plan);
-      lastPosition = i;
-    }
-    const headers: Record<string, string> = { ...API_HEADERS };
-    if (more) {
-      const token = this.pageToken(
-        "content",
-        contentType.canonical,
-        lastPosition,
-        page[page.length - 1]!.contentCreatedMs,
-      );
-      headers.NextPageUri = this.nextPageUri(ctx, window, token);
-    }
-    sendJson(
-      ctx,
-      200,
-      page.map((plan) => ({
+    this.sendPage(ctx, {
+      kind: "content",
+      contentType: contentType.canonical,
+      window,
+      items: list,
+      from: lowerBound(list, window.startMs),
+      select: (plan) => {
+        if (plan.contentCreatedMs >= window.endMs) return "stop";
+        return this.isListableContent(plan, nowMs) ? "take" : "skip";
+      },
+      timeOfMs: (plan) => plan.contentCreatedMs,
+      render: (plan) => ({
         contentType: plan.contentType,
         contentId: plan.contentId,
         contentUri: this.listedContentUri(plan),
         contentCreated: iso(plan.contentCreatedMs),
         contentExpiration: iso(plan.expirationMs),
-      })),
-      headers,
-    );
+      }),
+    });
   }
 
   private listNotifications(ctx: RequestContext, claims: TokenClaims) {
@@ -920,53 +884,75 @@ export class ActivityFeed {
     const window = this.parseWindow(ctx);
     if (!window) return;
     if (!this.requireEnabled(ctx, contentType.canonical)) return;
-    const records = this.notifications.get(contentType.canonical) ?? [];
-    let from = 0;
+    this.sendPage(ctx, {
+      kind: "notifications",
+      contentType: contentType.canonical,
+      window,
+      items: this.notifications.get(contentType.canonical) ?? [],
+      from: 0,
+      select: (record) =>
+        record.sentMs < window.startMs || record.sentMs >= window.endMs ? "skip" : "take",
+      timeOfMs: (record) => record.sentMs,
+      render: ({ sentMs: _sentMs, ...record }) => record,
+    });
+  }
+
+  /**
+   * Sends one page of a listing: scans `items` from `from` (or from just after the position of
+   * the request's `nextPage` token), letting `select` take an item, pass over it or end the
+   * listing. When more would follow, `NextPageUri` carries a token that resumes after the last
+   * item sent. A token that is not ours is the API's AF20031.
+   */
+  private sendPage<T>(
+    ctx: RequestContext,
+    listing: {
+      kind: "content" | "notifications";
+      contentType: string;
+      window: ListingWindow;
+      items: readonly T[];
+      from: number;
+      select: (item: T) => "take" | "skip" | "stop";
+      timeOfMs: (item: T) => number;
+      render: (item: T) => unknown;
+    },
+  ): void {
+    const { kind, contentType, window, items } = listing;
+    let from = listing.from;
     const nextPage = queryParam(ctx.url, "nextPage");
     if (nextPage !== undefined) {
-      const position = this.parsePageToken(
-        "notifications",
-        contentType.canonical,
-        nextPage,
-        records.length,
-      );
+      const position = this.parsePageToken(kind, contentType, nextPage, items.length);
       if (position === undefined) {
-        return this.sendError(
-          ctx,
-          apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`),
-        );
+        this.sendError(ctx, apiError(400, "AF20031", `Invalid nextPage Input: ${nextPage}.`));
+        return;
       }
-      from = position + 1;
+      from = Math.max(from, position + 1);
     }
-    const page: NotificationRecord[] = [];
+    const page: T[] = [];
     let lastPosition = -1;
     let more = false;
-    for (let i = from; i < records.length; i++) {
-      const record = records[i]!;
-      if (record.sentMs < window.startMs || record.sentMs >= window.endMs) continue;
+    for (let i = from; i < items.length; i++) {
+      const item = items[i]!;
+      const verdict = listing.select(item);
+      if (verdict === "stop") break;
+      if (verdict === "skip") continue;
       if (page.length === this.pageSize) {
         more = true;
         break;
       }
-      page.push(record);
+      page.push(item);
       lastPosition = i;
     }
     const headers: Record<string, string> = { ...API_HEADERS };
     if (more) {
       const token = this.pageToken(
-        "notifications",
-        contentType.canonical,
+        kind,
+        contentType,
         lastPosition,
-        page[page.length - 1]!.sentMs,
+        listing.timeOfMs(page[page.length - 1]!),
       );
       headers.NextPageUri = this.nextPageUri(ctx, window, token);
     }
-    sendJson(
-      ctx,
-      200,
-      page.map(({ sentMs: _sentMs, ...record }) => record),
-      headers,
-    );
+    sendJson(ctx, 200, page.map(listing.render), headers);
   }
 
   private dlpSensitiveTypes(ctx: RequestContext) {

@@ -57,6 +57,17 @@ function graphError(
   });
 }
 
+/** Graph's 404 for an id or appId that names nothing. */
+function resourceNotFound(ctx: RequestContext, state: EmulatorState, key: string): void {
+  graphError(
+    ctx,
+    state,
+    404,
+    "Request_ResourceNotFound",
+    `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`,
+  );
+}
+
 /** Registers the Graph routes. */
 export function registerGraph(router: Router, state: EmulatorState): void {
   const { tenant, seed } = state;
@@ -142,30 +153,20 @@ export function registerGraph(router: Router, state: EmulatorState): void {
     };
   };
 
-  route(/^\/v1\.0\/applications\(appId='(?<appId>[^']+)'\)$/, (ctx) => {
-    if (ctx.params.appId!.toLowerCase() !== tenant.clientId.toLowerCase()) {
-      return graphError(
-        ctx,
-        state,
-        404,
-        "Request_ResourceNotFound",
-        `Resource '${ctx.params.appId}' does not exist or one of its queried reference-property objects are not present.`,
-      );
+  /** The app registration, if `key` (an appId or an object id) is the `expected` one. */
+  const sendApplication = (ctx: RequestContext, key: string, expected: string) => {
+    if (key.toLowerCase() !== expected.toLowerCase()) {
+      resourceNotFound(ctx, state, key);
+      return;
     }
     sendJson(ctx, 200, appView());
-  });
-  route(/^\/v1\.0\/applications\/(?<id>[^/]+)$/, (ctx) => {
-    if (ctx.params.id!.toLowerCase() !== tenant.applicationObjectId.toLowerCase()) {
-      return graphError(
-        ctx,
-        state,
-        404,
-        "Request_ResourceNotFound",
-        `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`,
-      );
-    }
-    sendJson(ctx, 200, appView());
-  });
+  };
+  route(/^\/v1\.0\/applications\(appId='(?<appId>[^']+)'\)$/, (ctx) =>
+    sendApplication(ctx, ctx.params.appId!, tenant.clientId),
+  );
+  route(/^\/v1\.0\/applications\/(?<id>[^/]+)$/, (ctx) =>
+    sendApplication(ctx, ctx.params.id!, tenant.applicationObjectId),
+  );
 
   const servicePrincipals = () => [
     {
@@ -204,13 +205,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
       (p) => p.appId.toLowerCase() === ctx.params.appId!.toLowerCase(),
     );
     if (!sp) {
-      return graphError(
-        ctx,
-        state,
-        404,
-        "Request_ResourceNotFound",
-        `Resource '${ctx.params.appId}' does not exist or one of its queried reference-property objects are not present.`,
-      );
+      return resourceNotFound(ctx, state, ctx.params.appId!);
     }
     sendJson(ctx, 200, {
       "@odata.context": `${state.url}/v1.0/$metadata#servicePrincipals/$entity`,
@@ -221,13 +216,7 @@ export function registerGraph(router: Router, state: EmulatorState): void {
   route(/^\/v1\.0\/servicePrincipals\/(?<id>[^/]+)\/appRoleAssignments$/, (ctx) => {
     const sp = servicePrincipals().find((p) => p.id.toLowerCase() === ctx.params.id!.toLowerCase());
     if (!sp) {
-      return graphError(
-        ctx,
-        state,
-        404,
-        "Request_ResourceNotFound",
-        `Resource '${ctx.params.id}' does not exist or one of its queried reference-property objects are not present.`,
-      );
+      return resourceNotFound(ctx, state, ctx.params.id!);
     }
     const value =
       sp.id === tenant.servicePrincipalObjectId

@@ -3,6 +3,7 @@
  * with NextPageUri paging), with every failure classified so a check can say what it means.
  * Reference: management-activity-api.md §2.4, §2.5, §6.
  */
+import { sleep } from "../../collector/src/backoff";
 import type { ContentBlob } from "../../collector/src/types";
 
 /** Longest window the API accepts for one content listing (reference §2.5, AF20030). */
@@ -129,21 +130,6 @@ function isRetryable(error: ManagementApiError): boolean {
   return error.kind === "throttled" || error.kind === "server" || error.kind === "network";
 }
 
-async function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) throw signal.reason;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 interface RawResponse {
   status: number;
   headers: Headers;
@@ -154,7 +140,7 @@ interface RawResponse {
 async function get(url: string, options: ManagementApiOptions): Promise<RawResponse> {
   let lastError: ManagementApiError | undefined;
   for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
-    if (attempt > 0) await abortableDelay(RETRY_DELAY_MS * 2 ** (attempt - 1), options.abortSignal);
+    if (attempt > 0) await sleep(RETRY_DELAY_MS * 2 ** (attempt - 1), options.abortSignal);
     let response: Response;
     try {
       response = await fetch(url, {

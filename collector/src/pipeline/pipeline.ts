@@ -1,3 +1,10 @@
+import {
+  abortableDelay,
+  abortError,
+  isAbortError,
+  type RetryDelayOptions,
+  retryDelayInMs,
+} from "../backoff";
 import type { Logger } from "../log";
 import { type CollectorMetrics, createMetrics } from "../metrics";
 import type {
@@ -12,13 +19,6 @@ import type {
   SourceItem,
   StateStore,
 } from "../types";
-import {
-  abortableDelay,
-  abortError,
-  type BackoffOptions,
-  isAbortError,
-  retryDelayInMs,
-} from "./backoff";
 
 /** Blobs fetched at once across all content types (API etiquette and a memory bound). */
 export const DEFAULT_BLOB_CONCURRENCY = 4;
@@ -56,7 +56,7 @@ export interface PipelineOptions {
   /** ... or up to this age of the oldest uncommitted acknowledgement (default 1 s). */
   commitMaxDelayInMs?: number;
   /** Backoff after retryable sink outcomes and failed blob reads. */
-  retry?: BackoffOptions;
+  retry?: RetryDelayOptions;
   /**
    * Give up on a batch a sink keeps refusing after this long, in ms (the run then fails).
    * Default: never — an outage of minutes or hours just waits, logging every retry.

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { computeBackoffDelay, sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
 import type {
@@ -13,7 +14,6 @@ import type {
   Source,
   SourceItem,
 } from "../types";
-import { computeBackoffDelay, sleep } from "./backoff";
 import { isBlobMalformedError, isBlobTruncatedError, streamJsonArray } from "./blobStream";
 import {
   type ContentPage,

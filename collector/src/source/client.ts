@@ -1,9 +1,4 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
-import { scopeFor } from "../clouds";
-import { describeTokenError, isFatalTokenError } from "../credentials";
-import type { Logger } from "../log";
-import type { CollectorMetrics } from "../metrics";
-import type { ContentBlob, OperationOptions } from "../types";
 import {
   DEFAULT_BASE_DELAY_IN_MS,
   DEFAULT_MAX_DELAY_IN_MS,
@@ -11,7 +6,12 @@ import {
   isRetryExhaustedError,
   type RetryDecision,
   retryAsync,
-} from "./backoff";
+} from "../backoff";
+import { scopeFor } from "../clouds";
+import { describeTokenError, isFatalTokenError } from "../credentials";
+import type { Logger } from "../log";
+import type { CollectorMetrics } from "../metrics";
+import type { ContentBlob, OperationOptions } from "../types";
 import { type ApiClassification, type ApiOperation, classifyApiResponse } from "./classifier";
 import {
   type ApiLocation,

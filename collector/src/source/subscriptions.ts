@@ -1,6 +1,6 @@
+import { sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { ContentType, OperationOptions } from "../types";
-import { sleep } from "./backoff";
 import { isManagementApiError, type ManagementApiClient } from "./client";
 
 /**

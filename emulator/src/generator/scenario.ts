@@ -1,16 +1,8 @@
 import { z } from "zod";
+import { CONTENT_TYPES, type ContentType } from "../../../collector/src/types";
 
-/** The five Management Activity API content types, in the order the reference lists them. */
-export const CONTENT_TYPES = [
-  "Audit.AzureActiveDirectory",
-  "Audit.Exchange",
-  "Audit.SharePoint",
-  "Audit.General",
-  "DLP.All",
-] as const;
-
-/** One of the five Management Activity API content types. */
-export type ContentType = (typeof CONTENT_TYPES)[number];
+// The emulator serves the content types the collector asks for: one list, owned by the collector.
+export { CONTENT_TYPES, type ContentType };
 
 /** True when `value` is one of the five content type names (case-sensitive, as the API spells them). */
 export function isContentType(value: string): value is ContentType {

@@ -1,11 +1,17 @@
 import { describe, expect, it, vi } from "vitest";
 import {
+  abortableDelay,
+  abortError,
+  backoffDelayInMs,
   computeBackoffDelay,
+  isAbortError,
   isRetryExhaustedError,
+  MAX_RETRY_AFTER_MS,
   RetryExhaustedError,
   retryAsync,
+  retryDelayInMs,
   sleep,
-} from "../../../collector/src/source/backoff";
+} from "../../collector/src/backoff";
 
 describe("computeBackoffDelay", () => {
   it("doubles the ceiling per retry and scales it by the random draw", () => {
@@ -21,6 +27,52 @@ describe("computeBackoffDelay", () => {
 
   it("can wait zero (full jitter starts at zero)", () => {
     expect(computeBackoffDelay(3, { random: () => 0 })).toBe(0);
+  });
+});
+
+describe("backoffDelayInMs", () => {
+  it("doubles per attempt from the initial delay, half of it fixed and half jittered", () => {
+    const options = { initialDelayInMs: 100, maxDelayInMs: 10_000, random: () => 0.5 };
+    expect([1, 2, 3, 4].map((n) => backoffDelayInMs(n, options))).toEqual([75, 150, 300, 600]);
+  });
+
+  it("never exceeds the clamp and never drops below half of it", () => {
+    const options = { initialDelayInMs: 100, maxDelayInMs: 1_000 };
+    expect(backoffDelayInMs(500, { ...options, random: () => 0.999999 })).toBe(1_000);
+    expect(backoffDelayInMs(500, { ...options, random: () => 0 })).toBe(500);
+  });
+});
+
+describe("retryDelayInMs", () => {
+  it("uses the server's Retry-After when present, capped at MAX_RETRY_AFTER_MS", () => {
+    expect(retryDelayInMs(3, 2_500, { random: () => 0 })).toBe(2_500);
+    expect(retryDelayInMs(1, 0, { random: () => 0 })).toBe(0);
+    expect(retryDelayInMs(1, 24 * 3_600_000)).toBe(MAX_RETRY_AFTER_MS);
+  });
+
+  it("falls back to the backoff when Retry-After is absent or unusable", () => {
+    const options = { initialDelayInMs: 100, random: () => 0 };
+    expect(retryDelayInMs(2, undefined, options)).toBe(100);
+    expect(retryDelayInMs(2, Number.NaN, options)).toBe(100);
+    expect(retryDelayInMs(2, -1, options)).toBe(100);
+  });
+});
+
+describe("abortableDelay", () => {
+  it("rejects with an AbortError that keeps the abort reason as its cause", async () => {
+    const controller = new AbortController();
+    const pending = abortableDelay(60_000, controller.signal);
+    const reason = new Error("shutting down");
+    controller.abort(reason);
+    const error = await pending.catch((e: unknown) => e);
+    expect(isAbortError(error)).toBe(true);
+    expect((error as Error).cause).toBe(reason);
+  });
+
+  it("passes an abort reason that already is an AbortError through unchanged", () => {
+    const controller = new AbortController();
+    controller.abort();
+    expect(abortError(controller.signal)).toBe(controller.signal.reason);
   });
 });
 

@@ -1,10 +1,15 @@
-import { setTimeout as delay } from "node:timers/promises";
-
-/** First retry waits up to this long (before jitter). */
+/** API client: first retry waits up to this long (before jitter). */
 export const DEFAULT_BASE_DELAY_IN_MS = 500;
-/** No single wait is longer than this. */
+/** API client: no single wait is longer than this. */
 export const DEFAULT_MAX_DELAY_IN_MS = 30_000;
+/** Pipeline: first retry delay after a retryable sink outcome or a failed blob read, in ms. */
+export const DEFAULT_RETRY_INITIAL_DELAY_MS = 1_000;
+/** Pipeline: ceiling of the exponential backoff, in ms: an outage of minutes is probed every minute. */
+export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
+/** A `Retry-After` beyond this is treated as this (a bogus header must not park us for hours). */
+export const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
+/** Backoff with full jitter ({@link computeBackoffDelay}), used by the API client and `retryAsync`. */
 export interface BackoffOptions {
   /** Upper bound of the first wait; doubles per attempt. */
   baseDelayInMs?: number;
@@ -14,18 +19,88 @@ export interface BackoffOptions {
   random?: () => number;
 }
 
+/** Backoff with equal jitter ({@link backoffDelayInMs}), used by the pipeline. */
+export interface RetryDelayOptions {
+  initialDelayInMs?: number;
+  maxDelayInMs?: number;
+  /** Source of jitter in [0, 1); seed it in tests. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** `min(max, base · 2^retryIndex)`, for retry number `retryIndex` (0 for the first retry). */
+function clampedExponentialInMs(retryIndex: number, baseInMs: number, maxInMs: number): number {
+  // 2^n overflows to Infinity long after it passed any sane clamp; cap the exponent anyway.
+  return Math.min(maxInMs, baseInMs * 2 ** Math.min(Math.max(retryIndex, 0), 30));
+}
+
 /**
  * Clamped exponential backoff with full jitter: a uniform wait in [0, min(max, base · 2^n)]
  * for retry number `retryIndex` (0 for the first retry). Full jitter spreads replicas that
  * were throttled together instead of sending them back in lockstep.
  */
 export function computeBackoffDelay(retryIndex: number, options: BackoffOptions = {}): number {
-  const base = options.baseDelayInMs ?? DEFAULT_BASE_DELAY_IN_MS;
-  const max = options.maxDelayInMs ?? DEFAULT_MAX_DELAY_IN_MS;
-  const random = options.random ?? Math.random;
-  // 2^n overflows to Infinity long after it passed any sane clamp; cap the exponent anyway.
-  const ceiling = Math.min(max, base * 2 ** Math.min(Math.max(retryIndex, 0), 30));
-  return Math.floor(random() * ceiling);
+  const ceiling = clampedExponentialInMs(
+    retryIndex,
+    options.baseDelayInMs ?? DEFAULT_BASE_DELAY_IN_MS,
+    options.maxDelayInMs ?? DEFAULT_MAX_DELAY_IN_MS,
+  );
+  return Math.floor((options.random ?? Math.random)() * ceiling);
+}
+
+/**
+ * Delay before retry number `attempt` (1-based): exponential from `initialDelayInMs`, clamped
+ * to `maxDelayInMs`, with "equal jitter" (half fixed, half random) so that replicas hit by the
+ * same outage do not retry in lockstep while the delay still grows.
+ */
+export function backoffDelayInMs(attempt: number, options: RetryDelayOptions = {}): number {
+  const clamped = clampedExponentialInMs(
+    attempt - 1,
+    options.initialDelayInMs ?? DEFAULT_RETRY_INITIAL_DELAY_MS,
+    options.maxDelayInMs ?? DEFAULT_RETRY_MAX_DELAY_MS,
+  );
+  return Math.round(clamped / 2 + (clamped / 2) * (options.random ?? Math.random)());
+}
+
+/** The delay to wait after a retryable outcome: the server's `Retry-After` wins when present. */
+export function retryDelayInMs(
+  attempt: number,
+  retryAfterInMs: number | undefined,
+  options: RetryDelayOptions = {},
+): number {
+  if (retryAfterInMs !== undefined && Number.isFinite(retryAfterInMs) && retryAfterInMs >= 0) {
+    return Math.min(retryAfterInMs, MAX_RETRY_AFTER_MS);
+  }
+  return backoffDelayInMs(attempt, options);
+}
+
+/** The error an aborted wait rejects with (`name === "AbortError"`, like fetch and the SDKs). */
+export function abortError(signal?: AbortSignal): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error && reason.name === "AbortError") return reason;
+  const error = new Error("the operation was aborted", { cause: reason });
+  error.name = "AbortError";
+  return error;
+}
+
+/** True for errors produced by an abort (ours, fetch's, the Azure SDK's). */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AbortError" || error.name === "AbortErrorImpl");
+}
+
+/** Waits `ms`, rejecting with an AbortError ({@link abortError}) as soon as `signal` aborts. */
+export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
+  return new Promise((resolveDelay, rejectDelay) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      rejectDelay(abortError(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolveDelay();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /**
@@ -38,9 +113,9 @@ export async function sleep(ms: number, abortSignal?: AbortSignal): Promise<void
     return;
   }
   try {
-    await delay(ms, undefined, { signal: abortSignal });
+    await abortableDelay(ms, abortSignal);
   } catch (error) {
-    // node:timers/promises rejects with its own AbortError; surface the caller's reason instead.
+    // abortableDelay rejects with an AbortError; surface the caller's reason instead.
     if (abortSignal?.aborted) {
       throw abortSignal.reason;
     }
