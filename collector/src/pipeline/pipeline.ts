@@ -23,9 +23,14 @@ import type {
 /** Blobs fetched at once across all content types (API etiquette and a memory bound). */
 export const DEFAULT_BLOB_CONCURRENCY = 4;
 /** Records per sink batch; a blob with more records is delivered in several batches. */
-export const DEFAULT_MAX_BATCH_RECORDS = 5_000;
-/** Acknowledged records held back to share one commit while more batches are queued. */
-export const DEFAULT_COMMIT_MAX_RECORDS = 20_000;
+export const DEFAULT_MAX_BATCH_RECORDS = 1_000;
+/**
+ * Acknowledged records held back to share one commit while more batches are queued; also the
+ * most records a delivery round takes and the lane's queue budget. Records are held parsed and
+ * raw (several KB each), so this number is the collector's main memory knob: 5,000 keeps the
+ * 1M-record backlog under the 300 MB target while one fsync still covers thousands of records.
+ */
+export const DEFAULT_COMMIT_MAX_RECORDS = 5_000;
 /** Longest an acknowledged batch waits for its commit while more batches are queued, in ms. */
 export const DEFAULT_COMMIT_MAX_DELAY_MS = 1_000;
 /** On a graceful stop, the in-flight batch gets this long to finish (retries included), in ms. */
@@ -588,7 +593,7 @@ class Run {
 
   /** Queues an entry for the lane; waits while the lane holds its record budget (back-pressure). */
   private async submit(entry: Omit<LaneEntry, "resolve" | "reject">): Promise<void> {
-    const budget = 2 * (this.options.commitMaxRecords ?? DEFAULT_COMMIT_MAX_RECORDS);
+    const budget = this.options.commitMaxRecords ?? DEFAULT_COMMIT_MAX_RECORDS;
     while (this.queuedRecords >= budget && !this.fatal && !this.stopping) {
       await new Promise<void>((resolveRoom) => this.roomWaiters.push(resolveRoom));
     }
