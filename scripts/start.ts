@@ -10,6 +10,7 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
+import { COLLECTOR_NODE_FLAGS } from "../collector/src/nodeFlags";
 import { type Emulator, startEmulator } from "../emulator/src/index";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
@@ -73,7 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const started = Date.now();
     const collector = await run(
       process.execPath,
-      [TSX_CLI, "collector/src/main.ts", "run", "--once"],
+      [...COLLECTOR_NODE_FLAGS, "--import", "tsx", "collector/src/main.ts", "run", "--once"],
       env,
     );
     const collectSeconds = (Date.now() - started) / 1000;
@@ -120,11 +121,15 @@ async function follow(
   env: NodeJS.ProcessEnv,
   demoDir: string,
 ): Promise<number> {
-  const child = spawn(process.execPath, [TSX_CLI, "collector/src/main.ts", "run"], {
-    cwd: REPO_ROOT,
-    env,
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    [...COLLECTOR_NODE_FLAGS, "--import", "tsx", "collector/src/main.ts", "run"],
+    {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
   const stop = () => child.kill("SIGTERM");
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -84,14 +84,14 @@ export const FULL_SIZES: ChaosSizes = {
 };
 
 export const CI_SIZES: ChaosSizes = {
-  killRecords: 15_000,
+  killRecords: 25_000,
   kills: 5,
   faultRecords: 10_000,
   outageMs: 10_000,
   af429Bursts: 2,
   af429BurstSize: [1, 2],
   sigterms: 2,
-  maxKillDelayMs: 600,
+  maxKillDelayMs: 400,
 };
 
 export interface ChaosOptions {
@@ -328,7 +328,7 @@ async function killLoop(rig: Rig, options: ChaosOptions, rng: Rng, result: Chaos
     const repeatsBefore = rig.repeats;
     const proc = spawnCollector({ env: rig.env, once: true });
     if (rng.chance(0.25)) {
-      await Promise.race([sleep(rng.int(200, 2_500)), proc.exited]);
+      await Promise.race([sleep(rng.int(100, 1_200)), proc.exited]);
     } else {
       await waitForDelivery(rig, proc, mark);
       await Promise.race([sleep(rng.int(0, maxKillDelayMs)), proc.exited]);

@@ -2,7 +2,7 @@
  * Runs the real collector (`collector/src/main.ts run [--once]`) as a child process for the
  * benchmark and the chaos suite, and watches its memory from outside.
  *
- * The child is `node --import <tsx loader> collector/src/main.ts`, one process: the `tsx` CLI
+ * The child is `node <COLLECTOR_NODE_FLAGS> --import <tsx loader> collector/src/main.ts`, one process: the `tsx` CLI
  * would put a wrapper process in between, so a `kill -9` would hit the wrapper and leave the
  * collector running, and the wrapper's memory would be measured instead of the collector's.
  */
@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { COLLECTOR_NODE_FLAGS } from "../../collector/src/nodeFlags";
 import type { Emulator } from "../../emulator/src/index";
 
 /** Repository root (bench/lib/ is two levels below it). */
@@ -142,6 +143,7 @@ export function setEchoCollectorLogs(on: boolean): void {
 /** Starts the collector as a child process and samples its memory every 100 ms. */
 export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess {
   const args = [
+    ...COLLECTOR_NODE_FLAGS,
     ...(options.nodeFlags ?? []),
     "--import",
     TSX_LOADER.href,

@@ -491,7 +491,10 @@ class Run {
         queue.items.push(state);
         if (item.kind !== "blob") {
           if (item.kind === "skipped") this.hooks.progress.get(contentType)!.blobsSkipped += 1;
-          this.submit({ contentType, state, last: true }).catch(() => {});
+          this.submit({ contentType, state, last: true }).then(
+            ({ done }) => done.catch(() => {}),
+            () => {},
+          );
           continue;
         }
         await this.slots.acquire(signal);
@@ -561,12 +564,13 @@ class Run {
           if (buffer.length >= maxBatch) {
             // One batch of this blob may be in the lane while the next one is read.
             if (inFlight) await inFlight;
-            inFlight = this.submit({ contentType, state, records: buffer, last: false });
+            inFlight = (await this.submit({ contentType, state, records: buffer, last: false }))
+              .done;
             buffer = [];
           }
         }
         if (inFlight) await inFlight;
-        const last = this.submit({ contentType, state, records: buffer, last: true });
+        const last = (await this.submit({ contentType, state, records: buffer, last: true })).done;
         // Reading is over: the slot goes to the next blob while this one waits in the lane
         // (bounded by the lane's record budget), so many small blobs fill one round.
         releaseSlot();
@@ -591,8 +595,14 @@ class Run {
     }
   }
 
-  /** Queues an entry for the lane; waits while the lane holds its record budget (back-pressure). */
-  private async submit(entry: Omit<LaneEntry, "resolve" | "reject">): Promise<void> {
+  /**
+   * Queues an entry for the lane once the lane has room for it (back-pressure: resolves only
+   * after the entry is accepted, so a reader holding a full buffer keeps its blob slot until
+   * then) and returns `done`, which settles when the entry was delivered or failed.
+   */
+  private async submit(
+    entry: Omit<LaneEntry, "resolve" | "reject">,
+  ): Promise<{ done: Promise<void> }> {
     const budget = this.options.commitMaxRecords ?? DEFAULT_COMMIT_MAX_RECORDS;
     while (this.queuedRecords >= budget && !this.fatal && !this.stopping) {
       await new Promise<void>((resolveRoom) => this.roomWaiters.push(resolveRoom));
@@ -600,10 +610,11 @@ class Run {
     if (this.fatal) throw this.fatal;
     if (this.stopping) throw abortError(this.abortSignal);
     this.queuedRecords += entry.records?.length ?? 0;
-    return new Promise<void>((resolveEntry, rejectEntry) => {
+    const done = new Promise<void>((resolveEntry, rejectEntry) => {
       this.lane.push({ ...entry, resolve: resolveEntry, reject: rejectEntry });
       this.wake?.();
     });
+    return { done };
   }
 
   /** Wakes submitters waiting for room in the lane (they re-check the budget). */

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { COLLECTOR_NODE_FLAGS } from "../../../collector/src/nodeFlags";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
   exitCodeOf,
@@ -46,6 +47,8 @@ const lines = instructions(DOCKERFILE);
 const runtimeStart = lines.findIndex((line) => /^FROM \S+ AS runtime$/i.test(line));
 const runtime = lines.slice(runtimeStart);
 const cmd = execForm(runtime.find((line) => line.startsWith("CMD "))!, /^CMD \[/);
+/** Index of the script in CMD: node's flags stand before it, the command's arguments after. */
+const scriptAt = cmd.findIndex((arg) => arg.endsWith(".js"));
 const healthcheck = execForm(runtime.find((line) => line.startsWith("HEALTHCHECK "))!, / CMD \[/);
 
 describe("collector/Dockerfile", () => {
@@ -66,7 +69,7 @@ describe("collector/Dockerfile", () => {
   });
 
   it("runs node directly and checks health with node", () => {
-    expect(cmd).toEqual(["node", "bin/collector/src/main.js", "run"]);
+    expect(cmd).toEqual(["node", ...COLLECTOR_NODE_FLAGS, "bin/collector/src/main.js", "run"]);
     expect(healthcheck[0]).toBe("node");
   });
 
@@ -114,12 +117,17 @@ describe("the image's commands, run from a compiled /app layout", () => {
 
   it("compiles only the collector, so the image needs nothing outside collector/", () => {
     expect(readdirSync(path.join(APP_DIR, "bin"))).toEqual(["collector"]);
-    expect(existsSync(path.join(APP_DIR, cmd[1]!))).toBe(true);
+    expect(existsSync(path.join(APP_DIR, cmd[scriptAt]!))).toBe(true);
   });
 
   it("serves /healthz for the HEALTHCHECK command and drains on SIGTERM", async () => {
     const ws = workspace(emulator, { O365_CONTENT_TYPES: "Audit.Exchange,Audit.General" });
-    const collector = spawnCollector(cmd.slice(2), ws.env, cmd.slice(1, 2), APP_DIR);
+    const collector = spawnCollector(
+      cmd.slice(scriptAt + 1),
+      ws.env,
+      cmd.slice(1, scriptAt + 1),
+      APP_DIR,
+    );
     const port = await collector.port();
     const check = () =>
       new Promise<number>((resolve) => {
