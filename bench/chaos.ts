@@ -33,7 +33,7 @@ Usage: npm run test:chaos -- [--ci] [--scenario <name>] [--seed <n>]
   --verbose          copy the collectors' JSON log lines (level warn and up) to stderr
   --help             this text
 
-Needs root on ext4 (chattr +i) and prlimit: see docs/readme/bench.md.
+Needs root on ext4 (chattr +i) and prlimit: see README.md, "Benchmarks and the chaos suite".
 `;
 
 /** The CI run's seed never changes, so a CI failure reproduces locally with --ci. */

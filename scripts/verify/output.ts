@@ -8,7 +8,7 @@ import type { VerifyConfig } from "./inputs";
 /** Bumped only on a breaking change to {@link VerifyReport}. */
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** Exit codes of `npm run verify` (documented in docs/readme/verify.md). */
+/** Exit codes of `npm run verify` (documented in README.md, "Output and exit codes"). */
 export const EXIT_PASS = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_BAD_INPUT = 2;

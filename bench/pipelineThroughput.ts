@@ -1,23 +1,23 @@
 /**
  * End-to-end throughput of the pipeline into the file sink with SQLite state, with a synthetic
  * source that parses every record from its JSON text (as the real source does).
- * Run: npx tsx test/collector/pipeline/throughput.ts [records] [recordsPerBlob]
+ * Run: npx tsx bench/pipelineThroughput.ts [records] [recordsPerBlob]
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
-import { createMetrics } from "../../../collector/src/metrics";
-import { Pipeline } from "../../../collector/src/pipeline/pipeline";
-import { FileSink } from "../../../collector/src/sinks/fileSink";
-import { SqliteStateStore } from "../../../collector/src/state/sqliteState";
+import { createMetrics } from "../collector/src/metrics";
+import { Pipeline } from "../collector/src/pipeline/pipeline";
+import { FileSink } from "../collector/src/sinks/fileSink";
+import { SqliteStateStore } from "../collector/src/state/sqliteState";
 import type {
   Checkpoint,
   ContentType,
   ReceivedRecord,
   Source,
   SourceItem,
-} from "../../../collector/src/types";
+} from "../collector/src/types";
 
 /** Measures one run; returns records per second. */
 export async function measureThroughput(
