@@ -11,7 +11,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { COLLECTOR_NODE_FLAGS } from "../collector/src/nodeFlags";
-import { type Emulator, startEmulator } from "../emulator/src/index";
+import { collectorConnectionEnv, type Emulator, startEmulator } from "../emulator/src/index";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const DEFAULT_DEMO_DIR = path.join(REPO_ROOT, ".auditbridge", "demo");
@@ -96,19 +96,10 @@ async function main(argv: readonly string[]): Promise<number> {
 function collectorEnv(emulator: Emulator, demoDir: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    NODE_EXTRA_CA_CERTS: emulator.caCertPath,
-    AZURE_TENANT_ID: emulator.tenant.tenantId,
-    AZURE_CLIENT_ID: emulator.tenant.clientId,
-    AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
-    AZURE_AUTHORITY_HOST: emulator.url,
-    O365_MANAGEMENT_ENDPOINT: emulator.url,
-    O365_PUBLISHER_ID: emulator.tenant.publisherId,
+    ...collectorConnectionEnv(emulator),
     AUDIT_STATE: `sqlite:${path.join(demoDir, "state.db")}`,
     AUDIT_SINK: "file,logs-ingestion",
     AUDIT_FILE_PATH: path.join(demoDir, "audit.ndjson"),
-    LOGS_INGESTION_ENDPOINT: emulator.url,
-    LOGS_INGESTION_RULE_ID: emulator.ingestion.ruleId,
-    LOGS_INGESTION_STREAM: emulator.ingestion.stream,
     AUDIT_POLL_INTERVAL: "15s",
     AUDIT_HTTP_PORT: "0",
     // The demo prints its own summary; set AUDIT_LOG_LEVEL=info to see the collector's JSON logs.

@@ -11,7 +11,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { COLLECTOR_NODE_FLAGS } from "../../collector/src/nodeFlags";
-import type { Emulator } from "../../emulator/src/index";
+import { collectorConnectionEnv, type Emulator } from "../../emulator/src/index";
 
 /** Repository root (bench/lib/ is two levels below it). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -52,13 +52,7 @@ export function collectorEnv(options: CollectorEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    NODE_EXTRA_CA_CERTS: emulator.caCertPath,
-    AZURE_TENANT_ID: emulator.tenant.tenantId,
-    AZURE_CLIENT_ID: emulator.tenant.clientId,
-    AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
-    AZURE_AUTHORITY_HOST: emulator.url,
-    O365_MANAGEMENT_ENDPOINT: emulator.url,
-    O365_PUBLISHER_ID: emulator.tenant.publisherId,
+    ...collectorConnectionEnv(emulator),
     AUDIT_STATE: options.state.includes(":") ? options.state : `sqlite:${options.state}`,
     AUDIT_QUARANTINE_DIR: options.quarantineDir,
     AUDIT_INITIAL_LOOKBACK: options.initialLookback ?? "7d",
@@ -67,21 +61,14 @@ export function collectorEnv(options: CollectorEnvOptions): NodeJS.ProcessEnv {
     AUDIT_HTTP_PORT: "0",
     AUDIT_LOG_LEVEL: options.logLevel ?? "warn",
   };
-  const logsIngestion = () => {
-    env.LOGS_INGESTION_ENDPOINT = emulator.url;
-    env.LOGS_INGESTION_RULE_ID = emulator.ingestion.ruleId;
-    env.LOGS_INGESTION_STREAM = emulator.ingestion.stream;
-  };
   if (sink.kind === "file") {
     env.AUDIT_SINK = "file";
     env.AUDIT_FILE_PATH = sink.filePath;
   } else if (sink.kind === "logs-ingestion") {
     env.AUDIT_SINK = "logs-ingestion";
-    logsIngestion();
   } else {
     env.AUDIT_SINK = "file,logs-ingestion";
     env.AUDIT_FILE_PATH = sink.filePath;
-    logsIngestion();
   }
   return env;
 }

@@ -1,6 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { type Emulator, type Knobs, type ScenarioOptions, startEmulator } from "./index";
+import {
+  collectorConnectionEnv,
+  type Emulator,
+  type Knobs,
+  type ScenarioOptions,
+  startEmulator,
+} from "./index";
 
 /**
  * `npm run emulator -- [options]`: starts the emulated Microsoft 365 tenant, prints where it
@@ -166,22 +172,12 @@ function knobsFrom(options: CliOptions): Partial<Knobs> {
 
 /** The environment a collector (and verify) needs to talk to this emulator. */
 function collectorEnvironment(emulator: Emulator, includeSecret: boolean): [string, string][] {
-  return [
-    ["NODE_EXTRA_CA_CERTS", emulator.caCertPath],
-    ["AZURE_TENANT_ID", emulator.tenant.tenantId],
-    ["AZURE_CLIENT_ID", emulator.tenant.clientId],
-    [
-      "AZURE_CLIENT_SECRET",
-      includeSecret ? emulator.tenant.clientSecret : "<hidden: run with --print-secret>",
-    ],
-    ["AZURE_AUTHORITY_HOST", emulator.url],
-    ["O365_MANAGEMENT_ENDPOINT", emulator.url],
-    ["O365_PUBLISHER_ID", emulator.tenant.publisherId],
-    ["AUDIT_SINK", "logs-ingestion"],
-    ["LOGS_INGESTION_ENDPOINT", emulator.url],
-    ["LOGS_INGESTION_RULE_ID", emulator.ingestion.ruleId],
-    ["LOGS_INGESTION_STREAM", emulator.ingestion.stream],
-  ];
+  const env = {
+    ...collectorConnectionEnv(emulator),
+    ...(includeSecret ? {} : { AZURE_CLIENT_SECRET: "<hidden: run with --print-secret>" }),
+    AUDIT_SINK: "logs-ingestion",
+  };
+  return Object.entries(env);
 }
 
 function shellQuote(value: string): string {

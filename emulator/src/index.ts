@@ -115,6 +115,27 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
+/**
+ * The collector's connection settings (its configuration contract) for this emulator: CA,
+ * tenant, app credential, login host, API base URL, PublisherIdentifier and the Logs Ingestion
+ * target. Used by `npm start`, the benchmarks, the tests and the emulator command; callers add
+ * state, sink and the rest. Holds the client secret: never log it.
+ */
+export function collectorConnectionEnv(emulator: Emulator): Record<string, string> {
+  return {
+    NODE_EXTRA_CA_CERTS: emulator.caCertPath,
+    AZURE_TENANT_ID: emulator.tenant.tenantId,
+    AZURE_CLIENT_ID: emulator.tenant.clientId,
+    AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
+    AZURE_AUTHORITY_HOST: emulator.url,
+    O365_MANAGEMENT_ENDPOINT: emulator.url,
+    O365_PUBLISHER_ID: emulator.tenant.publisherId,
+    LOGS_INGESTION_ENDPOINT: emulator.url,
+    LOGS_INGESTION_RULE_ID: emulator.ingestion.ruleId,
+    LOGS_INGESTION_STREAM: emulator.ingestion.stream,
+  };
+}
+
 /** Tenant identities derived from the seed (the tenant id from the scenario when given). */
 export function tenantIdentity(seed: number, tenantId?: string): TenantIdentity {
   return {

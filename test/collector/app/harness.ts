@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Emulator } from "../../../emulator/src/index";
+import { collectorConnectionEnv, type Emulator } from "../../../emulator/src/index";
 
 export const REPO = path.resolve(__dirname, "../../..");
 export const MAIN = path.join(REPO, "collector", "src", "main.ts");
@@ -39,12 +39,7 @@ export function workspace(emulator: Emulator, extra: Record<string, string> = {}
     filePath,
     env: {
       ...cleanEnv(),
-      AZURE_TENANT_ID: emulator.tenant.tenantId,
-      AZURE_CLIENT_ID: emulator.tenant.clientId,
-      AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
-      AZURE_AUTHORITY_HOST: emulator.url,
-      O365_MANAGEMENT_ENDPOINT: emulator.url,
-      O365_PUBLISHER_ID: emulator.tenant.publisherId,
+      ...collectorConnectionEnv(emulator),
       AUDIT_STATE: `sqlite:${statePath}`,
       AUDIT_SINK: "file",
       AUDIT_FILE_PATH: filePath,
