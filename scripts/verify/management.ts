@@ -4,10 +4,11 @@
  * Reference: management-activity-api.md §2.4, §2.5, §6.
  */
 import { sleep } from "../../collector/src/backoff";
+import { formatApiTime, MAX_WINDOW_IN_MS } from "../../collector/src/source/windows";
 import type { ContentBlob } from "../../collector/src/types";
 
-/** Longest window the API accepts for one content listing (reference §2.5, AF20030). */
-export const MAX_LISTING_WINDOW_MS = 24 * 60 * 60 * 1000;
+/** Longest window the API accepts for one content listing: the collector's limit (AF20030). */
+export const MAX_LISTING_WINDOW_MS = MAX_WINDOW_IN_MS;
 /** Guard against a server that never stops handing out NextPageUri. */
 export const MAX_LISTING_PAGES = 500;
 /** Retries of throttled (AF429) or 5xx answers before a read gives up. */
@@ -193,11 +194,6 @@ export async function listSubscriptions(options: ManagementApiOptions): Promise<
     );
   }
   return body as Subscription[];
-}
-
-/** The API's `startTime`/`endTime` format: UTC `YYYY-MM-DDTHH:MM:SS` (reference §2.5). */
-export function formatApiTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19);
 }
 
 /** Splits [startMs, endMs) into consecutive windows no longer than {@link MAX_LISTING_WINDOW_MS}. */

@@ -1,5 +1,6 @@
 import { AuthenticationError } from "@azure/identity";
 import { describe, expect, it } from "vitest";
+import { formatApiTime } from "../../collector/src/source/windows";
 import {
   type CheckResult,
   decodeJwtPayload,
@@ -9,7 +10,6 @@ import {
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
 import {
   classifyManagementError,
-  formatApiTime,
   listingWindows,
   MAX_LISTING_WINDOW_MS,
 } from "../../scripts/verify/management";
