@@ -6,7 +6,7 @@
 import path from "node:path";
 import { DEFAULT_BLOB_CONCURRENCY } from "../../collector/src/pipeline/pipeline";
 import { blobRecordIds, buildCatalogue } from "../../emulator/src/generator";
-import type { IngestedRow } from "../../emulator/src/index";
+import type { Emulator, IngestedRow } from "../../emulator/src/index";
 import { collectorEnv, runCollectorOnce, spawnCollector } from "./collector";
 import {
   createWorkspace,
@@ -102,6 +102,18 @@ function mb(bytes: number): number {
   return Math.round((bytes / 2 ** 20) * 10) / 10;
 }
 
+/** The collector's `run --once` into the workspace's file sink, with SQLite state. */
+function runOnceToFile(emulator: Emulator, ws: Workspace) {
+  return runCollectorOnce({
+    env: collectorEnv({
+      emulator,
+      state: ws.statePath,
+      sink: { kind: "file", filePath: ws.filePath },
+      quarantineDir: ws.quarantineDir,
+    }),
+  });
+}
+
 async function withWorkspace<T>(label: string, body: (ws: Workspace) => Promise<T>): Promise<T> {
   const ws = createWorkspace(label);
   try {
@@ -129,14 +141,7 @@ export async function throughputScenario(options: BenchOptions): Promise<BenchRe
         `throughput: ${formatInt(expected.size)} unique records in ${formatInt(blobs)} blobs; collector run --once → file sink, SQLite state`,
       );
       const keeper = keepRotatedFiles(ws.filePath, path.join(ws.dir, "kept"));
-      const exit = await runCollectorOnce({
-        env: collectorEnv({
-          emulator,
-          state: ws.statePath,
-          sink: { kind: "file", filePath: ws.filePath },
-          quarantineDir: ws.quarantineDir,
-        }),
-      });
+      const exit = await runOnceToFile(emulator, ws);
       const files = await keeper.stop();
       const bytes = await totalBytes(files);
       const truth = compareWithTruth(expected, await readDeliveredIds(files));
@@ -212,14 +217,7 @@ export async function drainScenario(options: BenchOptions): Promise<BenchResult>
       options.log(
         `drain: ${formatInt(listed.length)} blobs over 7 days, budget ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} requests/min, ${DRAIN_LATENCY_MS} ms latency`,
       );
-      const exit = await runCollectorOnce({
-        env: collectorEnv({
-          emulator,
-          state: ws.statePath,
-          sink: { kind: "file", filePath: ws.filePath },
-          quarantineDir: ws.quarantineDir,
-        }),
-      });
+      const exit = await runOnceToFile(emulator, ws);
       const truth = compareWithTruth(
         expected,
         await readDeliveredIds(await sinkFiles(ws.filePath)),
@@ -284,14 +282,7 @@ export async function bigBlobScenario(options: BenchOptions): Promise<BenchResul
       options.log(
         `memory: one ${formatMb(BIG_BLOB_BYTES)} blob (${formatInt(expected.size)} records in all)`,
       );
-      const exit = await runCollectorOnce({
-        env: collectorEnv({
-          emulator,
-          state: ws.statePath,
-          sink: { kind: "file", filePath: ws.filePath },
-          quarantineDir: ws.quarantineDir,
-        }),
-      });
+      const exit = await runOnceToFile(emulator, ws);
       const truth = compareWithTruth(
         expected,
         await readDeliveredIds(await sinkFiles(ws.filePath)),
