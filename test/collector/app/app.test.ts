@@ -117,7 +117,9 @@ describe("runCollector", () => {
       emulator.knobs.auditDisabled = false;
       const expected = sorted(emulator.truth.expectedRecordIds([...CONTENT_TYPES]));
       await until(() =>
-        idsInFile(path.join(dir, "audit.ndjson")).length >= expected.length ? true : undefined,
+        idsInFile(path.join(dir, "audit.ndjson"), { live: true }).length >= expected.length
+          ? true
+          : undefined,
       );
       expect(sorted(idsInFile(path.join(dir, "audit.ndjson")))).toEqual(expected);
       await until(async () => ((await collector.healthz())?.status === 200 ? true : undefined));
@@ -145,7 +147,9 @@ describe("runCollector", () => {
       expect(await first.done).toEqual({ exitCode: 0 });
       const expected = emulator.truth.expectedRecordIds([...CONTENT_TYPES]).size;
       await until(() =>
-        idsInFile(path.join(dir, "audit.ndjson")).length >= expected ? true : undefined,
+        idsInFile(path.join(dir, "audit.ndjson"), { live: true }).length >= expected
+          ? true
+          : undefined,
       );
       await until(async () => ((await second.healthz())?.status === 200 ? true : undefined));
       expect(second.logs.some((l) => /another collector holds the state/.test(String(l.msg)))).toBe(

@@ -69,7 +69,7 @@ describe("collector CLI with blob state (Azurite)", () => {
     const [waiting, active] = standby === "a" ? [a, b] : [b, a];
     const expected = emulator.truth.expectedRecordIds(CONTENT_TYPES).size;
     const deadline = Date.now() + 60_000;
-    while (idsInFile(ws.filePath).length < expected && Date.now() < deadline) {
+    while (idsInFile(ws.filePath, { live: true }).length < expected && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await active.waitForLog((l) => l.msg === "poll done", 60_000);

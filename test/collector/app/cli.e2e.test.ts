@@ -110,7 +110,7 @@ describe("collector CLI against the emulator (five content types, 30 hours)", ()
     // whole backlog too, so the counters below are final.
     const total = emulator.truth.expectedRecordIds().size;
     const health = await until(async () => {
-      if (idsInFile(ws.filePath).length < total) return undefined;
+      if (idsInFile(ws.filePath, { live: true }).length < total) return undefined;
       const answer = await healthz(port);
       return answer.status === 200 ? answer : undefined;
     });
@@ -197,7 +197,9 @@ describe("collector CLI stopping mid-catch-up", () => {
     await until(async () => (fileSize(ws.filePath) > 20_000 ? true : undefined));
     first.child.kill("SIGKILL");
     expect(await first.exited).toBe("SIGKILL");
-    expect(idsInFile(ws.filePath).length).toBeLessThan(emulator.truth.expectedRecordIds().size);
+    expect(idsInFile(ws.filePath, { live: true }).length).toBeLessThan(
+      emulator.truth.expectedRecordIds().size,
+    );
 
     const second = spawnCollector(["run", "--once"], env(ws));
     await exitCodeOf(second, 0);
@@ -333,7 +335,8 @@ describe("collector CLI delivering to Logs Ingestion", () => {
     const port = await collector.port();
     const expected = emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.SharePoint"]);
     await until(
-      async () => (idsInFile(ws.filePath).length >= expected.size ? true : undefined),
+      async () =>
+        idsInFile(ws.filePath, { live: true }).length >= expected.size ? true : undefined,
       60_000,
     );
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -180,13 +180,16 @@ export function spawnCollector(
   };
 }
 
-/** Record Ids in an NDJSON file, in file order (duplicates kept). */
-export function idsInFile(filePath: string): string[] {
+/**
+ * Record Ids in an NDJSON file, in file order (duplicates kept). A collector that is still
+ * running may be half-way through writing a line: with `live`, a last line without its
+ * newline is not counted yet; without it (the collector has stopped) every line must parse.
+ */
+export function idsInFile(filePath: string, options: { live?: boolean } = {}): string[] {
   if (!existsSync(filePath)) return [];
-  return readFileSync(filePath, "utf8")
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => (JSON.parse(line) as { Id: string }).Id);
+  const lines = readFileSync(filePath, "utf8").split("\n");
+  if (options.live) lines.pop();
+  return lines.filter((line) => line !== "").map((line) => (JSON.parse(line) as { Id: string }).Id);
 }
 
 /** Sorted copy, for comparing sets of ids with readable diffs. */
