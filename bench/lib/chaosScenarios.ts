@@ -16,7 +16,10 @@ import { writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { DEFAULT_COMMIT_MAX_RECORDS } from "../../collector/src/pipeline/pipeline";
+import {
+  DEFAULT_COMMIT_EVERY_RECORDS,
+  DEFAULT_COMMIT_MAX_RECORDS,
+} from "../../collector/src/pipeline/pipeline";
 import { Rng } from "../../emulator/src/generator/prng";
 import type { Emulator } from "../../emulator/src/index";
 import { drainIngestedRows } from "./benchScenarios";
@@ -47,10 +50,10 @@ import {
 } from "./truth";
 
 /**
- * Most records a crash may repeat with Logs Ingestion: the pipeline's delivery lane holds at
- * most two commit rounds of acknowledged-but-uncommitted records (pipeline.ts, `submit`).
+ * Most records a crash may repeat with Logs Ingestion: the acknowledged records waiting for
+ * their commit plus one delivery round of the pipeline (pipeline.ts).
  */
-export const IN_FLIGHT_BOUND_RECORDS = 2 * DEFAULT_COMMIT_MAX_RECORDS;
+export const IN_FLIGHT_BOUND_RECORDS = DEFAULT_COMMIT_EVERY_RECORDS + DEFAULT_COMMIT_MAX_RECORDS;
 
 /** Sizes of one chaos run: the full suite or the short CI version. */
 export interface ChaosSizes {

@@ -100,15 +100,6 @@ export function buildParts(
     metrics,
     logger: logger.child({ component: "management-api" }),
   });
-  const source = new ActivitySource({
-    contentTypes: config.contentTypes,
-    client,
-    initialLookbackInMs: config.initialLookbackMs,
-    overlapInMs: config.relistOverlapMs,
-    quarantineDir: config.quarantineDir,
-    metrics,
-    logger: logger.child({ component: "source" }),
-  });
   const sinks = config.sinks.map((sink) =>
     createSink(sink.kind, {
       ...(sink.kind === "file" ? { file: { path: sink.path } } : {}),
@@ -127,6 +118,16 @@ export function buildParts(
       logger: logger.child({ component: `${sink.kind}-sink` }),
     }),
   );
+  const source = new ActivitySource({
+    contentTypes: config.contentTypes,
+    client,
+    initialLookbackInMs: config.initialLookbackMs,
+    overlapInMs: config.relistOverlapMs,
+    quarantineDir: config.quarantineDir,
+    keepParsedRecords: sinks.some((sink) => sink.usesParsedRecords === true),
+    metrics,
+    logger: logger.child({ component: "source" }),
+  });
   const state =
     config.state.kind === "sqlite"
       ? new SqliteStateStore({ path: config.state.path })

@@ -85,6 +85,11 @@ export interface OperationOptions {
  */
 export interface Sink {
   readonly name: string;
+  /**
+   * True when `deliver` reads `record.record`. When no sink does, the source keeps only each
+   * record's text while it waits in the pipeline (the parsed object is rebuilt on demand).
+   */
+  readonly usesParsedRecords?: boolean;
   start(committedPosition: string | undefined, options?: OperationOptions): Promise<void>;
   deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome>;
   close(): Promise<void>;

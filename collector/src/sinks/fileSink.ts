@@ -187,7 +187,7 @@ export class FileSink implements Sink {
    */
   async deliver(batch: Batch, _options?: OperationOptions): Promise<DeliveryOutcome> {
     if (!this.handle) return { kind: "failure", error: new Error("file sink used before start()") };
-    const body = Buffer.from(toNdjson(batch), "utf8");
+    const body = toNdjson(batch);
     const written = this.writeChain.then(() => this.append(body));
     this.writeChain = written.then(
       () => undefined,
@@ -273,15 +273,28 @@ export class FileSink implements Sink {
   }
 }
 
-/** The batch as NDJSON. Raw JSON text holds newlines only as insignificant whitespace. */
-function toNdjson(batch: Batch): string {
-  let out = "";
-  for (const record of batch.records) {
-    const raw = record.raw;
-    out += raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]+/g, " ") : raw;
-    out += "\n";
+/**
+ * The batch as NDJSON bytes. Raw JSON text holds newlines only as insignificant whitespace.
+ * Each line is encoded straight into one buffer of the exact size: concatenating a thousand
+ * records into one string and encoding that cost several times more (measured with
+ * `npm run bench -- --scenario throughput`).
+ */
+export function toNdjson(batch: Batch): Buffer {
+  const lines: string[] = new Array(batch.records.length);
+  let size = 0;
+  for (let i = 0; i < batch.records.length; i++) {
+    const raw = batch.records[i]!.raw;
+    const line = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]+/g, " ") : raw;
+    lines[i] = line;
+    size += Buffer.byteLength(line, "utf8") + 1;
   }
-  return out;
+  const body = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const line of lines) {
+    offset += body.write(line, offset, "utf8");
+    body[offset++] = 0x0a;
+  }
+  return body;
 }
 
 async function fileSize(path: string): Promise<number> {

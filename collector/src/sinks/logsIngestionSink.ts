@@ -125,6 +125,8 @@ const REDUCED = Symbol("reduced");
  */
 export class LogsIngestionSink implements Sink {
   readonly name: string;
+  /** Rows are built from the parsed record. */
+  readonly usesParsedRecords = true;
   private readonly client: LogsIngestionClient;
   private readonly ruleId: string;
   private readonly streamName: string;

@@ -89,6 +89,12 @@ export interface ActivitySourceOptions {
   startGuardPolicy?: StartGuardPolicy;
   /** Largest single record accepted, in characters. */
   maxRecordChars?: number;
+  /**
+   * Hand out each record with its parsed object (default true). False when no sink reads it:
+   * records then hold only their text while queued, which roughly halves the heap they take
+   * and the garbage collector's work; `record` parses the text again if it is read.
+   */
+  keepParsedRecords?: boolean;
   /** Uniform random in [0, 1) for jitter; injectable for tests. */
   random?: () => number;
 }
@@ -397,6 +403,7 @@ export class ActivitySource implements Source {
     const signal = this.signal(callSignal);
     const metrics = this.options.metrics;
     const attempts = Math.max(1, this.options.blobAttempts ?? DEFAULT_BLOB_ATTEMPTS);
+    const keepParsed = this.options.keepParsedRecords ?? true;
     let handedOut = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
       const last = attempt === attempts;
@@ -424,7 +431,9 @@ export class ActivitySource implements Source {
             metrics?.recordsSkipped.inc({ content_type: contentType, reason: "no-id" });
             continue;
           }
-          yield { id, raw: element.raw, record: value as AuditRecord };
+          yield keepParsed
+            ? { id, raw: element.raw, record: value as AuditRecord }
+            : new TextOnlyRecord(id, element.raw);
         }
         await keeper?.discard();
         metrics?.blobsFetched.inc({ content_type: contentType });
@@ -625,5 +634,20 @@ class QuarantineFile {
       )}\n`,
     );
     return dataPath;
+  }
+}
+
+/**
+ * A record that keeps only its text and Id; the text was already parsed (and so validated)
+ * once, and is parsed again only if a sink reads `record`.
+ */
+class TextOnlyRecord implements ReceivedRecord {
+  constructor(
+    readonly id: string,
+    readonly raw: string,
+  ) {}
+
+  get record(): AuditRecord {
+    return JSON.parse(this.raw) as AuditRecord;
   }
 }

@@ -41,8 +41,6 @@ export interface SqliteStateOptions {
 }
 
 interface Statements {
-  seen: Database.Statement<[Buffer | string], number>;
-  insertId: Database.Statement<[Buffer | string, number]>;
   upsertCheckpoint: Database.Statement<[string, string, number]>;
   upsertPosition: Database.Statement<[string, string]>;
   pruneChunk: Database.Statement<[number, number]>;
@@ -64,6 +62,8 @@ export class SqliteStateStore implements StateStore {
   private readonly options: SqliteStateOptions;
   private db: Database.Database | undefined;
   private statements: Statements | undefined;
+  private readonly seenStatements = new Map<number, Database.Statement<unknown[]>>();
+  private readonly insertStatements = new Map<number, Database.Statement<unknown[]>>();
 
   constructor(options: SqliteStateOptions) {
     if (!options.path || options.path.trim() === "") {
@@ -107,8 +107,6 @@ export class SqliteStateStore implements StateStore {
     }
     this.db = db;
     this.statements = {
-      seen: db.prepare<[Buffer | string], number>("SELECT 1 FROM ledger WHERE id = ?").pluck(),
-      insertId: db.prepare("INSERT OR IGNORE INTO ledger (id, delivered_at) VALUES (?, ?)"),
       upsertCheckpoint: db.prepare(
         "INSERT INTO checkpoints (content_type, doc, updated_at) VALUES (?, ?, ?) " +
           "ON CONFLICT (content_type) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
@@ -152,12 +150,19 @@ export class SqliteStateStore implements StateStore {
   }
 
   async seen(ids: readonly string[]): Promise<Set<string>> {
-    this.requireOpen();
-    const statement = this.statements!.seen;
+    const db = this.requireOpen();
     const found = new Set<string>();
     this.guard("look up delivered ids", () => {
-      for (const id of ids) {
-        if (statement.get(storedId(id)) !== undefined) found.add(id);
+      // One statement per chunk of ids: a call into SQLite per id cost more than the lookup.
+      for (let start = 0; start < ids.length; start += ID_CHUNK) {
+        const chunk = ids.slice(start, start + ID_CHUNK);
+        const keys = storedIds(chunk);
+        const rows = this.chunkStatement(db, "seen", chunk.length).all(...keys) as unknown[];
+        if (rows.length === 0) continue;
+        const stored = new Set(rows.map(keyText));
+        for (let i = 0; i < chunk.length; i++) {
+          if (stored.has(keyText(keys[i]))) found.add(chunk[i]!);
+        }
       }
     });
     return found;
@@ -167,8 +172,14 @@ export class SqliteStateStore implements StateStore {
     const db = this.requireOpen();
     const s = this.statements!;
     const deliveredAt = Math.floor(update.nowMs / 1000);
+    const ids = [...update.deliveredIds];
     const run = db.transaction(() => {
-      for (const id of update.deliveredIds) s.insertId.run(storedId(id), deliveredAt);
+      for (let start = 0; start < ids.length; start += ID_CHUNK) {
+        const chunk = ids.slice(start, start + ID_CHUNK);
+        const params: Array<Buffer | string | number> = [];
+        for (const key of storedIds(chunk)) params.push(key, deliveredAt);
+        this.chunkStatement(db, "insert", chunk.length).run(...params);
+      }
       if (update.checkpoint) {
         s.upsertCheckpoint.run(
           update.checkpoint.contentType,
@@ -202,12 +213,36 @@ export class SqliteStateStore implements StateStore {
     const db = this.db;
     this.db = undefined;
     this.statements = undefined;
+    this.seenStatements.clear();
+    this.insertStatements.clear();
     if (!db) return;
     this.guard("close", () => {
       // Folds the WAL back into the database so the file is self-contained at rest.
       db.pragma("wal_checkpoint(TRUNCATE)");
       db.close();
     });
+  }
+
+  /** The prepared lookup or insert for `size` ids (one per size, kept for the connection). */
+  private chunkStatement(
+    db: Database.Database,
+    kind: "seen" | "insert",
+    size: number,
+  ): Database.Statement<unknown[]> {
+    const cache = kind === "seen" ? this.seenStatements : this.insertStatements;
+    let statement = cache.get(size);
+    if (!statement) {
+      statement =
+        kind === "seen"
+          ? db
+              .prepare(`SELECT id FROM ledger WHERE id IN (${Array(size).fill("?").join(",")})`)
+              .pluck()
+          : db.prepare(
+              `INSERT OR IGNORE INTO ledger (id, delivered_at) VALUES ${Array(size).fill("(?,?)").join(",")}`,
+            );
+      cache.set(size, statement);
+    }
+    return statement;
   }
 
   /** Number of ids in the ledger (for figures and tests). */
@@ -290,12 +325,24 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-/** Reused for every bind: better-sqlite3 copies bound BLOBs, so one buffer serves all calls. */
-const ID_BUFFER = Buffer.alloc(16);
+/** Ids per ledger statement (2 parameters each on insert, far below SQLite's 32,766). */
+const ID_CHUNK = 250;
 
-/** GUIDs as 16-byte BLOBs, anything else as TEXT (BLOB and TEXT never compare equal). */
-function storedId(id: string): Buffer | string {
-  return writeGuidBytes(id, ID_BUFFER) ? ID_BUFFER : id;
+/**
+ * GUIDs as 16-byte BLOBs, anything else as TEXT (BLOB and TEXT never compare equal). The
+ * BLOBs of one chunk share one allocation.
+ */
+function storedIds(ids: readonly string[]): Array<Buffer | string> {
+  const bytes = Buffer.allocUnsafe(16 * ids.length);
+  return ids.map((id, i) => {
+    const key = bytes.subarray(16 * i, 16 * i + 16);
+    return writeGuidBytes(id, key) ? key : id;
+  });
+}
+
+/** A stored key as text, for matching rows to the ids asked about. */
+function keyText(key: unknown): string {
+  return Buffer.isBuffer(key) ? `b${key.toString("hex")}` : `t${String(key)}`;
 }
 
 function toStateError(error: unknown, what: string, path: string): StateStoreError {

@@ -52,6 +52,7 @@ describe("Pipeline with the file sink and SQLite state", () => {
         metrics: createMetrics(new Registry()),
         blobConcurrency: 2,
         commitMaxRecords: 30,
+        commitEveryRecords: 30,
       });
 
     const crashing = open(new CrashingState(join(dir, "state.db"), 3));

@@ -53,6 +53,18 @@ describe("FileSink", () => {
     expect(position).toBe(`1:${Buffer.byteLength(text)}`);
   });
 
+  it("writes multi-byte UTF-8 text exactly and counts the offset in bytes", async () => {
+    const sink = new FileSink({ path });
+    await sink.start(undefined);
+    const raw = '{"Id":"u1","Subject":"Überprüfung – 会議 📎","Path":"C:\\\\docs"}';
+    const position = await ok(sink, batch({ id: "u1", raw, record: JSON.parse(raw) }, rec(2)));
+    await sink.close();
+    const bytes = readFileSync(path);
+    expect(bytes.toString("utf8")).toBe(`${raw}\n${rec(2).raw}\n`);
+    expect(position).toBe(`1:${bytes.length}`);
+    expect(bytes.length).toBeGreaterThan(raw.length + rec(2).raw.length + 2);
+  });
+
   it("keeps a record with pretty-printed raw text on one line", async () => {
     const sink = new FileSink({ path });
     await sink.start(undefined);

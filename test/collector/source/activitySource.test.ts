@@ -268,4 +268,43 @@ describe("ActivitySource against the emulator", () => {
     expect(sorted(all.flat())).toEqual(sorted(emulator.truth.expectedRecordIds([SP])));
     expect(again).toEqual(all[0]);
   });
+
+  it("hands out records that keep only their text when no sink reads the parsed form", async () => {
+    const scenario = {
+      contentTypes: [SP],
+      historyHours: 2,
+      blobsPerHour: 2,
+      recordsPerBlob: [3, 5] as [number, number],
+      lateRate: 0,
+    };
+    const received: Array<{ keys: string[]; raw: string; record: unknown; id: string }> = [];
+    for (const keepParsedRecords of [true, false]) {
+      harness = await startHarness(
+        { scenario },
+        { initialLookbackInMs: 3 * HOUR, keepParsedRecords },
+      );
+      await harness.source.start();
+      for await (const item of harness.source.poll(SP, undefined)) {
+        if (item.kind !== "blob") continue;
+        for await (const record of item.records()) {
+          received.push({
+            keys: Object.keys(record),
+            raw: record.raw,
+            record: record.record,
+            id: record.id,
+          });
+        }
+      }
+      await harness.emulator.stop();
+      harness = undefined;
+    }
+    const kept = received.filter((r) => r.keys.includes("record"));
+    const textOnly = received.filter((r) => !r.keys.includes("record"));
+    expect(kept.length).toBeGreaterThan(0);
+    // Same seed, same records: the text-only ones parse on demand to the same objects.
+    expect(textOnly.map((r) => [r.id, r.raw, r.record])).toEqual(
+      kept.map((r) => [r.id, r.raw, r.record]),
+    );
+    for (const r of textOnly) expect(JSON.parse(r.raw)).toEqual(r.record);
+  });
 });

@@ -194,6 +194,26 @@ describe("SqliteStateStore", () => {
     );
   });
 
+  it("stores and finds more ids than one statement holds, GUIDs and other Ids mixed", async () => {
+    const store = new SqliteStateStore({ path: join(dir, "state.db") });
+    await store.open();
+    const id = (n: number) => (n % 3 === 0 ? `custom-${n}` : guid(n));
+    const delivered = Array.from({ length: 1_001 }, (_, i) => id(i * 2));
+    await store.commit({ deliveredIds: delivered, sinkPositions: {}, nowMs: 0 });
+    // Upper-case GUIDs are the same Ids; odd numbers were never delivered.
+    const probe = Array.from({ length: 777 }, (_, i) => id(i));
+    probe.push(guid(4).toUpperCase(), "custom-0", "CUSTOM-0");
+    const expected = probe.filter(
+      (p) => delivered.includes(p) || (delivered.includes(p.toLowerCase()) && p !== "CUSTOM-0"),
+    );
+    expect([...(await store.seen(probe))].sort()).toEqual([...new Set(expected)].sort());
+    expect(store.ledgerSize()).toBe(1_001);
+    // Committing the same ids again changes nothing.
+    await store.commit({ deliveredIds: delivered.slice(0, 600), sinkPositions: {}, nowMs: 1 });
+    expect(store.ledgerSize()).toBe(1_001);
+    await store.close();
+  });
+
   it("answers seen() for five thousand ids in a few milliseconds", async () => {
     const store = new SqliteStateStore({ path: join(dir, "state.db") });
     await store.open();
