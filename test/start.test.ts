@@ -40,6 +40,8 @@ describe("npm start (the one-command demo)", () => {
     dirs.push(dir);
     const result = await runStart(["--json", "--history-hours", "2", "--seed", "7", "--dir", dir]);
     expect(result.code, result.stderr).toBe(0);
+    // No process warnings (listener leaks, deprecations) on the demo's console.
+    expect(result.stderr).not.toMatch(/Warning/);
     const summary = JSON.parse(result.stdout) as {
       ok: boolean;
       delivered: number;

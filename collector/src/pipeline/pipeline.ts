@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import {
   abortableDelay,
   abortError,
@@ -459,6 +460,9 @@ class Run {
       progress: Map<ContentType, ContentTypeProgress>;
     },
   ) {
+    // Every blob fetch, sink upload (the Azure SDK adds one per request) and sleep listens on
+    // these signals at once; more than Node's default of 10 listeners is expected, not a leak.
+    setMaxListeners(0, this.fetchController.signal, this.hardController.signal);
     this.slots = new Slots(options.blobConcurrency ?? DEFAULT_BLOB_CONCURRENCY);
     for (const contentType of options.contentTypes) {
       this.queues.set(contentType, { items: [], head: 0 });

@@ -66,6 +66,33 @@ describe("streamJsonArray", () => {
     }
   });
 
+  it("ends strings right after an even run of backslashes, at every chunk split", async () => {
+    const elements = [
+      `{"Id":"e","Path":"C:\\\\","Next":"\\\\\\\\"}`,
+      `{"Id":"f","Odd":"\\\\\\"\\\\","Last":"\\""}`,
+    ];
+    const body = `[${elements.join(",")}]`;
+    const bytes = encoder.encode(body);
+    for (let split = 1; split < bytes.length; split++) {
+      const got = await collect(
+        bytes,
+        (() => {
+          let first = true;
+          return () => {
+            const size = first ? split : bytes.length;
+            first = false;
+            return size;
+          };
+        })(),
+      );
+      expect(
+        got.map((e) => e.raw),
+        `split at byte ${split}`,
+      ).toEqual(elements);
+      expect(got.map((e) => e.value)).toEqual(elements.map((e) => JSON.parse(e)));
+    }
+  });
+
   it("gives the same result for 200 seeded random chunkings", async () => {
     const random = seededRandom(42);
     for (let round = 0; round < 200; round++) {
