@@ -5,7 +5,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isStateStoreError } from "../../../collector/src/state/errors";
-import { SqliteStateStore } from "../../../collector/src/state/sqliteState";
+import { SQLITE_SCHEMA_VERSION, SqliteStateStore } from "../../../collector/src/state/sqliteState";
 import type { Checkpoint } from "../../../collector/src/types";
 
 const DAY = 86_400_000;
@@ -190,8 +190,77 @@ describe("SqliteStateStore", () => {
     db.pragma("user_version = 99");
     db.close();
     await expect(new SqliteStateStore({ path }).open()).rejects.toThrow(
-      /schema v99, newer than this collector's v1/,
+      new RegExp(`schema v99, newer than this collector's v${SQLITE_SCHEMA_VERSION}`),
     );
+  });
+
+  it("keeps new ids in a small table, folds it into the ledger, and finds ids in both", async () => {
+    const path = join(dir, "state.db");
+    const store = new SqliteStateStore({ path, ledgerFoldRows: 100 });
+    await store.open();
+    const rows = (table: string) => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return db.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
+      } finally {
+        db.close();
+      }
+    };
+    const ids = Array.from({ length: 250 }, (_, i) => guid(i));
+    await store.commit({ deliveredIds: ids.slice(0, 60), sinkPositions: {}, nowMs: 0 });
+    expect(await store.seen([guid(5), guid(70)])).toEqual(new Set([guid(5)]));
+    // 60 + 60 reaches 100: this commit folds everything into the ledger.
+    await store.commit({ deliveredIds: ids.slice(60, 120), sinkPositions: {}, nowMs: 0 });
+    await store.commit({ deliveredIds: ids.slice(110, 150), sinkPositions: {}, nowMs: 0 });
+    expect(await store.seen([guid(5), guid(70), guid(149), guid(150)])).toEqual(
+      new Set([guid(5), guid(70), guid(149)]),
+    );
+    expect(store.ledgerSize()).toBe(150);
+    await store.close();
+    // At rest every id is in the one ledger table.
+    expect(rows("ledger")).toBe(150);
+    expect(rows("ledger_recent")).toBe(0);
+  });
+
+  it("prunes old ids in both tables", async () => {
+    const store = new SqliteStateStore({ path: join(dir, "state.db"), ledgerFoldRows: 50 });
+    await store.open();
+    const now = Date.UTC(2026, 2, 10);
+    const old = Array.from({ length: 80 }, (_, i) => guid(i));
+    await store.commit({ deliveredIds: old.slice(0, 60), sinkPositions: {}, nowMs: now - 9 * DAY });
+    await store.commit({ deliveredIds: old.slice(60), sinkPositions: {}, nowMs: now - 9 * DAY });
+    await store.commit({ deliveredIds: [guid(900)], sinkPositions: {}, nowMs: now });
+    expect(await store.prune(now - 8 * DAY)).toBe(80);
+    expect(await store.seen([guid(1), guid(70), guid(900)])).toEqual(new Set([guid(900)]));
+    await store.close();
+  });
+
+  it("upgrades a version-1 state file in place and keeps its ledger", async () => {
+    const path = join(dir, "state.db");
+    const v1 = new Database(path);
+    v1.exec(`
+      CREATE TABLE checkpoints (content_type TEXT PRIMARY KEY, doc TEXT NOT NULL, updated_at INTEGER NOT NULL);
+      CREATE TABLE sink_positions (sink TEXT PRIMARY KEY, position TEXT NOT NULL);
+      CREATE TABLE ledger (id BLOB PRIMARY KEY, delivered_at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE INDEX ledger_delivered_at ON ledger (delivered_at);
+    `);
+    v1.prepare("INSERT INTO ledger VALUES (?, 1)").run(
+      Buffer.from(guid(1).replace(/-/g, ""), "hex"),
+    );
+    v1.prepare("INSERT INTO sink_positions VALUES ('file', '1:42')").run();
+    v1.pragma("user_version = 1");
+    v1.close();
+
+    const store = new SqliteStateStore({ path });
+    await store.open();
+    expect(await store.seen([guid(1), guid(2)])).toEqual(new Set([guid(1)]));
+    expect(await store.loadSinkPositions()).toEqual({ file: "1:42" });
+    await store.commit({ deliveredIds: [guid(2)], sinkPositions: {}, nowMs: 0 });
+    expect(await store.seen([guid(1), guid(2)])).toEqual(new Set([guid(1), guid(2)]));
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    db.close();
   });
 
   it("stores and finds more ids than one statement holds, GUIDs and other Ids mixed", async () => {
