@@ -11,7 +11,7 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BENCH_SCENARIOS, type BenchOptions, type BenchResult } from "./lib/benchScenarios";
-import { REPO_ROOT, setEchoCollectorLogs } from "./lib/collector";
+import { REPO_ROOT, setCollectorCpuProfileDir, setEchoCollectorLogs } from "./lib/collector";
 import { formatInt, machineInfo, renderTable, say } from "./lib/common";
 
 const HELP = `Example:
@@ -24,6 +24,8 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
   --verbose            copy the collector's JSON log lines (level warn and up) to stderr
+  --cpu-prof-dir <dir> write a V8 CPU profile of each collector process there (open it in
+                       Chrome DevTools); profiling slows the collector by about a quarter
   --help               this text
 
 Figures go to the terminal and to bench/results/<YYYY-MM-DD>.json (merged by scenario).
@@ -35,6 +37,7 @@ const RESULTS_DIR = path.join(REPO_ROOT, "bench", "results");
 interface BenchArgs {
   scenarios: string[];
   verbose: boolean;
+  cpuProfileDir: string | undefined;
   records: number;
   seed: number;
   liveMinutes: number;
@@ -60,6 +63,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       seed: { type: "string" },
       "live-minutes": { type: "string" },
       verbose: { type: "boolean" },
+      "cpu-prof-dir": { type: "string" },
       help: { type: "boolean" },
     },
     strict: true,
@@ -74,6 +78,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
   return {
     scenarios: values.scenario ? [values.scenario] : names,
     verbose: values.verbose === true,
+    cpuProfileDir: values["cpu-prof-dir"] ? path.resolve(values["cpu-prof-dir"]) : undefined,
     records: positiveInt("--records", values.records, 1_000_000),
     seed: positiveInt("--seed", values.seed, 1),
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
@@ -124,6 +129,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   setEchoCollectorLogs(args.verbose);
+  setCollectorCpuProfileDir(args.cpuProfileDir);
   const machine = machineInfo();
   say(
     `AuditBridge bench on ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGb} GB, Node ${machine.node}`,

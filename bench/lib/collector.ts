@@ -127,11 +127,19 @@ export function setEchoCollectorLogs(on: boolean): void {
   echoStderr = on;
 }
 
+let cpuProfileDir: string | undefined;
+
+/** Writes a V8 CPU profile of every collector process into `dir` (`--cpu-prof-dir`). */
+export function setCollectorCpuProfileDir(dir: string | undefined): void {
+  cpuProfileDir = dir;
+}
+
 /** Starts the collector as a child process and samples its memory every 100 ms. */
 export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess {
   const args = [
     ...COLLECTOR_NODE_FLAGS,
     ...(options.nodeFlags ?? []),
+    ...(cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : []),
     "--import",
     TSX_LOADER.href,
     COLLECTOR_MAIN,
