@@ -218,6 +218,12 @@ async function run(argv: string[]): Promise<number> {
     return badInput ? 2 : 1;
   }
 
+  // Listen for the stop signals before printing anything: whoever reads the output may send
+  // SIGINT/SIGTERM as soon as it arrives, and without a handler Node would die on it.
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+  });
   const env = collectorEnvironment(emulator, options.printSecret === true);
   if (options.json) {
     process.stdout.write(
@@ -262,10 +268,7 @@ async function run(argv: string[]): Promise<number> {
   }
   process.stderr.write("emulator: running; press Ctrl+C (SIGINT) or send SIGTERM to stop\n");
 
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
-  });
+  const signal = await stopSignal;
   await emulator.stop();
   process.stderr.write(`emulator: stopped on ${signal}\n`);
   return 0;
