@@ -5,11 +5,10 @@ import path from "node:path";
 import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/src/index";
-import type { CheckId, CheckResult } from "../../scripts/verify/checks";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
 import { verify } from "../../scripts/verify/main";
 import type { VerifyReport } from "../../scripts/verify/output";
-import { emulatorFlags, ingestRows, startSmallTenant, startSubscriptions } from "./helpers";
+import { checkById, emulatorFlags, startHealthyTenant } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -20,17 +19,9 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-function check(report: VerifyReport, id: CheckId): CheckResult {
-  const found = report.checks.find((c) => c.id === id);
-  if (!found) throw new Error(`no check ${id}`);
-  return found;
-}
-
 /** A tenant where the collector has subscribed and delivered rows. */
 async function healthyTenant(): Promise<Emulator> {
-  emulator = await startSmallTenant({ seed: 13 });
-  await startSubscriptions(emulator);
-  await ingestRows(emulator);
+  emulator = await startHealthyTenant({ seed: 13 });
   return emulator;
 }
 
@@ -50,10 +41,10 @@ describe("verify with --certificate-path against the emulator", () => {
     const config = await certificateConfig(e);
     expect(config.appCredential.kind).toBe("certificate");
     const report = await verify(config);
-    const token = check(report, "token");
+    const token = checkById(report, "token");
     expect(token.status).toBe("pass");
     expect(token.reason).toMatch(/issued with the app's certificate, valid \d+ more min$/);
-    const expiry = check(report, "credential-expiry");
+    const expiry = checkById(report, "credential-expiry");
     expect(expiry.status).toBe("pass");
     const end = new Date(e.knobs.certificateExpiresAtMs).toISOString();
     expect(expiry.reason).toBe(
@@ -67,8 +58,8 @@ describe("verify with --certificate-path against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.certificateExpiresAtMs = e.now() + 10 * DAY_MS + 60_000;
     const report = await verify(await certificateConfig(e));
-    expect(check(report, "token").status).toBe("pass");
-    const expiry = check(report, "credential-expiry");
+    expect(checkById(report, "token").status).toBe("pass");
+    const expiry = checkById(report, "credential-expiry");
     expect(expiry.status).toBe("warn");
     expect(expiry.reason).toMatch(
       /^the certificate expires in 10 days \(\d{4}-\d\d-\d\d\), within the 30-day warning period$/,
@@ -80,7 +71,7 @@ describe("verify with --certificate-path against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.certificateExpiresAtMs = e.now() - DAY_MS;
     const report = await verify(await certificateConfig(e));
-    const token = check(report, "token");
+    const token = checkById(report, "token");
     expect(token.status).toBe("fail");
     expect(token.reason).toBe("the app's certificate registration has expired (AADSTS700027)");
     expect(token.fix).toContain("issue a new certificate");
@@ -98,7 +89,7 @@ describe("verify with --certificate-path against the emulator", () => {
     writeFileSync(pemPath, `${other.cert}\n${other.private}\n`);
     const config = await resolveVerifyConfig(emulatorFlags(e, ["--certificate-path", pemPath]), {});
     if (config === "help") throw new Error("unexpected help");
-    const token = check(await verify(config), "token");
+    const token = checkById(await verify(config), "token");
     expect(token.status).toBe("fail");
     expect(token.reason).toContain("not registered on the app");
     expect(token.fix).toContain(e.tenant.clientId);
@@ -130,8 +121,8 @@ describe("verify with --certificate-path against the emulator", () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout) as VerifyReport;
-    expect(check(report, "token").status).toBe("pass");
-    expect(check(report, "credential-expiry").status).toBe("pass");
+    expect(checkById(report, "token").status).toBe("pass");
+    expect(checkById(report, "credential-expiry").status).toBe("pass");
     expect(result.stdout).not.toContain("PRIVATE KEY");
   }, 90_000);
 });

@@ -2,10 +2,17 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/src/index";
-import { type CheckId, type CheckResult, serviceHealthResult } from "../../scripts/verify/checks";
+import { serviceHealthResult } from "../../scripts/verify/checks";
 import { verify } from "../../scripts/verify/main";
 import { renderJson, renderTable, type VerifyReport } from "../../scripts/verify/output";
-import { emulatorConfig, ingestRows, startSmallTenant, startSubscriptions } from "./helpers";
+import {
+  checkById,
+  emulatorConfig,
+  ingestRows,
+  startHealthyTenant,
+  startSmallTenant,
+  startSubscriptions,
+} from "./helpers";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -15,12 +22,6 @@ afterEach(async () => {
   emulator = undefined;
 });
 
-function check(report: VerifyReport, id: CheckId): CheckResult {
-  const found = report.checks.find((c) => c.id === id);
-  if (!found) throw new Error(`no check ${id}`);
-  return found;
-}
-
 function statuses(report: VerifyReport): Record<string, string> {
   return Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
 }
@@ -29,9 +30,7 @@ function statuses(report: VerifyReport): Record<string, string> {
 async function healthyTenant(
   options: Parameters<typeof startSmallTenant>[0] = {},
 ): Promise<Emulator> {
-  emulator = await startSmallTenant(options);
-  await startSubscriptions(emulator);
-  await ingestRows(emulator);
+  emulator = await startHealthyTenant(options);
   return emulator;
 }
 
@@ -50,9 +49,12 @@ describe("verify against a healthy emulated tenant", () => {
       "service-health": "pass",
     });
     expect(report.exitCode).toBe(0);
-    expect(check(report, "permissions").reason).toContain("Graph shows the same grants");
-    expect(check(report, "records").details).toMatchObject({ rows: 15, ingestionLagMinutes: 0 });
-    const content = check(report, "content").details as {
+    expect(checkById(report, "permissions").reason).toContain("Graph shows the same grants");
+    expect(checkById(report, "records").details).toMatchObject({
+      rows: 15,
+      ingestionLagMinutes: 0,
+    });
+    const content = checkById(report, "content").details as {
       contentTypes: Record<string, { blobs: number }>;
     };
     expect(Object.keys(content.contentTypes)).toHaveLength(5);
@@ -63,7 +65,7 @@ describe("verify against a healthy emulated tenant", () => {
   it("follows NextPageUri so every listed blob is counted", async () => {
     const e = await healthyTenant({ scenario: { pageSize: 2 } });
     const report = await verify(await emulatorConfig(e, ["--content-types", "Audit.Exchange"]));
-    const details = check(report, "content").details as {
+    const details = checkById(report, "content").details as {
       contentTypes: Record<string, { blobs: number }>;
     };
     const listed = e.truth
@@ -100,14 +102,14 @@ describe("verify failure modes against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.auditDisabled = true;
     const report = await verify(await emulatorConfig(e));
-    const audit = check(report, "audit-enabled");
+    const audit = checkById(report, "audit-enabled");
     expect(audit.status).toBe("fail");
     expect(audit.reason).toBe(
       "unified audit logging is off or not provisioned yet (it can take up to 60 minutes after enabling)",
     );
     expect(audit.fix).toContain("Purview portal → Audit");
     expect(audit.fix).toContain("Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true");
-    expect(check(report, "token").status).toBe("pass");
+    expect(checkById(report, "token").status).toBe("pass");
     expect(report.exitCode).toBe(1);
   });
 
@@ -115,7 +117,7 @@ describe("verify failure modes against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.grantedRoles = [];
     const report = await verify(await emulatorConfig(e));
-    const permissions = check(report, "permissions");
+    const permissions = checkById(report, "permissions");
     expect(permissions.status).toBe("fail");
     expect(permissions.reason).toContain(
       "the token lacks ActivityFeed.Read and ActivityFeed.ReadDlp",
@@ -124,7 +126,7 @@ describe("verify failure modes against the emulator", () => {
       `${e.url}/${e.tenant.tenantId}/adminconsent?client_id=${e.tenant.clientId}`,
     );
     expect(permissions.details).toMatchObject({ tokenRoles: [], graphRoles: [] });
-    expect(check(report, "subscriptions").reason).toContain("401 AF10001");
+    expect(checkById(report, "subscriptions").reason).toContain("401 AF10001");
     expect(report.exitCode).toBe(1);
   });
 
@@ -132,11 +134,11 @@ describe("verify failure modes against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.grantedRoles = ["ActivityFeed.Read", "ServiceHealth.Read"];
     const withDlp = await verify(await emulatorConfig(e));
-    expect(check(withDlp, "permissions").status).toBe("fail");
-    expect(check(withDlp, "permissions").reason).toContain(
+    expect(checkById(withDlp, "permissions").status).toBe("fail");
+    expect(checkById(withDlp, "permissions").reason).toContain(
       "lacks ActivityFeed.ReadDlp, needed for DLP.All",
     );
-    expect(check(withDlp, "content").status).toBe("fail");
+    expect(checkById(withDlp, "content").status).toBe("fail");
 
     const withoutDlp = await verify(
       await emulatorConfig(e, [
@@ -144,19 +146,19 @@ describe("verify failure modes against the emulator", () => {
         "Audit.Exchange,Audit.SharePoint,Audit.General,Audit.AzureActiveDirectory",
       ]),
     );
-    expect(check(withoutDlp, "permissions").status).toBe("pass");
+    expect(checkById(withoutDlp, "permissions").status).toBe("pass");
   });
 
   it("fails check 1 with the expired-secret message when the secret has expired", async () => {
     emulator = await startSmallTenant();
     emulator.knobs.secretExpiresAtMs = emulator.now() - DAY_MS;
     const report = await verify(await emulatorConfig(emulator));
-    const token = check(report, "token");
+    const token = checkById(report, "token");
     expect(token.status).toBe("fail");
     expect(token.reason).toBe("the client secret has expired (AADSTS7000222)");
     expect(token.fix).toContain("pulumi up");
-    expect(check(report, "credential-expiry")).toMatchObject({ status: "fail" });
-    expect(check(report, "subscriptions").status).toBe("skip");
+    expect(checkById(report, "credential-expiry")).toMatchObject({ status: "fail" });
+    expect(checkById(report, "subscriptions").status).toBe("skip");
     expect(report.exitCode).toBe(1);
   });
 
@@ -164,7 +166,7 @@ describe("verify failure modes against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.secretExpiresAtMs = e.now() + 10 * DAY_MS + 60_000;
     const report = await verify(await emulatorConfig(e));
-    const expiry = check(report, "credential-expiry");
+    const expiry = checkById(report, "credential-expiry");
     expect(expiry.status).toBe("warn");
     expect(expiry.reason).toMatch(
       /^the client secret expires in 10 days \(\d{4}-\d\d-\d\d\), within the 30-day warning period$/,
@@ -175,7 +177,7 @@ describe("verify failure modes against the emulator", () => {
   it("fails check 3 when the secret expires before the next rotation", async () => {
     const e = await healthyTenant();
     const report = await verify(await emulatorConfig(e, ["--rotation-days", "200"]));
-    const expiry = check(report, "credential-expiry");
+    const expiry = checkById(report, "credential-expiry");
     expect(expiry.status).toBe("fail");
     expect(expiry.reason).toContain("before its next rotation");
   });
@@ -184,11 +186,11 @@ describe("verify failure modes against the emulator", () => {
     const e = await healthyTenant();
     e.knobs.subscriptionsDisabled = ["Audit.Exchange"];
     const report = await verify(await emulatorConfig(e));
-    const subscriptions = check(report, "subscriptions");
+    const subscriptions = checkById(report, "subscriptions");
     expect(subscriptions.status).toBe("fail");
     expect(subscriptions.reason).toBe("Audit.Exchange is disabled");
     expect(subscriptions.fix).toContain("npm run collector -- run --once");
-    expect(check(report, "content").reason).toContain("AF20023");
+    expect(checkById(report, "content").reason).toContain("AF20023");
   });
 
   it("fails check 5 when no subscription was ever started", async () => {
@@ -197,7 +199,7 @@ describe("verify failure modes against the emulator", () => {
     const report = await verify(
       await emulatorConfig(emulator, ["--content-types", "Audit.General"]),
     );
-    expect(check(report, "subscriptions")).toMatchObject({
+    expect(checkById(report, "subscriptions")).toMatchObject({
       status: "fail",
       reason: "Audit.General has no subscription",
     });
@@ -212,7 +214,7 @@ describe("verify failure modes against the emulator", () => {
     const config = await emulatorConfig(emulator);
     const e = emulator;
     const report = await verify(config, { nowMs: () => e.now() });
-    const content = check(report, "content");
+    const content = checkById(report, "content");
     expect(content.status).toBe("fail");
     expect(content.reason).toBe("no content listed in the last 24 h for any of 5 content types");
     expect(content.fix).toContain("12 hours");
@@ -222,7 +224,7 @@ describe("verify failure modes against the emulator", () => {
     emulator = await startSmallTenant();
     await startSubscriptions(emulator);
     const report = await verify(await emulatorConfig(emulator));
-    const records = check(report, "records");
+    const records = checkById(report, "records");
     expect(records.status).toBe("fail");
     expect(records.reason).toBe("no M365Audit_CL rows in the last 24 h");
     expect(records.fix).toContain("Monitoring Metrics Publisher");
@@ -235,7 +237,7 @@ describe("verify failure modes against the emulator", () => {
     const report = await verify(
       await emulatorConfig(emulator, ["--content-types", "Audit.Exchange,Audit.SharePoint"]),
     );
-    const records = check(report, "records");
+    const records = checkById(report, "records");
     expect(records.status).toBe("warn");
     expect(records.reason).toContain("no rows for Audit.SharePoint although the API lists content");
   });
@@ -244,19 +246,19 @@ describe("verify failure modes against the emulator", () => {
     const e = await healthyTenant();
     const config = { ...(await emulatorConfig(e)), workspaceId: null };
     const report = await verify(config);
-    expect(check(report, "records")).toMatchObject({ status: "skip" });
-    expect(check(report, "records").fix).toContain("--workspace-id");
+    expect(checkById(report, "records")).toMatchObject({ status: "skip" });
+    expect(checkById(report, "records").fix).toContain("--workspace-id");
   });
 
   it("fails check 1 with the wrong-secret message and skips what needs the token", async () => {
     emulator = await startSmallTenant();
     const report = await verify(await emulatorConfig(emulator, [], "not-the-secret"));
-    const token = check(report, "token");
+    const token = checkById(report, "token");
     expect(token.status).toBe("fail");
     expect(token.reason).toContain("wrong client secret (AADSTS7000215)");
     expect(token.fix).toContain("AZURE_CLIENT_SECRET");
     for (const id of ["permissions", "audit-enabled", "subscriptions", "content"] as const) {
-      expect(check(report, id).status).toBe("skip");
+      expect(checkById(report, id).status).toBe("skip");
     }
     expect(renderJson(report)).not.toContain("not-the-secret");
   });
@@ -268,8 +270,8 @@ describe("verify failure modes against the emulator", () => {
       clientId: "0badc0de-0000-4000-8000-000000000000",
     };
     const report = await verify(config);
-    expect(check(report, "token").reason).toContain("unknown app");
-    expect(check(report, "token").reason).toContain("AADSTS700016");
+    expect(checkById(report, "token").reason).toContain("unknown app");
+    expect(checkById(report, "token").reason).toContain("AADSTS700016");
   });
 
   it("fails check 1 with the unknown-tenant message for a tenant Entra does not know", async () => {
@@ -279,11 +281,11 @@ describe("verify failure modes against the emulator", () => {
       tenantId: "0badc0de-0000-4000-8000-000000000000",
     };
     const report = await verify(config);
-    expect(check(report, "token")).toMatchObject({
+    expect(checkById(report, "token")).toMatchObject({
       status: "fail",
       reason: "unknown tenant: 0badc0de-0000-4000-8000-000000000000 does not exist (AADSTS90002)",
     });
-    expect(check(report, "service-health").fix).toContain("AZURE_VERIFY_CLIENT_ID");
+    expect(checkById(report, "service-health").fix).toContain("AZURE_VERIFY_CLIENT_ID");
   });
 
   it("warns in check 7 when the collector's /healthz is unhealthy, and passes when it is healthy", async () => {
@@ -297,11 +299,11 @@ describe("verify failure modes against the emulator", () => {
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/healthz`;
       const config = await emulatorConfig(e, ["--healthz-url", url]);
-      const sick = check(await verify(config), "records");
+      const sick = checkById(await verify(config), "records");
       expect(sick.status).toBe("warn");
       expect(sick.reason).toContain("collector /healthz answered 503 (degraded)");
       healthy = true;
-      const fine = check(await verify(config), "records");
+      const fine = checkById(await verify(config), "records");
       expect(fine.status).toBe("pass");
       expect(fine.reason).toContain("collector /healthz answered 200 (ok)");
     } finally {
@@ -317,7 +319,7 @@ describe("verify failure modes against the emulator", () => {
     const report = await verify(config);
     // Without the deadline the token, list and content requests alone would take 12 s.
     expect(Date.now() - started).toBeLessThan(3_500);
-    expect(check(report, "subscriptions")).toMatchObject({
+    expect(checkById(report, "subscriptions")).toMatchObject({
       status: "fail",
       reason: "did not finish within the 1 s timeout",
     });

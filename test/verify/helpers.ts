@@ -4,7 +4,9 @@ import { scopeFor } from "../../collector/src/clouds";
 import type { AuditRow } from "../../collector/src/schema";
 import { CONTENT_TYPES } from "../../collector/src/types";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/src/index";
+import type { CheckId, CheckResult } from "../../scripts/verify/checks";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
+import type { VerifyReport } from "../../scripts/verify/output";
 
 /** A small, fast tenant: every content type has a few blobs in the last day. */
 export function startSmallTenant(options: EmulatorOptions = {}): Promise<Emulator> {
@@ -120,4 +122,19 @@ export async function ingestRows(
   }
   const client = new LogsIngestionClient(emulator.url, appCredential(emulator));
   await client.upload(emulator.ingestion.ruleId, emulator.ingestion.stream, rows);
+}
+
+/** A tenant where the collector has subscribed and delivered rows. */
+export async function startHealthyTenant(options: EmulatorOptions = {}): Promise<Emulator> {
+  const emulator = await startSmallTenant(options);
+  await startSubscriptions(emulator);
+  await ingestRows(emulator);
+  return emulator;
+}
+
+/** One check of a report, by id; throws when the report lacks it. */
+export function checkById(report: VerifyReport, id: CheckId): CheckResult {
+  const found = report.checks.find((c) => c.id === id);
+  if (!found) throw new Error(`no check ${id}`);
+  return found;
 }
