@@ -8,8 +8,8 @@ import { createLogger } from "../../../collector/src/log";
 import { createMetrics } from "../../../collector/src/metrics";
 import { PipelineError } from "../../../collector/src/pipeline/pipeline";
 import { ManagementApiError } from "../../../collector/src/source/client";
-import { type Emulator, startEmulator } from "../../../emulator/src/index";
-import { idsInFile, sorted } from "./harness";
+import { collectorConnectionEnv, type Emulator, startEmulator } from "../../../emulator/src/index";
+import { idsInFile, sorted, until } from "./harness";
 
 const CONTENT_TYPES = ["Audit.Exchange", "Audit.General"] as const;
 
@@ -38,12 +38,7 @@ function start(
   const config = loadConfig(
     {},
     {
-      AZURE_TENANT_ID: emulator.tenant.tenantId,
-      AZURE_CLIENT_ID: emulator.tenant.clientId,
-      AZURE_CLIENT_SECRET: emulator.tenant.clientSecret,
-      AZURE_AUTHORITY_HOST: emulator.url,
-      O365_MANAGEMENT_ENDPOINT: emulator.url,
-      O365_PUBLISHER_ID: emulator.tenant.publisherId,
+      ...collectorConnectionEnv(emulator),
       O365_CONTENT_TYPES: CONTENT_TYPES.join(","),
       AUDIT_STATE: `sqlite:${path.join(dir, "state.db")}`,
       AUDIT_FILE_PATH: path.join(dir, "audit.ndjson"),
@@ -81,19 +76,6 @@ function start(
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   };
   return { logs, done, healthz, stop: () => controller.abort(new Error("test stop")) };
-}
-
-async function until<T>(
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe("runCollector", () => {

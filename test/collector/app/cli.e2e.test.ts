@@ -11,6 +11,7 @@ import {
   killStragglers,
   sorted,
   spawnCollector,
+  until,
   workspace,
 } from "./harness";
 
@@ -39,16 +40,6 @@ function expectExactlyOnce(emulator: Emulator, filePath: string, statePath: stri
 async function healthz(port: number): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(`http://127.0.0.1:${port}/healthz`);
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 afterEach(killStragglers);

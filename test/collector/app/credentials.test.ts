@@ -48,6 +48,16 @@ function configFor(env: Record<string, string>): CollectorConfig {
   );
 }
 
+/** What a Management API token request with the config's app credential fails with. */
+function managementTokenError(config: CollectorConfig): Promise<unknown> {
+  return createAppCredential(config)
+    .getToken(scopeFor(CLOUDS.commercial.managementAudience))
+    .then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+}
+
 async function tokenFor(credential: TokenCredential, audience: string) {
   const token = await credential.getToken(scopeFor(audience));
   if (!token) throw new Error("no token");
@@ -79,12 +89,7 @@ describe("app credential against the emulator's Entra ID", () => {
   it("reports a wrong secret as a fatal configuration error without echoing the secret", async () => {
     const wrong = "definitely-not-the-secret~123";
     const config = configFor({ AZURE_CLIENT_SECRET: wrong });
-    const error = await createAppCredential(config)
-      .getToken(scopeFor(CLOUDS.commercial.managementAudience))
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+    const error = await managementTokenError(config);
     expect(isFatalTokenError(error)).toBe(true);
     const line = describeTokenError(error);
     expect(line).toBe(
@@ -103,12 +108,7 @@ describe("app credential against the emulator's Entra ID", () => {
         AZURE_AUTHORITY_HOST: emulator.url,
       },
     );
-    const error = await createAppCredential(config)
-      .getToken(scopeFor(CLOUDS.commercial.managementAudience))
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+    const error = await managementTokenError(config);
     // MSAL fails reading the tenant's OpenID configuration, before any token request.
     expect(describeTokenError(error)).toMatch(
       /^the login authority has no configuration for this tenant: check AZURE_TENANT_ID/,
@@ -144,12 +144,7 @@ describe("app credential against the emulator's Entra ID", () => {
     const pemPath = path.join(dir, "app.pem");
     writeFileSync(pemPath, `${pems.cert}\n${pems.private}\n`);
     const config = configFor({ AZURE_CLIENT_CERTIFICATE_PATH: pemPath });
-    const error = await createAppCredential(config)
-      .getToken(scopeFor(CLOUDS.commercial.managementAudience))
-      .then(
-        () => undefined,
-        (caught: unknown) => caught,
-      );
+    const error = await managementTokenError(config);
     expect(isFatalTokenError(error)).toBe(true);
     expect(describeTokenError(error)).toBe(
       "token request refused (AADSTS700027): the certificate is not registered on the app or the assertion is invalid: check AZURE_CLIENT_CERTIFICATE_PATH",
@@ -163,12 +158,7 @@ describe("app credential against the emulator's Entra ID", () => {
       const config = configFor({
         AZURE_CLIENT_CERTIFICATE_PATH: emulator.tenant.certificatePath,
       });
-      const error = await createAppCredential(config)
-        .getToken(scopeFor(CLOUDS.commercial.managementAudience))
-        .then(
-          () => undefined,
-          (caught: unknown) => caught,
-        );
+      const error = await managementTokenError(config);
       expect(isFatalTokenError(error)).toBe(true);
       expect(String((error as Error).message)).toContain("The key used is expired");
     } finally {

@@ -192,6 +192,20 @@ export function idsInFile(filePath: string, options: { live?: boolean } = {}): s
   return lines.filter((line) => line !== "").map((line) => (JSON.parse(line) as { Id: string }).Id);
 }
 
+/** Polls `probe` every 100 ms until it returns a value; throws after `timeoutMs`. */
+export async function until<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Sorted copy, for comparing sets of ids with readable diffs. */
 export function sorted(ids: Iterable<string>): string[] {
   return [...ids].sort();
