@@ -279,7 +279,7 @@ export class FileSink implements Sink {
  * records into one string and encoding that cost several times more (measured with
  * `npm run bench -- --scenario throughput`).
  */
-export function toNdjson(batch: Batch): Buffer {
+function toNdjson(batch: Batch): Buffer {
   const lines: string[] = new Array(batch.records.length);
   let size = 0;
   for (let i = 0; i < batch.records.length; i++) {
