@@ -23,6 +23,9 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
   --records <n>        backlog size of throughput and logs-ingestion (default 1000000)
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
+  --render-on-demand   the emulator renders throughput and logs-ingestion blobs while serving
+                       them (default: rendered before the collector starts, so the figure is
+                       the collector's and not the test data generator's)
   --verbose            copy the collector's JSON log lines (level warn and up) to stderr
   --cpu-prof-dir <dir> write a V8 CPU profile of each collector process there (open it in
                        Chrome DevTools); profiling slows the collector by about a quarter
@@ -41,6 +44,7 @@ interface BenchArgs {
   records: number;
   seed: number;
   liveMinutes: number;
+  renderOnDemand: boolean;
 }
 
 class UsageError extends Error {}
@@ -63,6 +67,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       seed: { type: "string" },
       "live-minutes": { type: "string" },
       verbose: { type: "boolean" },
+      "render-on-demand": { type: "boolean" },
       "cpu-prof-dir": { type: "string" },
       help: { type: "boolean" },
     },
@@ -82,6 +87,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     records: positiveInt("--records", values.records, 1_000_000),
     seed: positiveInt("--seed", values.seed, 1),
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
+    renderOnDemand: values["render-on-demand"] === true,
   };
 }
 
@@ -138,6 +144,7 @@ async function main(argv: string[]): Promise<number> {
     records: args.records,
     seed: args.seed,
     liveMinutes: args.liveMinutes,
+    renderOnDemand: args.renderOnDemand,
     log: (line) => say(`  … ${line}`),
   };
   const results: BenchResult[] = [];

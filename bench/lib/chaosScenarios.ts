@@ -50,10 +50,12 @@ import {
 } from "./truth";
 
 /**
- * Most records a crash may repeat with Logs Ingestion: the acknowledged records waiting for
- * their commit plus one delivery round of the pipeline (pipeline.ts).
+ * Most records a crash may repeat with Logs Ingestion (pipeline.ts): the commit in flight (up to
+ * its threshold plus one delivery round) and the acknowledged records gathered behind it (the
+ * same again; the lane waits for the first commit before it goes further).
  */
-export const IN_FLIGHT_BOUND_RECORDS = DEFAULT_COMMIT_EVERY_RECORDS + DEFAULT_COMMIT_MAX_RECORDS;
+export const IN_FLIGHT_BOUND_RECORDS =
+  2 * (DEFAULT_COMMIT_EVERY_RECORDS + DEFAULT_COMMIT_MAX_RECORDS);
 
 /** Sizes of one chaos run: the full suite or the short CI version. */
 export interface ChaosSizes {

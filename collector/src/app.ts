@@ -22,10 +22,11 @@ import type { ProgressDisplay } from "./progress";
 import { createSink } from "./sinks";
 import { ActivitySource } from "./source/activitySource";
 import { isManagementApiError, ManagementApiClient } from "./source/client";
+import { ParseWorkerPool } from "./source/parseWorkers";
 import { isStartGuardError } from "./source/subscriptions";
 import { BlobStateStore } from "./state/blobState";
 import { isStateStoreError } from "./state/errors";
-import { SqliteStateStore } from "./state/sqliteState";
+import { ThreadedSqliteStateStore } from "./state/threadedState";
 import type {
   Checkpoint,
   ContentType,
@@ -75,6 +76,8 @@ export interface CollectorParts {
   source: Source;
   sinks: Sink[];
   state: StateStore;
+  /** Parse worker threads, when blobs are parsed off the main thread; closed by the caller. */
+  parseWorkers: ParseWorkerPool | undefined;
 }
 
 /**
@@ -118,19 +121,26 @@ export function buildParts(
       logger: logger.child({ component: `${sink.kind}-sink` }),
     }),
   );
+  const keepParsedRecords = sinks.some((sink) => sink.usesParsedRecords === true);
+  // Worker threads pay off only when records can stay bytes until a sink writes them.
+  const parseWorkers =
+    !keepParsedRecords && config.parseWorkers > 0
+      ? new ParseWorkerPool(config.parseWorkers)
+      : undefined;
   const source = new ActivitySource({
     contentTypes: config.contentTypes,
     client,
     initialLookbackInMs: config.initialLookbackMs,
     overlapInMs: config.relistOverlapMs,
     quarantineDir: config.quarantineDir,
-    keepParsedRecords: sinks.some((sink) => sink.usesParsedRecords === true),
+    keepParsedRecords,
+    parseWorkers,
     metrics,
     logger: logger.child({ component: "source" }),
   });
   const state =
     config.state.kind === "sqlite"
-      ? new SqliteStateStore({ path: config.state.path })
+      ? new ThreadedSqliteStateStore({ path: config.state.path })
       : new BlobStateStore({
           container: config.state.containerUrl,
           ...(config.state.connectionString
@@ -140,7 +150,7 @@ export function buildParts(
           prefix: `auditbridge/${config.tenantId}`,
           logger: logger.child({ component: "blob-state" }),
         });
-  return { appCredential, azureCredential, client, source, sinks, state };
+  return { appCredential, azureCredential, client, source, sinks, state, parseWorkers };
 }
 
 /** What a failure means for the run loop. */
@@ -453,6 +463,7 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
         result = { exitCode: 1, reason: `closing failed: ${(error as Error).message}` };
       }
     });
+    await parts.parseWorkers?.close();
     await server.close();
   }
   return result;

@@ -11,6 +11,7 @@ import path from "node:path";
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, type CloudName, type CloudProfile } from "./clouds";
 import { DEFAULT_STREAM_NAME } from "./schema";
+import { defaultParseWorkers } from "./source/parseWorkers";
 import {
   API_HISTORY_IN_MS,
   DEFAULT_OVERLAP_IN_MS,
@@ -49,6 +50,8 @@ export const DEFAULT_HTTP_PORT = 9464;
 export const DEFAULT_HTTP_HOST = "127.0.0.1";
 export const DEFAULT_STATE = "sqlite:./.auditbridge/state.db";
 export const DEFAULT_FILE_PATH = "./.auditbridge/audit.ndjson";
+/** Most parse worker threads accepted (AUDIT_PARSE_WORKERS). */
+export const MAX_PARSE_WORKERS = 16;
 /** Where blobs that stay malformed after retries are kept for inspection. */
 export const DEFAULT_QUARANTINE_DIR = "./.auditbridge/quarantine";
 
@@ -108,6 +111,8 @@ export interface CollectorConfig {
   httpPort: number;
   httpHost: string;
   logLevel: LogLevel;
+  /** Worker threads that parse blobs; 0 parses on the main thread. */
+  parseWorkers: number;
 }
 
 /** A configuration problem; its message is one line naming the setting and the fix. */
@@ -152,6 +157,7 @@ export const ENV_KEYS = [
   "AUDIT_HTTP_PORT",
   "AUDIT_HTTP_HOST",
   "AUDIT_LOG_LEVEL",
+  "AUDIT_PARSE_WORKERS",
 ] as const;
 export type EnvKey = (typeof ENV_KEYS)[number];
 
@@ -190,6 +196,7 @@ export const FLAG_FOR_ENV = {
   AUDIT_HTTP_PORT: "httpPort",
   AUDIT_HTTP_HOST: "httpHost",
   AUDIT_LOG_LEVEL: "logLevel",
+  AUDIT_PARSE_WORKERS: "parseWorkers",
 } as const satisfies Partial<Record<EnvKey, string>>;
 
 export type FlagName = (typeof FLAG_FOR_ENV)[keyof typeof FLAG_FOR_ENV];
@@ -496,6 +503,18 @@ function fieldSchemas(name: (key: EnvKey) => string) {
       }
       return port;
     }),
+    AUDIT_PARSE_WORKERS: opt.transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      const count = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+      if (!Number.isInteger(count) || count > MAX_PARSE_WORKERS) {
+        ctx.addIssue({
+          code: "custom",
+          message: `${name("AUDIT_PARSE_WORKERS")} must be a whole number 0-${MAX_PARSE_WORKERS} (got ${shown(value)}): 0 parses on the main thread; unset uses one per core beyond the first (${defaultParseWorkers()} here)`,
+        });
+        return z.NEVER;
+      }
+      return count;
+    }),
     AUDIT_HTTP_HOST: opt.superRefine((value, ctx) => {
       if (value !== undefined && !/^[A-Za-z0-9.:[\]-]+$/.test(value)) {
         ctx.addIssue({
@@ -714,6 +733,7 @@ export function loadConfig(
     httpPort: v.AUDIT_HTTP_PORT ?? DEFAULT_HTTP_PORT,
     httpHost: v.AUDIT_HTTP_HOST ?? DEFAULT_HTTP_HOST,
     logLevel: v.AUDIT_LOG_LEVEL ?? "info",
+    parseWorkers: v.AUDIT_PARSE_WORKERS ?? defaultParseWorkers(),
   });
 }
 
@@ -753,6 +773,7 @@ export function describeConfig(config: CollectorConfig): Record<string, unknown>
     pollInterval: formatDuration(config.pollIntervalMs),
     relistOverlap: formatDuration(config.relistOverlapMs),
     http: `${config.httpHost}:${config.httpPort}`,
+    parseWorkers: config.parseWorkers,
   };
 }
 

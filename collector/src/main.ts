@@ -57,6 +57,7 @@ const FLAG_HELP: Record<FlagName, string> = {
   httpPort: "port of /healthz and /metrics; 0 picks a free one (default 9464)",
   httpHost: "address /healthz and /metrics listen on (default 127.0.0.1)",
   logLevel: "fatal | error | warn | info | debug | trace | silent (default info)",
+  parseWorkers: "threads that parse blobs, 0 = main thread (default cores - 1, 1 to 4)",
 };
 
 function buildProgram(onRun: (flags: CliFlags, once: boolean) => Promise<number>): {

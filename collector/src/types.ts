@@ -32,6 +32,11 @@ export interface ReceivedRecord {
   raw: string;
   /** The parsed record. */
   record: AuditRecord;
+  /**
+   * The same text as UTF-8 bytes, when the source has them (records parsed on a worker thread);
+   * a sink that writes bytes can use them and skip encoding `raw`.
+   */
+  bytes?: Uint8Array;
 }
 
 /** The common schema fields of a unified audit record (reference §8); the rest is workload-specific. */

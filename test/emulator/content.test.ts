@@ -238,6 +238,23 @@ describe("blob retrieval", () => {
     }
   });
 
+  it("serves the same bytes from blobs rendered ahead of time (benchmarks) as rendered on demand", async () => {
+    const blobs = emulator.truth.listedBlobs("Audit.Exchange").slice(0, 3);
+    const fetchAll = () =>
+      Promise.all(
+        blobs.map(
+          async (blob) =>
+            (await api.get(`${blob.contentUri}?PublisherIdentifier=${emulator.tenant.publisherId}`))
+              .text,
+        ),
+      );
+    const onDemand = await fetchAll();
+    const { blobs: held, bytes } = emulator.prerenderBlobs();
+    expect(held).toBe(emulator.truth.listedBlobs().length);
+    expect(bytes).toBeGreaterThan(0);
+    expect(await fetchAll()).toEqual(onDemand);
+  });
+
   it("accepts a URL-encoded content id", async () => {
     const blob = emulator.truth.listedBlobs("Audit.Exchange")[3]!;
     const encoded = `${api.root}/audit/${encodeURIComponent(blob.contentId)}`;

@@ -445,6 +445,10 @@ class Run {
   private stateBroken = false;
 
   private pendingIds = new Set<string>();
+  /** Ids of the commit in flight (still deduplicated against until it lands). */
+  private committingIds = new Set<string>();
+  /** The commit in flight, if any; at most one runs at a time. */
+  private committing: Promise<void> | undefined;
   private pendingPositions: Record<string, string> = {};
   private pendingRecords = 0;
   private pendingSinceMs: number | undefined;
@@ -691,7 +695,9 @@ class Run {
         this.pendingRecords >= (this.options.commitEveryRecords ?? DEFAULT_COMMIT_EVERY_RECORDS) ||
         ageMs >= (this.options.commitMaxDelayInMs ?? DEFAULT_COMMIT_MAX_DELAY_MS)
       ) {
-        await this.commitPending();
+        // The commit runs while the next round is delivered: SQLite's work and fsync then
+        // overlap the sinks' instead of stopping the lane.
+        await this.startCommit();
       }
     }
   }
@@ -721,7 +727,8 @@ class Run {
       for (const record of entry.records ?? []) {
         const id = record.id;
         if (typeof id !== "string" || id === "") skipped += 1;
-        else if (inRound.has(id) || this.pendingIds.has(id)) duplicate += 1;
+        else if (inRound.has(id) || this.pendingIds.has(id) || this.committingIds.has(id))
+          duplicate += 1;
         else {
           inRound.add(id);
           candidates.push(record);
@@ -873,8 +880,19 @@ class Run {
     }
   }
 
-  /** Commits pending ids, positions and every checkpoint that can move, atomically per commit. */
+  /** Commits everything pending and waits for it (and for a commit already in flight). */
   private async commitPending(): Promise<void> {
+    await this.startCommit();
+    await this.committing;
+  }
+
+  /**
+   * Starts a commit of the pending ids, positions and every checkpoint that can move, after the
+   * one in flight (if any) has landed; resolves once it has started. Never rejects: a failed
+   * commit stops the pipeline.
+   */
+  private async startCommit(): Promise<void> {
+    if (this.committing) await this.committing;
     if (this.stateBroken) return;
     const checkpoints: Checkpoint[] = [];
     const newest = new Map<ContentType, number>();
@@ -911,39 +929,55 @@ class Run {
     ) {
       return;
     }
-    const ids = [...this.pendingIds];
+    // Everything pending now belongs to this commit; rounds delivered meanwhile start anew.
+    const ids = this.pendingIds;
     const positions = this.pendingPositions;
-    try {
-      // Ids and positions go with the first commit; further checkpoints follow on their own,
-      // each atomic. A crash between them only leaves a checkpoint behind, which is safe.
-      await this.options.state.commit({
-        checkpoint: checkpoints[0],
-        deliveredIds: ids,
-        sinkPositions: positions,
-        nowMs,
-      });
-      for (const checkpoint of checkpoints.slice(1)) {
-        await this.options.state.commit({ checkpoint, deliveredIds: [], sinkPositions: {}, nowMs });
-      }
-    } catch (error) {
-      this.stateBroken = true;
-      this.fail(new PipelineError(`state commit failed: ${errorText(error)}`, { cause: error }));
-      return;
-    }
-    for (const [contentType, count] of this.pendingDelivered) {
-      this.metrics.recordsDelivered.inc({ content_type: contentType }, count);
-      this.results.get(contentType)!.delivered += count;
-      this.hooks.progress.get(contentType)!.delivered += count;
-    }
-    for (const [contentType, count] of blobsDone)
-      this.hooks.progress.get(contentType)!.blobsDone += count;
     const records = this.pendingRecords;
+    const delivered = this.pendingDelivered;
+    this.committingIds = ids;
     this.pendingIds = new Set();
     this.pendingPositions = {};
     this.pendingRecords = 0;
     this.pendingSinceMs = undefined;
     this.pendingDelivered = new Map();
-    this.hooks.onCommitted({ checkpoints, newestContentCreated: newest, records });
+    const run = async (): Promise<void> => {
+      try {
+        // Ids and positions go with the first commit; further checkpoints follow on their own,
+        // each atomic. A crash between them only leaves a checkpoint behind, which is safe.
+        await this.options.state.commit({
+          checkpoint: checkpoints[0],
+          deliveredIds: [...ids],
+          sinkPositions: positions,
+          nowMs,
+        });
+        for (const checkpoint of checkpoints.slice(1)) {
+          await this.options.state.commit({
+            checkpoint,
+            deliveredIds: [],
+            sinkPositions: {},
+            nowMs,
+          });
+        }
+      } catch (error) {
+        this.stateBroken = true;
+        this.fail(new PipelineError(`state commit failed: ${errorText(error)}`, { cause: error }));
+        return;
+      }
+      for (const [contentType, count] of delivered) {
+        this.metrics.recordsDelivered.inc({ content_type: contentType }, count);
+        this.results.get(contentType)!.delivered += count;
+        this.hooks.progress.get(contentType)!.delivered += count;
+      }
+      for (const [contentType, count] of blobsDone)
+        this.hooks.progress.get(contentType)!.blobsDone += count;
+      this.hooks.onCommitted({ checkpoints, newestContentCreated: newest, records });
+    };
+    const committing: Promise<void> = run().finally(() => {
+      // The ids are in the ledger now (or the pipeline has stopped).
+      if (this.committingIds === ids) this.committingIds = new Set();
+      if (this.committing === committing) this.committing = undefined;
+    });
+    this.committing = committing;
   }
 }
 

@@ -14,7 +14,13 @@ import type {
   Source,
   SourceItem,
 } from "../types";
-import { isBlobMalformedError, isBlobTruncatedError, streamJsonArray } from "./blobStream";
+import {
+  isBlobMalformedError,
+  isBlobTruncatedError,
+  JsonArrayReader,
+  recordIdOf,
+  type StreamedElement,
+} from "./blobStream";
 import {
   type ContentPage,
   isManagementApiError,
@@ -22,6 +28,7 @@ import {
   type ManagementApiClientOptions,
   type ManagementApiError,
 } from "./client";
+import type { ParsedElement, ParseOptions, ParseWorkerPool } from "./parseWorkers";
 import { type StartGuardPolicy, SubscriptionManager } from "./subscriptions";
 import { checkNextPageUri, feedRoot, resolveContentUri } from "./urls";
 import {
@@ -95,6 +102,12 @@ export interface ActivitySourceOptions {
    * and the garbage collector's work; `record` parses the text again if it is read.
    */
   keepParsedRecords?: boolean;
+  /**
+   * Decode, split and parse blobs on these worker threads instead of the calling thread.
+   * Records then hold their UTF-8 bytes (`ReceivedRecord.bytes`); `raw` and `record` are
+   * rebuilt from them if read, so set it only when no sink reads `record`.
+   */
+  parseWorkers?: ParseWorkerPool;
   /** Uniform random in [0, 1) for jitter; injectable for tests. */
   random?: () => number;
 }
@@ -414,26 +427,22 @@ export class ActivitySource implements Source {
       let skippedRecords = 0;
       try {
         const chunks = this.client.streamBlob(url, { abortSignal: signal });
-        const elements = streamJsonArray(keeper ? keeper.tee(chunks) : chunks, {
-          abortSignal: signal,
-          maxElementChars: this.options.maxRecordChars,
-        });
-        for await (const element of elements) {
-          if (element.index < handedOut) continue;
-          handedOut = element.index + 1;
-          const value = element.value;
-          const id =
-            value !== null && typeof value === "object" && !Array.isArray(value)
-              ? (value as { Id?: unknown }).Id
-              : undefined;
-          if (typeof id !== "string" || id.trim() === "") {
-            skippedRecords++;
-            metrics?.recordsSkipped.inc({ content_type: contentType, reason: "no-id" });
-            continue;
+        const body = keeper ? keeper.tee(chunks) : chunks;
+        const parseOptions = { abortSignal: signal, maxElementChars: this.options.maxRecordChars };
+        const batches = this.options.parseWorkers
+          ? this.options.parseWorkers.elements(body, parseOptions)
+          : parseHere(body, parseOptions, keepParsed);
+        for await (const batch of batches) {
+          for (const element of batch) {
+            if (element.index < handedOut) continue;
+            handedOut = element.index + 1;
+            if (element.record === undefined) {
+              skippedRecords++;
+              metrics?.recordsSkipped.inc({ content_type: contentType, reason: "no-id" });
+              continue;
+            }
+            yield element.record;
           }
-          yield keepParsed
-            ? { id, raw: element.raw, record: value as AuditRecord }
-            : new TextOnlyRecord(id, element.raw);
         }
         await keeper?.discard();
         metrics?.blobsFetched.inc({ content_type: contentType });
@@ -635,6 +644,29 @@ class QuarantineFile {
     );
     return dataPath;
   }
+}
+
+/** A blob's elements parsed on the calling thread, a chunk's worth at a time. */
+async function* parseHere(
+  chunks: AsyncIterable<Uint8Array>,
+  options: ParseOptions,
+  keepParsed: boolean,
+): AsyncGenerator<ParsedElement[], void, undefined> {
+  const reader = new JsonArrayReader(options.maxElementChars);
+  const convert = (elements: StreamedElement[]): ParsedElement[] =>
+    elements.map((element) => {
+      const id = recordIdOf(element.value);
+      if (id === undefined) return { index: element.index, record: undefined };
+      const record: ReceivedRecord = keepParsed
+        ? { id, raw: element.raw, record: element.value as AuditRecord }
+        : new TextOnlyRecord(id, element.raw);
+      return { index: element.index, record };
+    });
+  for await (const chunk of chunks) {
+    options.abortSignal?.throwIfAborted();
+    yield convert(reader.push(chunk));
+  }
+  yield convert(reader.end());
 }
 
 /**

@@ -299,6 +299,66 @@ export class JsonArraySplitter {
   }
 }
 
+/** The record's `Id` when `value` is an object with a non-blank string `Id`. */
+export function recordIdOf(value: unknown): string | undefined {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  const id = (value as { Id?: unknown }).Id;
+  return typeof id === "string" && id.trim() !== "" ? id : undefined;
+}
+
+/**
+ * Synchronous reader of a JSON array from raw bytes, split anywhere — also inside a multi-byte
+ * UTF-8 character. `push` returns the elements completed by a chunk; `end` checks that the
+ * array was closed. Throws `BlobTruncatedError` or `BlobMalformedError`; after a throw the
+ * reader is unusable. Shared by `streamJsonArray` and the parse workers.
+ */
+export class JsonArrayReader {
+  // Stream mode keeps a partial multi-byte sequence until the next chunk completes it; fatal
+  // turns invalid UTF-8 into an error instead of silently inserting U+FFFD into a record.
+  private readonly decoder = new TextDecoder("utf-8", { fatal: true });
+  private readonly splitter: JsonArraySplitter;
+  private bytes = 0;
+
+  constructor(maxElementChars?: number) {
+    this.splitter = new JsonArraySplitter(maxElementChars);
+  }
+
+  push(chunk: Uint8Array): StreamedElement[] {
+    let text: string;
+    try {
+      text = this.decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new BlobMalformedError(
+        `the blob body is not valid UTF-8 (near byte ${this.bytes})`,
+        this.bytes,
+      );
+    }
+    this.bytes += chunk.byteLength;
+    return this.splitter.push(text);
+  }
+
+  end(): StreamedElement[] {
+    let rest: string;
+    try {
+      rest = this.decoder.decode();
+    } catch {
+      if (!this.splitter.complete) {
+        throw new BlobTruncatedError(
+          `the blob body ended inside a UTF-8 character (after ${this.bytes} bytes)`,
+          this.bytes,
+        );
+      }
+      throw new BlobMalformedError(
+        `the blob body ends with invalid UTF-8 (byte ${this.bytes})`,
+        this.bytes,
+      );
+    }
+    const elements = this.splitter.push(rest);
+    this.splitter.end();
+    return elements;
+  }
+}
+
 export interface StreamJsonArrayOptions {
   maxElementChars?: number;
   abortSignal?: AbortSignal;
@@ -314,38 +374,14 @@ export async function* streamJsonArray(
   chunks: AsyncIterable<Uint8Array>,
   options: StreamJsonArrayOptions = {},
 ): AsyncGenerator<StreamedElement, void, undefined> {
-  // Stream mode keeps a partial multi-byte sequence until the next chunk completes it; fatal
-  // turns invalid UTF-8 into an error instead of silently inserting U+FFFD into a record.
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  const splitter = new JsonArraySplitter(options.maxElementChars);
-  let bytes = 0;
+  const reader = new JsonArrayReader(options.maxElementChars);
   for await (const chunk of chunks) {
     options.abortSignal?.throwIfAborted();
-    let text: string;
-    try {
-      text = decoder.decode(chunk, { stream: true });
-    } catch {
-      throw new BlobMalformedError(`the blob body is not valid UTF-8 (near byte ${bytes})`, bytes);
-    }
-    bytes += chunk.byteLength;
-    for (const element of splitter.push(text)) {
+    for (const element of reader.push(chunk)) {
       yield element;
     }
   }
-  let rest: string;
-  try {
-    rest = decoder.decode();
-  } catch {
-    if (!splitter.complete) {
-      throw new BlobTruncatedError(
-        `the blob body ended inside a UTF-8 character (after ${bytes} bytes)`,
-        bytes,
-      );
-    }
-    throw new BlobMalformedError(`the blob body ends with invalid UTF-8 (byte ${bytes})`, bytes);
-  }
-  for (const element of splitter.push(rest)) {
+  for (const element of reader.end()) {
     yield element;
   }
-  splitter.end();
 }

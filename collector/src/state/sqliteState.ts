@@ -2,6 +2,7 @@ import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
 import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
+import { KeyBloomFilter } from "./bloom";
 import { StateStoreError, type StateStoreErrorCode } from "./errors";
 import { writeGuidBytes } from "./ids";
 
@@ -26,6 +27,11 @@ export const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 2_000;
  */
 export const LEDGER_FOLD_ROWS = 100_000;
 
+/** Smallest filter capacity (keys): 2.4 MiB, a week of a busy tenant without a rebuild. */
+export const LEDGER_FILTER_KEYS = 2_000_000;
+/** A rebuilt filter holds this many times the keys in the ledger (rebuilds stay rare). */
+const FILTER_GROWTH = 4;
+
 /** Rows deleted per prune step; steps yield to the event loop so a large prune never stalls. */
 const PRUNE_CHUNK_ROWS = 20_000;
 
@@ -49,6 +55,11 @@ export interface SqliteStateOptions {
   maxPageCount?: number;
   /** Fold `ledger_recent` into `ledger` at this many rows (default {@link LEDGER_FOLD_ROWS}). */
   ledgerFoldRows?: number;
+  /**
+   * Ids the in-memory filter holds before it is rebuilt larger (default
+   * {@link LEDGER_FILTER_KEYS}; 10 bits each).
+   */
+  ledgerFilterKeys?: number;
 }
 
 interface Statements {
@@ -82,6 +93,8 @@ export class SqliteStateStore implements StateStore {
   /** Rows in `ledger_recent` (at most {@link LEDGER_FOLD_ROWS} after a commit). */
   private recentRows = 0;
   private readonly foldRows: number;
+  /** Every key in the ledger, and pruned ones until the next rebuild; see bloom.ts. */
+  private filter: KeyBloomFilter | undefined;
 
   constructor(options: SqliteStateOptions) {
     if (!options.path || options.path.trim() === "") {
@@ -147,6 +160,31 @@ export class SqliteStateStore implements StateStore {
       clearRecent: db.prepare("DELETE FROM ledger_recent"),
     };
     this.recentRows = this.statements.countRecent.get() ?? 0;
+    this.rebuildFilter();
+  }
+
+  /** Loads every ledger key into a new filter with room to grow. */
+  private rebuildFilter(): void {
+    const db = this.requireOpen();
+    this.guard("load the ledger", () => {
+      const count =
+        (db
+          .prepare<[], number>(
+            "SELECT (SELECT count(*) FROM ledger) + (SELECT count(*) FROM ledger_recent)",
+          )
+          .pluck()
+          .get() as number) ?? 0;
+      const filter = new KeyBloomFilter(
+        Math.max(this.options.ledgerFilterKeys ?? LEDGER_FILTER_KEYS, FILTER_GROWTH * count),
+      );
+      const keys = db
+        .prepare<[], Buffer | string>(
+          "SELECT id FROM ledger UNION ALL SELECT id FROM ledger_recent",
+        )
+        .pluck();
+      for (const key of keys.iterate()) filter.add(key);
+      this.filter = filter;
+    });
   }
 
   async loadCheckpoints(): Promise<Map<ContentType, Checkpoint>> {
@@ -179,20 +217,31 @@ export class SqliteStateStore implements StateStore {
 
   async seen(ids: readonly string[]): Promise<Set<string>> {
     const db = this.requireOpen();
+    const filter = this.filter!;
     const found = new Set<string>();
     this.guard("look up delivered ids", () => {
       // One statement per chunk of ids: a call into SQLite per id cost more than the lookup.
+      // Only ids the filter cannot rule out are looked up: for a backlog that is about 1%.
       for (let start = 0; start < ids.length; start += ID_CHUNK) {
         const chunk = ids.slice(start, start + ID_CHUNK);
-        const keys = storedIds(chunk);
-        const rows = this.chunkStatement(db, "seen", chunk.length).all(
+        const allKeys = storedIds(chunk);
+        const keys: Array<Buffer | string> = [];
+        const asked: string[] = [];
+        for (let i = 0; i < chunk.length; i++) {
+          if (filter.mightContain(allKeys[i]!)) {
+            keys.push(allKeys[i]!);
+            asked.push(chunk[i]!);
+          }
+        }
+        if (keys.length === 0) continue;
+        const rows = this.chunkStatement(db, "seen", keys.length).all(
           ...keys,
           ...keys,
         ) as unknown[];
         if (rows.length === 0) continue;
         const stored = new Set(rows.map(keyText));
-        for (let i = 0; i < chunk.length; i++) {
-          if (stored.has(keyText(keys[i]))) found.add(chunk[i]!);
+        for (let i = 0; i < asked.length; i++) {
+          if (stored.has(keyText(keys[i]))) found.add(asked[i]!);
         }
       }
     });
@@ -204,11 +253,14 @@ export class SqliteStateStore implements StateStore {
     const s = this.statements!;
     const deliveredAt = Math.floor(update.nowMs / 1000);
     const ids = [...update.deliveredIds];
+    const inserted: Array<Buffer | string>[] = [];
     const run = db.transaction(() => {
       for (let start = 0; start < ids.length; start += ID_CHUNK) {
         const chunk = ids.slice(start, start + ID_CHUNK);
+        const keys = storedIds(chunk);
+        inserted.push(keys);
         const params: Array<Buffer | string | number> = [];
-        for (const key of storedIds(chunk)) params.push(key, deliveredAt);
+        for (const key of keys) params.push(key, deliveredAt);
         this.chunkStatement(db, "insert", chunk.length).run(...params);
       }
       if (this.recentRows + ids.length >= this.foldRows) foldRecent(s);
@@ -228,6 +280,9 @@ export class SqliteStateStore implements StateStore {
     // the table make this an overestimate, which only folds a little early.
     this.recentRows =
       this.recentRows + ids.length >= this.foldRows ? 0 : this.recentRows + ids.length;
+    const filter = this.filter!;
+    for (const keys of inserted) for (const key of keys) filter.add(key);
+    if (filter.full) this.rebuildFilter();
   }
 
   async prune(olderThanMs: number): Promise<number> {
@@ -245,6 +300,7 @@ export class SqliteStateStore implements StateStore {
       }
     }
     this.recentRows = this.statements!.countRecent.get() ?? 0;
+    // Pruned keys stay in the filter (they only cost a lookup) until it fills and is rebuilt.
     return total;
   }
 
@@ -255,6 +311,7 @@ export class SqliteStateStore implements StateStore {
     this.statements = undefined;
     this.seenStatements.clear();
     this.insertStatements.clear();
+    this.filter = undefined;
     if (!db || !statements) return;
     try {
       // At rest every Id is in `ledger`, so the file reads simply (one table).

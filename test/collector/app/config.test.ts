@@ -16,6 +16,7 @@ import {
   MAX_INITIAL_LOOKBACK_MS,
   parseDuration,
 } from "../../../collector/src/config";
+import { defaultParseWorkers } from "../../../collector/src/source/parseWorkers";
 import { CONTENT_TYPES } from "../../../collector/src/types";
 
 const TENANT = "9b1c6a3e-2f4d-4e8a-9c1b-7d2e3f4a5b6c";
@@ -73,6 +74,7 @@ describe("loadConfig", () => {
     expect(config.httpPort).toBe(9464);
     expect(config.httpHost).toBe("127.0.0.1");
     expect(config.logLevel).toBe("info");
+    expect(config.parseWorkers).toBe(defaultParseWorkers());
     expect(config.azureManagedIdentityClientId).toBeUndefined();
   });
 
@@ -106,6 +108,7 @@ describe("loadConfig", () => {
       AUDIT_HTTP_PORT: "0",
       AUDIT_HTTP_HOST: "0.0.0.0",
       AUDIT_LOG_LEVEL: "DEBUG",
+      AUDIT_PARSE_WORKERS: "0",
     });
     expect(config.tenantId).toBe(TENANT);
     expect(config.credential).toEqual({ kind: "federated", managedIdentityClientId: MI });
@@ -133,6 +136,7 @@ describe("loadConfig", () => {
     ]);
     expect(config.initialLookbackMs).toBe(2 * 86_400_000);
     expect(config.pollIntervalMs).toBe(15 * 60_000);
+    expect(config.parseWorkers).toBe(0);
     expect(config.relistOverlapMs).toBe(90 * 60_000);
     expect(config.httpPort).toBe(0);
     expect(config.httpHost).toBe("0.0.0.0");
@@ -454,6 +458,16 @@ const BAD_VALUES: [string, Record<string, string | undefined>, RegExp][] = [
     "an http host with a path",
     { AUDIT_HTTP_HOST: "http://0.0.0.0/" },
     /^AUDIT_HTTP_HOST must be an address to listen on/,
+  ],
+  [
+    "a parse worker count that is not a whole number",
+    { AUDIT_PARSE_WORKERS: "two" },
+    /^AUDIT_PARSE_WORKERS must be a whole number 0-16 \(got "two"\): 0 parses on the main thread/,
+  ],
+  [
+    "too many parse workers",
+    { AUDIT_PARSE_WORKERS: "17" },
+    /^AUDIT_PARSE_WORKERS must be a whole number 0-16/,
   ],
   [
     "an unknown log level",

@@ -372,6 +372,51 @@ describe("Pipeline", () => {
     expect(state.checkpoints.get(AAD)?.doneBlobs).toEqual(["b39"]);
   });
 
+  it("delivers the next rounds while a commit is in flight, one commit at a time, and still drops their repeats", async () => {
+    const sink = new FakeSink("file");
+    class SlowState extends MemoryState {
+      active = 0;
+      maxActive = 0;
+      deliveredDuringCommits = 0;
+      override async commit(update: Parameters<MemoryState["commit"]>[0]): Promise<void> {
+        this.active += 1;
+        this.maxActive = Math.max(this.maxActive, this.active);
+        const before = sink.ids.length;
+        await sleep(40);
+        this.deliveredDuringCommits += sink.ids.length - before;
+        await super.commit(update);
+        this.active -= 1;
+      }
+    }
+    const state = new SlowState();
+    // Each blob repeats the previous blob's records: they are acknowledged but, while the
+    // commit runs, not yet in the ledger.
+    const blobs = Array.from({ length: 12 }, (_, i) => ({
+      contentId: `b${i}`,
+      minute: i + 1,
+      records: [...records(i * 10 + 1, i * 10 + 10), ...(i > 0 ? records(i * 10 - 9, i * 10) : [])],
+    }));
+    const { pipeline, metrics } = setup({
+      source: new FakeSource({ [AAD]: blobs }),
+      state,
+      sinks: [sink],
+      blobConcurrency: 1,
+      commitEveryRecords: 10,
+      commitMaxRecords: 20,
+    });
+    await pipeline.open();
+    await pipeline.runOnce();
+    await pipeline.close();
+    expect(sink.ids).toEqual(records(1, 120).map((r) => r.id));
+    expect(state.ledger.size).toBe(120);
+    expect(state.maxActive).toBe(1);
+    expect(state.deliveredDuringCommits).toBeGreaterThan(0);
+    expect(
+      await counter(metrics, "auditbridge_records_duplicate_total", { content_type: AAD }),
+    ).toBe(110);
+    expect(state.checkpoints.get(AAD)?.doneBlobs).toContain("b11");
+  });
+
   it("reports lag and checkpoint age from the clock and emits commit progress", async () => {
     let now = Date.UTC(2026, 2, 1, 0, 10);
     const source = new FakeSource({

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileSink } from "../../../collector/src/sinks/fileSink";
+import { ByteRecord } from "../../../collector/src/source/parseWorkers";
 import type { Batch, ReceivedRecord } from "../../../collector/src/types";
 
 function rec(n: number, pad = 0): ReceivedRecord {
@@ -74,6 +75,31 @@ describe("FileSink", () => {
     const lines = readFileSync(path, "utf8").split("\n").filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toEqual({ Id: "p1", Operation: "line\nbreak" });
+  });
+
+  it("writes records that come as UTF-8 bytes (parsed on a worker thread) exactly, mixed with text records, in order", async () => {
+    const sink = new FileSink({ path });
+    await sink.start(undefined);
+    const asBytes = (record: ReceivedRecord): ReceivedRecord =>
+      new ByteRecord(record.id, new TextEncoder().encode(record.raw));
+    const pretty = '{\n  "Id": "p1",\r\n  "Subject": "Zoë 📎"\n}';
+    const records: ReceivedRecord[] = [
+      asBytes(rec(1)),
+      rec(2),
+      new ByteRecord("p1", new TextEncoder().encode(pretty)),
+      // More pieces than one writev call takes (IOV_MAX is 1024 on Linux).
+      ...Array.from({ length: 1_500 }, (_, i) => asBytes(rec(100 + i, i % 7))),
+      rec(3),
+    ];
+    const position = await ok(sink, batch(...records));
+    await sink.close();
+    const text = readFileSync(path, "utf8");
+    // The pretty-printed record stays one line, as its text form does (see the test below).
+    const lines = records.map((record) =>
+      record.id === "p1" ? pretty.replace(/[\r\n]+/g, " ") : record.raw,
+    );
+    expect(text).toBe(`${lines.join("\n")}\n`);
+    expect(position).toBe(`1:${Buffer.byteLength(text)}`);
   });
 
   it("truncates whatever was written after the committed position when it starts", async () => {

@@ -9,7 +9,8 @@ import {
   ManagementApiClient,
   type ManagementApiError,
 } from "../../../collector/src/source/client";
-import type { ContentType } from "../../../collector/src/types";
+import { ParseWorkerPool } from "../../../collector/src/source/parseWorkers";
+import type { ContentType, ReceivedRecord } from "../../../collector/src/types";
 import {
   captureLogs,
   clientOptionsFor,
@@ -107,6 +108,54 @@ describe("ActivitySource with broken blobs", () => {
     );
     expect(data.length).toBe(meta.bytes);
     expect(data.startsWith("[")).toBe(true);
+  });
+
+  it("parses on worker threads with the same outcome: every record once, bytes kept, cut and malformed bodies retried", async () => {
+    tempDir = await mkdtemp(path.join(tmpdir(), "auditbridge-quarantine-"));
+    const parseWorkers = new ParseWorkerPool(2);
+    try {
+      harness = await startHarness(
+        {
+          scenario: {
+            contentTypes: [SP],
+            historyHours: 8,
+            blobsPerHour: 3,
+            recordsPerBlob: [5, 40],
+            lateRate: 0,
+          },
+          knobs: { malformedBlobRate: 0.2, truncateRate: 0.3 },
+        },
+        {
+          initialLookbackInMs: 9 * HOUR,
+          quarantineDir: tempDir,
+          blobAttempts: 2,
+          keepParsedRecords: false,
+          parseWorkers,
+        },
+      );
+      const { source, emulator, metrics } = harness;
+      await source.start();
+      const records: ReceivedRecord[] = [];
+      for await (const item of source.poll(SP, undefined)) {
+        if (item.kind === "blob") for await (const record of item.records()) records.push(record);
+      }
+      const listed = emulator.truth.listedBlobs(SP);
+      expect(listed.some((b) => b.malformed)).toBe(true);
+      expect(emulator.truth.counters.truncatedBlobs).toBeGreaterThan(0);
+      expect(sorted(records.map((r) => r.id))).toEqual(
+        sorted(emulator.truth.expectedRecordIds([SP])),
+      );
+      for (const record of records.slice(0, 50)) {
+        expect(record.bytes).toBeInstanceOf(Uint8Array);
+        expect(Buffer.from(record.bytes!).toString("utf8")).toBe(record.raw);
+        expect(record.record.Id).toBe(record.id);
+      }
+      expect(await counterValue(metrics.blobsQuarantined)).toBe(
+        listed.filter((b) => b.malformed).length,
+      );
+    } finally {
+      await parseWorkers.close();
+    }
   });
 
   it("rebuilds contentUris that point at another host or tenant and never calls them", async () => {
