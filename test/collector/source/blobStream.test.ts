@@ -6,17 +6,9 @@ import {
   type StreamedElement,
   streamJsonArray,
 } from "../../../collector/src/source/blobStream";
-import { seededRandom } from "./seeded";
+import { chunked, seededRandom } from "./seeded";
 
 const encoder = new TextEncoder();
-
-async function* chunked(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
-  for (let at = 0; at < bytes.length; ) {
-    const size = Math.max(1, sizes());
-    yield bytes.subarray(at, at + size);
-    at += size;
-  }
-}
 
 async function collect(
   body: string | Uint8Array,

@@ -11,17 +11,9 @@ import {
   type ParsedElement,
   ParseWorkerPool,
 } from "../../../collector/src/source/parseWorkers";
-import { seededRandom } from "./seeded";
+import { chunked, seededRandom } from "./seeded";
 
 const encoder = new TextEncoder();
-
-async function* chunked(bytes: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
-  for (let at = 0; at < bytes.length; ) {
-    const size = Math.max(1, sizes());
-    yield bytes.subarray(at, at + size);
-    at += size;
-  }
-}
 
 /** What the worker path must reproduce: index, Id and exact text of each element. */
 interface Seen {
