@@ -25,7 +25,8 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
   --render-on-demand   the emulator renders throughput and logs-ingestion blobs while serving
                        them (default: rendered before the collector starts, so the figure is
-                       the collector's and not the test data generator's)
+                       the collector's and not the test data generator's); results are kept
+                       as throughput-render-on-demand and logs-ingestion-render-on-demand
   --verbose            copy the collector's JSON log lines (level warn and up) to stderr
   --cpu-prof-dir <dir> write a V8 CPU profile of each collector process there (open it in
                        Chrome DevTools); profiling slows the collector by about a quarter

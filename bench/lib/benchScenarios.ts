@@ -171,7 +171,7 @@ export async function throughputScenario(options: BenchOptions): Promise<BenchRe
       const share = recordsPerSecond / floor.recordsPerSecond;
       const rssMb = mb(exit.peakRssBytes);
       return {
-        scenario: "throughput",
+        scenario: options.renderOnDemand ? "throughput-render-on-demand" : "throughput",
         figures: {
           records: truth.delivered,
           blobs,
@@ -510,7 +510,7 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
       const recordsPerSecond = truth.delivered / seconds;
       const rowsPerRequest = accepted > 0 ? truth.delivered / accepted : 0;
       return {
-        scenario: "logs-ingestion",
+        scenario: options.renderOnDemand ? "logs-ingestion-render-on-demand" : "logs-ingestion",
         figures: {
           records: truth.delivered,
           elapsedMs: Math.round(exit.elapsedMs),
