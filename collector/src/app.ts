@@ -153,6 +153,24 @@ export function buildParts(
   return { appCredential, azureCredential, client, source, sinks, state, parseWorkers };
 }
 
+/** The signal of a state store that can be lost while running, and why it was. */
+function stateLossOf(state: StateStore): { signal: AbortSignal; cause: () => string } | undefined {
+  if (state instanceof BlobStateStore) {
+    return {
+      signal: state.leaseLostSignal,
+      cause: () => "lost the blob state lease (another collector may own this tenant now)",
+    };
+  }
+  if (state instanceof ThreadedSqliteStateStore) {
+    const signal = state.threadStoppedSignal;
+    return {
+      signal,
+      cause: () => (signal.reason instanceof Error ? signal.reason.message : "state lost"),
+    };
+  }
+  return undefined;
+}
+
 /** What a failure means for the run loop. */
 interface FailureVerdict {
   /** One line, safe for logs and `/healthz`. */
@@ -250,19 +268,17 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
     now,
   });
   const parts = buildParts(config, metrics, logger);
-  // Losing the blob lease means another replica may own the tenant now: stop like on SIGTERM,
-  // but exit 1 so the orchestrator notices.
-  const leaseLost = parts.state instanceof BlobStateStore ? parts.state.leaseLostSignal : undefined;
-  const abortSignal = leaseLost
-    ? AbortSignal.any([options.abortSignal, leaseLost])
+  // Losing the state (the blob lease, which another replica may own now, or the SQLite state
+  // thread) means stopping like on SIGTERM, but with exit 1 so the orchestrator notices.
+  const stateLoss = stateLossOf(parts.state);
+  const abortSignal = stateLoss
+    ? AbortSignal.any([options.abortSignal, stateLoss.signal])
     : options.abortSignal;
-  leaseLost?.addEventListener(
+  stateLoss?.signal.addEventListener(
     "abort",
     () => {
-      health.setGlobalCause("lost the blob state lease; stopping");
-      logger.error(
-        "lost the blob state lease: another collector may own this tenant now; stopping",
-      );
+      health.setGlobalCause(`${stateLoss.cause()}; stopping`);
+      logger.error(`${stateLoss.cause()}; stopping`);
     },
     { once: true },
   );
@@ -440,12 +456,7 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
       logger.debug({ elapsedInMs: elapsed }, "round done");
       await pause(config.pollIntervalMs, abortSignal);
     }
-    if (leaseLost?.aborted) {
-      return {
-        exitCode: 1,
-        reason: "stopped: lost the blob state lease (another collector may own this tenant)",
-      };
-    }
+    if (stateLoss?.signal.aborted) return { exitCode: 1, reason: `stopped: ${stateLoss.cause()}` };
     if (abortSignal.aborted) logger.info("stopped: in-flight batch delivered and checkpointed");
     return result;
   };

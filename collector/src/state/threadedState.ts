@@ -3,7 +3,7 @@
  * fsync of a commit would otherwise stop the main thread, which also reads blobs and feeds the
  * sinks. Same contract and same errors as {@link SqliteStateStore}; calls run in order.
  */
-import type { Worker } from "node:worker_threads";
+import type { ResourceLimits, Worker } from "node:worker_threads";
 import { startWorkerThread } from "../threads";
 import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
 import { StateStoreError, type StateStoreErrorCode } from "./errors";
@@ -21,8 +21,19 @@ export class ThreadedSqliteStateStore implements StateStore {
   private nextCall = 1;
   /** Why the thread stopped on its own; every later call fails with it. */
   private failure: StateStoreError | undefined;
+  private readonly stopController = new AbortController();
+  /**
+   * Aborted (with the StateStoreError as reason) when the thread stops on its own after a
+   * successful open: the state cannot be reached any more, so the collector should stop and be
+   * restarted, as it would be had SQLite failed on the main thread.
+   */
+  readonly threadStoppedSignal: AbortSignal = this.stopController.signal;
+  private opened = false;
 
-  constructor(readonly options: SqliteStateOptions) {
+  constructor(
+    readonly options: SqliteStateOptions,
+    private readonly thread: { resourceLimits?: ResourceLimits } = {},
+  ) {
     if (!options.path || options.path.trim() === "") {
       throw new StateStoreError("io", "SQLite state path is empty; set AUDIT_STATE=sqlite:<path>");
     }
@@ -34,7 +45,7 @@ export class ThreadedSqliteStateStore implements StateStore {
       this.failure = undefined;
       const worker = startWorkerThread(__dirname, "sqliteWorker", {
         workerData: this.options,
-        resourceLimits: { maxYoungGenerationSizeMb: 4 },
+        resourceLimits: { maxYoungGenerationSizeMb: 4, ...this.thread.resourceLimits },
       });
       worker.on("message", (reply: StateReply) => this.settle(reply));
       worker.on("error", (error) => this.stopped(`failed: ${error.message}`));
@@ -44,6 +55,7 @@ export class ThreadedSqliteStateStore implements StateStore {
     }
     try {
       await this.call("open", []);
+      this.opened = true;
     } catch (error) {
       await this.terminate();
       throw error;
@@ -122,11 +134,13 @@ export class ThreadedSqliteStateStore implements StateStore {
     );
     for (const pending of this.pending.values()) pending.reject(this.failure);
     this.pending.clear();
+    if (this.opened) this.stopController.abort(this.failure);
   }
 
   private async terminate(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
+    this.opened = false;
     for (const pending of this.pending.values()) {
       pending.reject(new StateStoreError("io", "the SQLite state was closed"));
     }

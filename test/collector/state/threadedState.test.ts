@@ -107,6 +107,35 @@ describe("ThreadedSqliteStateStore (SQLite on its own thread)", () => {
     await store.close();
   });
 
+  it("signals when its thread stops on its own, and fails every call after that clearly", async () => {
+    const path = join(dir, "state.db");
+    // A heap too small for the commit below: the thread runs out of memory and exits.
+    const store = new ThreadedSqliteStateStore(
+      { path },
+      { resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } },
+    );
+    await store.open();
+    expect(store.threadStoppedSignal.aborted).toBe(false);
+    await store.commit({ deliveredIds: [guid(1)], sinkPositions: { file: "1:10" }, nowMs: 0 });
+    const huge = Array.from({ length: 1_500_000 }, (_, i) => `not-a-guid-${i}-${"x".repeat(40)}`);
+    const crashed = await failure(
+      store.commit({ deliveredIds: huge, sinkPositions: {}, nowMs: 0 }),
+    );
+    expect(isStateStoreError(crashed) && crashed.code).toBe("io");
+    expect((crashed as Error).message).toMatch(
+      /SQLite state thread .*state stays as last committed/,
+    );
+    expect(store.threadStoppedSignal.aborted).toBe(true);
+    await expect(store.seen([guid(1)])).rejects.toThrow(/SQLite state thread/);
+    await store.close();
+    // The file is as last committed, and a new store opens it.
+    const again = new ThreadedSqliteStateStore({ path });
+    await again.open();
+    expect(await again.loadSinkPositions()).toEqual({ file: "1:10" });
+    expect(await again.seen([guid(1)])).toEqual(new Set([guid(1)]));
+    await again.close();
+  });
+
   it("finds ids committed earlier and now after the ledger filter was rebuilt larger", async () => {
     const path = join(dir, "state.db");
     const store = new SqliteStateStore({ path, ledgerFilterKeys: 100, ledgerFoldRows: 500 });
