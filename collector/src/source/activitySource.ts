@@ -17,9 +17,9 @@ import type {
 import {
   isBlobMalformedError,
   isBlobTruncatedError,
-  JsonArrayReader,
   recordIdOf,
-  type StreamedElement,
+  type StreamJsonArrayOptions,
+  streamJsonArrayBatches,
 } from "./blobStream";
 import {
   type ContentPage,
@@ -28,7 +28,7 @@ import {
   type ManagementApiClientOptions,
   type ManagementApiError,
 } from "./client";
-import type { ParsedElement, ParseOptions, ParseWorkerPool } from "./parseWorkers";
+import type { ParsedElement, ParseWorkerPool } from "./parseWorkers";
 import { type StartGuardPolicy, SubscriptionManager } from "./subscriptions";
 import { checkNextPageUri, feedRoot, resolveContentUri } from "./urls";
 import {
@@ -649,12 +649,11 @@ class QuarantineFile {
 /** A blob's elements parsed on the calling thread, a chunk's worth at a time. */
 async function* parseHere(
   chunks: AsyncIterable<Uint8Array>,
-  options: ParseOptions,
+  options: StreamJsonArrayOptions,
   keepParsed: boolean,
 ): AsyncGenerator<ParsedElement[], void, undefined> {
-  const reader = new JsonArrayReader(options.maxElementChars);
-  const convert = (elements: StreamedElement[]): ParsedElement[] =>
-    elements.map((element) => {
+  for await (const elements of streamJsonArrayBatches(chunks, options)) {
+    yield elements.map((element) => {
       const id = recordIdOf(element.value);
       if (id === undefined) return { index: element.index, record: undefined };
       const record: ReceivedRecord = keepParsed
@@ -662,11 +661,7 @@ async function* parseHere(
         : new TextOnlyRecord(id, element.raw);
       return { index: element.index, record };
     });
-  for await (const chunk of chunks) {
-    options.abortSignal?.throwIfAborted();
-    yield convert(reader.push(chunk));
   }
-  yield convert(reader.end());
 }
 
 /**

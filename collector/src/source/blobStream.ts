@@ -310,7 +310,7 @@ export function recordIdOf(value: unknown): string | undefined {
  * Synchronous reader of a JSON array from raw bytes, split anywhere — also inside a multi-byte
  * UTF-8 character. `push` returns the elements completed by a chunk; `end` checks that the
  * array was closed. Throws `BlobTruncatedError` or `BlobMalformedError`; after a throw the
- * reader is unusable. Shared by `streamJsonArray` and the parse workers.
+ * reader is unusable. Shared by `streamJsonArrayBatches` and the parse workers.
  */
 export class JsonArrayReader {
   // Stream mode keeps a partial multi-byte sequence until the next chunk completes it; fatal
@@ -365,23 +365,27 @@ export interface StreamJsonArrayOptions {
 }
 
 /**
- * Yields each element of a JSON array read from `chunks` (raw bytes, split anywhere — also
- * inside a multi-byte UTF-8 character). Throws `BlobTruncatedError` when the bytes end before
- * the array does, `BlobMalformedError` for anything that is not a JSON array; errors of the
- * underlying stream propagate unchanged.
+ * Yields the elements of a JSON array read from `chunks` (raw bytes, split anywhere — also
+ * inside a multi-byte UTF-8 character), the ones each chunk completed at a time. Throws
+ * `BlobTruncatedError` when the bytes end before the array does, `BlobMalformedError` for
+ * anything that is not a JSON array; errors of the underlying stream propagate unchanged.
  */
+export async function* streamJsonArrayBatches(
+  chunks: AsyncIterable<Uint8Array>,
+  options: StreamJsonArrayOptions = {},
+): AsyncGenerator<StreamedElement[], void, undefined> {
+  const reader = new JsonArrayReader(options.maxElementChars);
+  for await (const chunk of chunks) {
+    options.abortSignal?.throwIfAborted();
+    yield reader.push(chunk);
+  }
+  yield reader.end();
+}
+
+/** {@link streamJsonArrayBatches}, one element at a time. */
 export async function* streamJsonArray(
   chunks: AsyncIterable<Uint8Array>,
   options: StreamJsonArrayOptions = {},
 ): AsyncGenerator<StreamedElement, void, undefined> {
-  const reader = new JsonArrayReader(options.maxElementChars);
-  for await (const chunk of chunks) {
-    options.abortSignal?.throwIfAborted();
-    for (const element of reader.push(chunk)) {
-      yield element;
-    }
-  }
-  for (const element of reader.end()) {
-    yield element;
-  }
+  for await (const batch of streamJsonArrayBatches(chunks, options)) yield* batch;
 }

@@ -46,7 +46,12 @@ interface StreamState {
   nextIndex: number;
 }
 
-function encode(stream: number, state: StreamState, elements: StreamedElement[], done: boolean) {
+function encode(
+  stream: number,
+  state: StreamState,
+  elements: StreamedElement[],
+  done: boolean,
+): Extract<ParseReply, { ids: unknown }> {
   const ids: (string | null)[] = new Array(elements.length);
   const ends = new Uint32Array(elements.length);
   let size = 0;
@@ -63,7 +68,7 @@ function encode(stream: number, state: StreamState, elements: StreamedElement[],
   for (let i = 0; i < elements.length; i++) {
     if (ids[i] !== null) offset += bytes.write(elements[i]!.raw, offset, "utf8");
   }
-  const reply: ParseReply = { stream, firstIndex: state.nextIndex, ids, ends, bytes, done };
+  const reply = { stream, firstIndex: state.nextIndex, ids, ends, bytes, done };
   state.nextIndex += elements.length;
   return reply;
 }
@@ -106,7 +111,7 @@ port.on("message", (request: ParseRequest) => {
     port.postMessage(errorReply(request.stream, new Error(`unknown stream ${request.stream}`)));
     return;
   }
-  let reply: ParseReply;
+  let reply: Extract<ParseReply, { ids: unknown }>;
   try {
     reply =
       request.op === "chunk"
@@ -118,8 +123,5 @@ port.on("message", (request: ParseRequest) => {
     return;
   }
   if (reply.done) streams.delete(request.stream);
-  port.postMessage(
-    reply,
-    "error" in reply ? [] : [reply.bytes.buffer as ArrayBuffer, reply.ends.buffer as ArrayBuffer],
-  );
+  port.postMessage(reply, [reply.bytes.buffer as ArrayBuffer, reply.ends.buffer as ArrayBuffer]);
 });

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import { startWorkerThread } from "../threads";
 import type { AuditRecord, ReceivedRecord } from "../types";
-import { BlobMalformedError, BlobTruncatedError } from "./blobStream";
+import { BlobMalformedError, BlobTruncatedError, type StreamJsonArrayOptions } from "./blobStream";
 import type { ParseReply, ParseRequest } from "./parseWorker";
 
 /** Most workers started by default, whatever the machine. */
@@ -47,11 +47,6 @@ export interface ParsedElement {
   index: number;
   /** Undefined for an element without a usable `Id`. */
   record: ReceivedRecord | undefined;
-}
-
-export interface ParseOptions {
-  maxElementChars?: number;
-  abortSignal?: AbortSignal;
 }
 
 /** Replies of one stream, in order. */
@@ -104,10 +99,6 @@ class ParseWorker {
       resourceLimits: { maxYoungGenerationSizeMb: 8 },
     });
     return new ParseWorker(worker, onExit);
-  }
-
-  get alive(): boolean {
-    return !this.exited;
   }
 
   open(stream: number, maxElementChars: number | undefined): ReplyQueue {
@@ -185,12 +176,12 @@ export class ParseWorkerPool {
 
   /**
    * Yields the elements of the JSON array in `chunks`, a batch at a time, in order. Throws
-   * `BlobTruncatedError` / `BlobMalformedError` like `streamJsonArray`; errors of `chunks`
+   * `BlobTruncatedError` / `BlobMalformedError` like `streamJsonArrayBatches`; errors of `chunks`
    * propagate unchanged.
    */
   async *elements(
     chunks: AsyncIterable<Uint8Array>,
-    options: ParseOptions = {},
+    options: StreamJsonArrayOptions = {},
   ): AsyncGenerator<ParsedElement[], void, undefined> {
     const worker = this.pick();
     const stream = this.nextStream++;
@@ -266,13 +257,10 @@ function toElements(reply: Extract<ParseReply, { ids: unknown }>): ParsedElement
   let start = 0;
   for (let i = 0; i < ids.length; i++) {
     const end = ends[i]!;
-    const id = ids[i];
+    const id = ids[i] ?? null;
     elements[i] = {
       index: firstIndex + i,
-      record:
-        id === null || id === undefined
-          ? undefined
-          : new ByteRecord(id, bytes.subarray(start, end)),
+      record: id === null ? undefined : new ByteRecord(id, bytes.subarray(start, end)),
     };
     start = end;
   }
