@@ -972,12 +972,12 @@ class Run {
         this.hooks.progress.get(contentType)!.blobsDone += count;
       this.hooks.onCommitted({ checkpoints, newestContentCreated: newest, records });
     };
-    const committing: Promise<void> = run().finally(() => {
+    // No other commit can start before this one is done (see the top), so both are its own.
+    this.committing = run().finally(() => {
       // The ids are in the ledger now (or the pipeline has stopped).
-      if (this.committingIds === ids) this.committingIds = new Set();
-      if (this.committing === committing) this.committing = undefined;
+      this.committingIds = new Set();
+      this.committing = undefined;
     });
-    this.committing = committing;
   }
 }
 

@@ -97,9 +97,7 @@ export class SqliteStateStore implements StateStore {
   private filter: KeyBloomFilter | undefined;
 
   constructor(options: SqliteStateOptions) {
-    if (!options.path || options.path.trim() === "") {
-      throw new StateStoreError("io", "SQLite state path is empty; set AUDIT_STATE=sqlite:<path>");
-    }
+    requireStatePath(options);
     this.options = options;
     this.path = resolve(options.path);
     this.foldRows = Math.max(1, options.ledgerFoldRows ?? LEDGER_FOLD_ROWS);
@@ -447,6 +445,13 @@ export class SqliteStateStore implements StateStore {
     } catch (error) {
       throw toStateError(error, what, this.path);
     }
+  }
+}
+
+/** Throws the one-line error for an empty state path (also checked before a thread starts). */
+export function requireStatePath(options: SqliteStateOptions): void {
+  if (!options.path || options.path.trim() === "") {
+    throw new StateStoreError("io", "SQLite state path is empty; set AUDIT_STATE=sqlite:<path>");
   }
 }
 

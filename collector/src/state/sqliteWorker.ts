@@ -9,7 +9,7 @@ import { isStateStoreError } from "./errors";
 import { type SqliteStateOptions, SqliteStateStore } from "./sqliteState";
 
 /** The StateStore methods the main thread calls. */
-export type StateMethod = Exclude<keyof StateStore, "open"> | "open";
+export type StateMethod = keyof StateStore;
 
 export interface StateRequest {
   call: number;

@@ -7,7 +7,7 @@ import type { ResourceLimits, Worker } from "node:worker_threads";
 import { startWorkerThread } from "../threads";
 import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
 import { StateStoreError, type StateStoreErrorCode } from "./errors";
-import type { SqliteStateOptions } from "./sqliteState";
+import { requireStatePath, type SqliteStateOptions } from "./sqliteState";
 import type { StateMethod, StateReply, StateRequest } from "./sqliteWorker";
 
 interface Pending {
@@ -34,9 +34,7 @@ export class ThreadedSqliteStateStore implements StateStore {
     readonly options: SqliteStateOptions,
     private readonly thread: { resourceLimits?: ResourceLimits } = {},
   ) {
-    if (!options.path || options.path.trim() === "") {
-      throw new StateStoreError("io", "SQLite state path is empty; set AUDIT_STATE=sqlite:<path>");
-    }
+    requireStatePath(options);
   }
 
   async open(options?: OperationOptions): Promise<void> {
