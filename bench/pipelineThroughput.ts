@@ -11,13 +11,8 @@ import { createMetrics } from "../collector/src/metrics";
 import { Pipeline } from "../collector/src/pipeline/pipeline";
 import { FileSink } from "../collector/src/sinks/fileSink";
 import { SqliteStateStore } from "../collector/src/state/sqliteState";
-import type {
-  Checkpoint,
-  ContentType,
-  ReceivedRecord,
-  Source,
-  SourceItem,
-} from "../collector/src/types";
+import type { Checkpoint, ReceivedRecord, Source, SourceItem } from "../collector/src/types";
+import type { ContentType } from "../domain/contentTypes";
 
 /** Measures one run; returns records per second. */
 export async function measureThroughput(

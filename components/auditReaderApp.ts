@@ -4,14 +4,14 @@
  */
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
-import { CLOUDS, type CloudName } from "../collector/src/clouds";
-import type { ContentType } from "../collector/src/types";
+import { CLOUDS, type CloudName } from "../domain/clouds";
+import type { ContentType } from "../domain/contentTypes";
+import { guidProblem } from "../domain/validators";
 import { managementRolesFor, O365_MANAGEMENT_APP_ID, resolveAppRoleIds } from "./roles";
 import { secretSchedule } from "./secretRotation";
 import {
   certificateBlock,
   certificateExpiry,
-  guidProblem,
   parseIsoInstant,
   secretLifetimeProblem,
   secretRotationProblem,

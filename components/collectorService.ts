@@ -11,13 +11,13 @@ import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as storage from "@pulumi/azure-native/storage";
 import type { app as appInput } from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudName } from "../collector/src/clouds";
-import type { EnvKey } from "../collector/src/config";
-import type { ContentType } from "../collector/src/types";
+import type { CloudName } from "../domain/clouds";
+import type { EnvKey } from "../domain/collectorEnv";
+import type { ContentType } from "../domain/contentTypes";
+import { guidProblem } from "../domain/validators";
 import { type ResourceNames, roleAssignmentName } from "./naming";
 import { AZURE_ROLES, roleDefinitionIdFor } from "./roles";
 import {
-  guidProblem,
   imageReferenceProblem,
   imageRegistryHost,
   integerRangeProblem,

@@ -1,10 +1,10 @@
+import { streamColumnType, TABLE_COLUMNS, type TableColumn } from "../domain/table";
 /**
- * Table and DCR stream shapes derived from collector/src/schema.ts, the single source of truth
+ * Table and DCR stream shapes derived from domain/table.ts, the single source of truth
  * the collector's row mapping also uses. The transformation is an explicit projection of every
  * table column (rather than the bare `source`), so a column that exists in the stream but not in
  * the table, or the reverse, is caught by the KQL check in the tests instead of at ingestion.
  */
-import { streamColumnType, TABLE_COLUMNS, type TableColumn } from "../collector/src/schema";
 
 /** Table schema columns as `operationalinsights.Table` takes them. */
 export function tableSchemaColumns(

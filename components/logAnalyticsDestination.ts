@@ -7,7 +7,7 @@ import * as authorization from "@pulumi/azure-native/authorization";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../collector/src/schema";
+import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../domain/table";
 import {
   outputStreamFor,
   projectionKql,

@@ -2,13 +2,14 @@
  * TenantAuditPipeline: everything one Microsoft 365 tenant needs, composed from the three parts.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { CloudName } from "../collector/src/clouds";
-import type { ContentType } from "../collector/src/types";
+import type { CloudName } from "../domain/clouds";
+import type { ContentType } from "../domain/contentTypes";
+import { guidProblem } from "../domain/validators";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
 import { type CollectorCredentialArgs, CollectorService } from "./collectorService";
 import { LogAnalyticsDestination } from "./logAnalyticsDestination";
 import { resourceNames, uniqueSuffix } from "./naming";
-import { guidProblem, namePrefixProblem } from "./validators";
+import { namePrefixProblem } from "./validators";
 
 /** Credential choice for the pipeline; the federated variant needs nothing from the caller. */
 export type PipelineCredentialArgs =

@@ -5,7 +5,7 @@
  * touches Pulumi, so the rules are tested table-driven without a runtime.
  */
 import { X509Certificate } from "node:crypto";
-import { CONTENT_TYPES, type ContentType } from "../collector/src/types";
+import { isGuid } from "../domain/validators";
 
 /** Longest client secret Entra ID lets an app owner create (2 years; Entra portal limit). */
 export const MAX_SECRET_LIFETIME_DAYS = 730;
@@ -24,22 +24,11 @@ export const MAX_WORKSPACE_RETENTION_DAYS = 730;
 /** Longest `namePrefix`: keeps `kv-<prefix>-<6 hex>` within Key Vault's 24 characters. */
 export const MAX_NAME_PREFIX_LENGTH = 12;
 
-const GUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Custom log tables end in _CL; column rules (letter first, letters/digits/underscore) also apply
 // to table names, and the whole name is limited to 63 characters (Log Analytics table limits).
 const TABLE_NAME_RE = /^[A-Za-z][A-Za-z0-9_]{0,59}_CL$/;
 const NAME_PREFIX_RE = /^[a-z][a-z0-9]*$/;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-/** True for a GUID in 8-4-4-4-12 hex form. */
-export function isGuid(value: string): boolean {
-  return GUID_RE.test(value);
-}
-
-/** Problem with a GUID value, if any. */
-export function guidProblem(value: string): string | undefined {
-  return isGuid(value) ? undefined : "must be a GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47";
-}
 
 /** Problem with an integer that must lie in [min, max], if any. */
 export function integerRangeProblem(value: number, min: number, max: number): string | undefined {
@@ -180,32 +169,6 @@ export function resourceIdProblem(id: string, provider: string, type: string): s
     return `must be a resource id like /subscriptions/<guid>/resourceGroups/<group>/providers/${provider}/${type}/<name>`;
   }
   return undefined;
-}
-
-/** Result of parsing a comma list of content types. */
-export type ContentTypesResult =
-  | { ok: true; value: readonly ContentType[] }
-  | { ok: false; problem: string };
-
-/**
- * Parses a comma list of Management Activity API content types (case-insensitive, duplicates
- * folded) into the canonical spelling and order.
- */
-export function parseContentTypes(value: string): ContentTypesResult {
-  const byLower = new Map(CONTENT_TYPES.map((ct) => [ct.toLowerCase(), ct] as const));
-  const parts = value
-    .split(",")
-    .map((part) => part.trim())
-    .filter((part) => part.length > 0);
-  const unknown = parts.filter((part) => !byLower.has(part.toLowerCase()));
-  if (parts.length === 0 || unknown.length > 0) {
-    return {
-      ok: false,
-      problem: `must be a comma list of ${CONTENT_TYPES.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
-    };
-  }
-  const chosen = new Set(parts.map((part) => byLower.get(part.toLowerCase())!));
-  return { ok: true, value: CONTENT_TYPES.filter((ct) => chosen.has(ct)) };
 }
 
 /** The first `-----BEGIN CERTIFICATE-----` block of a PEM bundle, or `undefined`. */

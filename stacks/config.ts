@@ -6,15 +6,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CLOUD_NAMES, type CloudName } from "../collector/src/clouds";
-import { DEFAULT_TABLE_NAME } from "../collector/src/schema";
-import { CONTENT_TYPES, type ContentType } from "../collector/src/types";
 import {
   certificateBundleProblem,
   closestName,
   DEFAULT_SECRET_LIFETIME_DAYS,
   DEFAULT_SECRET_ROTATION_DAYS,
-  guidProblem,
   imageReferenceProblem,
   imageRegistryHost,
   integerRangeProblem,
@@ -23,13 +19,16 @@ import {
   MIN_WORKSPACE_RETENTION_DAYS,
   namePrefixFromStack,
   namePrefixProblem,
-  parseContentTypes,
   parseResourceId,
   resourceIdProblem,
   rotationAnchorProblem,
   secretRotationProblem,
   tableNameProblem,
 } from "../components/validators";
+import { CLOUD_NAMES, type CloudName } from "../domain/clouds";
+import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
+import { DEFAULT_TABLE_NAME } from "../domain/table";
+import { guidProblem } from "../domain/validators";
 
 /** Config namespace: the Pulumi project name. */
 export const CONFIG_NAMESPACE = "auditbridge";

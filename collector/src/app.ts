@@ -12,7 +12,9 @@
  * - On abort the pipeline finishes the batch in flight, commits, and everything is closed.
  */
 import type { TokenCredential } from "@azure/identity";
-import { type CollectorConfig, describeConfig, formatDuration } from "./config";
+import type { ContentType } from "../../domain/contentTypes";
+import { formatDuration } from "../../domain/validators";
+import { type CollectorConfig, describeConfig } from "./config";
 import { countTokenRefreshes, createAppCredential, createAzureCredential } from "./credentials";
 import { HealthMonitor, type OperationsServer, startOperationsServer } from "./http";
 import type { Logger } from "./log";
@@ -27,15 +29,7 @@ import { isStartGuardError } from "./source/subscriptions";
 import { BlobStateStore } from "./state/blobState";
 import { isStateStoreError } from "./state/errors";
 import { ThreadedSqliteStateStore } from "./state/threadedState";
-import type {
-  Checkpoint,
-  ContentType,
-  OperationOptions,
-  Sink,
-  Source,
-  SourceItem,
-  StateStore,
-} from "./types";
+import type { Checkpoint, OperationOptions, Sink, Source, SourceItem, StateStore } from "./types";
 
 /** Retry period for configuration errors: slow, since an operator has to act first. */
 export const DEFAULT_CONFIG_ERROR_RETRY_MS = 5 * 60_000;

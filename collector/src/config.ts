@@ -9,17 +9,34 @@
 import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { CLOUD_NAMES, CLOUDS, type CloudName, type CloudProfile } from "./clouds";
-import { DEFAULT_STREAM_NAME } from "./schema";
+import { API_HISTORY_IN_MS } from "../../domain/apiLimits";
+import { CLOUD_NAMES, CLOUDS, type CloudName, type CloudProfile } from "../../domain/clouds";
+import {
+  DEFAULT_FILE_PATH,
+  DEFAULT_HTTP_HOST,
+  DEFAULT_HTTP_PORT,
+  DEFAULT_STATE,
+  ENV_KEYS,
+  type EnvKey,
+  SINK_KINDS,
+  type SinkKind,
+} from "../../domain/collectorEnv";
+import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../../domain/contentTypes";
+import { DEFAULT_STREAM_NAME } from "../../domain/table";
+import {
+  formatDuration,
+  isCustomStreamName,
+  isDcrImmutableId,
+  isGuid,
+  parseDuration,
+} from "../../domain/validators";
 import { defaultParseWorkers } from "./source/parseWorkers";
 import {
-  API_HISTORY_IN_MS,
   DEFAULT_OVERLAP_IN_MS,
   DEFAULT_SAFETY_MARGIN_IN_MS,
   MAX_OVERLAP_IN_MS,
   MIN_OVERLAP_IN_MS,
 } from "./source/windows";
-import { CONTENT_TYPES, type ContentType } from "./types";
 
 /** Default poll interval at the live edge (ARCHITECTURE.md contract). */
 export const DEFAULT_POLL_INTERVAL_MS = 60_000;
@@ -44,19 +61,11 @@ export const DEFAULT_RELIST_OVERLAP_MS = DEFAULT_OVERLAP_IN_MS;
 export const MIN_RELIST_OVERLAP_MS = MIN_OVERLAP_IN_MS;
 /** Longest accepted re-list overlap: one listing window. */
 export const MAX_RELIST_OVERLAP_MS = MAX_OVERLAP_IN_MS;
-/** Prometheus' registered default port range neighbour; see ARCHITECTURE.md contract. */
-export const DEFAULT_HTTP_PORT = 9464;
-/** Loopback by default; the container image sets AUDIT_HTTP_HOST=0.0.0.0 for probes. */
-export const DEFAULT_HTTP_HOST = "127.0.0.1";
-export const DEFAULT_STATE = "sqlite:./.auditbridge/state.db";
-export const DEFAULT_FILE_PATH = "./.auditbridge/audit.ndjson";
 /** Most parse worker threads accepted (AUDIT_PARSE_WORKERS). */
 export const MAX_PARSE_WORKERS = 16;
 /** Where blobs that stay malformed after retries are kept for inspection. */
 export const DEFAULT_QUARANTINE_DIR = "./.auditbridge/quarantine";
 
-export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
-export type SinkKind = (typeof SINK_KINDS)[number];
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -129,45 +138,6 @@ export function isConfigError(error: unknown): error is ConfigError {
   return error instanceof Error && error.name === "ConfigError";
 }
 
-/** Every environment variable the collector reads. */
-export const ENV_KEYS = [
-  "AZURE_TENANT_ID",
-  "AZURE_CLIENT_ID",
-  "AZURE_CLIENT_SECRET",
-  "AZURE_CLIENT_CERTIFICATE_PATH",
-  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-  "AUDIT_FEDERATED_IDENTITY_CLIENT_ID",
-  "AUDIT_MANAGED_IDENTITY_CLIENT_ID",
-  "O365_CLOUD",
-  "AZURE_AUTHORITY_HOST",
-  "O365_MANAGEMENT_ENDPOINT",
-  "O365_CONTENT_TYPES",
-  "O365_PUBLISHER_ID",
-  "AUDIT_STATE",
-  "AZURE_STORAGE_CONNECTION_STRING",
-  "AUDIT_SINK",
-  "AUDIT_FILE_PATH",
-  "AUDIT_QUARANTINE_DIR",
-  "LOGS_INGESTION_ENDPOINT",
-  "LOGS_INGESTION_RULE_ID",
-  "LOGS_INGESTION_STREAM",
-  "AUDIT_INITIAL_LOOKBACK",
-  "AUDIT_POLL_INTERVAL",
-  "AUDIT_RELIST_OVERLAP",
-  "AUDIT_HTTP_PORT",
-  "AUDIT_HTTP_HOST",
-  "AUDIT_LOG_LEVEL",
-  "AUDIT_PARSE_WORKERS",
-] as const;
-export type EnvKey = (typeof ENV_KEYS)[number];
-
-/** Secrets: environment only (a flag would show in `ps` and shell history), never echoed. */
-export const SECRET_KEYS: ReadonlySet<EnvKey> = new Set<EnvKey>([
-  "AZURE_CLIENT_SECRET",
-  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-  "AZURE_STORAGE_CONNECTION_STRING",
-]);
-
 /**
  * Command-line flags mirroring environment variables (commander's camelCase option names).
  * Secrets have no flag.
@@ -208,46 +178,6 @@ export function flagSpelling(name: FlagName): string {
   return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-};
-
-/**
- * Parses `500ms`, `60s`, `15m`, `2h`, `7d` (a whole number and one unit) into milliseconds.
- * Returns undefined for anything else.
- */
-export function parseDuration(text: string): number | undefined {
-  const match = /^(\d+)\s*(ms|s|m|h|d)$/i.exec(text.trim());
-  if (!match) return undefined;
-  return Number(match[1]) * DURATION_UNITS_MS[match[2]!.toLowerCase()]!;
-}
-
-/** `90000` → `1m30s`: durations in messages and logs. */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const parts: string[] = [];
-  let rest = Math.round(ms / 1000);
-  for (const [unit, size] of [
-    ["d", 86_400],
-    ["h", 3_600],
-    ["m", 60],
-    ["s", 1],
-  ] as const) {
-    if (rest >= size) {
-      parts.push(`${Math.floor(rest / size)}${unit}`);
-      rest %= size;
-    }
-  }
-  return parts.join("");
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** A DCR immutable id: `dcr-` and 32 hex digits. */
-const DCR_IMMUTABLE_ID = /^dcr-[0-9a-f]{32}$/i;
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /** Shows a value in a message: trimmed, query string and credentials removed, length capped. */
@@ -275,7 +205,7 @@ function fieldSchemas(name: (key: EnvKey) => string) {
 
   const guid = (key: EnvKey, hint: string) =>
     opt.superRefine((value, ctx) => {
-      if (value !== undefined && !GUID.test(value)) {
+      if (value !== undefined && !isGuid(value)) {
         ctx.addIssue({
           code: "custom",
           message: `${name(key)} must be a GUID (got ${shown(value)}): ${hint}`,
@@ -370,22 +300,15 @@ function fieldSchemas(name: (key: EnvKey) => string) {
     ),
     O365_CONTENT_TYPES: opt.transform((value, ctx) => {
       if (value === undefined) return undefined;
-      const items = value
-        .split(",")
-        .map((item) => item.trim())
-        .filter((item) => item !== "");
-      const byLower = new Map(CONTENT_TYPES.map((ct) => [ct.toLowerCase(), ct]));
-      const unknown = items.filter((item) => !byLower.has(item.toLowerCase()));
-      if (items.length === 0 || unknown.length > 0) {
+      const parsed = parseContentTypes(value);
+      if (!parsed.ok) {
         ctx.addIssue({
           code: "custom",
-          message: `${name("O365_CONTENT_TYPES")} must be a comma list of ${CONTENT_TYPES.join(", ")} (got ${shown(unknown.join(",") || value)})`,
+          message: `${name("O365_CONTENT_TYPES")} must be a comma list of ${CONTENT_TYPES.join(", ")} (got ${shown(parsed.unknown.join(",") || value)})`,
         });
         return z.NEVER;
       }
-      const chosen = new Set(items.map((item) => byLower.get(item.toLowerCase())!));
-      // Keep the canonical order so logs and metrics read the same on every run.
-      return CONTENT_TYPES.filter((ct) => chosen.has(ct));
+      return [...parsed.value];
     }),
     O365_PUBLISHER_ID: guid(
       "O365_PUBLISHER_ID",
@@ -458,7 +381,7 @@ function fieldSchemas(name: (key: EnvKey) => string) {
       "use the logs ingestion endpoint of the data collection endpoint (or rule), e.g. https://<dce>.<region>.ingest.monitor.azure.com",
     ),
     LOGS_INGESTION_RULE_ID: opt.superRefine((value, ctx) => {
-      if (value !== undefined && !DCR_IMMUTABLE_ID.test(value)) {
+      if (value !== undefined && !isDcrImmutableId(value)) {
         ctx.addIssue({
           code: "custom",
           message: `${name("LOGS_INGESTION_RULE_ID")} must be a data collection rule immutable id like dcr-0123456789abcdef0123456789abcdef (got ${shown(value)}): copy immutableId from the rule's JSON view`,
@@ -466,7 +389,7 @@ function fieldSchemas(name: (key: EnvKey) => string) {
       }
     }),
     LOGS_INGESTION_STREAM: opt.superRefine((value, ctx) => {
-      if (value !== undefined && !/^Custom-[A-Za-z0-9_]+$/.test(value)) {
+      if (value !== undefined && !isCustomStreamName(value)) {
         ctx.addIssue({
           code: "custom",
           message: `${name("LOGS_INGESTION_STREAM")} must be a custom stream name like ${DEFAULT_STREAM_NAME} (got ${shown(value)})`,

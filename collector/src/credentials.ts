@@ -13,7 +13,7 @@ import {
   ManagedIdentityCredential,
   type TokenCredential,
 } from "@azure/identity";
-import { isMicrosoftAuthorityHost, scopeFor } from "./clouds";
+import { isMicrosoftAuthorityHost, scopeFor } from "../../domain/clouds";
 import type { CollectorConfig } from "./config";
 import type { CollectorMetrics } from "./metrics";
 

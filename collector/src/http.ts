@@ -6,8 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
+import type { ContentType } from "../../domain/contentTypes";
 import type { Logger } from "./log";
-import type { ContentType } from "./types";
 
 /** Added to twice the poll interval before a content type counts as stale (a slow poll is not a dead one). */
 export const HEALTH_SLACK_MS = 60_000;

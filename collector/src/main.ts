@@ -7,10 +7,10 @@
  */
 import { setMaxListeners } from "node:events";
 import { Command, CommanderError, Option } from "commander";
+import { ENV_KEYS } from "../../domain/collectorEnv";
 import { runCollector } from "./app";
 import {
   type CliFlags,
-  ENV_KEYS,
   FLAG_FOR_ENV,
   type FlagName,
   flagSpelling,

@@ -3,26 +3,8 @@
  * interfaces: a Source that knows the Management Activity API, Sinks that deliver, and a
  * StateStore that persists the checkpoint and the ledger of delivered record ids.
  */
-
-/** Content types of the Office 365 Management Activity API (reference §3). */
-export const CONTENT_TYPES = [
-  "Audit.AzureActiveDirectory",
-  "Audit.Exchange",
-  "Audit.SharePoint",
-  "Audit.General",
-  "DLP.All",
-] as const;
-export type ContentType = (typeof CONTENT_TYPES)[number];
-
-/** One content blob as listed by `GET /subscriptions/content`. */
-export interface ContentBlob {
-  contentType: string;
-  contentId: string;
-  contentUri: string;
-  /** ISO-8601 UTC, when the blob became available (the listing filter applies to this). */
-  contentCreated: string;
-  contentExpiration: string;
-}
+import type { ContentType } from "../../domain/contentTypes";
+import type { AuditRecord, ContentBlob } from "../../domain/records";
 
 /** One audit record as received: its `Id`, its exact JSON text and the parsed object. */
 export interface ReceivedRecord {
@@ -37,23 +19,6 @@ export interface ReceivedRecord {
    * a sink that writes bytes can use them and skip encoding `raw`.
    */
   bytes?: Uint8Array;
-}
-
-/** The common schema fields of a unified audit record (reference §8); the rest is workload-specific. */
-export interface AuditRecord {
-  Id: string;
-  CreationTime: string;
-  RecordType: number | string;
-  Operation?: string;
-  OrganizationId?: string;
-  UserType?: number | string;
-  UserKey?: string;
-  Workload?: string;
-  UserId?: string;
-  ClientIP?: string | null;
-  ResultStatus?: string;
-  ObjectId?: string;
-  [field: string]: unknown;
 }
 
 /** What the pipeline hands a sink: new (not yet delivered) records of one blob. */

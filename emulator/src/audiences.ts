@@ -1,4 +1,4 @@
-import { CLOUDS } from "../../collector/src/clouds";
+import { CLOUDS } from "../../domain/clouds";
 
 /**
  * Token audiences the emulated Entra ID issues tokens for, grouped by the API that accepts them.

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DEFAULT_STREAM_NAME, TABLE_COLUMNS } from "../../collector/src/schema";
+import { DEFAULT_STREAM_NAME, TABLE_COLUMNS } from "../../domain/table";
 import { MONITOR_AUDIENCES, normalizeAudience } from "./audiences";
 import {
   BadEncodingError,

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../../collector/src/schema";
+import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../../domain/table";
 import { LOG_ANALYTICS_AUDIENCES, normalizeAudience } from "./audiences";
 import { type RequestContext, type Router, readBody, sendJson } from "./http";
 import type { IngestedRow, IngestionTarget } from "./ingestion";

@@ -5,9 +5,9 @@
  */
 import { type AccessToken, AuthenticationError, type TokenCredential } from "@azure/identity";
 import { LogsQueryClient, LogsQueryResultStatus, type LogsTable } from "@azure/monitor-query-logs";
-import { scopeFor } from "../../collector/src/clouds";
-import { DEFAULT_TABLE_NAME } from "../../collector/src/schema";
-import type { ContentBlob } from "../../collector/src/types";
+import { scopeFor } from "../../domain/clouds";
+import type { ContentBlob } from "../../domain/records";
+import { DEFAULT_TABLE_NAME } from "../../domain/table";
 import { type CallerCredential, createAppCredential, createCallerCredential } from "./credentials";
 import {
   createGraphClient,

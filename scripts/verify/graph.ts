@@ -5,7 +5,7 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import { type AuthenticationProvider, Client, GraphError } from "@microsoft/microsoft-graph-client";
-import { scopeFor } from "../../collector/src/clouds";
+import { scopeFor } from "../../domain/clouds";
 
 /** appId of the "Office 365 Management APIs" service principal (reference §7). */
 export const O365_MANAGEMENT_APP_ID = "c5393580-f805-4401-95e8-94b7a6ef2fc2";

@@ -6,13 +6,8 @@
 import { execFile } from "node:child_process";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
-import {
-  CLOUD_NAMES,
-  CLOUDS,
-  type CloudName,
-  isMicrosoftAuthorityHost,
-} from "../../collector/src/clouds";
-import { CONTENT_TYPES, type ContentType } from "../../collector/src/types";
+import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
+import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
 
 /** Default for `--since`: hours of workspace rows check 7 looks at. */
 export const DEFAULT_SINCE_HOURS = 24;

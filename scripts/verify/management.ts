@@ -4,8 +4,8 @@
  * Reference: management-activity-api.md §2.4, §2.5, §6.
  */
 import { sleep } from "../../collector/src/backoff";
-import { formatApiTime, MAX_WINDOW_IN_MS } from "../../collector/src/source/windows";
-import type { ContentBlob } from "../../collector/src/types";
+import { formatApiTime, MAX_WINDOW_IN_MS } from "../../domain/apiLimits";
+import type { ContentBlob } from "../../domain/records";
 
 /** Longest window the API accepts for one content listing: the collector's limit (AF20030). */
 export const MAX_LISTING_WINDOW_MS = MAX_WINDOW_IN_MS;

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ENV_KEYS } from "../../collector/src/config";
 import { resourceNames } from "../../components/naming";
+import { ENV_KEYS } from "../../domain/collectorEnv";
 import { installMocks, isSecretInput, MOCK, plain, type Recorder, resolved, settle } from "./mocks";
 
 const RG = "rg-auditbridge-contoso";

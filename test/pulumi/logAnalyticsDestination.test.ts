@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { TABLE_COLUMNS } from "../../collector/src/schema";
 import { uuidV5 } from "../../components/naming";
+import { TABLE_COLUMNS } from "../../domain/table";
 import { analyzeTransform, type KqlColumn } from "./kusto";
 import { installMocks, MOCK, type Recorder, resolved, settle } from "./mocks";
 

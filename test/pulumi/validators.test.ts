@@ -9,9 +9,9 @@ import {
   closestName,
   imageReferenceProblem,
   namePrefixFromStack,
-  parseContentTypes,
   parseResourceId,
 } from "../../components/validators";
+import { parseContentTypes } from "../../domain/contentTypes";
 import { parseStackConfig, StackConfigError } from "../../stacks/config";
 import { parseYamlSubset } from "./pulumiProject";
 

@@ -1,8 +1,8 @@
 import { ClientSecretCredential } from "@azure/identity";
 import { LogsIngestionClient } from "@azure/monitor-ingestion";
-import { scopeFor } from "../../collector/src/clouds";
-import type { AuditRow } from "../../collector/src/schema";
-import { CONTENT_TYPES } from "../../collector/src/types";
+import { scopeFor } from "../../domain/clouds";
+import { CONTENT_TYPES } from "../../domain/contentTypes";
+import type { AuditRow } from "../../domain/table";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/src/index";
 import type { CheckId, CheckResult } from "../../scripts/verify/checks";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";

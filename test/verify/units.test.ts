@@ -1,6 +1,6 @@
 import { AuthenticationError } from "@azure/identity";
 import { describe, expect, it } from "vitest";
-import { formatApiTime } from "../../collector/src/source/windows";
+import { formatApiTime } from "../../domain/apiLimits";
 import {
   type CheckResult,
   decodeJwtPayload,

@@ -1,4 +1,5 @@
 import { setMaxListeners } from "node:events";
+import type { ContentType } from "../../../domain/contentTypes";
 import {
   abortableDelay,
   abortError,
@@ -11,7 +12,6 @@ import { type CollectorMetrics, createMetrics } from "../metrics";
 import type {
   Batch,
   Checkpoint,
-  ContentType,
   DeliveryOutcome,
   OperationOptions,
   ReceivedRecord,

@@ -4,17 +4,11 @@ import {
   LogsIngestionClient,
   type LogsIngestionClientOptions,
 } from "@azure/monitor-ingestion";
+import { type ContentBlob, recordTypeName } from "../../../domain/records";
+import { type AuditRow, DEFAULT_STREAM_NAME } from "../../../domain/table";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
-import { type AuditRow, DEFAULT_STREAM_NAME, recordTypeName } from "../schema";
-import type {
-  Batch,
-  ContentBlob,
-  DeliveryOutcome,
-  OperationOptions,
-  ReceivedRecord,
-  Sink,
-} from "../types";
+import type { Batch, DeliveryOutcome, OperationOptions, ReceivedRecord, Sink } from "../types";
 import { fitAuditData, LOG_ANALYTICS_FIELD_LIMIT_BYTES, truncationMarker } from "./fieldLimit";
 
 /** Parallel upload requests per batch; the SDK's default. */

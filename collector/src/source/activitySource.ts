@@ -1,19 +1,13 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir, open, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { API_HISTORY_IN_MS, parseApiTime } from "../../../domain/apiLimits";
+import type { ContentType } from "../../../domain/contentTypes";
+import type { AuditRecord, ContentBlob } from "../../../domain/records";
 import { computeBackoffDelay, sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
-import type {
-  AuditRecord,
-  Checkpoint,
-  ContentBlob,
-  ContentType,
-  OperationOptions,
-  ReceivedRecord,
-  Source,
-  SourceItem,
-} from "../types";
+import type { Checkpoint, OperationOptions, ReceivedRecord, Source, SourceItem } from "../types";
 import {
   isBlobMalformedError,
   isBlobTruncatedError,
@@ -32,13 +26,11 @@ import type { ParsedElement, ParseWorkerPool } from "./parseWorkers";
 import { type StartGuardPolicy, SubscriptionManager } from "./subscriptions";
 import { checkNextPageUri, feedRoot, resolveContentUri } from "./urls";
 import {
-  API_HISTORY_IN_MS,
   cursorAfterWindow,
   DEFAULT_OVERLAP_IN_MS,
   DEFAULT_SAFETY_MARGIN_IN_MS,
   initialCursorMs,
   type ListingWindow,
-  parseApiTime,
   planWindows,
 } from "./windows";
 

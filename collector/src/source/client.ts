@@ -1,4 +1,6 @@
 import type { AccessToken, TokenCredential } from "@azure/identity";
+import { scopeFor } from "../../../domain/clouds";
+import type { ContentBlob } from "../../../domain/records";
 import {
   DEFAULT_BASE_DELAY_IN_MS,
   DEFAULT_MAX_DELAY_IN_MS,
@@ -7,11 +9,10 @@ import {
   type RetryDecision,
   retryAsync,
 } from "../backoff";
-import { scopeFor } from "../clouds";
 import { describeTokenError, isFatalTokenError } from "../credentials";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
-import type { ContentBlob, OperationOptions } from "../types";
+import type { OperationOptions } from "../types";
 import { type ApiClassification, type ApiOperation, classifyApiResponse } from "./classifier";
 import {
   type ApiLocation,

@@ -9,8 +9,9 @@
  */
 import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
+import type { AuditRecord } from "../../../domain/records";
 import { startWorkerThread } from "../threads";
-import type { AuditRecord, ReceivedRecord } from "../types";
+import type { ReceivedRecord } from "../types";
 import { BlobMalformedError, BlobTruncatedError, type StreamJsonArrayOptions } from "./blobStream";
 import type { ParseReply, ParseRequest } from "./parseWorker";
 

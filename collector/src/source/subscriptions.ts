@@ -1,6 +1,7 @@
+import type { ContentType } from "../../../domain/contentTypes";
 import { sleep } from "../backoff";
 import type { Logger } from "../log";
-import type { ContentType, OperationOptions } from "../types";
+import type { OperationOptions } from "../types";
 import { isManagementApiError, type ManagementApiClient } from "./client";
 
 /**

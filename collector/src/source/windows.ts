@@ -4,14 +4,15 @@
  * 7 days in the past, start before end; the filter is `startTime <= contentCreated < endTime`.
  */
 
-const MINUTE_IN_MS = 60_000;
-const HOUR_IN_MS = 60 * MINUTE_IN_MS;
-const DAY_IN_MS = 24 * HOUR_IN_MS;
+import {
+  API_HISTORY_IN_MS,
+  DAY_IN_MS,
+  formatApiTime,
+  HOUR_IN_MS,
+  MAX_WINDOW_IN_MS,
+  MINUTE_IN_MS,
+} from "../../../domain/apiLimits";
 
-/** Longest window the API accepts (reference §2.5). */
-export const MAX_WINDOW_IN_MS = DAY_IN_MS;
-/** How far back the API lists content (reference §2.5, §2.9). */
-export const API_HISTORY_IN_MS = 7 * DAY_IN_MS;
 /**
  * Kept clear of the 7-day edge so a start computed here is still inside it when the request
  * arrives, even with some clock skew between us and the service.
@@ -60,11 +61,6 @@ export interface WindowPlan {
   clampedFromMs?: number;
   /** The earliest start the API accepts now, with the margin. */
   earliestStartMs: number;
-}
-
-/** Formats epoch ms as the API's `YYYY-MM-DDTHH:MM:SS` (UTC, no zone suffix, no fraction). */
-export function formatApiTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19);
 }
 
 /** Whole seconds: the API format has no fraction, so every bound is floored to a second. */
@@ -136,11 +132,4 @@ export function initialCursorMs(
     floorToSecond(nowMs - initialLookbackInMs),
     earliestStartMs(nowMs, safetyMarginInMs),
   );
-}
-
-/** Parses an ISO-8601 time; the API omits the `Z` but means UTC. NaN when unparseable. */
-export function parseApiTime(text: string): number {
-  // A date-only string already parses as UTC; a date-time without zone would parse as local.
-  const hasZone = /^\d{4}-\d{2}-\d{2}$/.test(text) || /(?:Z|[+-]\d{2}:?\d{2})$/i.test(text);
-  return Date.parse(hasZone ? text : `${text}Z`);
 }

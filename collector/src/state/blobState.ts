@@ -8,8 +8,9 @@ import {
   ContainerClient as ContainerClientClass,
   RestError,
 } from "@azure/storage-blob";
+import type { ContentType } from "../../../domain/contentTypes";
 import type { Logger } from "../log";
-import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
+import type { Checkpoint, CommitUpdate, OperationOptions, StateStore } from "../types";
 import { StateStoreError } from "./errors";
 import { IdSet } from "./idSet";
 import { ledgerKey } from "./ids";

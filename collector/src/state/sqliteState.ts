@@ -1,7 +1,8 @@
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import Database from "better-sqlite3";
-import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
+import type { ContentType } from "../../../domain/contentTypes";
+import type { Checkpoint, CommitUpdate, OperationOptions, StateStore } from "../types";
 import { KeyBloomFilter } from "./bloom";
 import { StateStoreError, type StateStoreErrorCode } from "./errors";
 import { writeGuidBytes } from "./ids";

@@ -4,8 +4,9 @@
  * sinks. Same contract and same errors as {@link SqliteStateStore}; calls run in order.
  */
 import type { ResourceLimits, Worker } from "node:worker_threads";
+import type { ContentType } from "../../../domain/contentTypes";
 import { startWorkerThread } from "../threads";
-import type { Checkpoint, CommitUpdate, ContentType, OperationOptions, StateStore } from "../types";
+import type { Checkpoint, CommitUpdate, OperationOptions, StateStore } from "../types";
 import { StateStoreError, type StateStoreErrorCode } from "./errors";
 import { requireStatePath, type SqliteStateOptions } from "./sqliteState";
 import type { StateMethod, StateReply, StateRequest } from "./sqliteWorker";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CONTENT_TYPES, type ContentType } from "../../../collector/src/types";
+import { CONTENT_TYPES, type ContentType } from "../../../domain/contentTypes";
 
 // The emulator serves the content types the collector asks for: one list, owned by the collector.
 export { CONTENT_TYPES, type ContentType };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CONTENT_TYPES } from "../../../collector/src/types";
+import { CONTENT_TYPES } from "../../../domain/contentTypes";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
   exitCodeOf,

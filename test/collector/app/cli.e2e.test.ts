@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ledgerKey } from "../../../collector/src/state/ids";
-import { CONTENT_TYPES } from "../../../collector/src/types";
+import { CONTENT_TYPES } from "../../../domain/contentTypes";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
   type CollectorProcess,

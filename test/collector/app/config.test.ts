@@ -2,7 +2,6 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLOUDS } from "../../../collector/src/clouds";
 import {
   type CliFlags,
   type CollectorConfig,
@@ -10,14 +9,14 @@ import {
   DEFAULT_POLL_INTERVAL_MS,
   DEFAULT_RELIST_OVERLAP_MS,
   describeConfig,
-  formatDuration,
   isConfigError,
   loadConfig,
   MAX_INITIAL_LOOKBACK_MS,
-  parseDuration,
 } from "../../../collector/src/config";
 import { defaultParseWorkers } from "../../../collector/src/source/parseWorkers";
-import { CONTENT_TYPES } from "../../../collector/src/types";
+import { CLOUDS } from "../../../domain/clouds";
+import { CONTENT_TYPES } from "../../../domain/contentTypes";
+import { formatDuration, parseDuration } from "../../../domain/validators";
 
 const TENANT = "9b1c6a3e-2f4d-4e8a-9c1b-7d2e3f4a5b6c";
 const CLIENT = "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0";

@@ -6,7 +6,6 @@ import { promisify } from "node:util";
 import type { TokenCredential } from "@azure/identity";
 import selfsigned from "selfsigned";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLOUDS, scopeFor } from "../../../collector/src/clouds";
 import { type CollectorConfig, loadConfig } from "../../../collector/src/config";
 import {
   audienceOfScopes,
@@ -17,6 +16,7 @@ import {
   isFatalTokenError,
 } from "../../../collector/src/credentials";
 import { createMetrics } from "../../../collector/src/metrics";
+import { CLOUDS, scopeFor } from "../../../domain/clouds";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 
 const run = promisify(execFile);

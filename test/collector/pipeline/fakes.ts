@@ -2,8 +2,6 @@ import type {
   Batch,
   Checkpoint,
   CommitUpdate,
-  ContentBlob,
-  ContentType,
   DeliveryOutcome,
   OperationOptions,
   ReceivedRecord,
@@ -12,6 +10,8 @@ import type {
   SourceItem,
   StateStore,
 } from "../../../collector/src/types";
+import type { ContentType } from "../../../domain/contentTypes";
+import type { ContentBlob } from "../../../domain/records";
 
 /** A deterministic GUID-shaped id from a number. */
 export function guid(n: number): string {

@@ -7,7 +7,7 @@ import {
   type PipelineOptions,
   type PipelineProgressEvent,
 } from "../../../collector/src/pipeline/pipeline";
-import type { ContentType } from "../../../collector/src/types";
+import type { ContentType } from "../../../domain/contentTypes";
 import { FakeSink, FakeSource, guid, MemoryState, record, records, sleep } from "./fakes";
 
 const AAD: ContentType = "Audit.AzureActiveDirectory";

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { Checkpoint, ContentType } from "../../../collector/src/types";
+import type { Checkpoint } from "../../../collector/src/types";
+import type { ContentType } from "../../../domain/contentTypes";
 import {
   counterValue,
   DAY,

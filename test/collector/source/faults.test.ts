@@ -10,7 +10,8 @@ import {
   type ManagementApiError,
 } from "../../../collector/src/source/client";
 import { ParseWorkerPool } from "../../../collector/src/source/parseWorkers";
-import type { ContentType, ReceivedRecord } from "../../../collector/src/types";
+import type { ReceivedRecord } from "../../../collector/src/types";
+import type { ContentType } from "../../../domain/contentTypes";
 import {
   captureLogs,
   clientOptionsFor,

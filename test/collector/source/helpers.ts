@@ -7,7 +7,8 @@ import {
   type ActivitySourceOptions,
 } from "../../../collector/src/source/activitySource";
 import type { ManagementApiClientOptions } from "../../../collector/src/source/client";
-import type { Checkpoint, ContentType, SourceItem } from "../../../collector/src/types";
+import type { Checkpoint, SourceItem } from "../../../collector/src/types";
+import type { ContentType } from "../../../domain/contentTypes";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../../emulator/src/index";
 import { seededRandom } from "./seeded";
 

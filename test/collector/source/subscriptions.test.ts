@@ -5,7 +5,7 @@ import {
   type StartGuardError,
   SubscriptionManager,
 } from "../../../collector/src/source/subscriptions";
-import { CONTENT_TYPES, type ContentType } from "../../../collector/src/types";
+import { CONTENT_TYPES, type ContentType } from "../../../domain/contentTypes";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
   clientOptionsFor,

@@ -3,11 +3,10 @@ import {
   cursorAfterWindow,
   DEFAULT_OVERLAP_IN_MS,
   earliestStartMs,
-  formatApiTime,
   initialCursorMs,
-  parseApiTime,
   planWindows,
 } from "../../../collector/src/source/windows";
+import { formatApiTime, parseApiTime } from "../../../domain/apiLimits";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

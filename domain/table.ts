@@ -1,7 +1,7 @@
 /**
- * The Log Analytics table AuditBridge writes (ARCHITECTURE.md, "Log Analytics table"). One source
- * of truth for the Pulumi table + DCR stream declaration, the Logs Ingestion sink's row mapping
- * and the emulator's column checks.
+ * The Log Analytics table AuditBridge writes (docs/table.md lists its fields). One source of truth
+ * for the Pulumi table + DCR stream declaration and the Logs Ingestion sink's row mapping; the
+ * emulator keeps its own copy from Microsoft's documentation and a contract test compares them.
  */
 
 export const DEFAULT_TABLE_NAME = "M365Audit_CL";
@@ -72,63 +72,4 @@ export interface AuditRow {
   ContentId: string;
   ContentCreated: string;
   AuditData: unknown;
-}
-
-/**
- * AuditLogRecordType names (Management Activity API schema, "Enum: AuditLogRecordType",
- * common subset). Unknown values map to "Unknown(<n>)"; the list keeps growing upstream.
- */
-export const RECORD_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  1: "ExchangeAdmin",
-  2: "ExchangeItem",
-  3: "ExchangeItemGroup",
-  4: "SharePoint",
-  6: "SharePointFileOperation",
-  7: "OneDrive",
-  8: "AzureActiveDirectory",
-  9: "AzureActiveDirectoryAccountLogon",
-  10: "DataCenterSecurityCmdlet",
-  11: "ComplianceDLPSharePoint",
-  13: "ComplianceDLPExchange",
-  14: "SharePointSharingOperation",
-  15: "AzureActiveDirectoryStsLogon",
-  18: "SecurityComplianceCenterEOPCmdlet",
-  19: "ExchangeAggregatedOperation",
-  20: "PowerBIAudit",
-  21: "CRM",
-  22: "Yammer",
-  24: "Discovery",
-  25: "MicrosoftTeams",
-  28: "ThreatIntelligence",
-  29: "MailSubmission",
-  30: "MicrosoftFlow",
-  32: "MicrosoftStream",
-  36: "SharePointListOperation",
-  40: "SecurityComplianceAlerts",
-  41: "ThreatIntelligenceUrl",
-  45: "PowerAppsApp",
-  47: "ThreatIntelligenceAtpContent",
-  50: "ExchangeItemAggregated",
-  52: "DataInsightsRestApiAudit",
-  54: "SharePointListItemOperation",
-  56: "SharePointFieldOperation",
-  57: "MicrosoftTeamsAdmin",
-  63: "DLPEndpoint",
-  64: "AirInvestigation",
-  65: "Quarantine",
-  66: "MicrosoftForms",
-  78: "WDATPAlerts",
-  85: "AttackSim",
-  98: "MCASAlerts",
-  148: "ComplianceConnector",
-  261: "CopilotInteraction",
-  275: "OWAAuth",
-  294: "AadRiskDetection",
-});
-
-/** Name of a RecordType value, tolerant of string-typed and unknown values. */
-export function recordTypeName(value: unknown): string {
-  const n = typeof value === "string" ? Number(value) : value;
-  if (typeof n !== "number" || !Number.isInteger(n)) return "Unknown";
-  return RECORD_TYPE_NAMES[n] ?? `Unknown(${n})`;
 }

@@ -1,0 +1,12 @@
+/**
+ * Facts every part of AuditBridge shares: clouds, content types, API limits, records, the
+ * Log Analytics table, the collector's environment contract and the validators used on both
+ * sides of it. Depends on nothing else in the repository.
+ */
+export * from "./apiLimits";
+export * from "./clouds";
+export * from "./collectorEnv";
+export * from "./contentTypes";
+export * from "./records";
+export * from "./table";
+export * from "./validators";
