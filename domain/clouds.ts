@@ -1,6 +1,9 @@
 /**
  * Microsoft 365 cloud profiles: login host, Management Activity API host and token audiences.
- * Source: shared reference `management-activity-api.md` §1 and `azure-platform.md` §1.2/§4.1.
+ * Sources: https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#activity-api-operations
+ * (API hosts per plan), https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud
+ * (login hosts) and https://learn.microsoft.com/en-us/entra/workload-id/workload-identity-federation-create-trust
+ * (token exchange audiences).
  */
 export const CLOUD_NAMES = ["commercial", "gcc", "gcchigh", "dod"] as const;
 export type CloudName = (typeof CLOUD_NAMES)[number];

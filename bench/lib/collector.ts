@@ -43,7 +43,7 @@ export interface CollectorEnvOptions {
 }
 
 /**
- * The collector's environment (ARCHITECTURE.md contract) pointing at the emulator. Only the
+ * The collector's environment (domain/collectorEnv.ts) pointing at the emulator. Only the
  * variables the bench needs are passed through from the parent, so a developer's own AZURE_*
  * settings cannot leak into a run.
  */

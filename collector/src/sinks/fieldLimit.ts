@@ -1,6 +1,6 @@
 /**
- * Log Analytics truncates any field value over 64 KB without telling anyone (azure-platform.md
- * §1.3). AuditBridge never lets that happen silently: a record whose AuditData JSON would pass
+ * Log Analytics truncates any field value over 64 KB without telling anyone
+ * (https://learn.microsoft.com/en-us/azure/azure-monitor/service-limits#logs-ingestion-api). AuditBridge never lets that happen silently: a record whose AuditData JSON would pass
  * the limit is reduced here, visibly, and the caller counts and logs it.
  *
  * Strategy: shorten the longest string values (and only as much as needed, all to a common

@@ -40,7 +40,7 @@ export interface LogsIngestionSinkOptions {
   name?: string;
 }
 
-/** Maps one audit record to a row of the AuditBridge table (schema.ts, ARCHITECTURE.md). */
+/** Maps one audit record to a row of the AuditBridge table (domain/table.ts; docs/table.md lists the fields). */
 export function toAuditRow(
   record: ReceivedRecord,
   blob: ContentBlob,

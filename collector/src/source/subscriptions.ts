@@ -6,8 +6,9 @@ import { isManagementApiError, type ManagementApiClient } from "./client";
 
 /**
  * After a start request, wait this long before the next one (rule added to the API reference in
- * 2025-08; reference §2.1). A stop followed at once by a start leaves the subscription disabled
- * (reference §2.3), which is what the rule prevents.
+ * 2025-08: https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#start-a-subscription).
+ * A stop followed at once by a start leaves the subscription disabled, which is what the rule
+ * prevents.
  */
 export const START_GUARD_IN_MS = 15 * 60_000;
 

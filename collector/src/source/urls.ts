@@ -2,10 +2,13 @@
  * Which URLs the collector sends its bearer token to. Pure: the configured API base and tenant
  * in, a verdict out. Links that come from the API itself (`NextPageUri`, `contentUri`) are
  * followed only when they point back at the configured API and tenant; field reports show
- * `contentUri` values pointing at localhost or another tenant (field-lessons §4.8).
+ * `contentUri` values pointing at localhost or another tenant, which must never receive the token.
  */
 
-/** Characters seen in real content ids (reference §2.5: digits, letters, `$`, `_`, `.`, `-`). */
+/**
+ * Characters seen in content ids (digits, letters, `$`, `_`, `.`, `-`); see the content listing in
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#list-available-content
+ */
 const CONTENT_ID_PATTERN = /^[A-Za-z0-9$_.-]{1,512}$/;
 
 /** The configured API: origin plus optional path prefix, and the tenant GUID. */
@@ -123,7 +126,8 @@ export function resolveContentUri(
 }
 
 /**
- * Adds `PublisherIdentifier` (reference §2: every operation, including contentUri GETs) unless
+ * Adds `PublisherIdentifier` (every operation, including contentUri GETs; see
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference) unless
  * the URL already carries it under any capitalisation. Leaves the rest of the URL as it was.
  */
 export function withPublisherIdentifier(url: string, publisherId: string): string {

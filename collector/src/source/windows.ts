@@ -1,6 +1,7 @@
 /**
  * Listing windows for `GET /subscriptions/content`. Pure: a cursor and a clock in, windows out.
- * The API's rules (reference §2.5): both bounds given, at most 24 h apart, start no more than
+ * The API's rules (https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#list-available-content):
+ * both bounds given, at most 24 h apart, start no more than
  * 7 days in the past, start before end; the filter is `startTime <= contentCreated < endTime`.
  */
 
