@@ -24,6 +24,12 @@ export interface CloudProfile {
   graphEndpoint: string;
   /** Audience a managed identity token must carry to be used as a federated credential. */
   tokenExchangeAudience: string;
+  /**
+   * Exchange Online's host (also the token audience of its admin endpoint), where the tenant's
+   * unified audit log switch is read and set.
+   * https://learn.microsoft.com/en-us/powershell/exchange/connect-to-exchange-online-powershell
+   */
+  exchangeEndpoint: string;
 }
 
 export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = Object.freeze({
@@ -36,6 +42,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = Object.freeze({
     logAnalyticsAudience: "https://api.loganalytics.io",
     graphEndpoint: "https://graph.microsoft.com",
     tokenExchangeAudience: "api://AzureADTokenExchange",
+    exchangeEndpoint: "https://outlook.office365.com",
   },
   // GCC tenants sign in through the commercial authority but use their own API host.
   gcc: {
@@ -47,6 +54,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = Object.freeze({
     logAnalyticsAudience: "https://api.loganalytics.io",
     graphEndpoint: "https://graph.microsoft.com",
     tokenExchangeAudience: "api://AzureADTokenExchange",
+    exchangeEndpoint: "https://outlook.office365.com",
   },
   gcchigh: {
     name: "gcchigh",
@@ -57,6 +65,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = Object.freeze({
     logAnalyticsAudience: "https://api.loganalytics.us",
     graphEndpoint: "https://graph.microsoft.us",
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+    exchangeEndpoint: "https://outlook.office365.us",
   },
   dod: {
     name: "dod",
@@ -67,6 +76,7 @@ export const CLOUDS: Readonly<Record<CloudName, CloudProfile>> = Object.freeze({
     logAnalyticsAudience: "https://api.loganalytics.us",
     graphEndpoint: "https://dod-graph.microsoft.us",
     tokenExchangeAudience: "api://AzureADTokenExchangeUSGov",
+    exchangeEndpoint: "https://outlook-dod.office365.us",
   },
 });
 

@@ -83,7 +83,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
     const verify = await runVerify(emulator, env);
-    const summary = await summarize(emulator, demoDir, collectSeconds, verify);
+    const auditLogging = await runAuditLoggingStatus(emulator, env);
+    const summary = await summarize(emulator, demoDir, collectSeconds, verify, auditLogging);
     if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
     else process.stdout.write(renderSummary(summary));
     return summary.ok ? 0 : 1;
@@ -185,6 +186,38 @@ async function runVerify(emulator: Emulator, env: NodeJS.ProcessEnv): Promise<Ve
   }
 }
 
+/** The tenant's audit switch as `npm run audit-logging -- status --json` reports it. */
+interface AuditLoggingStatus {
+  state: string;
+  unifiedAuditLogIngestionEnabled?: boolean;
+  message: string;
+}
+
+/** Reads the emulated tenant's unified audit log switch the way a user would. */
+async function runAuditLoggingStatus(
+  emulator: Emulator,
+  env: NodeJS.ProcessEnv,
+): Promise<AuditLoggingStatus> {
+  const result = await run(
+    process.execPath,
+    [TSX_CLI, "scripts/audit-logging/main.ts", "status", "--json"],
+    {
+      ...env,
+      EXCHANGE_ADMIN_ENDPOINT: emulator.url,
+    },
+  );
+  try {
+    const parsed = JSON.parse(result.stdout) as AuditLoggingStatus;
+    return {
+      state: parsed.state ?? "unknown",
+      unifiedAuditLogIngestionEnabled: parsed.unifiedAuditLogIngestionEnabled,
+      message: parsed.message,
+    };
+  } catch {
+    return { state: "unknown", message: `audit-logging status exited ${result.code}` };
+  }
+}
+
 interface Summary {
   ok: boolean;
   output: string;
@@ -199,6 +232,7 @@ interface Summary {
   oversizeRows: number;
   newestContentLagSeconds: number | null;
   verify: VerifyCheck[];
+  auditLogging: AuditLoggingStatus;
 }
 
 async function summarize(
@@ -206,6 +240,7 @@ async function summarize(
   demoDir: string,
   collectSeconds: number,
   verify: VerifyCheck[],
+  auditLogging: AuditLoggingStatus,
 ): Promise<Summary> {
   const output = path.join(demoDir, "audit.ndjson");
   const deliveredIds = new Map<string, number>();
@@ -236,7 +271,11 @@ async function summarize(
   for (const count of deliveredIds.values()) duplicatesDelivered += count - 1;
   const failedChecks = verify.filter((check) => check.status === "fail");
   return {
-    ok: lost === 0 && duplicatesDelivered === 0 && failedChecks.length === 0,
+    ok:
+      lost === 0 &&
+      duplicatesDelivered === 0 &&
+      failedChecks.length === 0 &&
+      auditLogging.state === "on",
     output,
     collectSeconds,
     recordsByContentType,
@@ -256,6 +295,7 @@ async function summarize(
     newestContentLagSeconds:
       newestCreatedMs > 0 ? Math.round((emulator.now() - newestCreatedMs) / 1000) : null,
     verify,
+    auditLogging,
   };
 }
 
@@ -276,6 +316,7 @@ function renderSummary(summary: Summary): string {
     `  rows in the emulated workspace: ${summary.ingestedRows} (${summary.oversizeRows} over the 64 KB field limit, shortened with markers; whole in the file)`,
     `  newest content is ${summary.newestContentLagSeconds ?? "n/a"} s old`,
     `  output: ${summary.output}`,
+    `  unified audit logging: ${summary.auditLogging.state} (npm run audit-logging -- status)`,
     "",
     "  verify:",
   );

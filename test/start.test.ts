@@ -50,6 +50,7 @@ describe("npm start (the one-command demo)", () => {
       ingestedRows: number;
       recordsByContentType: Record<string, { expected: number; delivered: number }>;
       verify: { status: string }[];
+      auditLogging: { state: string; unifiedAuditLogIngestionEnabled?: boolean };
     };
     expect(summary.ok).toBe(true);
     expect(summary.lost).toBe(0);
@@ -61,6 +62,10 @@ describe("npm start (the one-command demo)", () => {
     }
     expect(summary.ingestedRows).toBe(summary.delivered);
     expect(summary.verify.length).toBe(8);
+    expect(summary.auditLogging).toMatchObject({
+      state: "on",
+      unifiedAuditLogIngestionEnabled: true,
+    });
     expect(summary.verify.filter((check) => check.status === "fail")).toEqual([]);
   }, 120_000);
 

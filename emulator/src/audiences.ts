@@ -1,4 +1,5 @@
 import { CLOUDS } from "../../domain/clouds";
+import { EXCHANGE_AUDIENCES } from "./exchangeAdmin";
 
 /**
  * Token audiences the emulated Entra ID issues tokens for, grouped by the API that accepts them.
@@ -27,6 +28,7 @@ export const KNOWN_AUDIENCES: ReadonlySet<string> = new Set([
   ...LOG_ANALYTICS_AUDIENCES,
   ...GRAPH_AUDIENCES,
   ...TOKEN_EXCHANGE_AUDIENCES,
+  ...EXCHANGE_AUDIENCES,
 ]);
 
 /** Audience without trailing slashes, lower-cased host part kept as given otherwise. */

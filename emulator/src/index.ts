@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { ActivityFeed, type BlobTruth, DEFAULT_PAGE_SIZE } from "./activity";
 import { ensureAppCertificate } from "./certificate";
 import { registerEntra } from "./entra";
+import { type ExchangeAdminKnobs, registerExchangeAdmin } from "./exchangeAdmin";
 import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
 import { registerGraph } from "./graph";
 import { type RequestContext, Router, sendJson } from "./http";
@@ -23,6 +24,7 @@ import { DEFAULT_TEST_CERT_DIR, ensureTestCertificates } from "./tls";
 
 export type { BlobTruth } from "./activity";
 export type { AppCertificate } from "./certificate";
+export type { ExchangeAdminKnobs } from "./exchangeAdmin";
 export type { IngestedRow } from "./ingestion";
 export type { Knobs } from "./knobs";
 export { MANAGEMENT_ROLES } from "./knobs";
@@ -104,6 +106,13 @@ export interface Emulator {
   ingestion: IngestionTarget;
   /** Mutable while running; changes apply to the next request. */
   knobs: Knobs;
+  /**
+   * The Exchange Online organisation behind the admin endpoint (the audit log switch); mutable
+   * while running, like `knobs`.
+   */
+  exchangeAdmin: ExchangeAdminKnobs;
+  /** Cmdlets the Exchange admin endpoint ran, in order, with the anchor mailbox sent. */
+  exchangeCalls(): readonly { cmdlet: string; anchorMailbox: string | undefined }[];
   truth: GroundTruth;
   /** The resolved scenario and seed. */
   scenario: Readonly<ScenarioOptions>;
@@ -217,9 +226,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerIngestion(router, state, ingestion, ingestedRows);
   registerQuery(router, state, ingestion, ingestedRows);
   registerGraph(router, state);
+  const exchange = registerExchangeAdmin(router, state);
 
   const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
     counters.requests++;
+    exchange.tick();
     const atMs = state.now();
     // The Date header comes from the emulator's clock (with knobs.clockOffsetMs), so a client's
     // clock-skew handling can be tested against it.
@@ -313,6 +324,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     managedIdentity,
     ingestion,
     knobs,
+    exchangeAdmin: exchange.knobs,
+    exchangeCalls: () => exchange.calls,
     truth,
     scenario,
     seed,

@@ -158,7 +158,8 @@ const CODE_RULES: Readonly<Record<string, CodeRule>> = {
   },
 };
 
-const AUDIT_NOT_PROVISIONED_REASON =
+/** Reason given when the API answers that the tenant does not exist: audit logging off or not provisioned yet. */
+export const AUDIT_NOT_PROVISIONED_REASON =
   "unified audit logging is off or not yet provisioned for this tenant (DataServiceException: tenant does not exist): turn on audit log search in Microsoft Purview; it takes up to 60 minutes";
 
 /**
