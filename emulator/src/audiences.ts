@@ -1,4 +1,4 @@
-import { CLOUDS } from "../../domain/clouds";
+import { CHINA_MONITOR_AUDIENCE, EMULATED_CLOUDS } from "./microsoft/clouds";
 
 /**
  * Token audiences the emulated Entra ID issues tokens for, grouped by the API that accepts them.
@@ -9,12 +9,12 @@ function unique(values: string[]): ReadonlySet<string> {
   return new Set(values.map(normalizeAudience));
 }
 
-const profiles = Object.values(CLOUDS);
+const profiles = Object.values(EMULATED_CLOUDS);
 
-export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementAudience));
+export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementEndpoint));
 export const MONITOR_AUDIENCES = unique([
   ...profiles.map((p) => p.monitorAudience),
-  "https://monitor.azure.cn",
+  CHINA_MONITOR_AUDIENCE,
 ]);
 export const LOG_ANALYTICS_AUDIENCES = unique(profiles.map((p) => p.logAnalyticsAudience));
 export const GRAPH_AUDIENCES = unique(profiles.map((p) => p.graphEndpoint));
