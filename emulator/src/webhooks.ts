@@ -4,7 +4,7 @@ import { rootCertificates } from "node:tls";
 /**
  * Outgoing calls of the emulated Management Activity API: the webhook validation handshake sent
  * during `subscriptions/start`, and notification POSTs when new content becomes available
- * (https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#webhooks).
+ * (https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#receiving-notifications).
  */
 
 /** How long the emulator waits for a webhook listener to answer. */

@@ -31,7 +31,7 @@ function records(plan: BlobPlan): AuditRecord[] {
 /**
  * RecordType and Workload values each content type may carry:
  * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#working-with-the-office-365-management-activity-api
- * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-schema#auditlogrecordtype
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-schema ("Enum: AuditLogRecordType")
  */
 const EXPECTED: Record<string, { recordTypes: number[]; workloads: string[] }> = {
   "Audit.AzureActiveDirectory": { recordTypes: [8, 15], workloads: ["AzureActiveDirectory"] },

@@ -1,7 +1,7 @@
 /**
  * The AuditLogRecordType values the emulator's generator writes, named as the Management
  * Activity API schema's "Enum: AuditLogRecordType" names them:
- * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-schema#auditlogrecordtype
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-schema
  * Only the types the generator emits are listed; the upstream list is far longer and growing.
  */
 export const RECORD_TYPES = Object.freeze({
