@@ -11,13 +11,18 @@ function unique(values: string[]): ReadonlySet<string> {
 
 const profiles = Object.values(EMULATED_CLOUDS);
 
+/** Audiences the Management Activity API accepts: its base URL in each cloud. */
 export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementEndpoint));
+/** Audiences the Logs Ingestion API accepts. */
 export const MONITOR_AUDIENCES = unique([
   ...profiles.map((p) => p.monitorAudience),
   CHINA_MONITOR_AUDIENCE,
 ]);
+/** Audiences the Log Analytics query API accepts. */
 export const LOG_ANALYTICS_AUDIENCES = unique(profiles.map((p) => p.logAnalyticsAudience));
+/** Audiences Microsoft Graph accepts: its base URL in each cloud. */
 export const GRAPH_AUDIENCES = unique(profiles.map((p) => p.graphEndpoint));
+/** Audiences of a managed identity token that Entra accepts as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCES = unique(profiles.map((p) => p.tokenExchangeAudience));
 
 /** Every audience the token endpoint knows. */

@@ -22,10 +22,11 @@ import type { EmulatorState } from "./state";
 /**
  * Emulated Logs Ingestion API
  * (https://learn.microsoft.com/en-us/azure/azure-monitor/logs/logs-ingestion-api-overview): one
- * data collection rule whose stream declares exactly the AuditBridge table columns. Accepted rows are kept in memory for
- * read-back by tests, verify (through the query endpoint) and the demo.
+ * data collection rule whose stream declares exactly the AuditBridge table columns. Accepted rows
+ * are kept in memory for read-back by tests, verify (through the query endpoint) and the demo.
  */
 
+// Microsoft's limits live with the other facts; re-exported so callers keep one import.
 export { INGESTION_API_VERSION, MAX_INGESTION_BODY_BYTES };
 /**
  * Largest body after gunzip. The SDK sizes its chunks by the JSON text of the records, before
