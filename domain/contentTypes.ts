@@ -1,6 +1,7 @@
 /**
  * Content types of the Office 365 Management Activity API and the one parser for a comma list
- * of them (collector settings, stack config, verify flags and the emulator's command all use it).
+ * of them (collector settings, stack config and the commands' flags use it; the emulator keeps
+ * its own list).
  * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#working-with-the-office-365-management-activity-api
  */
 

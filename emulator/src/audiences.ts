@@ -1,5 +1,4 @@
-import { CLOUDS } from "../../domain/clouds";
-import { EXCHANGE_AUDIENCES } from "./exchangeAdmin";
+import { CHINA_MONITOR_AUDIENCE, EMULATED_CLOUDS } from "./microsoft/clouds";
 
 /**
  * Token audiences the emulated Entra ID issues tokens for, grouped by the API that accepts them.
@@ -10,16 +9,30 @@ function unique(values: string[]): ReadonlySet<string> {
   return new Set(values.map(normalizeAudience));
 }
 
-const profiles = Object.values(CLOUDS);
+const profiles = Object.values(EMULATED_CLOUDS);
 
-export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementAudience));
+/** Audiences the Management Activity API accepts: its base URL in each cloud. */
+export const MANAGEMENT_AUDIENCES = unique(profiles.map((p) => p.managementEndpoint));
+/** Audiences the Logs Ingestion API accepts. */
 export const MONITOR_AUDIENCES = unique([
   ...profiles.map((p) => p.monitorAudience),
-  "https://monitor.azure.cn",
+  CHINA_MONITOR_AUDIENCE,
 ]);
+/** Audiences the Log Analytics query API accepts. */
 export const LOG_ANALYTICS_AUDIENCES = unique(profiles.map((p) => p.logAnalyticsAudience));
+/** Audiences Microsoft Graph accepts: its base URL in each cloud. */
 export const GRAPH_AUDIENCES = unique(profiles.map((p) => p.graphEndpoint));
+/** Audiences of a managed identity token that Entra accepts as a federated credential. */
 export const TOKEN_EXCHANGE_AUDIENCES = unique(profiles.map((p) => p.tokenExchangeAudience));
+
+/**
+ * Audiences Exchange Online's admin endpoint accepts: its host in each cloud, plus the
+ * outlook.office.com alias Exchange also answers to.
+ */
+export const EXCHANGE_AUDIENCES = unique([
+  ...profiles.map((p) => p.exchangeEndpoint),
+  "https://outlook.office.com",
+]);
 
 /** Every audience the token endpoint knows. */
 export const KNOWN_AUDIENCES: ReadonlySet<string> = new Set([

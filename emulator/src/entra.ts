@@ -317,7 +317,7 @@ function keyDate(ms: number): string {
  * certificates. Codes as Entra answers them: AADSTS700027 for an unknown key, a bad signature
  * or an expired key registration ("[Reason - The key used is expired.]"), AADSTS700024 for an
  * assertion outside its lifetime, AADSTS700023 for a wrong audience, AADSTS700021 when iss/sub
- * is not the client id (reference: login.microsoftonline.com/error?code=<code>).
+ * is not the client id (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes).
  */
 function checkCertificateAssertion(
   assertion: string,

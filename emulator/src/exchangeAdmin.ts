@@ -1,3 +1,4 @@
+import { EXCHANGE_AUDIENCES, normalizeAudience } from "./audiences";
 import { type RequestContext, type Router, readBody, sendJson } from "./http";
 import { bearerToken } from "./jwt";
 import type { EmulatorState } from "./state";
@@ -17,14 +18,6 @@ import type { EmulatorState } from "./state";
  * https://learn.microsoft.com/en-us/powershell/module/exchange/enable-organizationcustomization
  * Switch and its delay: https://learn.microsoft.com/en-us/purview/audit-log-enable-disable
  */
-
-/** Exchange Online hosts, which are also the token audiences of the admin endpoint. */
-export const EXCHANGE_AUDIENCES: ReadonlySet<string> = new Set([
-  "https://outlook.office365.com",
-  "https://outlook.office.com",
-  "https://outlook.office365.us",
-  "https://outlook-dod.office365.us",
-]);
 
 /** The system mailbox the PowerShell module routes Set-AdminAuditLogConfig by. */
 const AUDIT_CONFIG_MAILBOX = "SystemMailbox{8cc370d3-822a-4ab8-a926-bb94bd0641a9}";
@@ -126,7 +119,7 @@ export function registerExchangeAdmin(router: Router, state: EmulatorState): Exc
   router.add("POST", /^\/adminapi\/beta\/(?<tenant>[^/]+)\/InvokeCommand$/, async (ctx) => {
     const knobs = admin.knobs;
     const check = state.signer.verify(bearerToken(ctx.req.headers.authorization), state.now());
-    if (!check.ok || !EXCHANGE_AUDIENCES.has(check.claims.aud.replace(/\/+$/, ""))) {
+    if (!check.ok || !EXCHANGE_AUDIENCES.has(normalizeAudience(check.claims.aud))) {
       ctx.req.resume();
       return sendJson(ctx, 401, {
         error: {

@@ -13,9 +13,16 @@ import type { EmulatorState } from "./state";
  * service health overviews. Errors use Graph's `{error:{code,message}}` shape.
  */
 
-/** Office 365 Management APIs (reference §7). */
+/**
+ * The app id of the "Office 365 Management APIs" resource an app asks permissions of:
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/get-started-with-office-365-management-apis
+ */
 export const O365_MANAGEMENT_APP_ID = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
-/** Its app roles and their ids (reference §7). */
+/**
+ * Its app roles (application permissions) and their ids, as that resource's service principal
+ * publishes them in `appRoles`:
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/get-started-with-office-365-management-apis#specify-the-permissions-your-app-requires-to-access-the-office-365-management-apis
+ */
 export const O365_MANAGEMENT_ROLES: Readonly<Record<string, string>> = Object.freeze({
   "ActivityFeed.Read": "594c1fb6-4f81-4475-ae41-0c394909246c",
   "ActivityFeed.ReadDlp": "4807a72c-ad38-4250-94c9-4eabfe26cd55",

@@ -8,7 +8,12 @@ import { type ExchangeAdminKnobs, registerExchangeAdmin } from "./exchangeAdmin"
 import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
 import { registerGraph } from "./graph";
 import { type RequestContext, Router, sendJson } from "./http";
-import { type IngestedRow, type IngestionTarget, registerIngestion } from "./ingestion";
+import {
+  EMULATED_STREAM,
+  type IngestedRow,
+  type IngestionTarget,
+  registerIngestion,
+} from "./ingestion";
 import { TokenSigner } from "./jwt";
 import { defaultKnobs, type Knobs, validateKnobs } from "./knobs";
 import { registerQuery } from "./query";
@@ -213,7 +218,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   const ingestion: IngestionTarget = {
     ruleId: `dcr-${seededGuid(seed, "dcr").replace(/-/g, "")}`,
-    stream: "Custom-M365Audit",
+    stream: EMULATED_STREAM,
     workspaceId: seededGuid(seed, "workspace"),
   };
   const ingestedRows: IngestedRow[] = [];

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { DEFAULT_STREAM_NAME, TABLE_COLUMNS } from "../../domain/table";
 import { MONITOR_AUDIENCES, normalizeAudience } from "./audiences";
 import {
   BadEncodingError,
@@ -12,23 +11,29 @@ import {
   sendJson,
 } from "./http";
 import { bearerToken } from "./jwt";
+import {
+  EMULATED_STREAM_NAME,
+  EMULATED_TABLE_COLUMNS,
+  INGESTION_API_VERSION,
+  MAX_INGESTION_BODY_BYTES,
+} from "./microsoft/logsIngestion";
 import type { EmulatorState } from "./state";
 
 /**
- * Emulated Logs Ingestion API (azure-platform.md §1.2–1.3): one data collection rule whose
- * stream declares exactly the AuditBridge table columns. Accepted rows are kept in memory for
- * read-back by tests, verify (through the query endpoint) and the demo.
+ * Emulated Logs Ingestion API
+ * (https://learn.microsoft.com/en-us/azure/azure-monitor/logs/logs-ingestion-api-overview): one
+ * data collection rule whose stream declares exactly the AuditBridge table columns. Accepted rows
+ * are kept in memory for read-back by tests, verify (through the query endpoint) and the demo.
  */
 
-/** Largest request body, compressed or not, in bytes (the documented 1 MB per call). */
-export const MAX_INGESTION_BODY_BYTES = 1_000_000;
+// Microsoft's limits live with the other facts; re-exported so callers keep one import.
+export { INGESTION_API_VERSION, MAX_INGESTION_BODY_BYTES };
 /**
  * Largest body after gunzip. The SDK sizes its chunks by the JSON text of the records, before
  * brackets and commas, so a full chunk decodes to slightly more than 1,000,000 bytes; 1 MiB
  * accepts those and still refuses anything really oversized.
  */
 export const MAX_DECODED_INGESTION_BYTES = 1_048_576;
-export const INGESTION_API_VERSION = "2023-01-01";
 
 /** One row received by the Logs Ingestion endpoint. */
 export interface IngestedRow {
@@ -49,7 +54,9 @@ export interface IngestionTarget {
   workspaceId: string;
 }
 
-const DECLARED_COLUMNS: ReadonlySet<string> = new Set(TABLE_COLUMNS.map((column) => column.name));
+const DECLARED_COLUMNS: ReadonlySet<string> = new Set(
+  EMULATED_TABLE_COLUMNS.map((column) => column.name),
+);
 
 function ingestionError(
   ctx: RequestContext,
@@ -215,4 +222,4 @@ export function registerIngestion(
 }
 
 /** The stream name the emulated rule declares. */
-export const EMULATED_STREAM = DEFAULT_STREAM_NAME;
+export const EMULATED_STREAM = EMULATED_STREAM_NAME;

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../../domain/table";
 import { LOG_ANALYTICS_AUDIENCES, normalizeAudience } from "./audiences";
 import { type RequestContext, type Router, readBody, sendJson } from "./http";
 import type { IngestedRow, IngestionTarget } from "./ingestion";
 import { bearerToken } from "./jwt";
+import { EMULATED_STREAM_NAME, EMULATED_TABLE_NAME } from "./microsoft/logsIngestion";
 import type { EmulatorState } from "./state";
 
 /**
@@ -13,10 +13,10 @@ import type { EmulatorState } from "./state";
  */
 
 /** The one query shape the emulator answers (whitespace-insensitive; `<N>` with unit d, h or m). */
-export const SUPPORTED_QUERY = `${DEFAULT_TABLE_NAME} | where TimeGenerated > ago(<N>h) | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType`;
+export const SUPPORTED_QUERY = `${EMULATED_TABLE_NAME} | where TimeGenerated > ago(<N>h) | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType`;
 
 const QUERY_PATTERN = new RegExp(
-  String.raw`^\s*${DEFAULT_TABLE_NAME}\s*\|\s*where\s+TimeGenerated\s*>\s*ago\(\s*(\d+(?:\.\d+)?)\s*([dhm])\s*\)\s*\|\s*summarize\s+Rows\s*=\s*count\(\s*\)\s*,\s*Newest\s*=\s*max\(\s*TimeGenerated\s*\)\s*,\s*NewestIngested\s*=\s*max\(\s*ingestion_time\(\s*\)\s*\)\s+by\s+ContentType\s*;?\s*$`,
+  String.raw`^\s*${EMULATED_TABLE_NAME}\s*\|\s*where\s+TimeGenerated\s*>\s*ago\(\s*(\d+(?:\.\d+)?)\s*([dhm])\s*\)\s*\|\s*summarize\s+Rows\s*=\s*count\(\s*\)\s*,\s*Newest\s*=\s*max\(\s*TimeGenerated\s*\)\s*,\s*NewestIngested\s*=\s*max\(\s*ingestion_time\(\s*\)\s*\)\s+by\s+ContentType\s*;?\s*$`,
 );
 
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000 };
@@ -148,7 +148,7 @@ export function registerQuery(
     }
     const groups = new Map<string, { rows: number; newest: number; newestIngested: number }>();
     for (const ingested of rows) {
-      if (ingested.stream !== DEFAULT_STREAM_NAME) continue;
+      if (ingested.stream !== EMULATED_STREAM_NAME) continue;
       const generated = Date.parse(String(ingested.row.TimeGenerated ?? ""));
       if (Number.isNaN(generated) || generated <= fromMs || generated >= toMs) continue;
       const contentType = String(ingested.row.ContentType ?? "");

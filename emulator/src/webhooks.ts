@@ -4,7 +4,7 @@ import { rootCertificates } from "node:tls";
 /**
  * Outgoing calls of the emulated Management Activity API: the webhook validation handshake sent
  * during `subscriptions/start`, and notification POSTs when new content becomes available
- * (reference §2.2 and §4).
+ * (https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#receiving-notifications).
  */
 
 /** How long the emulator waits for a webhook listener to answer. */
@@ -67,7 +67,8 @@ export function postJson(
 
 /**
  * The validation handshake: the listener must answer HTTP 200 (no echo needed). Headers and body
- * as the reference shows them.
+ * as the reference shows them:
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#start-a-subscription
  */
 export function validateWebhook(
   address: string,
@@ -83,7 +84,7 @@ export function validateWebhook(
   return postJson(address, headers, { validationCode }, caPem);
 }
 
-/** One entry of a notification body (reference §4). */
+/** One entry of a notification body: https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#receiving-notifications */
 export interface NotificationEntry {
   tenantId: string;
   clientId: string;

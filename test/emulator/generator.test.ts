@@ -28,7 +28,11 @@ function records(plan: BlobPlan): AuditRecord[] {
   return JSON.parse(body(plan)) as AuditRecord[];
 }
 
-/** RecordType and Workload values each content type may carry (reference §3 and §8). */
+/**
+ * RecordType and Workload values each content type may carry:
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#working-with-the-office-365-management-activity-api
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-schema ("Enum: AuditLogRecordType")
+ */
 const EXPECTED: Record<string, { recordTypes: number[]; workloads: string[] }> = {
   "Audit.AzureActiveDirectory": { recordTypes: [8, 15], workloads: ["AzureActiveDirectory"] },
   "Audit.Exchange": { recordTypes: [1, 2, 3, 50], workloads: ["Exchange"] },

@@ -1,3 +1,5 @@
+import { CONTENT_RETENTION_MS } from "../microsoft/activityApi";
+import type { BlobGenerator, BlobPlan } from "./plan";
 import { hashString, mix32, Rng } from "./prng";
 import { bigBlobRecordCount, duplicateIndex } from "./render";
 import {
@@ -10,10 +12,14 @@ import {
 } from "./scenario";
 import { buildTenant, type TenantModel } from "./tenant";
 
+export type { BlobGenerator, BlobPlan, BlobProfile } from "./plan";
+
 const MINUTE_MS = 60_000;
 const HOUR_MS = 60 * MINUTE_MS;
-/** Blobs can be fetched for 7 days (reference §2.9). */
-export const CONTENT_RETENTION_MS = 7 * 24 * HOUR_MS;
+
+// Blobs can be fetched for 7 days after they became available.
+export { CONTENT_RETENTION_MS };
+
 /** An ordinary blob is listable this soon after its contentCreated. */
 const AVAILABLE_DELAY_MS: [number, number] = [5_000, 2 * MINUTE_MS];
 /** A late blob becomes listable this long after its contentCreated (at least). */
@@ -24,51 +30,6 @@ const DUPLICATE_LOOKBACK_BLOBS = 8;
 const SAME_BLOB_DUPLICATE_SHARE = 0.2;
 /** Ordinal block of the big blob; content types use blocks 0..4. */
 const BIG_BLOB_BLOCK = CONTENT_TYPES.length;
-
-/** How a blob's records are drawn: the usual mix, or uniform mid-size file events (big blob). */
-export type BlobProfile = "mixed" | "bulk";
-
-/** Generator state of one blob; never serialised, so it is a non-enumerable property of the plan. */
-export interface BlobGenerator {
-  /** Stream word shared by every blob of the catalogue (seed, startMs and tenant). */
-  readonly stream: number;
-  /** Unique number of the blob inside the catalogue; with the slot it seeds each record. */
-  readonly ordinal: number;
-  readonly tenant: TenantModel;
-  readonly profile: BlobProfile;
-  /** Slots (ascending) that repeat an earlier record. */
-  dupSlots: Int32Array;
-  /** For each duplicate slot: the blob and slot the record was first rendered in. */
-  dupOrigins: BlobPlan[];
-  dupOriginSlots: Int32Array;
-  /** For each duplicate slot: 1 when the repeat lists the record's keys in another order. */
-  dupReordered: Uint8Array;
-}
-
-/** One content blob the emulator lists and serves. Holds no record bodies: they are rendered on demand. */
-export interface BlobPlan {
-  contentType: string;
-  /** Opaque id in the modern observed shape `<created>$<available>$audit_x$Audit_X$<shard>`. */
-  contentId: string;
-  /** What `/subscriptions/content` reports and filters on. */
-  contentCreatedMs: number;
-  /** Before this instant the blob is not listed. Later than contentCreated; much later for late blobs. */
-  availableAtMs: number;
-  /** contentExpiration: contentCreated + 7 days, or before startMs for expired blobs. */
-  expirationMs: number;
-  /** Records in the body, duplicates included. */
-  recordCount: number;
-  /** Becomes available after at least one blob of its content type created after it. */
-  late: boolean;
-  /** Expired before startMs (fetch answers AF20051). */
-  expired: boolean;
-  /** Created after startMs (the live edge). */
-  live: boolean;
-  /** The scenario's big Audit.SharePoint blob. */
-  big: boolean;
-  /** Generator internals (non-enumerable). */
-  readonly gen: BlobGenerator;
-}
 
 /** Every blob of a scenario, ordered by contentCreatedMs (then contentId). */
 export interface Catalogue {

@@ -1,4 +1,4 @@
-import type { BlobGenerator, BlobPlan } from "./catalogue";
+import type { BlobGenerator, BlobPlan } from "./plan";
 import { Rng, randomGuid } from "./prng";
 import { buildRecord, creationDelayMs } from "./records";
 import { type RecordContext, wireTime } from "./records/common";

@@ -1,16 +1,12 @@
 import { z } from "zod";
-import { CONTENT_TYPES, type ContentType } from "../../../domain/contentTypes";
+import { CONTENT_RETENTION_MS } from "../microsoft/activityApi";
+import { CONTENT_TYPES, type ContentType, isContentType } from "../microsoft/contentTypes";
 
-// The emulator serves the content types the collector asks for: one list, owned by the collector.
-export { CONTENT_TYPES, type ContentType };
+// The generator plans activity for the content types the emulator knows from Microsoft's docs.
+export { CONTENT_TYPES, type ContentType, isContentType };
 
-/** True when `value` is one of the five content type names (case-sensitive, as the API spells them). */
-export function isContentType(value: string): value is ContentType {
-  return (CONTENT_TYPES as readonly string[]).includes(value);
-}
-
-/** The API lists and serves only the last 7 days (reference §2.9). */
-export const MAX_HISTORY_HOURS = 168;
+/** The API lists and serves only the last 7 days, so no scenario reaches further back. */
+export const MAX_HISTORY_HOURS = CONTENT_RETENTION_MS / 3_600_000;
 
 /** What the emulated tenant has been doing: volume, timing and the oddities a collector must survive. */
 export interface ScenarioOptions {

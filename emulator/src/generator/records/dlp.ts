@@ -1,3 +1,4 @@
+import { RECORD_TYPES } from "../../microsoft/recordTypes";
 import { Rng } from "../prng";
 import {
   common,
@@ -161,7 +162,7 @@ function exchangeDlp(ctx: RecordContext, rng: Rng, operation: string, detailed: 
   const sender = pickMember(rng, t);
   const messageId = `"<${hexish(rng, 40)}@${t.serverPrefix}${rng.int(1000, 9999)}.namprd${rng.int(10, 19)}.prod.outlook.com>"`;
   common(ctx, rng, {
-    recordType: 13,
+    recordType: RECORD_TYPES.ComplianceDLPExchange,
     operation: enc(operation),
     userType: 4,
     userKey: '"DlpAgent"',
@@ -196,7 +197,7 @@ function sharePointDlp(ctx: RecordContext, rng: Rng, operation: string, detailed
   const uniqueId = guid(rng);
   const assistant = oneDrive ? ASSISTANT_ONEDRIVE : ASSISTANT_SHAREPOINT;
   common(ctx, rng, {
-    recordType: 11,
+    recordType: RECORD_TYPES.ComplianceDLPSharePoint,
     operation: enc(operation),
     userType: 4,
     userKey: assistant,

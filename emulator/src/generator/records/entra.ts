@@ -1,3 +1,4 @@
+import { RECORD_TYPES } from "../../microsoft/recordTypes";
 import { hex32, Rng, randomGuid } from "../prng";
 import type { TenantUser } from "../tenant";
 import {
@@ -91,7 +92,7 @@ function logonRecord(ctx: RecordContext, rng: Rng): void {
   const resource = rng.pick(RESOURCES);
   const ip = clientIp(rng, user);
   common(ctx, rng, {
-    recordType: 15,
+    recordType: RECORD_TYPES.AzureActiveDirectoryStsLogon,
     operation: failed ? '"UserLoginFailed"' : '"UserLoggedIn"',
     userType: 0,
     userKey: user.json.objectId,
@@ -184,7 +185,7 @@ function directoryRecord(ctx: RecordContext, rng: Rng): void {
       ? "Group"
       : "User";
   common(ctx, rng, {
-    recordType: 8,
+    recordType: RECORD_TYPES.AzureActiveDirectory,
     operation: enc(operation),
     userType: system ? 4 : 0,
     userKey: actor ? `"${actor.puid}@${t.domain}"` : '"Not Available"',

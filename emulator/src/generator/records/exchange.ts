@@ -1,3 +1,4 @@
+import { RECORD_TYPES } from "../../microsoft/recordTypes";
 import type { Rng } from "../prng";
 import type { TenantModel, TenantUser } from "../tenant";
 import {
@@ -219,7 +220,7 @@ function adminRecord(ctx: RecordContext, rng: Rng): void {
   const [, cmdlet, parameters] = CMDLET_TABLE.pick(rng);
   const target = pickMember(rng, t);
   common(ctx, rng, {
-    recordType: 1,
+    recordType: RECORD_TYPES.ExchangeAdmin,
     operation: enc(cmdlet),
     userType: system ? 3 : 2,
     userKey: admin ? admin.json.puid : SYSTEM_ACCOUNT_JSON,
@@ -272,7 +273,10 @@ function mailboxBase(
     userKey: actor.json.puid,
     workload: "Exchange",
     resultStatus: "Succeeded",
-    objectId: recordType === 50 ? undefined : str(`${owner.upn}${rng.pick(FOLDERS)}`),
+    objectId:
+      recordType === RECORD_TYPES.ExchangeItemAggregated
+        ? undefined
+        : str(`${owner.upn}${rng.pick(FOLDERS)}`),
     userId: actor.json.upn,
     clientIp: ip,
   });
@@ -305,7 +309,7 @@ function itemJson(rng: Rng, ctx: RecordContext): string {
 function mailboxItemRecord(ctx: RecordContext, rng: Rng): void {
   const owner = pickMember(rng, ctx.tenant);
   const operation = MAILBOX_ITEM_OPS.pick(rng);
-  mailboxBase(ctx, rng, owner, 2, operation);
+  mailboxBase(ctx, rng, owner, RECORD_TYPES.ExchangeItem, operation);
   const f = ctx.fields;
   if (operation === "Move" || operation === "MoveToDeletedItems") {
     f.push(`"DestFolder":${folderJson(rng)}`);
@@ -320,7 +324,7 @@ function mailboxItemRecord(ctx: RecordContext, rng: Rng): void {
 function mailboxGroupRecord(ctx: RecordContext, rng: Rng): void {
   const owner = pickMember(rng, ctx.tenant);
   const operation = rng.pick(["SoftDelete", "HardDelete", "MoveToDeletedItems", "Move"]);
-  mailboxBase(ctx, rng, owner, 3, operation);
+  mailboxBase(ctx, rng, owner, RECORD_TYPES.ExchangeItemGroup, operation);
   const n = rng.int(2, 8);
   let items = "[";
   for (let i = 0; i < n; i++) {
@@ -334,7 +338,7 @@ function mailboxGroupRecord(ctx: RecordContext, rng: Rng): void {
 
 function mailItemsAccessedRecord(ctx: RecordContext, rng: Rng): void {
   const owner = pickMember(rng, ctx.tenant);
-  mailboxBase(ctx, rng, owner, 50, "MailItemsAccessed");
+  mailboxBase(ctx, rng, owner, RECORD_TYPES.ExchangeItemAggregated, "MailItemsAccessed");
   const f = ctx.fields;
   const sync = rng.chance(0.15);
   f.push(

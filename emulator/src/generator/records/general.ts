@@ -1,3 +1,4 @@
+import { RECORD_TYPES } from "../../microsoft/recordTypes";
 import { hex32, type Rng, randomGuid } from "../prng";
 import {
   clientIp,
@@ -63,7 +64,7 @@ function teamsRecord(ctx: RecordContext, rng: Rng): void {
   const meeting = operation.startsWith("Meeting");
   const chat = operation === "ChatCreated" || (operation === "MessageSent" && rng.chance(0.5));
   common(ctx, rng, {
-    recordType: 25,
+    recordType: RECORD_TYPES.MicrosoftTeams,
     operation: enc(operation),
     userType: 0,
     userKey: user.json.objectId,
@@ -142,7 +143,7 @@ function powerBiRecord(ctx: RecordContext, rng: Rng): void {
   const workspace = rng.pick(WORKSPACES);
   const artifactId = randomGuid(rng);
   common(ctx, rng, {
-    recordType: 20,
+    recordType: RECORD_TYPES.PowerBIAudit,
     operation: enc(operation),
     userType: 0,
     userKey: user.json.puid,
@@ -186,7 +187,7 @@ function copilotRecord(ctx: RecordContext, rng: Rng): void {
   const user = pickMember(rng, t);
   const host = rng.pick(COPILOT_HOSTS);
   common(ctx, rng, {
-    recordType: 261,
+    recordType: RECORD_TYPES.CopilotInteraction,
     operation: '"CopilotInteraction"',
     userType: 0,
     userKey: user.json.objectId,
@@ -213,7 +214,7 @@ function yammerRecord(ctx: RecordContext, rng: Rng): void {
   const operation = rng.pick(YAMMER_OPS);
   const group = rng.pick(t.teams).name;
   common(ctx, rng, {
-    recordType: 22,
+    recordType: RECORD_TYPES.Yammer,
     operation: enc(operation),
     userType: 0,
     userKey: `"${user.puid.toLowerCase()}"`,
@@ -244,7 +245,7 @@ function formsRecord(ctx: RecordContext, rng: Rng): void {
   const operation = rng.pick(FORMS_OPS);
   const formId = `${hex32(rng.next())}${hex32(rng.next())}`;
   common(ctx, rng, {
-    recordType: 66,
+    recordType: RECORD_TYPES.MicrosoftForms,
     operation: enc(operation),
     userType: 0,
     userKey: user.json.objectId,

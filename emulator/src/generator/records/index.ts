@@ -19,7 +19,8 @@ const BUILDERS: Record<string, RecordBuilder> = {
 /**
  * How long before the blob's contentCreated each kind of record happened, in ms: the service's
  * typical 60-90 minute latency for Exchange, SharePoint and Teams, longer for other workloads
- * (reference §2.9), shorter for sign-ins. Drawn skewed towards the short end, 1 minute at least.
+ * (https://learn.microsoft.com/en-us/office/office-365-management-api/troubleshooting-the-office-365-management-activity-api),
+ * shorter for sign-ins. Drawn skewed towards the short end, 1 minute at least.
  */
 const DELAY_SPAN_MS: Record<string, number> = {
   "Audit.AzureActiveDirectory": 2 * 3_600_000,

@@ -1,3 +1,4 @@
+import { RECORD_TYPES } from "../../microsoft/recordTypes";
 import type { Rng } from "../prng";
 import type { TenantSite, TenantUser } from "../tenant";
 import {
@@ -225,7 +226,16 @@ function fileRecord(ctx: RecordContext, rng: Rng, operation: string): void {
   const p = place(rng, ctx, user);
   const file = pickFile(rng);
   const folder = rng.pick(p.folders);
-  sharePointCommon(ctx, rng, p, user, 6, operation, `${p.siteUrl}${folder}/${file.name}`, "File");
+  sharePointCommon(
+    ctx,
+    rng,
+    p,
+    user,
+    RECORD_TYPES.SharePointFileOperation,
+    operation,
+    `${p.siteUrl}${folder}/${file.name}`,
+    "File",
+  );
   const f = ctx.fields;
   f.push(
     `${p.siteUrlMember},${file.members},"SourceRelativeUrl":${enc(folder)},"ListBaseType":1,"ListServerTemplate":${p.listServerTemplate},"DoNotDistributeEvent":true,"FromApp":false,"FileSizeBytes":${rng.int(8_000, 40_000_000)}`,
@@ -248,7 +258,16 @@ function sharingRecord(ctx: RecordContext, rng: Rng): void {
   const file = pickFile(rng);
   const folder = rng.pick(p.folders);
   const objectId = toGroup ? p.siteUrl : `${p.siteUrl}${folder}/${file.name}`;
-  sharePointCommon(ctx, rng, p, user, 14, operation, objectId, toGroup ? "Web" : "File");
+  sharePointCommon(
+    ctx,
+    rng,
+    p,
+    user,
+    RECORD_TYPES.SharePointSharingOperation,
+    operation,
+    objectId,
+    toGroup ? "Web" : "File",
+  );
   const guest = rng.chance(0.25);
   const target = guest
     ? `"partner${rng.int(1, 40)}@external.example"`
@@ -277,7 +296,7 @@ function pageRecord(ctx: RecordContext, rng: Rng): void {
     p.workload === "OneDrive"
       ? `${p.siteUrl}_layouts/15/onedrive.aspx`
       : `${p.siteUrl}SitePages/Home.aspx`;
-  sharePointCommon(ctx, rng, p, user, 4, operation, objectId, "Page");
+  sharePointCommon(ctx, rng, p, user, RECORD_TYPES.SharePoint, operation, objectId, "Page");
   if (operation === "SearchQueryPerformed") {
     ctx.fields.push(`"SearchQueryText":${enc(rng.pick(SEARCHES))}`);
   }
@@ -288,7 +307,16 @@ function listRecord(ctx: RecordContext, rng: Rng): void {
   const user = pickUser(rng, ctx.tenant);
   const p = sitePlace(rng.pick(ctx.tenant.sites));
   const list = `${p.siteUrl}Lists/Tasks`;
-  sharePointCommon(ctx, rng, p, user, 36, rng.pick(LIST_OPS), list, "List");
+  sharePointCommon(
+    ctx,
+    rng,
+    p,
+    user,
+    RECORD_TYPES.SharePointListOperation,
+    rng.pick(LIST_OPS),
+    list,
+    "List",
+  );
   ctx.fields.push(`"ListTitle":"Tasks","ListUrl":"${list}","ListBaseTemplateType":"100"`);
 }
 
