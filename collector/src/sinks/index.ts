@@ -79,6 +79,9 @@ export function createSink(name: string, options: SinkFactoryOptions): Sink {
 export function withMetrics(sink: Sink, metrics: CollectorMetrics): Sink {
   return {
     name: sink.name,
+    // A wrapper must not hide what the sink reads: the source keeps parsed records (and skips
+    // the parse workers) only when some sink says it reads them.
+    usesParsedRecords: sink.usesParsedRecords,
     start: (position: string | undefined, options?: OperationOptions) =>
       sink.start(position, options),
     async deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome> {

@@ -7,9 +7,9 @@
  * Used only when no sink reads the parsed record (`Sink.usesParsedRecords`): sending parsed
  * objects between threads costs more than parsing them again.
  */
-import { availableParallelism } from "node:os";
 import type { Worker } from "node:worker_threads";
 import type { AuditRecord } from "../../../domain/records";
+import { usableCores } from "../containerLimits";
 import { startWorkerThread } from "../threads";
 import type { ReceivedRecord } from "../types";
 import { BlobMalformedError, BlobTruncatedError, type StreamJsonArrayOptions } from "./blobStream";
@@ -20,8 +20,11 @@ export const MAX_DEFAULT_PARSE_WORKERS = 4;
 /** Chunks of one blob sent ahead of the replies read back. */
 const CHUNKS_AHEAD = 3;
 
-/** Default worker count: one core is left to the main thread, at least one worker. */
-export function defaultParseWorkers(cores = availableParallelism()): number {
+/**
+ * Default worker count: one core is left to the main thread, at least one worker. Cores are the
+ * container's (its cgroup CPU quota), not the host's.
+ */
+export function defaultParseWorkers(cores = usableCores()): number {
   return Math.max(1, Math.min(MAX_DEFAULT_PARSE_WORKERS, cores - 1));
 }
 

@@ -1,0 +1,87 @@
+/**
+ * The collector's parts as `buildParts` wires them from a configuration, and what a sink then
+ * receives from the source: parsed records when some sink reads them (Logs Ingestion), raw bytes
+ * from the parse workers when none does (file).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildParts, type CollectorParts } from "../../../collector/src/app";
+import { loadConfig } from "../../../collector/src/config";
+import { createLogger } from "../../../collector/src/log";
+import { createMetrics } from "../../../collector/src/metrics";
+import { ByteRecord } from "../../../collector/src/source/parseWorkers";
+import type { ReceivedRecord } from "../../../collector/src/types";
+import { type Emulator, startEmulator } from "../../../emulator/src/index";
+import { workspace } from "./harness";
+
+let emulator: Emulator;
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    seed: 41,
+    scenario: {
+      contentTypes: ["Audit.Exchange"],
+      historyHours: 2,
+      blobsPerHour: 1,
+      recordsPerBlob: [3, 5],
+      lateRate: 0,
+    },
+  });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+function partsFor(sink: string): CollectorParts {
+  const ws = workspace(emulator, {
+    AUDIT_SINK: sink,
+    AUDIT_PARSE_WORKERS: "1",
+    O365_CONTENT_TYPES: "Audit.Exchange",
+  });
+  const config = loadConfig({}, ws.env);
+  return buildParts(config, createMetrics(), createLogger({ level: "silent" }));
+}
+
+/** The records of the first blob the source yields, as the pipeline would hand them to a sink. */
+async function firstBlobRecords(parts: CollectorParts): Promise<ReceivedRecord[]> {
+  await parts.source.start();
+  for await (const item of parts.source.poll("Audit.Exchange", undefined)) {
+    if (item.kind !== "blob") continue;
+    const records: ReceivedRecord[] = [];
+    for await (const record of item.records()) records.push(record);
+    return records;
+  }
+  throw new Error("the emulated tenant listed no blob");
+}
+
+describe("buildParts", () => {
+  it("keeps Logs Ingestion's need for parsed records through the metrics wrapper, so no parse worker starts", async () => {
+    const parts = partsFor("logs-ingestion,file");
+    try {
+      const byName = Object.fromEntries(parts.sinks.map((sink) => [sink.name, sink]));
+      expect(byName["logs-ingestion"]?.usesParsedRecords).toBe(true);
+      expect(byName.file?.usesParsedRecords).not.toBe(true);
+      expect(parts.parseWorkers).toBeUndefined();
+      const records = await firstBlobRecords(parts);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record).not.toBeInstanceOf(ByteRecord);
+        expect(record.record.Id).toBe(record.id);
+      }
+    } finally {
+      await parts.parseWorkers?.close();
+    }
+  });
+
+  it("hands the file sink the parse workers' bytes when no sink reads parsed records", async () => {
+    const parts = partsFor("file");
+    try {
+      expect(parts.parseWorkers).toBeDefined();
+      const records = await firstBlobRecords(parts);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) expect(record).toBeInstanceOf(ByteRecord);
+    } finally {
+      await parts.parseWorkers?.close();
+    }
+  });
+});
