@@ -14,7 +14,7 @@ import {
 } from "./options";
 
 /** Counting semaphore for blob slots; `acquire` is abortable. */
-export class Slots {
+class Slots {
   private free: number;
   private readonly waiters: Array<() => void> = [];
 
@@ -22,8 +22,9 @@ export class Slots {
     this.free = count;
   }
 
-  /** Resolves once a slot is free and taken; rejects with an AbortError when `signal` fires first. */
-  async acquire(signal: AbortSignal): Promise<void> {
+  /** Resolves once a slot is free and taken; rejects with an AbortError when aborted first. */
+  async acquire(options: { abortSignal: AbortSignal }): Promise<void> {
+    const signal = options.abortSignal;
     if (signal.aborted) throw abortError(signal);
     if (this.free > 0) {
       this.free -= 1;
@@ -114,7 +115,7 @@ export class BlobFetcher {
           );
           continue;
         }
-        await this.slots.acquire(signal);
+        await this.slots.acquire({ abortSignal: signal });
         let released = false;
         const releaseSlot = () => {
           if (released) return;

@@ -108,7 +108,7 @@ export async function runRounds(options: RunRoundsOptions): Promise<CollectorRun
         "round failed; nothing was lost",
       );
       if (once) return { exitCode: 1, reason: `could not complete: ${message}` };
-      await pause(configErrorRetryInMs, abortSignal);
+      await pause(configErrorRetryInMs, { abortSignal });
       continue;
     }
 
@@ -118,7 +118,7 @@ export async function runRounds(options: RunRoundsOptions): Promise<CollectorRun
       return { exitCode: 0 };
     }
     logger.debug({ elapsedInMs: nowMs() - roundStartedMs }, "round done");
-    await pause(options.pollIntervalInMs, abortSignal);
+    await pause(options.pollIntervalInMs, { abortSignal });
   }
   return { exitCode: 0 };
 }

@@ -117,7 +117,7 @@ export async function openState(
         { err: message, retryInMs },
         "another collector holds the state; waiting to take over",
       );
-      await pause(retryInMs, abortSignal);
+      await pause(retryInMs, { abortSignal });
     }
   }
   return { kind: "aborted" };
