@@ -1,8 +1,9 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * The collector's Prometheus metrics, one set per process (served on `/metrics`).
- * Every module that counts something imports `metrics` from here; nothing creates its own.
+ * The collector's Prometheus metrics, one set per process (served on `/metrics`). main.ts
+ * creates the set and hands it to every part that counts something; a part given none (a test,
+ * a benchmark) creates a private set on its own registry.
  */
 export function createMetrics(registry: Registry = new Registry()) {
   const prefix = "auditbridge_";
@@ -102,4 +103,5 @@ export function createMetrics(registry: Registry = new Registry()) {
   };
 }
 
+/** The metrics every part of the collector counts into. */
 export type CollectorMetrics = ReturnType<typeof createMetrics>;

@@ -23,7 +23,8 @@ export interface ProgressOptions {
   metrics: CollectorMetrics;
   /** Lag above which the collector counts as catching up (default: 2 × poll interval). */
   catchingUpLagSeconds: number;
-  now?: () => number;
+  /** Clock, epoch ms (default `Date.now`). */
+  nowMs?: () => number;
 }
 
 /** Totals the display reads from the metrics. */
@@ -83,11 +84,11 @@ export class ProgressDisplay {
   private timer: NodeJS.Timeout | undefined;
   private shown = "";
   private readonly history: { atMs: number; records: number }[] = [];
-  private readonly now: () => number;
+  private readonly nowMs: () => number;
 
   constructor(private readonly options: ProgressOptions) {
     this.enabled = options.stream.isTTY === true;
-    this.now = options.now ?? Date.now;
+    this.nowMs = options.nowMs ?? Date.now;
   }
 
   /** Starts redrawing every {@link PROGRESS_REFRESH_MS}. */
@@ -105,14 +106,14 @@ export class ProgressDisplay {
   async tick(): Promise<void> {
     if (!this.enabled) return;
     const sample = await sampleProgress(this.options.metrics);
-    const now = this.now();
-    this.history.push({ atMs: now, records: sample.records });
-    while (this.history.length > 2 && now - this.history[0]!.atMs > RATE_WINDOW_MS) {
+    const nowMs = this.nowMs();
+    this.history.push({ atMs: nowMs, records: sample.records });
+    while (this.history.length > 2 && nowMs - this.history[0]!.atMs > RATE_WINDOW_MS) {
       this.history.shift();
     }
     const oldest = this.history[0]!;
-    const elapsedMs = now - oldest.atMs;
-    const rate = elapsedMs > 0 ? ((sample.records - oldest.records) * 1000) / elapsedMs : 0;
+    const elapsedInMs = nowMs - oldest.atMs;
+    const rate = elapsedInMs > 0 ? ((sample.records - oldest.records) * 1000) / elapsedInMs : 0;
     const catchingUp =
       sample.lagSeconds === undefined || sample.lagSeconds > this.options.catchingUpLagSeconds;
     this.draw(catchingUp ? renderProgressLine(sample, rate) : "");

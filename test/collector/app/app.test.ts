@@ -2,12 +2,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CollectorRunResult, judgeFailure, runCollector } from "../../../collector/src/app";
+import { type CollectorRunResult, runCollector } from "../../../collector/src/app";
 import { loadConfig } from "../../../collector/src/config";
 import { createLogger } from "../../../collector/src/log";
 import { createMetrics } from "../../../collector/src/metrics";
-import { PipelineError } from "../../../collector/src/pipeline/pipeline";
-import { ManagementApiError } from "../../../collector/src/source/client";
 import { collectorConnectionEnv, type Emulator, startEmulator } from "../../../emulator/src/index";
 import { idsInFile, sorted, until } from "./harness";
 
@@ -145,33 +143,5 @@ describe("runCollector", () => {
     const delivered = idsInFile(path.join(dir, "audit.ndjson"));
     expect(new Set(delivered).size).toBe(delivered.length);
     expect(sorted(delivered)).toEqual(sorted(emulator.truth.expectedRecordIds([...CONTENT_TYPES])));
-  });
-});
-
-describe("judgeFailure", () => {
-  it("reads the classification of a Management API error, also inside a pipeline error", () => {
-    const apiError = new ManagementApiError({
-      operation: "subscriptions/content",
-      status: 401,
-      code: "AF10001",
-      classification: {
-        action: "fatal-config",
-        reason: "the app lacks a Management API permission (AF10001)",
-      },
-    });
-    expect(judgeFailure(apiError)).toEqual({
-      cause: "the app lacks a Management API permission (AF10001)",
-      misconfigured: true,
-    });
-    expect(
-      judgeFailure(new PipelineError("pipeline stopped", { cause: apiError })).misconfigured,
-    ).toBe(true);
-  });
-
-  it("treats anything else as transient and keeps only its first line", () => {
-    expect(judgeFailure(new Error("socket hang up\n    at x.ts:1"))).toEqual({
-      cause: "socket hang up",
-      misconfigured: false,
-    });
   });
 });

@@ -54,7 +54,7 @@ describe("progress display", () => {
       stream,
       metrics,
       catchingUpLagSeconds: 120,
-      now: () => nowMs,
+      nowMs: () => nowMs,
     });
     metrics.lagSeconds.set({ content_type: "Audit.Exchange" }, 86_400);
     await display.tick();

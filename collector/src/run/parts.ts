@@ -1,0 +1,97 @@
+import type { TokenCredential } from "@azure/identity";
+import type { CollectorConfig } from "../config";
+import { countTokenRefreshes, createAppCredential, createAzureCredential } from "../credentials";
+import type { Logger } from "../log";
+import type { CollectorMetrics } from "../metrics";
+import { createSink } from "../sinks";
+import { ActivitySource } from "../source/activitySource";
+import { ManagementApiClient } from "../source/client";
+import { ParseWorkerPool } from "../source/parseWorkers";
+import { BlobStateStore } from "../state/blobState";
+import { ThreadedSqliteStateStore } from "../state/threadedState";
+import type { Sink, Source, StateStore } from "../types";
+
+/** The parts built from the configuration, before anything connects. */
+export interface CollectorParts {
+  appCredential: TokenCredential;
+  azureCredential: TokenCredential;
+  client: ManagementApiClient;
+  source: Source;
+  sinks: Sink[];
+  state: StateStore;
+  /** Parse worker threads, when blobs are parsed off the main thread; closed by the caller. */
+  parseWorkers: ParseWorkerPool | undefined;
+}
+
+/**
+ * Builds the credentials, the Management API client, the source, the sinks and the state store
+ * named by the configuration. Nothing connects yet.
+ */
+export function buildParts(
+  config: CollectorConfig,
+  metrics: CollectorMetrics,
+  logger: Logger,
+): CollectorParts {
+  const appCredential = countTokenRefreshes(createAppCredential(config, metrics), metrics);
+  const azureCredential =
+    config.azureManagedIdentityClientId === undefined
+      ? appCredential
+      : countTokenRefreshes(createAzureCredential(config, appCredential), metrics);
+  const client = new ManagementApiClient({
+    baseUrl: config.cloud.managementEndpoint,
+    tenantId: config.tenantId,
+    publisherId: config.publisherId,
+    credential: appCredential,
+    audience: config.cloud.managementAudience,
+    metrics,
+    logger: logger.child({ component: "management-api" }),
+  });
+  const sinks = config.sinks.map((sink) =>
+    createSink(sink.kind, {
+      ...(sink.kind === "file" ? { file: { path: sink.path } } : {}),
+      ...(sink.kind === "logs-ingestion"
+        ? {
+            "logs-ingestion": {
+              endpoint: sink.endpoint,
+              ruleId: sink.ruleId,
+              streamName: sink.stream,
+              credential: azureCredential,
+              audience: config.cloud.monitorAudience,
+            },
+          }
+        : {}),
+      metrics,
+      logger: logger.child({ component: `${sink.kind}-sink` }),
+    }),
+  );
+  const keepParsedRecords = sinks.some((sink) => sink.usesParsedRecords === true);
+  // Worker threads pay off only when records can stay bytes until a sink writes them.
+  const parseWorkers =
+    !keepParsedRecords && config.parseWorkers > 0
+      ? new ParseWorkerPool(config.parseWorkers)
+      : undefined;
+  const source = new ActivitySource({
+    contentTypes: config.contentTypes,
+    client,
+    initialLookbackInMs: config.initialLookbackMs,
+    overlapInMs: config.relistOverlapMs,
+    quarantineDir: config.quarantineDir,
+    keepParsedRecords,
+    parseWorkers,
+    metrics,
+    logger: logger.child({ component: "source" }),
+  });
+  const state =
+    config.state.kind === "sqlite"
+      ? new ThreadedSqliteStateStore({ path: config.state.path })
+      : new BlobStateStore({
+          container: config.state.containerUrl,
+          ...(config.state.connectionString
+            ? { connectionString: config.state.connectionString }
+            : { credential: azureCredential }),
+          // One folder per tenant, so several tenants' collectors can share a container.
+          prefix: `auditbridge/${config.tenantId}`,
+          logger: logger.child({ component: "blob-state" }),
+        });
+  return { appCredential, azureCredential, client, source, sinks, state, parseWorkers };
+}
