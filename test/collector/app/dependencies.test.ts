@@ -135,14 +135,14 @@ describe("collector/package.json", () => {
     const imported = sourceImports();
     const declared = new Set([...dependencies, ...devDependencies]);
     expect([...imported].filter(([name]) => !declared.has(name))).toEqual([]);
-    const buildOnly = devDependencies.filter(
+    const unexplained = devDependencies.filter(
       (name) =>
         name !== "typescript" &&
         name !== "@types/node" &&
         !dependencies.some((dependency) => name === `@types/${dependency}`) &&
         !imported.has(name),
     );
-    expect(buildOnly).toEqual([]);
+    expect(unexplained).toEqual([]);
     expect(devDependencies.filter((name) => dependencies.includes(name))).toEqual([]);
   });
 
