@@ -4,7 +4,16 @@
  * executed against the emulator from a directory laid out like the image's /app.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -22,8 +31,14 @@ import {
 
 const run = promisify(execFile);
 const DOCKERFILE = readFileSync(path.join(REPO, "collector", "Dockerfile"), "utf8");
-/** Laid out like the image's WORKDIR /app: bin/collector/... (node_modules resolve from the repo). */
-const APP_DIR = path.join(REPO, ".auditbridge", "docker-app");
+/** What the image's production install installs (the dependencies of the `collector` workspace). */
+const IMAGE_DEPENDENCIES = Object.keys(
+  (
+    JSON.parse(readFileSync(path.join(REPO, "collector", "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+    }
+  ).dependencies ?? {},
+);
 
 /** Dockerfile instructions with line continuations joined and comments dropped. */
 function instructions(text: string): string[] {
@@ -55,17 +70,36 @@ describe("collector/Dockerfile", () => {
   it("builds in one stage and runs from a second, as a non-root user under tini", () => {
     expect(lines.filter((line) => line.startsWith("FROM "))).toHaveLength(2);
     expect(runtimeStart).toBeGreaterThan(0);
-    expect(lines.slice(0, runtimeStart)).toContain("RUN npm ci --no-audit --no-fund");
     expect(lines.slice(0, runtimeStart)).toContain("RUN npx tsc -p collector/tsconfig.build.json");
-    expect(lines.slice(0, runtimeStart).some((line) => /npm prune --omit=dev/.test(line))).toBe(
-      true,
-    );
     expect(runtime).toContain("USER node");
     expect(runtime).toContain('ENTRYPOINT ["/usr/bin/tini", "--"]');
     expect(runtime.some((line) => /^COPY --from=build \/src\/node_modules /.test(line))).toBe(true);
     // The runtime stage never installs dev dependencies or copies sources.
     expect(runtime.some((line) => /npm (ci|install)/.test(line))).toBe(false);
     expect(runtime.some((line) => /^COPY (?!--from=build)/.test(line))).toBe(false);
+  });
+
+  it("installs the collector workspace alone: its build tools to compile, then its dependencies only", () => {
+    const build = lines.slice(0, runtimeStart);
+    expect(build.slice(build.findIndex((line) => line.startsWith("COPY ")))).toEqual([
+      // The manifests and the lockfile alone first, so source edits keep the install layer cached.
+      "COPY package.json package-lock.json ./",
+      "COPY collector/package.json collector/",
+      "RUN npm ci --workspace collector --include-workspace-root=false --ignore-scripts --no-audit --no-fund",
+      "COPY tsconfig.json ./",
+      "COPY domain/ domain/",
+      "COPY collector/ collector/",
+      "RUN npx tsc -p collector/tsconfig.build.json",
+      // A clean install of the dependencies alone: the build tools are gone from node_modules.
+      "RUN npm pkg delete devDependencies --workspace collector && npm ci --omit=dev --workspace collector --include-workspace-root=false --no-audit --no-fund && rm -r node_modules/@auditbridge",
+    ]);
+    // The runtime stage gets the compiled JavaScript, that install and the manifest describing it.
+    expect(runtime.filter((line) => line.startsWith("COPY "))).toEqual([
+      "COPY --from=build /src/collector/package.json ./package.json",
+      "COPY --from=build /src/node_modules ./node_modules",
+      "COPY --from=build /src/bin/collector ./bin/collector",
+      "COPY --from=build /src/bin/domain ./bin/domain",
+    ]);
   });
 
   it("runs node directly and checks health with node", () => {
@@ -79,13 +113,41 @@ describe("collector/Dockerfile", () => {
       expect(ignore).toContain(entry);
     }
   });
+
+  it("sends the build only what its build stage copies", () => {
+    const ignore = readFileSync(path.join(REPO, ".dockerignore"), "utf8")
+      .split("\n")
+      .filter((line) => line !== "" && !line.startsWith("#"));
+    expect(ignore[0]).toBe("*");
+    const allowed = ignore.filter((line) => line.startsWith("!")).map((line) => line.slice(1));
+    const copied = lines
+      .slice(0, runtimeStart)
+      .filter((line) => /^COPY (?!--from=)/.test(line))
+      .flatMap((line) => line.split(" ").slice(1, -1))
+      .map((source) => source.replace(/\/$/, ""));
+    const covers = (entry: string, source: string) =>
+      source === entry || source.startsWith(`${entry}/`);
+    expect(copied.filter((source) => !allowed.some((entry) => covers(entry, source)))).toEqual([]);
+    expect(allowed.filter((entry) => !copied.some((source) => covers(entry, source)))).toEqual([]);
+  });
 });
 
 describe("the image's commands, run from a compiled /app layout", () => {
   let emulator: Emulator;
+  /**
+   * Laid out like the image's WORKDIR /app: the compiled bin/ and a node_modules holding only the
+   * image's dependencies (linked from the repository's), outside the repository so that nothing
+   * else resolves.
+   */
+  let appDir: string;
 
   beforeAll(async () => {
-    rmSync(APP_DIR, { recursive: true, force: true });
+    appDir = mkdtempSync(path.join(tmpdir(), "auditbridge-docker-app-"));
+    for (const name of IMAGE_DEPENDENCIES) {
+      const link = path.join(appDir, "node_modules", name);
+      mkdirSync(path.dirname(link), { recursive: true });
+      symlinkSync(path.join(REPO, "node_modules", name), link, "dir");
+    }
     // The build stage's compile step, into the /app layout.
     await run(
       process.execPath,
@@ -94,7 +156,7 @@ describe("the image's commands, run from a compiled /app layout", () => {
         "-p",
         "collector/tsconfig.build.json",
         "--outDir",
-        path.join(APP_DIR, "bin"),
+        path.join(appDir, "bin"),
       ],
       { cwd: REPO, timeout: 170_000 },
     );
@@ -112,12 +174,12 @@ describe("the image's commands, run from a compiled /app layout", () => {
   afterEach(killStragglers);
   afterAll(async () => {
     await emulator?.stop();
-    rmSync(APP_DIR, { recursive: true, force: true });
+    if (appDir) rmSync(appDir, { recursive: true, force: true });
   });
 
   it("compiles only the collector and the domain module it imports, nothing else of the repository", () => {
-    expect(readdirSync(path.join(APP_DIR, "bin")).sort()).toEqual(["collector", "domain"]);
-    expect(existsSync(path.join(APP_DIR, cmd[scriptAt]!))).toBe(true);
+    expect(readdirSync(path.join(appDir, "bin")).sort()).toEqual(["collector", "domain"]);
+    expect(existsSync(path.join(appDir, cmd[scriptAt]!))).toBe(true);
   });
 
   it("serves /healthz for the HEALTHCHECK command and drains on SIGTERM", async () => {
@@ -126,7 +188,7 @@ describe("the image's commands, run from a compiled /app layout", () => {
       cmd.slice(scriptAt + 1),
       ws.env,
       cmd.slice(1, scriptAt + 1),
-      APP_DIR,
+      appDir,
     );
     const port = await collector.port();
     const check = () =>
@@ -148,9 +210,17 @@ describe("the image's commands, run from a compiled /app layout", () => {
       healthy = await check();
     }
     expect(healthy).toBe(0);
-    expect(sorted(idsInFile(ws.filePath))).toEqual(
-      sorted(emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.General"])),
-    );
+    // Healthy means every content type is polling and committing, not that the backlog is done:
+    // wait for the first poll to deliver it before comparing.
+    const expected = sorted(emulator.truth.expectedRecordIds(["Audit.Exchange", "Audit.General"]));
+    const drained = Date.now() + 30_000;
+    while (
+      idsInFile(ws.filePath, { live: true }).length < expected.length &&
+      Date.now() < drained
+    ) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(sorted(idsInFile(ws.filePath))).toEqual(expected);
     collector.child.kill("SIGTERM");
     await exitCodeOf(collector, 0);
     // With the collector gone, the same check reports unhealthy.
