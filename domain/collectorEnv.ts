@@ -295,10 +295,6 @@ export const DEFAULT_HTTP_PORT = 9464;
 export const DEFAULT_HTTP_HOST = "127.0.0.1";
 export const DEFAULT_STATE = "sqlite:./.auditbridge/state.db";
 export const DEFAULT_FILE_PATH = "./.auditbridge/audit.ndjson";
-/** Where blobs that stay malformed after retries are kept for inspection. */
-export const DEFAULT_QUARANTINE_DIR = "./.auditbridge/quarantine";
 
 export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
-/** The sink used when AUDIT_SINK is unset. */
-export const DEFAULT_SINK: SinkKind = "file";

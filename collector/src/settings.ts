@@ -18,8 +18,6 @@ import {
   DEFAULT_FILE_PATH,
   DEFAULT_HTTP_HOST,
   DEFAULT_HTTP_PORT,
-  DEFAULT_QUARANTINE_DIR,
-  DEFAULT_SINK,
   DEFAULT_STATE,
   type EnvKey,
   SINK_KINDS,
@@ -74,6 +72,14 @@ export const MIN_RELIST_OVERLAP_IN_MS = MIN_OVERLAP_IN_MS;
 export const MAX_RELIST_OVERLAP_IN_MS = MAX_OVERLAP_IN_MS;
 /** Most parse worker threads accepted (AUDIT_PARSE_WORKERS). */
 export const MAX_PARSE_WORKERS = 16;
+
+/** Where blobs that stay malformed after retries are kept for inspection. */
+export const DEFAULT_QUARANTINE_DIR = "./.auditbridge/quarantine";
+/** The sink used when AUDIT_SINK is unset: a local file, so a first run needs no Azure. */
+export const DEFAULT_SINK: SinkKind = "file";
+
+/** The Microsoft 365 cloud when O365_CLOUD is unset: worldwide commercial tenants. */
+export const DEFAULT_CLOUD: CloudName = "commercial";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -287,7 +293,7 @@ export const SETTING_PARSERS = {
   AUDIT_MANAGED_IDENTITY_CLIENT_ID: setting(
     guid("use the client id of the user-assigned managed identity"),
   ),
-  O365_CLOUD: defaulted(oneOf<CloudName>(CLOUD_NAMES), (): CloudName => "commercial", "commercial"),
+  O365_CLOUD: defaulted(oneOf<CloudName>(CLOUD_NAMES), () => DEFAULT_CLOUD, DEFAULT_CLOUD),
   AZURE_AUTHORITY_HOST: setting(
     httpsUrl("Entra ID accepts https authority hosts only, e.g. https://login.microsoftonline.com"),
   ),

@@ -230,6 +230,22 @@ describe("loadConfig", () => {
     expect(text).not.toContain("supersecretkey");
     expect(text).toContain('"credential":"secret"');
   });
+
+  it("hides a secret value wherever it would show in the description, by the table's secret column", () => {
+    // A certificate password that happens to be part of the certificate's file name.
+    const config = load({
+      AZURE_TENANT_ID: TENANT,
+      AZURE_CLIENT_ID: CLIENT,
+      AZURE_CLIENT_CERTIFICATE_PATH: certAndKey,
+      AZURE_CLIENT_CERTIFICATE_PASSWORD: "cert-and-key",
+    });
+    const description = describeConfig(config);
+    expect(JSON.stringify(description)).not.toContain("cert-and-key");
+    expect(description.certificatePath).toBe(
+      path.join(tempDir, "[AZURE_CLIENT_CERTIFICATE_PASSWORD hidden].pem"),
+    );
+    expect(description.credential).toBe("certificate");
+  });
 });
 
 /** [what is wrong, environment (merged over `base`, undefined removes), expected message] */
