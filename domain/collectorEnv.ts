@@ -6,6 +6,15 @@
  * setting is declared once and its flag, `--help` line, reference page (docs/collector-settings.md)
  * and the Pulumi component's environment list cannot drift apart.
  */
+import { CLOUD_NAMES } from "./clouds";
+import { CONTENT_TYPES } from "./contentTypes";
+
+export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+
+/** The collector's log levels (pino's): most severe first, then silent. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Kinds of app credential the collector presents to Entra ID; exactly one is configured. */
 export const APP_CREDENTIAL_KINDS = ["secret", "certificate", "federated"] as const;
@@ -50,7 +59,7 @@ export const COLLECTOR_ENV = [
     flag: "tenantId",
     secret: false,
     group: "identity",
-    meaning: "Microsoft 365 tenant GUID",
+    meaning: "the Microsoft 365 tenant GUID (required)",
     setByDeployment: "always",
   },
   {
@@ -58,7 +67,7 @@ export const COLLECTOR_ENV = [
     flag: "clientId",
     secret: false,
     group: "identity",
-    meaning: "app registration's Application (client) ID",
+    meaning: "the app registration's Application (client) ID (required)",
     setByDeployment: "always",
   },
   {
@@ -73,14 +82,14 @@ export const COLLECTOR_ENV = [
     flag: "clientCertificatePath",
     secret: false,
     group: "identity",
-    meaning: "PEM file with certificate and private key (instead of a secret)",
+    meaning: "PEM file holding the certificate and its private key (instead of a secret)",
     setByDeployment: "certificate",
   },
   {
     env: "AZURE_CLIENT_CERTIFICATE_PASSWORD",
     secret: true,
     group: "identity",
-    meaning: "password of an encrypted private key in the PEM file",
+    meaning: "password of the private key in that PEM file, if it is encrypted",
     setByDeployment: "never",
   },
   {
@@ -88,7 +97,8 @@ export const COLLECTOR_ENV = [
     flag: "federatedIdentityClientId",
     secret: false,
     group: "identity",
-    meaning: "keyless: client id of the user-assigned managed identity",
+    meaning:
+      "keyless: client id of a user-assigned managed identity that is a federated credential of the app",
     setByDeployment: "federated",
   },
   {
@@ -96,7 +106,8 @@ export const COLLECTOR_ENV = [
     flag: "managedIdentityClientId",
     secret: false,
     group: "identity",
-    meaning: "managed identity for Logs Ingestion / blob state (in Azure)",
+    meaning:
+      "managed identity for Azure resources (Logs Ingestion, blob state); unset = the app credential is used",
     setByDeployment: "always",
   },
   {
@@ -104,7 +115,7 @@ export const COLLECTOR_ENV = [
     flag: "cloud",
     secret: false,
     group: "api",
-    meaning: "commercial | gcc | gcchigh | dod",
+    meaning: `${CLOUD_NAMES.join(" | ")}: login host, API host and token audiences`,
     setByDeployment: "always",
   },
   {
@@ -128,7 +139,7 @@ export const COLLECTOR_ENV = [
     flag: "contentTypes",
     secret: false,
     group: "api",
-    meaning: "comma list of content types",
+    meaning: `comma list of ${CONTENT_TYPES.join(", ")}`,
     setByDeployment: "always",
   },
   {
@@ -136,7 +147,8 @@ export const COLLECTOR_ENV = [
     flag: "publisherId",
     secret: false,
     group: "api",
-    meaning: "PublisherIdentifier GUID",
+    meaning:
+      "PublisherIdentifier GUID sent on every call (your own tenant's spreads the throttling budget)",
     setByDeployment: "always",
   },
   {
@@ -144,14 +156,15 @@ export const COLLECTOR_ENV = [
     flag: "state",
     secret: false,
     group: "state",
-    meaning: "sqlite:<path> or https blob container URL",
+    meaning:
+      "sqlite:<path>, or a blob container URL https://<account>.blob.core.windows.net/<container>",
     setByDeployment: "always",
   },
   {
     env: "AZURE_STORAGE_CONNECTION_STRING",
     secret: true,
     group: "state",
-    meaning: "storage connection string for blob state instead of a token credential",
+    meaning: "with a container URL in AUDIT_STATE: authenticate with it instead of a token",
     setByDeployment: "never",
   },
   {
@@ -159,7 +172,7 @@ export const COLLECTOR_ENV = [
     flag: "sink",
     secret: false,
     group: "sinks",
-    meaning: "logs-ingestion | file | stdout, or a comma list",
+    meaning: `${SINK_KINDS.join(" | ")}, or a comma list (every sink must acknowledge a batch)`,
     setByDeployment: "always",
   },
   {
@@ -167,7 +180,7 @@ export const COLLECTOR_ENV = [
     flag: "filePath",
     secret: false,
     group: "sinks",
-    meaning: "NDJSON output of the file sink",
+    meaning: "NDJSON output of the file sink, one record per line exactly as received",
     setByDeployment: "never",
   },
   {
@@ -175,7 +188,7 @@ export const COLLECTOR_ENV = [
     flag: "quarantineDir",
     secret: false,
     group: "sinks",
-    meaning: "where malformed blobs are kept",
+    meaning: "where blobs that stay malformed after retries are kept for inspection",
     setByDeployment: "never",
   },
   {
@@ -183,7 +196,8 @@ export const COLLECTOR_ENV = [
     flag: "logsIngestionEndpoint",
     secret: false,
     group: "sinks",
-    meaning: "data collection endpoint URL (https)",
+    meaning:
+      "logs ingestion URL of the data collection endpoint or rule (https); needed by the logs-ingestion sink",
     setByDeployment: "always",
   },
   {
@@ -191,7 +205,8 @@ export const COLLECTOR_ENV = [
     flag: "logsIngestionRuleId",
     secret: false,
     group: "sinks",
-    meaning: "data collection rule immutable id (dcr-...)",
+    meaning:
+      "the data collection rule's immutable id (dcr- and 32 hex digits); needed by the logs-ingestion sink",
     setByDeployment: "always",
   },
   {
@@ -199,7 +214,7 @@ export const COLLECTOR_ENV = [
     flag: "logsIngestionStream",
     secret: false,
     group: "sinks",
-    meaning: "stream name",
+    meaning: "stream of the data collection rule that the records are sent to",
     setByDeployment: "always",
   },
   {
@@ -207,7 +222,7 @@ export const COLLECTOR_ENV = [
     flag: "initialLookback",
     secret: false,
     group: "polling",
-    meaning: "how far back a first run starts, e.g. 2d",
+    meaning: "how far back the first run starts, e.g. 2d",
     setByDeployment: "never",
   },
   {
@@ -223,7 +238,8 @@ export const COLLECTOR_ENV = [
     flag: "relistOverlap",
     secret: false,
     group: "polling",
-    meaning: "how far back each poll at the live edge re-lists for late blobs",
+    meaning:
+      "how far behind now each poll at the live edge lists again, to catch blobs listed late",
     setByDeployment: "never",
   },
   {
@@ -231,7 +247,7 @@ export const COLLECTOR_ENV = [
     flag: "httpPort",
     secret: false,
     group: "process",
-    meaning: "port of /healthz and /metrics; 0 picks a free one",
+    meaning: "port of /healthz, /livez and /metrics; 0 = any free port, logged at start",
     setByDeployment: "always",
   },
   {
@@ -241,7 +257,7 @@ export const COLLECTOR_ENV = [
     group: "process",
     // The container image binds 0.0.0.0 itself (collector/Dockerfile), so the deployment
     // leaves it alone.
-    meaning: "address /healthz and /metrics listen on",
+    meaning: "address /healthz, /livez and /metrics listen on",
     setByDeployment: "never",
   },
   {
@@ -249,7 +265,7 @@ export const COLLECTOR_ENV = [
     flag: "logLevel",
     secret: false,
     group: "process",
-    meaning: "fatal | error | warn | info | debug | trace | silent",
+    meaning: LOG_LEVELS.join(" | "),
     setByDeployment: "never",
   },
   {
@@ -257,7 +273,7 @@ export const COLLECTOR_ENV = [
     flag: "parseWorkers",
     secret: false,
     group: "process",
-    meaning: "threads that parse blobs, 0 = main thread",
+    meaning: "threads that decode and parse blobs; 0 = on the main thread",
     setByDeployment: "never",
   },
 ] as const satisfies readonly CollectorEnvSetting[];
@@ -295,6 +311,3 @@ export const DEFAULT_HTTP_PORT = 9464;
 export const DEFAULT_HTTP_HOST = "127.0.0.1";
 export const DEFAULT_STATE = "sqlite:./.auditbridge/state.db";
 export const DEFAULT_FILE_PATH = "./.auditbridge/audit.ndjson";
-
-export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
-export type SinkKind = (typeof SINK_KINDS)[number];

@@ -18,12 +18,12 @@ import {
   FLAG_FOR_ENV,
   type FlagName,
   flagSpelling,
+  type LogLevel,
   type SecretKey,
 } from "../../domain/collectorEnv";
 import type { ContentType } from "../../domain/contentTypes";
 import { formatDuration } from "../../domain/validators";
 import {
-  type LogLevel,
   MAX_INITIAL_LOOKBACK_IN_MS,
   parseSettings,
   type SettingValues,

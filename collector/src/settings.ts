@@ -20,6 +20,8 @@ import {
   DEFAULT_HTTP_PORT,
   DEFAULT_STATE,
   type EnvKey,
+  LOG_LEVELS,
+  type LogLevel,
   SINK_KINDS,
   type SinkKind,
 } from "../../domain/collectorEnv";
@@ -81,8 +83,6 @@ export const DEFAULT_SINK: SinkKind = "file";
 /** The Microsoft 365 cloud when O365_CLOUD is unset: worldwide commercial tenants. */
 export const DEFAULT_CLOUD: CloudName = "commercial";
 
-export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 /** The log level when AUDIT_LOG_LEVEL is unset. */
 export const DEFAULT_LOG_LEVEL: LogLevel = "info";
 
@@ -296,14 +296,16 @@ export const SETTING_PARSERS = {
   O365_CLOUD: defaulted(oneOf<CloudName>(CLOUD_NAMES), () => DEFAULT_CLOUD, DEFAULT_CLOUD),
   AZURE_AUTHORITY_HOST: setting(
     httpsUrl("Entra ID accepts https authority hosts only, e.g. https://login.microsoftonline.com"),
+    "from the cloud",
   ),
   O365_MANAGEMENT_ENDPOINT: setting(
     httpsUrl("the Management Activity API is served over https, e.g. https://manage.office.com"),
+    "from the cloud",
   ),
   O365_CONTENT_TYPES: defaulted(
     parseContentTypeList,
     (): readonly ContentType[] => [...CONTENT_TYPES],
-    `all ${CONTENT_TYPES.length}`,
+    "all of them",
   ),
   O365_PUBLISHER_ID: setting(
     guid("use the tenant GUID of the publisher (defaults to AZURE_TENANT_ID)"),
@@ -343,7 +345,7 @@ export const SETTING_PARSERS = {
       `the API lists the last 7 days only; 7d means as far back as allowed (7 days minus ${formatDuration(RETENTION_SAFETY_MARGIN_IN_MS)})`,
     ),
     () => DEFAULT_INITIAL_LOOKBACK_IN_MS,
-    `${formatDuration(API_RETENTION_IN_MS)} = the API's limit`,
+    `${formatDuration(API_RETENTION_IN_MS)}, as far back as the API allows`,
   ),
   AUDIT_POLL_INTERVAL: defaulted(
     duration(
