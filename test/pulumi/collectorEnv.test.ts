@@ -5,6 +5,7 @@ import {
   APP_CREDENTIAL_KINDS,
   type AppCredentialKind,
   COLLECTOR_ENV,
+  DEFAULT_HTTP_PORT,
   ENV_KEYS,
   SECRET_KEYS,
 } from "../../domain/collectorEnv";
@@ -101,6 +102,13 @@ describe("the Container App's environment against the collector's settings table
       expect(JSON.stringify(envOf(kind))).not.toContain(CLIENT_SECRET);
     },
   );
+
+  it("serves /healthz on the collector's default port when none is given", () => {
+    for (const kind of APP_CREDENTIAL_KINDS) {
+      const port = envOf(kind).find((e) => e.name === "AUDIT_HTTP_PORT");
+      expect(port?.value).toBe(String(DEFAULT_HTTP_PORT));
+    }
+  });
 
   it("leaves no setting of the table unaccounted for: each is set by some deployment or marked never", () => {
     const setSomewhere = new Set(APP_CREDENTIAL_KINDS.flatMap((kind) => expectedFor(kind)));
