@@ -1,46 +1,309 @@
 /**
- * The collector's environment contract: every variable it reads, which are secrets, and the
- * defaults other parts (the Pulumi component, the commands) must agree with.
+ * The collector's environment contract, as one table: every variable it reads, the flag that
+ * mirrors it, whether it is a secret, where it belongs, what it means and whether the Azure
+ * deployment sets it. ENV_KEYS, SECRET_KEYS and FLAG_FOR_ENV are derived from the table, and
+ * the collector adds a parser and a default to each row (collector/src/settings.ts), so a
+ * setting is declared once and its flag, `--help` line, reference page (docs/collector-settings.md)
+ * and the Pulumi component's environment list cannot drift apart.
  */
+import { CLOUD_NAMES } from "./clouds";
+import { CONTENT_TYPES } from "./contentTypes";
+
+export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+
+/** The collector's log levels (pino's): most severe first, then silent. */
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Kinds of app credential the collector presents to Entra ID; exactly one is configured. */
+export const APP_CREDENTIAL_KINDS = ["secret", "certificate", "federated"] as const;
+export type AppCredentialKind = (typeof APP_CREDENTIAL_KINDS)[number];
+
+/** Sections of the settings reference, in the order they are shown. */
+export const SETTING_GROUPS = {
+  identity: "Tenant and app credential",
+  api: "Cloud and Management Activity API",
+  state: "Checkpoint state",
+  sinks: "Sinks",
+  polling: "Polling",
+  process: "Process",
+} as const;
+export type SettingGroup = keyof typeof SETTING_GROUPS;
+
+/** One row of {@link COLLECTOR_ENV}. */
+export interface CollectorEnvSetting {
+  /** The environment variable. */
+  readonly env: string;
+  /**
+   * commander's camelCase option name of the flag that mirrors it (`pollInterval` is typed
+   * `--poll-interval`); absent for secrets, which a flag would show in `ps` and shell history.
+   */
+  readonly flag?: string;
+  /** Read from the environment only and never echoed. */
+  readonly secret: boolean;
+  readonly group: SettingGroup;
+  /** One line for `--help` and the reference page. */
+  readonly meaning: string;
+  /**
+   * Whether the Pulumi deployment's Container App sets it: always, never (the collector's
+   * default or the image's own value applies), or only with that app credential kind.
+   */
+  readonly setByDeployment: "always" | "never" | AppCredentialKind;
+}
+
+/** Every setting of the collector, in the order `--help` and the reference page list them. */
+export const COLLECTOR_ENV = [
+  {
+    env: "AZURE_TENANT_ID",
+    flag: "tenantId",
+    secret: false,
+    group: "identity",
+    meaning: "the Microsoft 365 tenant GUID (required)",
+    setByDeployment: "always",
+  },
+  {
+    env: "AZURE_CLIENT_ID",
+    flag: "clientId",
+    secret: false,
+    group: "identity",
+    meaning: "the app registration's Application (client) ID (required)",
+    setByDeployment: "always",
+  },
+  {
+    env: "AZURE_CLIENT_SECRET",
+    secret: true,
+    group: "identity",
+    meaning: "client secret of the app registration (one of three app credentials)",
+    setByDeployment: "secret",
+  },
+  {
+    env: "AZURE_CLIENT_CERTIFICATE_PATH",
+    flag: "clientCertificatePath",
+    secret: false,
+    group: "identity",
+    meaning: "PEM file holding the certificate and its private key (instead of a secret)",
+    setByDeployment: "certificate",
+  },
+  {
+    env: "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+    secret: true,
+    group: "identity",
+    meaning: "password of the private key in that PEM file, if it is encrypted",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_FEDERATED_IDENTITY_CLIENT_ID",
+    flag: "federatedIdentityClientId",
+    secret: false,
+    group: "identity",
+    meaning:
+      "keyless: client id of a user-assigned managed identity that is a federated credential of the app",
+    setByDeployment: "federated",
+  },
+  {
+    env: "AUDIT_MANAGED_IDENTITY_CLIENT_ID",
+    flag: "managedIdentityClientId",
+    secret: false,
+    group: "identity",
+    meaning:
+      "managed identity for Azure resources (Logs Ingestion, blob state); unset = the app credential is used",
+    setByDeployment: "always",
+  },
+  {
+    env: "O365_CLOUD",
+    flag: "cloud",
+    secret: false,
+    group: "api",
+    meaning: `${CLOUD_NAMES.join(" | ")}: login host, API host and token audiences`,
+    setByDeployment: "always",
+  },
+  {
+    env: "AZURE_AUTHORITY_HOST",
+    flag: "authorityHost",
+    secret: false,
+    group: "api",
+    meaning: "override the Entra ID login host (https URL)",
+    setByDeployment: "never",
+  },
+  {
+    env: "O365_MANAGEMENT_ENDPOINT",
+    flag: "managementEndpoint",
+    secret: false,
+    group: "api",
+    meaning: "override the Management Activity API base URL (https URL)",
+    setByDeployment: "never",
+  },
+  {
+    env: "O365_CONTENT_TYPES",
+    flag: "contentTypes",
+    secret: false,
+    group: "api",
+    meaning: `comma list of ${CONTENT_TYPES.join(", ")}`,
+    setByDeployment: "always",
+  },
+  {
+    env: "O365_PUBLISHER_ID",
+    flag: "publisherId",
+    secret: false,
+    group: "api",
+    meaning:
+      "PublisherIdentifier GUID sent on every call (your own tenant's spreads the throttling budget)",
+    setByDeployment: "always",
+  },
+  {
+    env: "AUDIT_STATE",
+    flag: "state",
+    secret: false,
+    group: "state",
+    meaning:
+      "sqlite:<path>, or a blob container URL https://<account>.blob.core.windows.net/<container>",
+    setByDeployment: "always",
+  },
+  {
+    env: "AZURE_STORAGE_CONNECTION_STRING",
+    secret: true,
+    group: "state",
+    meaning: "with a container URL in AUDIT_STATE: authenticate with it instead of a token",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_SINK",
+    flag: "sink",
+    secret: false,
+    group: "sinks",
+    meaning: `${SINK_KINDS.join(" | ")}, or a comma list (every sink must acknowledge a batch)`,
+    setByDeployment: "always",
+  },
+  {
+    env: "AUDIT_FILE_PATH",
+    flag: "filePath",
+    secret: false,
+    group: "sinks",
+    meaning: "NDJSON output of the file sink, one record per line exactly as received",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_QUARANTINE_DIR",
+    flag: "quarantineDir",
+    secret: false,
+    group: "sinks",
+    meaning: "where blobs that stay malformed after retries are kept for inspection",
+    setByDeployment: "never",
+  },
+  {
+    env: "LOGS_INGESTION_ENDPOINT",
+    flag: "logsIngestionEndpoint",
+    secret: false,
+    group: "sinks",
+    meaning:
+      "logs ingestion URL of the data collection endpoint or rule (https); needed by the logs-ingestion sink",
+    setByDeployment: "always",
+  },
+  {
+    env: "LOGS_INGESTION_RULE_ID",
+    flag: "logsIngestionRuleId",
+    secret: false,
+    group: "sinks",
+    meaning:
+      "the data collection rule's immutable id (dcr- and 32 hex digits); needed by the logs-ingestion sink",
+    setByDeployment: "always",
+  },
+  {
+    env: "LOGS_INGESTION_STREAM",
+    flag: "logsIngestionStream",
+    secret: false,
+    group: "sinks",
+    meaning: "stream of the data collection rule that the records are sent to",
+    setByDeployment: "always",
+  },
+  {
+    env: "AUDIT_INITIAL_LOOKBACK",
+    flag: "initialLookback",
+    secret: false,
+    group: "polling",
+    meaning: "how far back the first run starts, e.g. 2d",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_POLL_INTERVAL",
+    flag: "pollInterval",
+    secret: false,
+    group: "polling",
+    meaning: "pause between polls at the live edge, e.g. 5m",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_RELIST_OVERLAP",
+    flag: "relistOverlap",
+    secret: false,
+    group: "polling",
+    meaning:
+      "how far behind now each poll at the live edge lists again, to catch blobs listed late",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_HTTP_PORT",
+    flag: "httpPort",
+    secret: false,
+    group: "process",
+    meaning: "port of /healthz, /livez and /metrics; 0 = any free port, logged at start",
+    setByDeployment: "always",
+  },
+  {
+    env: "AUDIT_HTTP_HOST",
+    flag: "httpHost",
+    secret: false,
+    group: "process",
+    // The container image binds 0.0.0.0 itself (collector/Dockerfile), so the deployment
+    // leaves it alone.
+    meaning: "address /healthz, /livez and /metrics listen on",
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_LOG_LEVEL",
+    flag: "logLevel",
+    secret: false,
+    group: "process",
+    meaning: LOG_LEVELS.join(" | "),
+    setByDeployment: "never",
+  },
+  {
+    env: "AUDIT_PARSE_WORKERS",
+    flag: "parseWorkers",
+    secret: false,
+    group: "process",
+    meaning: "threads that decode and parse blobs; 0 = on the main thread",
+    setByDeployment: "never",
+  },
+] as const satisfies readonly CollectorEnvSetting[];
+
+type Row = (typeof COLLECTOR_ENV)[number];
+export type EnvKey = Row["env"];
+/** The secret variables, as a type: code that handles secrets can be made to cover each one. */
+export type SecretKey = Extract<Row, { secret: true }>["env"];
+/** commander's camelCase name of a flag. */
+export type FlagName = Extract<Row, { flag: string }>["flag"];
 
 /** Every environment variable the collector reads. */
-export const ENV_KEYS = [
-  "AZURE_TENANT_ID",
-  "AZURE_CLIENT_ID",
-  "AZURE_CLIENT_SECRET",
-  "AZURE_CLIENT_CERTIFICATE_PATH",
-  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-  "AUDIT_FEDERATED_IDENTITY_CLIENT_ID",
-  "AUDIT_MANAGED_IDENTITY_CLIENT_ID",
-  "O365_CLOUD",
-  "AZURE_AUTHORITY_HOST",
-  "O365_MANAGEMENT_ENDPOINT",
-  "O365_CONTENT_TYPES",
-  "O365_PUBLISHER_ID",
-  "AUDIT_STATE",
-  "AZURE_STORAGE_CONNECTION_STRING",
-  "AUDIT_SINK",
-  "AUDIT_FILE_PATH",
-  "AUDIT_QUARANTINE_DIR",
-  "LOGS_INGESTION_ENDPOINT",
-  "LOGS_INGESTION_RULE_ID",
-  "LOGS_INGESTION_STREAM",
-  "AUDIT_INITIAL_LOOKBACK",
-  "AUDIT_POLL_INTERVAL",
-  "AUDIT_RELIST_OVERLAP",
-  "AUDIT_HTTP_PORT",
-  "AUDIT_HTTP_HOST",
-  "AUDIT_LOG_LEVEL",
-  "AUDIT_PARSE_WORKERS",
-] as const;
-export type EnvKey = (typeof ENV_KEYS)[number];
+export const ENV_KEYS: readonly EnvKey[] = COLLECTOR_ENV.map((row) => row.env);
 
 /** Secrets: environment only (a flag would show in `ps` and shell history), never echoed. */
-export const SECRET_KEYS: ReadonlySet<EnvKey> = new Set<EnvKey>([
-  "AZURE_CLIENT_SECRET",
-  "AZURE_CLIENT_CERTIFICATE_PASSWORD",
-  "AZURE_STORAGE_CONNECTION_STRING",
-]);
+export const SECRET_KEYS: ReadonlySet<EnvKey> = new Set<EnvKey>(
+  COLLECTOR_ENV.filter((row) => row.secret).map((row) => row.env),
+);
+
+/** The flag mirroring each non-secret variable (commander's camelCase option name). */
+export const FLAG_FOR_ENV: Readonly<Partial<Record<EnvKey, FlagName>>> = Object.freeze(
+  Object.fromEntries(
+    COLLECTOR_ENV.flatMap((row) => ("flag" in row ? [[row.env, row.flag] as const] : [])),
+  ),
+);
+
+/** `camelCase` option name → `--kebab-case` flag as typed. */
+export function flagSpelling(name: FlagName): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
 
 /** Port of /healthz, /livez and /metrics: next to Prometheus exporters' usual range. */
 export const DEFAULT_HTTP_PORT = 9464;
@@ -48,6 +311,3 @@ export const DEFAULT_HTTP_PORT = 9464;
 export const DEFAULT_HTTP_HOST = "127.0.0.1";
 export const DEFAULT_STATE = "sqlite:./.auditbridge/state.db";
 export const DEFAULT_FILE_PATH = "./.auditbridge/audit.ndjson";
-
-export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
-export type SinkKind = (typeof SINK_KINDS)[number];

@@ -7,19 +7,13 @@
  */
 import { setMaxListeners } from "node:events";
 import { Command, CommanderError, Option } from "commander";
-import { ENV_KEYS } from "../../domain/collectorEnv";
+import { FLAG_FOR_ENV, type FlagName, flagSpelling, SECRET_KEYS } from "../../domain/collectorEnv";
 import { runCollector } from "./app";
-import {
-  type CliFlags,
-  FLAG_FOR_ENV,
-  type FlagName,
-  flagSpelling,
-  isConfigError,
-  loadConfig,
-} from "./config";
+import { type CliFlags, isConfigError, loadConfig } from "./config";
 import { createLogger, type Logger } from "./log";
 import { createMetrics } from "./metrics";
 import { ProgressDisplay } from "./progress";
+import { type CollectorSetting, SETTINGS } from "./settings";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -33,32 +27,30 @@ const EXAMPLE = `Example:
 
 `;
 
-const FLAG_HELP: Record<FlagName, string> = {
-  tenantId: "Microsoft 365 tenant GUID",
-  clientId: "app registration's Application (client) ID",
-  clientCertificatePath: "PEM file with certificate and private key (instead of a secret)",
-  federatedIdentityClientId: "keyless: client id of the user-assigned managed identity",
-  managedIdentityClientId: "managed identity for Logs Ingestion / blob state (in Azure)",
-  cloud: "commercial | gcc | gcchigh | dod (default commercial)",
-  authorityHost: "override the Entra ID login host (https URL)",
-  managementEndpoint: "override the Management Activity API base URL (https URL)",
-  contentTypes: "comma list of content types (default all five)",
-  publisherId: "PublisherIdentifier GUID (default the tenant id)",
-  state: "sqlite:<path> or https blob container URL (default sqlite:./.auditbridge/state.db)",
-  sink: "logs-ingestion | file | stdout, or a comma list (default file)",
-  filePath: "NDJSON output of the file sink (default ./.auditbridge/audit.ndjson)",
-  quarantineDir: "where malformed blobs are kept (default ./.auditbridge/quarantine)",
-  logsIngestionEndpoint: "data collection endpoint URL (https)",
-  logsIngestionRuleId: "data collection rule immutable id (dcr-...)",
-  logsIngestionStream: "stream name (default Custom-M365Audit)",
-  initialLookback: "how far back a first run starts, e.g. 2d (default 7d = the API's limit)",
-  pollInterval: "pause between polls at the live edge, e.g. 60s (default 60s)",
-  relistOverlap: "how far back each poll at the live edge re-lists for late blobs (default 3h)",
-  httpPort: "port of /healthz and /metrics; 0 picks a free one (default 9464)",
-  httpHost: "address /healthz and /metrics listen on (default 127.0.0.1)",
-  logLevel: "fatal | error | warn | info | debug | trace | silent (default info)",
-  parseWorkers: "threads that parse blobs, 0 = main thread (default cores - 1, 1 to 4)",
-};
+/**
+ * A flag's help line from its row of the settings table: meaning, default, and the variable it
+ * mirrors, e.g. `pause between polls at the live edge, e.g. 5m (default 1m) [AUDIT_POLL_INTERVAL]`.
+ */
+function flagHelp(setting: CollectorSetting): string {
+  const shownDefault =
+    setting.shownDefault === undefined ? "" : ` (default ${setting.shownDefault})`;
+  return `${setting.meaning}${shownDefault} [${setting.env}]`;
+}
+
+/** Wraps words into lines of at most `width` characters, for help text built from the table. */
+function wrap(text: string, width = 90): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === "" ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line].join("\n");
+}
 
 function buildProgram(onRun: (flags: CliFlags, once: boolean) => Promise<number>): {
   program: Command;
@@ -88,30 +80,22 @@ function buildProgram(onRun: (flags: CliFlags, once: boolean) => Promise<number>
     .addHelpText(
       "after",
       `
-Every flag mirrors an environment variable and wins over it. Secrets (AZURE_CLIENT_SECRET,
-AZURE_CLIENT_CERTIFICATE_PASSWORD, AZURE_STORAGE_CONNECTION_STRING) are read from the
-environment only, so they never show in the process list.
+${wrap(`Every flag mirrors an environment variable and wins over it. Secrets (${[...SECRET_KEYS].join(", ")}) are read from the environment only, so they never show in the process list.`)}
 
 Exit codes: 0 done or stopped by SIGTERM, 1 could not complete, 2 bad configuration.`,
     );
-  const envByFlag = new Map<string, string>();
-  for (const key of ENV_KEYS) {
-    const flag = (FLAG_FOR_ENV as Partial<Record<string, FlagName>>)[key];
-    if (flag) envByFlag.set(flag, key);
-  }
-  for (const [flag, env] of envByFlag) {
-    run.addOption(
-      new Option(
-        `${flagSpelling(flag as FlagName)} <value>`,
-        `${FLAG_HELP[flag as FlagName]} [${env}]`,
-      ),
-    );
+  const flagNames: FlagName[] = [];
+  for (const setting of SETTINGS) {
+    const flag = FLAG_FOR_ENV[setting.env];
+    if (!flag) continue;
+    flagNames.push(flag);
+    run.addOption(new Option(`${flagSpelling(flag)} <value>`, flagHelp(setting)));
   }
   run.action(async (options: Record<string, unknown>) => {
     const flags: CliFlags = {};
-    for (const flag of envByFlag.keys()) {
+    for (const flag of flagNames) {
       const value = options[flag];
-      if (typeof value === "string") flags[flag as FlagName] = value;
+      if (typeof value === "string") flags[flag] = value;
     }
     code = await onRun(flags, options.once === true);
   });

@@ -6,13 +6,15 @@ import {
   type CliFlags,
   type CollectorConfig,
   ConfigError,
-  DEFAULT_POLL_INTERVAL_MS,
-  DEFAULT_RELIST_OVERLAP_MS,
   describeConfig,
   isConfigError,
   loadConfig,
-  MAX_INITIAL_LOOKBACK_MS,
 } from "../../../collector/src/config";
+import {
+  DEFAULT_POLL_INTERVAL_IN_MS,
+  DEFAULT_RELIST_OVERLAP_IN_MS,
+  MAX_INITIAL_LOOKBACK_IN_MS,
+} from "../../../collector/src/settings";
 import { defaultParseWorkers } from "../../../collector/src/source/parseWorkers";
 import { CLOUDS } from "../../../domain/clouds";
 import { CONTENT_TYPES } from "../../../domain/contentTypes";
@@ -66,10 +68,10 @@ describe("loadConfig", () => {
     expect(config.sinks).toEqual([
       { kind: "file", path: path.resolve(".auditbridge/audit.ndjson") },
     ]);
-    expect(config.initialLookbackMs).toBe(MAX_INITIAL_LOOKBACK_MS);
-    expect(config.pollIntervalMs).toBe(DEFAULT_POLL_INTERVAL_MS);
+    expect(config.initialLookbackMs).toBe(MAX_INITIAL_LOOKBACK_IN_MS);
+    expect(config.pollIntervalMs).toBe(DEFAULT_POLL_INTERVAL_IN_MS);
     expect(config.relistOverlapMs).toBe(3 * 3_600_000);
-    expect(DEFAULT_RELIST_OVERLAP_MS).toBe(3 * 3_600_000);
+    expect(DEFAULT_RELIST_OVERLAP_IN_MS).toBe(3 * 3_600_000);
     expect(config.httpPort).toBe(9464);
     expect(config.httpHost).toBe("127.0.0.1");
     expect(config.logLevel).toBe("info");
@@ -184,7 +186,7 @@ describe("loadConfig", () => {
 
   it("treats 7d as the furthest lookback the API allows", () => {
     expect(load({ ...base, AUDIT_INITIAL_LOOKBACK: "7d" }).initialLookbackMs).toBe(
-      MAX_INITIAL_LOOKBACK_MS,
+      MAX_INITIAL_LOOKBACK_IN_MS,
     );
   });
 
@@ -227,6 +229,22 @@ describe("loadConfig", () => {
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain("supersecretkey");
     expect(text).toContain('"credential":"secret"');
+  });
+
+  it("hides a secret value wherever it would show in the description, by the table's secret column", () => {
+    // A certificate password that happens to be part of the certificate's file name.
+    const config = load({
+      AZURE_TENANT_ID: TENANT,
+      AZURE_CLIENT_ID: CLIENT,
+      AZURE_CLIENT_CERTIFICATE_PATH: certAndKey,
+      AZURE_CLIENT_CERTIFICATE_PASSWORD: "cert-and-key",
+    });
+    const description = describeConfig(config);
+    expect(JSON.stringify(description)).not.toContain("cert-and-key");
+    expect(description.certificatePath).toBe(
+      path.join(tempDir, "[AZURE_CLIENT_CERTIFICATE_PASSWORD hidden].pem"),
+    );
+    expect(description.credential).toBe("certificate");
   });
 });
 
