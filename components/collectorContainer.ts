@@ -54,21 +54,22 @@ export function collectorEnv(args: CollectorEnvArgs): pulumi.Input<appInput.Envi
 }
 
 /**
- * The container's probes. Liveness asks only whether the process answers (/livez). /healthz is
- * 503 by design while the collector waits for an operator to fix the tenant (audit off, missing
- * permission), and a restart fixes none of that: as liveness it would restart the collector
- * every ~90 s. Readiness and alerting use /healthz.
+ * The container's probes, all on /livez: it answers 200 as long as the process serves HTTP.
+ * /healthz is 503 by design until the tenant is healthy (audit log on, consent in place): as a
+ * readiness or startup probe the first revision could never become ready, and Container Apps
+ * keeps a revision that never gets ready "provisioning" until the deployment fails; as liveness
+ * it would restart a collector that is only waiting for an operator. /healthz stays for
+ * monitoring and `npm run verify`.
+ * https://learn.microsoft.com/azure/container-apps/health-probes
  */
 export function collectorProbes(port: number): appInput.ContainerAppProbeArgs[] {
-  const probe = (type: "Liveness" | "Readiness"): appInput.ContainerAppProbeArgs => ({
-    type,
-    httpGet: { path: type === "Liveness" ? "/livez" : "/healthz", port, scheme: "HTTP" },
-    initialDelaySeconds: type === "Liveness" ? 15 : 5,
-    periodSeconds: type === "Liveness" ? 30 : 10,
-    failureThreshold: 3,
-    timeoutSeconds: 5,
-  });
-  return [probe("Liveness"), probe("Readiness")];
+  const httpGet = { path: "/livez", port, scheme: "HTTP" };
+  return [
+    // Up to 10 s × 30 = 5 minutes for a new revision's process to start answering.
+    { type: "Startup", httpGet, periodSeconds: 10, failureThreshold: 30, timeoutSeconds: 5 },
+    { type: "Liveness", httpGet, periodSeconds: 30, failureThreshold: 3, timeoutSeconds: 5 },
+    { type: "Readiness", httpGet, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+  ];
 }
 
 /** The single collector container. */

@@ -4,13 +4,22 @@
  * a Key Vault reference with the managed identity, so no value sits in app config. Keyless mode
  * needs no vault: the collector presents its managed identity as a federated credential.
  */
+import * as authorization from "@pulumi/azure-native/authorization";
 import * as keyvault from "@pulumi/azure-native/keyvault";
 import type { app as appInput } from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
 import type { EnvKey } from "../domain/collectorEnv";
 import { envVar } from "./collectorContainer";
 import type { CollectorGrant } from "./collectorGrants";
-import { AZURE_ROLES } from "./roles";
+import { roleAssignmentName } from "./naming";
+import { AZURE_ROLES, roleDefinitionIdFor } from "./roles";
+
+/**
+ * Name of the Key Vault secret, the same for a client secret and a certificate bundle: switching
+ * credentialMode between them updates the secret (a new version, through ARM) instead of
+ * replacing it, and a replacement would need a data-plane delete (see {@link collectorCredential}).
+ */
+export const CREDENTIAL_SECRET_NAME = "collector-credential";
 
 /** Where a certificate credential is mounted inside the container. */
 export const CERTIFICATE_MOUNT_PATH = "/mnt/credentials";
@@ -37,6 +46,10 @@ export type CollectorCredentialArgs =
     }
   | { mode: "federated" };
 
+/** Kinds of principal that can run `pulumi up`. */
+export const DEPLOYER_PRINCIPAL_TYPES = ["User", "ServicePrincipal"] as const;
+export type DeployerPrincipalType = (typeof DEPLOYER_PRINCIPAL_TYPES)[number];
+
 /** The container-side wiring of a credential, plus the grants it needs. */
 export interface CredentialWiring {
   secrets: pulumi.Input<appInput.SecretArgs>[];
@@ -53,7 +66,17 @@ export interface CredentialIdentity {
   tenantId: pulumi.Output<string>;
 }
 
-/** Creates the vault and secret (when the mode has a stored credential) and wires them in. */
+/**
+ * Creates the vault and secret (when the mode has a stored credential) and wires them in.
+ *
+ * azure-native creates a Key Vault secret through ARM but deletes it through the vault's data
+ * plane, where an RBAC-mode vault grants a resource-group Owner nothing: the delete would answer
+ * 403 on `pulumi destroy`. So the secret is `deletedWith` the vault (deleting the vault removes
+ * it; no separate delete is sent), and the identity running `pulumi up` holds Key Vault Secrets
+ * Officer on this one vault for the deletes that remain (a secret dropped while the vault stays).
+ * https://www.pulumi.com/docs/iac/concepts/options/deletedwith/
+ * https://learn.microsoft.com/azure/key-vault/general/rbac-guide
+ */
 export function collectorCredential(
   name: string,
   args: {
@@ -62,6 +85,16 @@ export function collectorCredential(
     resourceGroupName: pulumi.Input<string>;
     location: pulumi.Input<string>;
     vaultName: string;
+    /**
+     * Create the vault with createMode "recover": brings back a soft-deleted vault of the same
+     * name (left by an earlier destroy) instead of failing on the name conflict.
+     */
+    recoverSoftDeletedVault?: boolean;
+    /**
+     * What kind of principal runs `pulumi up`. ARM refuses a role assignment whose declared
+     * principalType does not match the principal ("UnmatchedPrincipalType").
+     */
+    deployerPrincipalType: DeployerPrincipalType;
   },
   opts: pulumi.CustomResourceOptions,
 ): CredentialWiring {
@@ -93,18 +126,38 @@ export function collectorCredential(
         enabledForDeployment: false,
         enabledForDiskEncryption: false,
         enabledForTemplateDeployment: false,
+        ...(args.recoverSoftDeletedVault ? { createMode: "recover" as const } : {}),
       },
+    },
+    // createMode only means something when the vault is created: turning the key off again
+    // after the recovering run must not send an update.
+    { ...opts, ignoreChanges: ["properties.createMode"] },
+  );
+  const deployer = authorization.getClientConfigOutput({ parent: opts.parent });
+  const deployerGrant = new authorization.RoleAssignment(
+    `${name}-deployer-secrets-officer`,
+    {
+      principalId: deployer.objectId,
+      principalType: args.deployerPrincipalType,
+      roleDefinitionId: vault.id.apply((s) =>
+        roleDefinitionIdFor(s, AZURE_ROLES.keyVaultSecretsOfficer),
+      ),
+      scope: vault.id,
+      roleAssignmentName: pulumi
+        .all([vault.id, deployer.objectId])
+        .apply(([s, principal]) =>
+          roleAssignmentName(s, AZURE_ROLES.keyVaultSecretsOfficer, principal),
+        ),
+      description: "Identity running pulumi up manages (and deletes) the collector credential",
     },
     opts,
   );
-  const secretName =
-    credential.mode === "secret" ? "collector-client-secret" : "collector-client-certificate";
   const secret = new keyvault.Secret(
     `${name}-credential`,
     {
       resourceGroupName: args.resourceGroupName,
       vaultName: vault.name,
-      secretName,
+      secretName: CREDENTIAL_SECRET_NAME,
       properties:
         credential.mode === "secret"
           ? {
@@ -121,7 +174,8 @@ export function collectorCredential(
               contentType: "application/x-pem-file",
             },
     },
-    opts,
+    // The officer grant is created before the secret and, on destroy, deleted after it.
+    { ...opts, dependsOn: [deployerGrant], deletedWith: vault },
   );
   wiring.grants.push({
     suffix: "credential-reader",

@@ -8,11 +8,16 @@ import * as app from "@pulumi/azure-native/app";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
 import type { app as appInput } from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
 import { guidProblem } from "../domain/validators";
 import { collectorContainer, collectorEnv } from "./collectorContainer";
-import { type CollectorCredentialArgs, collectorCredential } from "./collectorCredential";
+import {
+  type CollectorCredentialArgs,
+  collectorCredential,
+  type DeployerPrincipalType,
+} from "./collectorCredential";
 import { collectorEnvironment } from "./collectorEnvironment";
 import { type CollectorGrant, grantRole } from "./collectorGrants";
 import { checkpointStore } from "./collectorStorage";
@@ -25,10 +30,23 @@ import {
   resourceIdProblem,
 } from "./validators";
 
-export { CERTIFICATE_MOUNT_PATH, type CollectorCredentialArgs } from "./collectorCredential";
+export {
+  CERTIFICATE_MOUNT_PATH,
+  type CollectorCredentialArgs,
+  type DeployerPrincipalType,
+} from "./collectorCredential";
 
 /** Port of the collector's /healthz, /livez and /metrics (collector DEFAULT_HTTP_PORT). */
 export const COLLECTOR_HTTP_PORT = 9464;
+/**
+ * Default wait between the last role grant and the Container App. Azure RBAC changes usually
+ * take effect within a few minutes, and Container Apps resolves Key Vault references and pulls
+ * the image with the app's identity when the first revision is created.
+ * https://learn.microsoft.com/azure/role-based-access-control/troubleshooting
+ */
+export const DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS = 90;
+/** Longest accepted wait (30 minutes). */
+export const MAX_ROLE_ASSIGNMENT_WAIT_SECONDS = 1800;
 
 /** Arguments of {@link CollectorService}. */
 export interface CollectorServiceArgs {
@@ -63,14 +81,21 @@ export interface CollectorServiceArgs {
     ruleId: pulumi.Input<string>;
     stream: string;
   };
-  /** Workspace the Container Apps environment sends console logs to. */
-  workspace: {
-    customerId: pulumi.Input<string>;
-    name: pulumi.Input<string>;
-    resourceGroupName: pulumi.Input<string>;
-  };
+  /** Resource id of the workspace the Container Apps environment sends its logs to. */
+  workspaceResourceId: pulumi.Input<string>;
   /** /healthz and /metrics port; defaults to 9464. */
   httpPort?: number;
+  /**
+   * Grants made elsewhere that the collector needs at its first start: admin consent, the app
+   * credential Entra ID checks, the publisher role on the DCR. The app waits for them too.
+   */
+  startAfter?: readonly pulumi.CustomResource[];
+  /** Seconds to wait after the last grant before creating the Container App; default 90. */
+  roleAssignmentWaitSeconds?: number;
+  /** Recover a soft-deleted Key Vault of the same name instead of creating a new one. */
+  recoverSoftDeletedVault?: boolean;
+  /** Kind of principal running `pulumi up` (it gets Secrets Officer on the vault); default User. */
+  deployerPrincipalType?: DeployerPrincipalType;
 }
 
 /** Managed identity, Key Vault, checkpoint storage, Container Apps environment and app. */
@@ -115,7 +140,7 @@ export class CollectorService extends pulumi.ComponentResource {
       },
       child,
     );
-    const roleGrants: pulumi.Resource[] = [
+    const roleGrants: pulumi.CustomResource[] = [
       grant({
         suffix: "checkpoint-writer",
         roleGuid: AZURE_ROLES.storageBlobDataContributor,
@@ -132,6 +157,8 @@ export class CollectorService extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         vaultName: args.names.keyVault,
+        recoverSoftDeletedVault: args.recoverSoftDeletedVault ?? false,
+        deployerPrincipalType: args.deployerPrincipalType ?? "User",
       },
       child,
     );
@@ -151,15 +178,33 @@ export class CollectorService extends pulumi.ComponentResource {
       registries.push({ server: imageRegistryHost(args.image), identity: identity.id });
     }
 
-    const environment = collectorEnvironment(
+    const { environment } = collectorEnvironment(
       name,
       {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         environmentName: args.names.managedEnvironment,
-        workspace: args.workspace,
+        workspaceResourceId: args.workspaceResourceId,
       },
       child,
+    );
+
+    // Role assignments exist in ARM at once but take effect later; the first revision reads
+    // Key Vault, the checkpoint blob and the registry, and signs in to Entra ID, right away.
+    // The wait runs again whenever the set of grants changes (triggers).
+    const prerequisites = [...roleGrants, ...(args.startAfter ?? [])];
+    const waitSeconds = args.roleAssignmentWaitSeconds ?? DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS;
+    const grantsTakeEffect = new time.Sleep(
+      `${name}-role-propagation`,
+      {
+        createDuration: `${waitSeconds}s`,
+        triggers: {
+          grants: pulumi
+            .all(prerequisites.map((r) => r.id))
+            .apply((ids) => [...ids].sort().join(",")),
+        },
+      },
+      { parent: this, dependsOn: prerequisites },
     );
 
     const env = collectorEnv({
@@ -201,8 +246,8 @@ export class CollectorService extends pulumi.ComponentResource {
           scale: { minReplicas: 1, maxReplicas: 1 },
         },
       },
-      // The first revision must be able to read Key Vault, storage and the registry at start.
-      { parent: this, dependsOn: roleGrants },
+      // The first revision must be able to sign in and read Key Vault, storage and the registry.
+      { parent: this, dependsOn: [grantsTakeEffect, ...prerequisites] },
     );
 
     this.identityId = identity.id;
@@ -236,6 +281,14 @@ function checkArgs(name: string, args: CollectorServiceArgs): void {
       "registries",
     );
     if (problem) fail("registryResourceId", problem, args.registryResourceId);
+  }
+  if (args.roleAssignmentWaitSeconds !== undefined) {
+    const problem = integerRangeProblem(
+      args.roleAssignmentWaitSeconds,
+      0,
+      MAX_ROLE_ASSIGNMENT_WAIT_SECONDS,
+    );
+    if (problem) fail("roleAssignmentWaitSeconds", problem, args.roleAssignmentWaitSeconds);
   }
   if (args.httpPort !== undefined) {
     const problem = integerRangeProblem(args.httpPort, 1, 65535);

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { secretSchedule } from "../../components/secretRotation";
 import { CONFIG_KEYS } from "../../stacks/config";
-import { installMocks, isSecret, MOCK, plain, type Recorder, resolved, settle } from "./mocks";
+import { installMocks, isSecret, plain, type Recorder, resolved, settle } from "./mocks";
 import { cliConfigFor, type PulumiProject, readProject, readStackConfig } from "./pulumiProject";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -61,7 +61,10 @@ describe("the Pulumi project file", () => {
       expect(declared.type, key).toBe(spec.type);
       expect(declared.default, key).toBe("default" in spec ? String(spec.default) : undefined);
       expect(declared.description?.length ?? 0, key).toBeGreaterThan(10);
+      // Pulumi then refuses a plaintext stack value for the key.
+      expect(declared.secret ?? false, key).toBe("secret" in spec ? spec.secret : false);
     }
+    expect(project.config.clientCertificatePem?.secret).toBe(true);
   });
 
   it("documents every key in the example stack", () => {
@@ -86,7 +89,10 @@ describe("the program with the example stack", () => {
     )) {
       expect(all).not.toContain(String(password.state.value));
     }
-    expect(all).not.toContain(MOCK.sharedKey);
+    expect(all).not.toMatch(/sharedKey/i);
+    for (const resource of recorder.resources) {
+      expect(JSON.stringify(plain(resource.inputs)), resource.name).not.toMatch(/"sharedKey"/);
+    }
   });
 
   it("exports the tenant, the app and the destination's identifiers", () => {
@@ -130,7 +136,8 @@ describe("the program with the example stack", () => {
       "auditbridge:collector:CollectorService": 1,
       "pulumi:providers:azuread": 1,
       "azuread:index/application:Application": 1,
-      "azuread:index/servicePrincipal:ServicePrincipal": 2,
+      // Only the app's own: Microsoft's Management APIs principal is looked up, not managed.
+      "azuread:index/servicePrincipal:ServicePrincipal": 1,
       // The example collects DLP.All: ActivityFeed.Read and ActivityFeed.ReadDlp.
       "azuread:index/appRoleAssignment:AppRoleAssignment": 2,
       "azure-native:operationalinsights:Workspace": 1,
@@ -143,10 +150,16 @@ describe("the program with the example stack", () => {
       "azure-native:storage:StorageAccount": 1,
       "azure-native:storage:BlobContainer": 1,
       "azure-native:app:ManagedEnvironment": 1,
+      "azure-native:monitor:DiagnosticSetting": 1,
       "azure-native:app:ContainerApp": 1,
-      // Publisher on the DCR, Secrets User on the secret, Blob Data Contributor, AcrPull.
-      "azure-native:authorization:RoleAssignment": 4,
+      // Publisher on the DCR, Secrets User on the secret, Blob Data Contributor, AcrPull, and
+      // Secrets Officer on the vault for the deployer.
+      "azure-native:authorization:RoleAssignment": 5,
+      // Role propagation before the app, table settling before the DCR.
+      "time:index/sleep:Sleep": 2,
     });
+    // The workspace is in the deployment's own subscription: no extra provider.
+    expect(counts["pulumi:providers:azure-native"]).toBeUndefined();
     expect(counts["azuread:index/applicationPassword:ApplicationPassword"]).toBeGreaterThanOrEqual(
       1,
     );
