@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +73,49 @@ describe("the Pulumi project file", () => {
     for (const key of Object.keys(CONFIG_KEYS)) {
       if (key === "clientCertificatePem") continue; // a secret: shown as a comment, never a value
       expect(written, key).toContain(`auditbridge:${key}`);
+    }
+  });
+});
+
+describe("the deploy lifecycle page", () => {
+  const page = () => readFileSync(path.join(ROOT, "docs", "deploy-lifecycle.md"), "utf8");
+
+  it("documents every lifecycle key and the azure-native settings the program checks", () => {
+    for (const key of [
+      "keyVaultRecoverSoftDeleted",
+      "deleteDataOnDestroy",
+      "roleAssignmentWaitSeconds",
+      "deployerPrincipalType",
+      "clientCertificatePem",
+    ]) {
+      expect(Object.keys(CONFIG_KEYS), key).toContain(key);
+      expect(page(), key).toContain(`auditbridge:${key}`);
+    }
+    expect(page()).toContain("azure-native:environment");
+    expect(page()).toContain("PULUMI_NODEJS_TRANSPILE_ONLY");
+  });
+
+  it("gives the exact purge command and a troubleshooting row per lifecycle failure", () => {
+    expect(page()).toContain("az keyvault purge --name kv-<prefix>-<suffix> --location <location>");
+    const troubleshooting = page().split("## Troubleshooting")[1] ?? "";
+    const rows = troubleshooting.split("\n").filter((line) => /^\| (?!Symptom|---)/.test(line));
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    for (const symptom of [
+      "403",
+      "VaultAlreadyExists",
+      "Unable to get value using Managed identity",
+      "Provisioning",
+      "ResourceGroupNotFound",
+      "Key credential end date is invalid",
+      "Audit data gone",
+      "shared key",
+      "gcchigh",
+      "c5393580-f805-4401-95e8-94b7a6ef2fc2",
+      "must be encrypted",
+      "InvalidOutputTable",
+      "valid application object",
+    ]) {
+      expect(troubleshooting, symptom).toContain(symptom);
     }
   });
 });
