@@ -4,6 +4,7 @@
  */
 import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import { CLOUDS, type CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
 import { guidProblem } from "../domain/validators";
@@ -66,6 +67,20 @@ export interface AuditReaderAppArgs {
   notes?: string;
 }
 
+/**
+ * Wait between creating a multitenant app in its home tenant and creating its service principal
+ * in the Microsoft 365 tenant: the new app is not visible there at once, and the first attempt
+ * fails on replication delay ("The appId … of the service principal does not reference a valid
+ * application object"); see https://learn.microsoft.com/entra/identity-platform/howto-create-service-principal-portal
+ * and hashicorp/terraform-provider-azuread issue 992.
+ */
+export const CROSS_TENANT_REPLICATION_WAIT = "60s";
+/**
+ * Upper bound for creating the service principal and its consent assignments: the provider
+ * retries Entra ID's eventual-consistency errors until this timeout.
+ */
+export const ENTRA_CREATE_TIMEOUT = "10m";
+
 /** Microsoft Graph environment of the azuread provider for each Microsoft 365 cloud. */
 const GRAPH_ENVIRONMENT: Readonly<Record<CloudName, string>> = {
   commercial: "global",
@@ -97,6 +112,11 @@ export class AuditReaderApp extends pulumi.ComponentResource {
   public readonly secretExpiresAt: pulumi.Output<string | undefined>;
   /** Rotation period number of the current secret (secret mode only). */
   public readonly secretRotationSlot: number | undefined;
+  /**
+   * What must exist before the collector's first start: the consent (app role assignments) and
+   * the credential Entra ID checks at sign-in (password, certificate or federated credential).
+   */
+  public readonly signInPrerequisites: readonly pulumi.CustomResource[];
 
   constructor(name: string, args: AuditReaderAppArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
@@ -122,12 +142,13 @@ export class AuditReaderApp extends pulumi.ComponentResource {
         )
       : m365;
 
-    // The first-party Management APIs service principal exists (or is created) in the M365
-    // tenant; it is never ours to delete, hence retainOnDelete.
-    const managementApi = new azuread.ServicePrincipal(
-      `${name}-o365-management`,
-      { clientId: O365_MANAGEMENT_APP_ID, useExisting: true },
-      { parent: this, provider: m365, retainOnDelete: true },
+    // Microsoft's first-party Management APIs service principal is only read, never managed: as
+    // a resource (even with useExisting) the program could update it and would try to delete it
+    // on destroy. A lookup leaves it alone. Stacks that managed it before keep it on upgrade:
+    // they declared it with retainOnDelete, so dropping it from the program only forgets it.
+    const managementApi = azuread.getServicePrincipalOutput(
+      { clientId: O365_MANAGEMENT_APP_ID },
+      { parent: this, provider: m365 },
     );
 
     const collectDlp = args.contentTypes.includes("DLP.All");
@@ -158,25 +179,49 @@ export class AuditReaderApp extends pulumi.ComponentResource {
       { parent: this, provider: home },
     );
 
+    // A multitenant app reaches the M365 tenant by replication: wait before its service
+    // principal is created there. A single-tenant app is created and read in the same tenant.
+    const appReplicated = crossTenant
+      ? [
+          new time.Sleep(
+            `${name}-app-replication`,
+            { createDuration: CROSS_TENANT_REPLICATION_WAIT },
+            { parent: this, dependsOn: [app] },
+          ),
+        ]
+      : [];
+    const entraCreate = { create: ENTRA_CREATE_TIMEOUT };
     const servicePrincipal = new azuread.ServicePrincipal(
       `${name}-sp`,
       { clientId: app.clientId, appRoleAssignmentRequired: false },
-      { parent: this, provider: m365 },
+      {
+        parent: this,
+        provider: m365,
+        dependsOn: [app, ...appReplicated],
+        customTimeouts: entraCreate,
+      },
     );
 
     // Admin consent for application permissions is exactly one app role assignment per role
     // from the client's service principal to the API's service principal.
-    for (const role of roles) {
-      new azuread.AppRoleAssignment(
-        `${name}-consent-${role.replace(/\./g, "-").toLowerCase()}`,
-        {
-          appRoleId: roleIds.apply((ids) => ids[role]!),
-          principalObjectId: servicePrincipal.objectId,
-          resourceObjectId: managementApi.objectId,
-        },
-        { parent: this, provider: m365 },
-      );
-    }
+    const consents = roles.map(
+      (role) =>
+        new azuread.AppRoleAssignment(
+          `${name}-consent-${role.replace(/\./g, "-").toLowerCase()}`,
+          {
+            appRoleId: roleIds.apply((ids) => ids[role]!),
+            principalObjectId: servicePrincipal.objectId,
+            resourceObjectId: managementApi.objectId,
+          },
+          {
+            parent: this,
+            provider: m365,
+            dependsOn: [servicePrincipal],
+            customTimeouts: entraCreate,
+          },
+        ),
+    );
+    const credentialResources: pulumi.CustomResource[] = [];
 
     const credential = args.credential;
     let clientSecret: pulumi.Output<string> | undefined;
@@ -206,6 +251,7 @@ export class AuditReaderApp extends pulumi.ComponentResource {
             },
             { parent: this, provider: home, additionalSecretOutputs: ["value"] },
           );
+          credentialResources.push(current);
         }
         clientSecret = pulumi.secret(current!.value);
         secretExpiresAt = pulumi.output(schedule.current.endDate);
@@ -215,7 +261,7 @@ export class AuditReaderApp extends pulumi.ComponentResource {
       case "certificate": {
         const pem = pulumi.output(credential.certificatePem);
         const expiry = pulumi.unsecret(pem.apply(certificateExpiry));
-        new azuread.ApplicationCertificate(
+        const certificate = new azuread.ApplicationCertificate(
           `${name}-certificate`,
           {
             applicationId: app.id,
@@ -232,13 +278,14 @@ export class AuditReaderApp extends pulumi.ComponentResource {
           },
           { parent: this, provider: home },
         );
+        credentialResources.push(certificate);
         secretExpiresAt = expiry;
         break;
       }
       case "federated": {
         // Managed identity as a federated identity credential: the collector presents a token
         // its user-assigned identity got for the token-exchange audience. Nothing to rotate.
-        new azuread.ApplicationFederatedIdentityCredential(
+        const federated = new azuread.ApplicationFederatedIdentityCredential(
           `${name}-federated`,
           {
             applicationId: app.id,
@@ -250,6 +297,7 @@ export class AuditReaderApp extends pulumi.ComponentResource {
           },
           { parent: this, provider: home },
         );
+        credentialResources.push(federated);
         secretExpiresAt = pulumi.output(undefined);
         break;
       }
@@ -264,6 +312,7 @@ export class AuditReaderApp extends pulumi.ComponentResource {
     this.clientSecret = clientSecret;
     this.secretExpiresAt = secretExpiresAt;
     this.secretRotationSlot = secretRotationSlot;
+    this.signInPrerequisites = Object.freeze([...consents, ...credentialResources]);
     this.registerOutputs({
       tenantId: this.tenantId,
       clientId: this.clientId,

@@ -1,22 +1,28 @@
 /**
  * CollectorService: runs the collector in Azure Container Apps as a user-assigned managed
  * identity, with its app credential in Key Vault, its checkpoint in a blob container, and the
- * environment variables of the collector configuration contract (ARCHITECTURE.md).
+ * environment variables of the collector configuration contract (domain/collectorEnv.ts). Each
+ * part lives in its own module; this one composes them.
  */
 import * as app from "@pulumi/azure-native/app";
-import * as authorization from "@pulumi/azure-native/authorization";
-import * as keyvault from "@pulumi/azure-native/keyvault";
 import * as managedidentity from "@pulumi/azure-native/managedidentity";
-import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
-import * as storage from "@pulumi/azure-native/storage";
 import type { app as appInput } from "@pulumi/azure-native/types/input";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import type { CloudName } from "../domain/clouds";
-import type { EnvKey } from "../domain/collectorEnv";
 import type { ContentType } from "../domain/contentTypes";
 import { guidProblem } from "../domain/validators";
-import { type ResourceNames, roleAssignmentName } from "./naming";
-import { AZURE_ROLES, roleDefinitionIdFor } from "./roles";
+import { collectorContainer, collectorEnv } from "./collectorContainer";
+import {
+  type CollectorCredentialArgs,
+  collectorCredential,
+  type DeployerPrincipalType,
+} from "./collectorCredential";
+import { collectorEnvironment } from "./collectorEnvironment";
+import { type CollectorGrant, grantRole } from "./collectorGrants";
+import { checkpointStore } from "./collectorStorage";
+import type { ResourceNames } from "./naming";
+import { AZURE_ROLES } from "./roles";
 import {
   imageReferenceProblem,
   imageRegistryHost,
@@ -24,35 +30,23 @@ import {
   resourceIdProblem,
 } from "./validators";
 
+export {
+  CERTIFICATE_MOUNT_PATH,
+  type CollectorCredentialArgs,
+  type DeployerPrincipalType,
+} from "./collectorCredential";
+
 /** Port of the collector's /healthz, /livez and /metrics (collector DEFAULT_HTTP_PORT). */
 export const COLLECTOR_HTTP_PORT = 9464;
-/** Where a certificate credential is mounted inside the container. */
-export const CERTIFICATE_MOUNT_PATH = "/mnt/credentials";
-const CERTIFICATE_FILE = "client-certificate.pem";
-/** Smallest Container Apps consumption size; the collector is I/O bound. */
-const CONTAINER_CPU = 0.25;
-const CONTAINER_MEMORY = "0.5Gi";
-
-/** The app credential the collector presents to Entra ID. */
-export type CollectorCredentialArgs =
-  | {
-      mode: "secret";
-      /** Current client secret (a Pulumi secret); stored in Key Vault, never in env. */
-      clientSecret: pulumi.Input<string>;
-      /** Its end date (RFC 3339), copied to the Key Vault secret's expiry attribute. */
-      expiresAt: pulumi.Input<string>;
-      /**
-       * Rotation period number. It names the Container Apps secret, so a rotation changes the
-       * template and starts a new revision that reads the new value from Key Vault.
-       */
-      rotationSlot: number;
-    }
-  | {
-      mode: "certificate";
-      /** PEM bundle (certificate + private key), a Pulumi secret; mounted as a file. */
-      certificatePem: pulumi.Input<string>;
-    }
-  | { mode: "federated" };
+/**
+ * Default wait between the last role grant and the Container App. Azure RBAC changes usually
+ * take effect within a few minutes, and Container Apps resolves Key Vault references and pulls
+ * the image with the app's identity when the first revision is created.
+ * https://learn.microsoft.com/azure/role-based-access-control/troubleshooting
+ */
+export const DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS = 90;
+/** Longest accepted wait (30 minutes). */
+export const MAX_ROLE_ASSIGNMENT_WAIT_SECONDS = 1800;
 
 /** Arguments of {@link CollectorService}. */
 export interface CollectorServiceArgs {
@@ -87,14 +81,21 @@ export interface CollectorServiceArgs {
     ruleId: pulumi.Input<string>;
     stream: string;
   };
-  /** Workspace the Container Apps environment sends console logs to. */
-  workspace: {
-    customerId: pulumi.Input<string>;
-    name: pulumi.Input<string>;
-    resourceGroupName: pulumi.Input<string>;
-  };
+  /** Resource id of the workspace the Container Apps environment sends its logs to. */
+  workspaceResourceId: pulumi.Input<string>;
   /** /healthz and /metrics port; defaults to 9464. */
   httpPort?: number;
+  /**
+   * Grants made elsewhere that the collector needs at its first start: admin consent, the app
+   * credential Entra ID checks, the publisher role on the DCR. The app waits for them too.
+   */
+  startAfter?: readonly pulumi.CustomResource[];
+  /** Seconds to wait after the last grant before creating the Container App; default 90. */
+  roleAssignmentWaitSeconds?: number;
+  /** Recover a soft-deleted Key Vault of the same name instead of creating a new one. */
+  recoverSoftDeletedVault?: boolean;
+  /** Kind of principal running `pulumi up` (it gets Secrets Officer on the vault); default User. */
+  deployerPrincipalType?: DeployerPrincipalType;
 }
 
 /** Managed identity, Key Vault, checkpoint storage, Container Apps environment and app. */
@@ -116,6 +117,7 @@ export class CollectorService extends pulumi.ComponentResource {
     checkArgs(name, args);
     super("auditbridge:collector:CollectorService", name, {}, opts);
     const port = args.httpPort ?? COLLECTOR_HTTP_PORT;
+    const child: pulumi.CustomResourceOptions = { parent: this };
 
     const identity = new managedidentity.UserAssignedIdentity(
       `${name}-identity`,
@@ -124,217 +126,99 @@ export class CollectorService extends pulumi.ComponentResource {
         resourceName: args.names.identity,
         location: args.location,
       },
-      { parent: this },
+      child,
     );
+    const grant = (g: CollectorGrant) => grantRole(name, identity.principalId, g, child);
 
-    const grant = (
-      suffix: string,
-      roleGuid: string,
-      scope: pulumi.Output<string>,
-      description: string,
-    ): authorization.RoleAssignment =>
-      new authorization.RoleAssignment(
-        `${name}-${suffix}`,
-        {
-          principalId: identity.principalId,
-          // Without it, a fresh identity not yet replicated in Entra ID fails the assignment.
-          principalType: "ServicePrincipal",
-          roleDefinitionId: scope.apply((s) => roleDefinitionIdFor(s, roleGuid)),
-          scope,
-          roleAssignmentName: pulumi
-            .all([scope, identity.principalId])
-            .apply(([s, principal]) => roleAssignmentName(s, roleGuid, principal)),
-          description,
-        },
-        { parent: this },
-      );
-
-    // Checkpoints: Entra-only access (no account keys, no SAS from keys), TLS 1.2, nothing public.
-    const account = new storage.StorageAccount(
-      `${name}-storage`,
+    const checkpoints = checkpointStore(
+      name,
       {
         resourceGroupName: args.resourceGroupName,
-        accountName: args.names.storageAccount,
         location: args.location,
-        kind: "StorageV2",
-        sku: { name: "Standard_LRS" },
-        allowSharedKeyAccess: false,
-        defaultToOAuthAuthentication: true,
-        allowBlobPublicAccess: false,
-        allowCrossTenantReplication: false,
-        minimumTlsVersion: "TLS1_2",
-        enableHttpsTrafficOnly: true,
-      },
-      { parent: this },
-    );
-    const container = new storage.BlobContainer(
-      `${name}-checkpoints`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        accountName: account.name,
+        accountName: args.names.storageAccount,
         containerName: args.names.checkpointContainer,
-        publicAccess: "None",
       },
-      { parent: this },
+      child,
     );
-    const roleGrants: pulumi.Resource[] = [
-      grant(
-        "checkpoint-writer",
-        AZURE_ROLES.storageBlobDataContributor,
-        container.id,
-        "AuditBridge collector reads and writes its checkpoints",
-      ),
+    const roleGrants: pulumi.CustomResource[] = [
+      grant({
+        suffix: "checkpoint-writer",
+        roleGuid: AZURE_ROLES.storageBlobDataContributor,
+        scope: checkpoints.container.id,
+        description: "AuditBridge collector reads and writes its checkpoints",
+      }),
     ];
-    const checkpointUrl = pulumi.interpolate`${account.primaryEndpoints.blob.apply((b) => b.replace(/\/+$/, ""))}/${container.name}`;
 
-    // The app credential, when there is one, lives in Key Vault (RBAC mode); the Container App
-    // reads it through a Key Vault reference with the identity, so no value sits in app config.
-    const containerSecrets: pulumi.Input<appInput.SecretArgs>[] = [];
-    const volumes: pulumi.Input<appInput.VolumeArgs>[] = [];
-    const volumeMounts: pulumi.Input<appInput.VolumeMountArgs>[] = [];
-    const credentialEnv: pulumi.Input<appInput.EnvironmentVarArgs>[] = [];
-    const credential = args.credential;
-    if (credential.mode === "federated") {
-      credentialEnv.push(env("AUDIT_FEDERATED_IDENTITY_CLIENT_ID", identity.clientId));
-    } else {
-      const vault = new keyvault.Vault(
-        `${name}-vault`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          vaultName: args.names.keyVault,
-          location: args.location,
-          properties: {
-            tenantId: identity.tenantId,
-            sku: { family: "A", name: "standard" },
-            enableRbacAuthorization: true,
-            enableSoftDelete: true,
-            softDeleteRetentionInDays: 7,
-            enabledForDeployment: false,
-            enabledForDiskEncryption: false,
-            enabledForTemplateDeployment: false,
-          },
-        },
-        { parent: this },
-      );
-      const secretName =
-        credential.mode === "secret" ? "collector-client-secret" : "collector-client-certificate";
-      const secret = new keyvault.Secret(
-        `${name}-credential`,
-        {
-          resourceGroupName: args.resourceGroupName,
-          vaultName: vault.name,
-          secretName,
-          properties:
-            credential.mode === "secret"
-              ? {
-                  value: pulumi.secret(credential.clientSecret),
-                  contentType: "text/plain",
-                  attributes: {
-                    expires: pulumi
-                      .output(credential.expiresAt)
-                      .apply((iso) => Math.floor(Date.parse(iso) / 1000)),
-                  },
-                }
-              : {
-                  value: pulumi.secret(credential.certificatePem),
-                  contentType: "application/x-pem-file",
-                },
-        },
-        { parent: this },
-      );
-      roleGrants.push(
-        grant(
-          "credential-reader",
-          AZURE_ROLES.keyVaultSecretsUser,
-          secret.id,
-          "AuditBridge collector reads its app credential",
-        ),
-      );
-      const containerSecretName =
-        credential.mode === "secret"
-          ? `client-secret-${credential.rotationSlot}`
-          : "client-certificate";
-      containerSecrets.push({
-        name: containerSecretName,
-        keyVaultUrl: secret.properties.secretUri,
-        identity: identity.id,
-      });
-      if (credential.mode === "secret") {
-        credentialEnv.push({
-          name: "AZURE_CLIENT_SECRET" satisfies EnvKey,
-          secretRef: containerSecretName,
-        });
-      } else {
-        volumes.push({
-          name: "credentials",
-          storageType: "Secret",
-          secrets: [{ secretRef: containerSecretName, path: CERTIFICATE_FILE }],
-        });
-        volumeMounts.push({ volumeName: "credentials", mountPath: CERTIFICATE_MOUNT_PATH });
-        credentialEnv.push(
-          env("AZURE_CLIENT_CERTIFICATE_PATH", `${CERTIFICATE_MOUNT_PATH}/${CERTIFICATE_FILE}`),
-        );
-      }
-    }
+    const credential = collectorCredential(
+      name,
+      {
+        credential: args.credential,
+        identity,
+        resourceGroupName: args.resourceGroupName,
+        location: args.location,
+        vaultName: args.names.keyVault,
+        recoverSoftDeletedVault: args.recoverSoftDeletedVault ?? false,
+        deployerPrincipalType: args.deployerPrincipalType ?? "User",
+      },
+      child,
+    );
+    roleGrants.push(...credential.grants.map(grant));
 
     const registries: pulumi.Input<appInput.RegistryCredentialsArgs>[] = [];
     if (args.registryResourceId) {
       roleGrants.push(
-        grant(
-          "image-puller",
-          AZURE_ROLES.acrPull,
-          pulumi.output(args.registryResourceId),
-          "AuditBridge collector pulls its image",
-        ),
+        grant({
+          suffix: "image-puller",
+          roleGuid: AZURE_ROLES.acrPull,
+          scope: pulumi.output(args.registryResourceId),
+          description: "AuditBridge collector pulls its image",
+        }),
       );
       // Pull with the managed identity: no registry username or password anywhere.
       registries.push({ server: imageRegistryHost(args.image), identity: identity.id });
     }
 
-    // The Container Apps platform sends console logs to Log Analytics with the workspace key;
-    // this is the platform's only option for the "log-analytics" destination. It stays secret.
-    const sharedKey = pulumi.secret(
-      operationalinsights
-        .getSharedKeysOutput(
-          {
-            resourceGroupName: args.workspace.resourceGroupName,
-            workspaceName: args.workspace.name,
-          },
-          { parent: this },
-        )
-        .apply((keys) => {
-          if (!keys.primarySharedKey)
-            throw new Error(`${name}: the workspace returned no shared key`);
-          return keys.primarySharedKey;
-        }),
-    );
-    const environment = new app.ManagedEnvironment(
-      `${name}-environment`,
+    const { environment } = collectorEnvironment(
+      name,
       {
         resourceGroupName: args.resourceGroupName,
-        environmentName: args.names.managedEnvironment,
         location: args.location,
-        appLogsConfiguration: {
-          destination: "log-analytics",
-          logAnalyticsConfiguration: { customerId: args.workspace.customerId, sharedKey },
-        },
+        environmentName: args.names.managedEnvironment,
+        workspaceResourceId: args.workspaceResourceId,
       },
-      { parent: this },
+      child,
     );
 
-    // Liveness asks only whether the process answers (/livez). /healthz is 503 by design while
-    // the collector waits for an operator to fix the tenant (audit off, missing permission),
-    // and a restart fixes none of that: as liveness it would restart the collector every ~90 s.
-    // Readiness and alerting use /healthz.
-    const probe = (type: "Liveness" | "Readiness"): appInput.ContainerAppProbeArgs => ({
-      type,
-      httpGet: { path: type === "Liveness" ? "/livez" : "/healthz", port, scheme: "HTTP" },
-      initialDelaySeconds: type === "Liveness" ? 15 : 5,
-      periodSeconds: type === "Liveness" ? 30 : 10,
-      failureThreshold: 3,
-      timeoutSeconds: 5,
-    });
+    // Role assignments exist in ARM at once but take effect later; the first revision reads
+    // Key Vault, the checkpoint blob and the registry, and signs in to Entra ID, right away.
+    // The wait runs again whenever the set of grants changes (triggers).
+    const prerequisites = [...roleGrants, ...(args.startAfter ?? [])];
+    const waitSeconds = args.roleAssignmentWaitSeconds ?? DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS;
+    const grantsTakeEffect = new time.Sleep(
+      `${name}-role-propagation`,
+      {
+        createDuration: `${waitSeconds}s`,
+        triggers: {
+          grants: pulumi
+            .all(prerequisites.map((r) => r.id))
+            .apply((ids) => [...ids].sort().join(",")),
+        },
+      },
+      { parent: this, dependsOn: prerequisites },
+    );
 
+    const env = collectorEnv({
+      m365TenantId: args.m365TenantId,
+      clientId: args.clientId,
+      credentialEnv: credential.env,
+      identityClientId: identity.clientId,
+      cloud: args.cloud,
+      contentTypes: args.contentTypes,
+      publisherId: args.publisherId,
+      checkpointUrl: checkpoints.url,
+      ingestion: args.ingestion,
+      port,
+    });
     const containerApp = new app.ContainerApp(
       `${name}-app`,
       {
@@ -345,50 +229,32 @@ export class CollectorService extends pulumi.ComponentResource {
         identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
         configuration: {
           activeRevisionsMode: "Single",
-          secrets: containerSecrets,
+          secrets: credential.secrets,
           registries,
         },
         template: {
           containers: [
-            {
-              name: "collector",
+            collectorContainer({
               image: args.image,
-              resources: { cpu: CONTAINER_CPU, memory: CONTAINER_MEMORY },
-              env: [
-                env("AZURE_TENANT_ID", args.m365TenantId),
-                env("AZURE_CLIENT_ID", args.clientId),
-                ...credentialEnv,
-                env("AUDIT_MANAGED_IDENTITY_CLIENT_ID", identity.clientId),
-                env("O365_CLOUD", args.cloud),
-                env("O365_CONTENT_TYPES", args.contentTypes.join(",")),
-                env("O365_PUBLISHER_ID", args.publisherId),
-                env("AUDIT_STATE", checkpointUrl),
-                env("AUDIT_SINK", "logs-ingestion"),
-                env("LOGS_INGESTION_ENDPOINT", args.ingestion.endpoint),
-                env("LOGS_INGESTION_RULE_ID", args.ingestion.ruleId),
-                env("LOGS_INGESTION_STREAM", args.ingestion.stream),
-                // No AUDIT_HTTP_HOST: collector/Dockerfile already binds 0.0.0.0, which the
-                // platform's probes need.
-                env("AUDIT_HTTP_PORT", String(port)),
-              ],
-              probes: [probe("Liveness"), probe("Readiness")],
-              volumeMounts,
-            },
+              env,
+              port,
+              volumeMounts: credential.volumeMounts,
+            }),
           ],
-          volumes,
+          volumes: credential.volumes,
           // Exactly one replica: one writer per tenant checkpoint (the blob lease also guards it).
           scale: { minReplicas: 1, maxReplicas: 1 },
         },
       },
-      // The first revision must be able to read Key Vault, storage and the registry at start.
-      { parent: this, dependsOn: roleGrants },
+      // The first revision must be able to sign in and read Key Vault, storage and the registry.
+      { parent: this, dependsOn: [grantsTakeEffect, ...prerequisites] },
     );
 
     this.identityId = identity.id;
     this.identityPrincipalId = identity.principalId;
     this.identityClientId = identity.clientId;
     this.identityTenantId = identity.tenantId;
-    this.checkpointUrl = checkpointUrl;
+    this.checkpointUrl = checkpoints.url;
     this.containerAppName = containerApp.name;
     this.registerOutputs({
       identityPrincipalId: this.identityPrincipalId,
@@ -397,11 +263,6 @@ export class CollectorService extends pulumi.ComponentResource {
       containerAppName: this.containerAppName,
     });
   }
-}
-
-/** A plain environment variable of the collector contract (the name is type-checked). */
-function env(name: EnvKey, value: pulumi.Input<string>): appInput.EnvironmentVarArgs {
-  return { name, value };
 }
 
 /** Argument checks, before any resource exists; one line naming the argument. */
@@ -420,6 +281,14 @@ function checkArgs(name: string, args: CollectorServiceArgs): void {
       "registries",
     );
     if (problem) fail("registryResourceId", problem, args.registryResourceId);
+  }
+  if (args.roleAssignmentWaitSeconds !== undefined) {
+    const problem = integerRangeProblem(
+      args.roleAssignmentWaitSeconds,
+      0,
+      MAX_ROLE_ASSIGNMENT_WAIT_SECONDS,
+    );
+    if (problem) fail("roleAssignmentWaitSeconds", problem, args.roleAssignmentWaitSeconds);
   }
   if (args.httpPort !== undefined) {
     const problem = integerRangeProblem(args.httpPort, 1, 65535);

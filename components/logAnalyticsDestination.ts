@@ -3,10 +3,13 @@
  * resource id), the custom table, a data collection endpoint and rule for the Logs Ingestion API,
  * and the publisher role on the rule for the collector's identity only.
  */
+
 import * as authorization from "@pulumi/azure-native/authorization";
 import * as monitor from "@pulumi/azure-native/monitor";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
+import { Provider as AzureNativeProvider } from "@pulumi/azure-native/provider";
 import * as pulumi from "@pulumi/pulumi";
+import * as time from "@pulumiverse/time";
 import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../domain/table";
 import {
   outputStreamFor,
@@ -57,10 +60,32 @@ export interface LogAnalyticsDestinationArgs {
   dataCollectionRuleName: string;
   /** Principal (object) id granted Monitoring Metrics Publisher on the DCR: the collector's identity. */
   publisherPrincipalId: pulumi.Input<string>;
+  /**
+   * `pulumi destroy` deletes the workspace (when new) and the table, with every audit row in
+   * them. Default false: both are dropped from the stack but kept in Azure (retainOnDelete).
+   */
+  deleteDataOnDestroy?: boolean;
+  /**
+   * Subscription the default azure-native provider deploys to, when known. An existing
+   * workspace in any other subscription (or when this is unknown) is read and extended through
+   * an explicit provider for the workspace's own subscription.
+   */
+  deploymentSubscriptionId?: string;
+  /** azure-native cloud environment (public, usgovernment, china) for that explicit provider. */
+  azureEnvironment?: string;
 }
 
 /** Name of the single Log Analytics destination inside the DCR. */
 const DESTINATION_NAME = "workspace";
+
+/**
+ * Wait between creating the table and the DCR that writes to it: a DCR created seconds after its
+ * table is sometimes refused with "InvalidOutputTable … not available" (MicrosoftDocs/azure-docs
+ * issue 113557; https://learn.microsoft.com/azure/azure-monitor/logs/tutorial-logs-ingestion-api).
+ */
+export const TABLE_SETTLE_WAIT = "30s";
+/** Upper bound for creating the DCR (ARM retries its long-running operation until then). */
+export const DCR_CREATE_TIMEOUT = "15m";
 
 /** Workspace, `*_CL` table, DCE + DCR (stream → transform → table), publisher role on the DCR. */
 export class LogAnalyticsDestination extends pulumi.ComponentResource {
@@ -83,6 +108,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
   public readonly dcrImmutableId: pulumi.Output<string>;
   /** Logs ingestion endpoint of the DCE (LOGS_INGESTION_ENDPOINT). */
   public readonly ingestionEndpoint: pulumi.Output<string>;
+  /** The collector's publisher role on the DCR: it must take effect before the collector starts. */
+  public readonly publisherRoleAssignment: authorization.RoleAssignment;
 
   constructor(
     name: string,
@@ -92,6 +119,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     const tableName = args.tableName ?? DEFAULT_TABLE_NAME;
     checkArgs(name, args, tableName);
     super("auditbridge:monitor:LogAnalyticsDestination", name, {}, opts);
+    // Audit rows outlive the stack unless the operator explicitly says otherwise.
+    const retainOnDelete = !(args.deleteDataOnDestroy ?? false);
 
     let workspaceResourceId: pulumi.Output<string>;
     let workspaceCustomerId: pulumi.Output<string>;
@@ -99,6 +128,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     let workspaceResourceGroupName: pulumi.Output<string>;
     let location: pulumi.Output<string>;
     let workspaceDependency: pulumi.Resource[] = [];
+    // Options for reading and extending the workspace: its own subscription's provider if needed.
+    let workspaceScope: pulumi.CustomResourceOptions = { parent: this };
     if (args.workspace.kind === "new") {
       const workspace = new operationalinsights.Workspace(
         `${name}-workspace`,
@@ -113,7 +144,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
               ? undefined
               : { dailyQuotaGb: args.workspace.dailyQuotaGb },
         },
-        { parent: this },
+        { parent: this, retainOnDelete },
       );
       workspaceResourceId = workspace.id;
       workspaceCustomerId = workspace.customerId;
@@ -123,9 +154,25 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
       workspaceDependency = [workspace];
     } else {
       const parsed = parseResourceId(args.workspace.resourceId)!;
+      // Lookups and resources go to the provider's subscription; a workspace elsewhere would be
+      // "ResourceGroupNotFound". https://www.pulumi.com/registry/packages/azure-native/installation-configuration/
+      const sameSubscription =
+        args.deploymentSubscriptionId !== undefined &&
+        args.deploymentSubscriptionId.toLowerCase() === parsed.subscriptionId.toLowerCase();
+      if (!sameSubscription) {
+        const provider = new AzureNativeProvider(
+          `${name}-workspace-subscription`,
+          {
+            subscriptionId: parsed.subscriptionId,
+            ...(args.azureEnvironment ? { environment: args.azureEnvironment } : {}),
+          },
+          { parent: this },
+        );
+        workspaceScope = { parent: this, provider };
+      }
       const existing = operationalinsights.getWorkspaceOutput(
         { resourceGroupName: parsed.resourceGroupName, workspaceName: parsed.name },
-        { parent: this },
+        workspaceScope,
       );
       workspaceResourceId = pulumi.output(args.workspace.resourceId);
       workspaceCustomerId = existing.customerId.apply((id) => {
@@ -147,7 +194,12 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
         plan: "Analytics",
         schema: { name: tableName, columns: tableSchemaColumns() },
       },
-      { parent: this, dependsOn: workspaceDependency },
+      { ...workspaceScope, dependsOn: workspaceDependency, retainOnDelete },
+    );
+    const tableSettled = new time.Sleep(
+      `${name}-table-settle`,
+      { createDuration: TABLE_SETTLE_WAIT },
+      { parent: this, dependsOn: [table] },
     );
 
     // A DCE gives the ingestion URL: azure-native v3's DCR API version (2022-06-01) has no
@@ -187,11 +239,15 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
           },
         ],
       },
-      { parent: this, dependsOn: [table] },
+      {
+        parent: this,
+        dependsOn: [table, tableSettled],
+        customTimeouts: { create: DCR_CREATE_TIMEOUT },
+      },
     );
 
     // Scoped to this one DCR and this one identity: the collector can publish here and nowhere else.
-    new authorization.RoleAssignment(
+    const publisher = new authorization.RoleAssignment(
       `${name}-publisher`,
       {
         principalId: args.publisherPrincipalId,
@@ -217,6 +273,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     this.location = location;
     this.tableName = tableName;
     this.streamName = DEFAULT_STREAM_NAME;
+    this.publisherRoleAssignment = publisher;
     this.dataCollectionRuleId = dcr.id;
     this.dcrImmutableId = dcr.immutableId;
     this.ingestionEndpoint = dce.logsIngestion.apply((li) => {

@@ -20,6 +20,8 @@ export const AZURE_ROLES = {
   monitoringMetricsPublisher: "3913510d-42f4-4e42-8a64-420c390055eb",
   /** Read secret values from Key Vault (RBAC mode). */
   keyVaultSecretsUser: "4633458b-17de-408a-b874-0445c86b69e6",
+  /** Manage (create, update, delete) secrets in Key Vault (RBAC mode): the deployer. */
+  keyVaultSecretsOfficer: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
   /** Read, write and lease blobs: the checkpoint store. */
   storageBlobDataContributor: "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
   /** Pull images from an Azure Container Registry. */

@@ -10,10 +10,19 @@
  * before the old one is retired (Pulumi creates new resources before deleting ones the program
  * no longer declares), and because `rotation ≤ lifetime − 7 days` the previous one is still valid
  * while the collector restarts onto the new one.
+ *
+ * No password is ever declared that ends less than {@link MIN_PASSWORD_VALIDITY_DAYS} after now.
+ * The current period's password always satisfies that (`rotation ≤ lifetime − 7 days`), but the
+ * previous period's one, on a first deploy late in a period or after lost state, would be created
+ * already expired (Entra ID refuses it: "Key credential end date is invalid") or about to expire.
+ * It is then left out: the current password is what the collector uses anyway.
  */
-import { parseIsoInstant, toRfc3339 } from "./validators";
+import { MIN_SECRET_OVERLAP_DAYS, parseIsoInstant, toRfc3339 } from "./validators";
 
 const DAY_MS = 86_400_000;
+
+/** A declared password ends at least this many days after the run that declares it. */
+export const MIN_PASSWORD_VALIDITY_DAYS = MIN_SECRET_OVERLAP_DAYS;
 
 /** One rotation period's password. */
 export interface SecretSlot {
@@ -54,5 +63,15 @@ export function secretSchedule(options: SecretScheduleOptions): SecretSchedule {
     endDate: toRfc3339(new Date(anchorMs + n * periodMs + options.lifetimeDays * DAY_MS)),
   });
   const n = Math.floor((options.nowMs - anchorMs) / periodMs);
-  return n > 0 ? { current: slotAt(n), previous: slotAt(n - 1) } : { current: slotAt(n) };
+  const validLongEnough = (slot: SecretSlot): boolean =>
+    Date.parse(slot.endDate) - options.nowMs >= MIN_PASSWORD_VALIDITY_DAYS * DAY_MS;
+  const current = slotAt(n);
+  if (!validLongEnough(current)) {
+    // Unreachable with validated config (rotation ≤ lifetime − 7); refuse rather than create it.
+    throw new Error(
+      `secret rotation ${options.rotationDays} days with lifetime ${options.lifetimeDays} days would create a client secret ending ${current.endDate}, less than ${MIN_PASSWORD_VALIDITY_DAYS} days from now`,
+    );
+  }
+  const previous = n > 0 ? slotAt(n - 1) : undefined;
+  return previous && validLongEnough(previous) ? { current, previous } : { current };
 }

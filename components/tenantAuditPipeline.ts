@@ -6,7 +6,11 @@ import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
 import { guidProblem } from "../domain/validators";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
-import { type CollectorCredentialArgs, CollectorService } from "./collectorService";
+import {
+  type CollectorCredentialArgs,
+  CollectorService,
+  type DeployerPrincipalType,
+} from "./collectorService";
 import { LogAnalyticsDestination } from "./logAnalyticsDestination";
 import { resourceNames, uniqueSuffix } from "./naming";
 import { namePrefixProblem } from "./validators";
@@ -45,6 +49,18 @@ export interface TenantAuditPipelineArgs {
   tableName: string;
   collectorImage: string;
   collectorRegistryResourceId?: string;
+  /** Recover a soft-deleted Key Vault left by an earlier destroy (createMode "recover"). */
+  keyVaultRecoverSoftDeleted?: boolean;
+  /** Let `pulumi destroy` delete the workspace it created and the audit table; default false. */
+  deleteDataOnDestroy?: boolean;
+  /** Seconds between the last role grant and the Container App; default 90. */
+  roleAssignmentWaitSeconds?: number;
+  /** Kind of principal running `pulumi up`; default User. */
+  deployerPrincipalType?: DeployerPrincipalType;
+  /** Subscription the default azure-native provider deploys to, when known. */
+  azureSubscriptionId?: string;
+  /** azure-native cloud environment (public, usgovernment, china), when set. */
+  azureEnvironment?: string;
 }
 
 /** One tenant's app, destination and collector, wired together. */
@@ -122,6 +138,11 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         dataCollectionEndpointName: names.dataCollectionEndpoint,
         dataCollectionRuleName: names.dataCollectionRule,
         publisherPrincipalId: identityPrincipalId,
+        deleteDataOnDestroy: args.deleteDataOnDestroy ?? false,
+        ...(args.azureSubscriptionId !== undefined
+          ? { deploymentSubscriptionId: args.azureSubscriptionId }
+          : {}),
+        ...(args.azureEnvironment !== undefined ? { azureEnvironment: args.azureEnvironment } : {}),
       },
       { parent: this },
     );
@@ -166,11 +187,13 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
           ruleId: destination.dcrImmutableId,
           stream: destination.streamName,
         },
-        workspace: {
-          customerId: destination.workspaceCustomerId,
-          name: destination.workspaceName,
-          resourceGroupName: destination.workspaceResourceGroupName,
-        },
+        workspaceResourceId: destination.workspaceResourceId,
+        startAfter: [...reader.signInPrerequisites, destination.publisherRoleAssignment],
+        recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
+        deployerPrincipalType: args.deployerPrincipalType ?? "User",
+        ...(args.roleAssignmentWaitSeconds !== undefined
+          ? { roleAssignmentWaitSeconds: args.roleAssignmentWaitSeconds }
+          : {}),
       },
       { parent: this },
     );

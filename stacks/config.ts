@@ -7,6 +7,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import {
+  DEPLOYER_PRINCIPAL_TYPES,
+  type DeployerPrincipalType,
+} from "../components/collectorCredential";
+import {
+  DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS,
+  MAX_ROLE_ASSIGNMENT_WAIT_SECONDS,
+} from "../components/collectorService";
+import {
   certificateBundleProblem,
   closestName,
   DEFAULT_SECRET_LIFETIME_DAYS,
@@ -98,7 +106,24 @@ export const CONFIG_KEYS = {
     example:
       "/subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.ContainerRegistry/registries/<name>",
   },
+  keyVaultRecoverSoftDeleted: { type: "boolean", default: false, example: "true" },
+  deleteDataOnDestroy: { type: "boolean", default: false, example: "false" },
+  roleAssignmentWaitSeconds: {
+    type: "integer",
+    default: DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS,
+    example: String(DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS),
+  },
+  deployerPrincipalType: { type: "string", default: "User", example: "ServicePrincipal" },
 } as const satisfies Record<string, ConfigKeySpec>;
+
+/**
+ * Microsoft 365 clouds whose tenants pair with Azure Government subscriptions: the azure-native
+ * provider must then target the usgovernment environment.
+ * https://learn.microsoft.com/azure/azure-government/documentation-government-plan-identity
+ */
+export const GOVERNMENT_CLOUDS: readonly CloudName[] = ["gcchigh", "dod"];
+/** azure-native `environment` value of Azure Government. */
+export const AZURE_GOVERNMENT_ENVIRONMENT = "usgovernment";
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
 const KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
@@ -136,6 +161,14 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
   tableName: string;
   collectorImage: string;
   collectorRegistryResourceId?: string;
+  keyVaultRecoverSoftDeleted: boolean;
+  deleteDataOnDestroy: boolean;
+  roleAssignmentWaitSeconds: number;
+  deployerPrincipalType: DeployerPrincipalType;
+  /** The azure-native provider's subscription, when configured (azure-native:subscriptionId). */
+  azureSubscriptionId?: string;
+  /** The azure-native provider's environment, when configured (azure-native:environment). */
+  azureEnvironment?: string;
 }
 
 /** A configuration problem; its message is the one line to show. */
@@ -151,6 +184,11 @@ export interface ParseContext {
   stack: string;
   nowMs: number;
   secretKeys?: ReadonlySet<string>;
+  /**
+   * The azure-native provider's settings (config `azure-native:*`, else its ARM_* variables):
+   * the subscription it deploys to and its cloud environment, when set.
+   */
+  azureNative?: { subscriptionId?: string; environment?: string };
 }
 
 const INTEGER_RE = /^-?\d+$/;
@@ -183,6 +221,14 @@ function integer(min: number, max: number): Check<number> {
 function guid(value: string, ctx: z.RefinementCtx): string {
   const p = guidProblem(value);
   return p ? problem(ctx, p) : value.toLowerCase();
+}
+
+function boolean(value: string, ctx: z.RefinementCtx): boolean {
+  return value === "true"
+    ? true
+    : value === "false"
+      ? false
+      : problem(ctx, "must be true or false");
 }
 
 const optionalGuid = (value: string, ctx: z.RefinementCtx): string | undefined =>
@@ -232,9 +278,7 @@ function fieldSchemas(context: ParseContext) {
       const parsed = parseContentTypes(value);
       return parsed.ok ? parsed.value : problem(ctx, parsed.problem);
     }),
-    includeServiceHealth: checked((value, ctx) =>
-      value === "true" ? true : value === "false" ? false : problem(ctx, "must be true or false"),
-    ),
+    includeServiceHealth: checked(boolean),
     publisherId: checked(optionalGuid),
     credentialMode: checked((value, ctx) =>
       (CREDENTIAL_MODES as readonly string[]).includes(value)
@@ -276,6 +320,17 @@ function fieldSchemas(context: ParseContext) {
       const p = resourceIdProblem(value, "Microsoft.ContainerRegistry", "registries");
       return p ? problem(ctx, p) : value;
     }),
+    keyVaultRecoverSoftDeleted: checked(boolean),
+    deleteDataOnDestroy: checked(boolean),
+    roleAssignmentWaitSeconds: checked(integer(0, MAX_ROLE_ASSIGNMENT_WAIT_SECONDS)),
+    deployerPrincipalType: checked((value, ctx) =>
+      (DEPLOYER_PRINCIPAL_TYPES as readonly string[]).includes(value)
+        ? (value as DeployerPrincipalType)
+        : problem(
+            ctx,
+            `must be ${DEPLOYER_PRINCIPAL_TYPES.join(" or ")}: the kind of identity that runs pulumi up`,
+          ),
+    ),
   });
 }
 
@@ -356,6 +411,19 @@ export function parseStackConfig(
     }
   }
 
+  const environment = context.azureNative?.environment?.trim().toLowerCase() || "public";
+  if (GOVERNMENT_CLOUDS.includes(v.cloud) && environment !== AZURE_GOVERNMENT_ENVIRONMENT) {
+    throw new StackConfigError(
+      `${CONFIG_NAMESPACE}:cloud ${v.cloud} deploys to Azure Government but azure-native:environment is ${environment}: set it with pulumi config set azure-native:environment ${AZURE_GOVERNMENT_ENVIRONMENT}`,
+    );
+  }
+  const subscriptionId = context.azureNative?.subscriptionId?.trim() || undefined;
+  if (subscriptionId !== undefined && guidProblem(subscriptionId)) {
+    throw new StackConfigError(
+      `azure-native:subscriptionId must be a subscription GUID (got ${subscriptionId}): set it with pulumi config set azure-native:subscriptionId <subscription GUID>`,
+    );
+  }
+
   let credential: CredentialConfig<string>;
   switch (v.credentialMode) {
     case "secret":
@@ -401,6 +469,12 @@ export function parseStackConfig(
     ...(v.collectorRegistryResourceId !== undefined
       ? { collectorRegistryResourceId: v.collectorRegistryResourceId }
       : {}),
+    keyVaultRecoverSoftDeleted: v.keyVaultRecoverSoftDeleted,
+    deleteDataOnDestroy: v.deleteDataOnDestroy,
+    roleAssignmentWaitSeconds: v.roleAssignmentWaitSeconds,
+    deployerPrincipalType: v.deployerPrincipalType,
+    ...(subscriptionId !== undefined ? { azureSubscriptionId: subscriptionId.toLowerCase() } : {}),
+    ...(context.azureNative?.environment?.trim() ? { azureEnvironment: environment } : {}),
   });
 }
 
@@ -420,9 +494,16 @@ export function loadStackConfig(nowMs: number = Date.now()): StackConfig {
     raw[key] = config.get(key);
     if (isConfigSecret(fullKey)) secretKeys.add(key);
   }
+  // The azure-native provider reads the same settings from its config, else from ARM_* variables.
+  // https://www.pulumi.com/registry/packages/azure-native/installation-configuration/
+  const azureNativeConfig = new pulumi.Config("azure-native");
+  const azureNative = {
+    subscriptionId: azureNativeConfig.get("subscriptionId") ?? process.env.ARM_SUBSCRIPTION_ID,
+    environment: azureNativeConfig.get("environment") ?? process.env.ARM_ENVIRONMENT,
+  };
   let parsed: StackConfig<string>;
   try {
-    parsed = parseStackConfig(raw, { stack: pulumi.getStack(), nowMs, secretKeys });
+    parsed = parseStackConfig(raw, { stack: pulumi.getStack(), nowMs, secretKeys, azureNative });
   } catch (error) {
     if (error instanceof StackConfigError) throw new pulumi.RunError(error.message);
     throw error;

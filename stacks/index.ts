@@ -23,6 +23,12 @@ const pipeline = new TenantAuditPipeline("tenant", {
   tableName: config.tableName,
   collectorImage: config.collectorImage,
   collectorRegistryResourceId: config.collectorRegistryResourceId,
+  keyVaultRecoverSoftDeleted: config.keyVaultRecoverSoftDeleted,
+  deleteDataOnDestroy: config.deleteDataOnDestroy,
+  roleAssignmentWaitSeconds: config.roleAssignmentWaitSeconds,
+  deployerPrincipalType: config.deployerPrincipalType,
+  azureSubscriptionId: config.azureSubscriptionId,
+  azureEnvironment: config.azureEnvironment,
 });
 
 // Stack outputs. Nothing secret: the client secret lives only in Key Vault and in encrypted state.

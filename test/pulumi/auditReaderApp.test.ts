@@ -119,12 +119,28 @@ describe("AuditReaderApp with a rotating client secret", () => {
     ]);
   });
 
-  it("looks up the Management APIs service principal as an existing one it never deletes", () => {
-    const managementApi = recorder.one(SP, "plain-o365-management");
-    expect(managementApi.inputs).toMatchObject({
-      clientId: "c5393580-f805-4401-95e8-94b7a6ef2fc2",
-      useExisting: true,
-    });
+  it("only looks up Microsoft's Management APIs service principal in the M365 tenant, never manages it", () => {
+    // No resource for it at all: nothing the program could update or delete.
+    for (const sp of recorder.ofType(SP)) {
+      expect(sp.inputs.clientId, sp.name).not.toBe("c5393580-f805-4401-95e8-94b7a6ef2fc2");
+    }
+    const lookups = recorder
+      .invokesOf("azuread:index/getServicePrincipal:getServicePrincipal")
+      .filter((i) => i.provider?.includes("::plain-m365::"));
+    expect(lookups.map((i) => i.inputs)).toEqual([
+      { clientId: "c5393580-f805-4401-95e8-94b7a6ef2fc2" },
+    ]);
+    expect(recorder.providerOf(lookups[0]!)?.inputs.tenantId).toBe(M365);
+  });
+
+  it("creates a single-tenant app's principal and consent without a replication wait", () => {
+    expect(recorder.ofType("time:index/sleep:Sleep", "plain")).toEqual([]);
+    const sp = recorder.one(SP, "plain-sp");
+    expect(sp.options.dependsOn).toContain(recorder.one(APP, "plain").name);
+    for (const consent of recorder.ofType(CONSENT, "plain")) {
+      expect(consent.options.dependsOn).toContain(sp.name);
+      expect(consent.options.customTimeouts?.create).toBe("10m");
+    }
   });
 
   it("grants admin consent with one app role assignment per role, from the app's principal to the API's", () => {

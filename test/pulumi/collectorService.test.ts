@@ -1,3 +1,4 @@
+import * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { resourceNames } from "../../components/naming";
@@ -20,6 +21,11 @@ const CONTAINER = "azure-native:storage:BlobContainer";
 const ROLE = "azure-native:authorization:RoleAssignment";
 const ENVIRONMENT = "azure-native:app:ManagedEnvironment";
 const APP = "azure-native:app:ContainerApp";
+const SLEEP = "time:index/sleep:Sleep";
+const DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting";
+const SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
+const WORKSPACE_ID =
+  "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-auditbridge-contoso/providers/Microsoft.OperationalInsights/workspaces/log-contoso";
 
 type EnvVar = { name: string; value?: string; secretRef?: string };
 type Container = {
@@ -31,6 +37,7 @@ type Container = {
 
 let recorder: Recorder;
 let service: import("../../components/collectorService").CollectorService;
+let badWait: unknown;
 
 function containerOf(prefix: string): Container {
   const template = recorder.one(APP, prefix).inputs.template as { containers: Container[] };
@@ -60,15 +67,20 @@ beforeAll(async () => {
       ruleId: "dcr-00112233445566778899aabbccddeeff",
       stream: "Custom-M365Audit",
     },
-    workspace: {
-      customerId: "cccccccc-0000-0000-0000-000000000001",
-      name: "log-contoso",
-      resourceGroupName: RG,
-    },
+    workspaceResourceId: WORKSPACE_ID,
+  });
+  // Stands in for a grant made by another component (admin consent of the app).
+  const externalConsent = new azuread.AppRoleAssignment("external-consent", {
+    appRoleId: "594c1fb6-4f81-4475-ae41-0c394909246c",
+    principalObjectId: "0b0b0b0b-0000-0000-0000-000000000001",
+    resourceObjectId: MOCK.managementApiObjectId,
   });
   service = new CollectorService("withsecret", {
     ...common("contoso"),
     registryResourceId: REGISTRY_ID,
+    startAfter: [externalConsent],
+    roleAssignmentWaitSeconds: 120,
+    deployerPrincipalType: "ServicePrincipal",
     credential: {
       mode: "secret",
       clientSecret: pulumi.secret(CLIENT_SECRET),
@@ -80,7 +92,17 @@ beforeAll(async () => {
   new CollectorService("withcert", {
     ...common("withcert"),
     credential: { mode: "certificate", certificatePem: pulumi.secret(CERT_BUNDLE) },
+    recoverSoftDeletedVault: true,
   });
+  try {
+    new CollectorService("badwait", {
+      ...common("badwait"),
+      credential: { mode: "federated" },
+      roleAssignmentWaitSeconds: 5000,
+    });
+  } catch (error) {
+    badWait = error;
+  }
   await settle();
 });
 
@@ -154,7 +176,8 @@ describe("CollectorService with a client secret", () => {
     const properties = plain(secret.inputs.properties) as Record<string, unknown>;
     expect(properties.value).toBe(CLIENT_SECRET);
     expect(properties.attributes).toEqual({ expires: Date.parse("2027-03-27T00:00:00Z") / 1000 });
-    expect(secret.inputs.secretName).toBe("collector-client-secret");
+    // One name for every credential mode: switching secret ↔ certificate updates it in place.
+    expect(secret.inputs.secretName).toBe("collector-credential");
   });
 
   it("creates the Key Vault in RBAC mode in the identity's tenant, with no access policies", () => {
@@ -189,6 +212,7 @@ describe("CollectorService with a client secret", () => {
     const byRole: Record<string, Record<string, unknown>> = Object.fromEntries(
       recorder
         .ofType(ROLE, "withsecret")
+        .filter((r) => r.inputs.principalId === identity.state.principalId)
         .map((r) => [String(r.inputs.roleDefinitionId).split("/").pop(), r.inputs]),
     );
     const roleDef = (guid: string, scope: string) =>
@@ -231,7 +255,7 @@ describe("CollectorService with a client secret", () => {
     );
   });
 
-  it("runs one replica as the user-assigned identity, with liveness on /livez and readiness on /healthz", () => {
+  it("runs one replica as the user-assigned identity, with every probe on /livez and none on /healthz", () => {
     const app = recorder.one(APP, "withsecret");
     const identity = recorder.one(IDENTITY, "withsecret");
     expect(app.inputs.identity).toEqual({
@@ -242,23 +266,89 @@ describe("CollectorService with a client secret", () => {
     const template = app.inputs.template as { scale: unknown };
     expect(template.scale).toEqual({ minReplicas: 1, maxReplicas: 1 });
     const probes = containerOf("withsecret").probes;
-    expect(probes.map((p) => p.type)).toEqual(["Liveness", "Readiness"]);
-    // /healthz is 503 while a tenant configuration error waits for an operator; as liveness
-    // it would restart the collector over and over.
-    expect(probes[0]!.httpGet).toEqual({ path: "/livez", port: 9464, scheme: "HTTP" });
-    expect(probes[1]!.httpGet).toEqual({ path: "/healthz", port: 9464, scheme: "HTTP" });
+    expect(probes.map((p) => p.type)).toEqual(["Startup", "Liveness", "Readiness"]);
+    // /healthz is 503 until the tenant is healthy: as readiness or startup the first revision
+    // would never become ready; as liveness it would restart a collector waiting for an operator.
+    for (const probe of probes) {
+      expect(probe.httpGet).toEqual({ path: "/livez", port: 9464, scheme: "HTTP" });
+    }
+    expect(JSON.stringify(app.inputs)).not.toContain("/healthz");
   });
 
-  it("sends the environment's logs to the workspace with the shared key marked secret", () => {
+  it("sends the environment's logs through Azure Monitor to the workspace, with no shared key anywhere", () => {
     const environment = recorder.one(ENVIRONMENT, "withsecret");
-    expect(isSecretInput(environment.inputs.appLogsConfiguration)).toBe(true);
-    expect(plain(environment.inputs.appLogsConfiguration)).toEqual({
-      destination: "log-analytics",
-      logAnalyticsConfiguration: {
-        customerId: "cccccccc-0000-0000-0000-000000000001",
-        sharedKey: MOCK.sharedKey,
-      },
+    expect(environment.inputs.appLogsConfiguration).toEqual({ destination: "azure-monitor" });
+    const diagnostics = recorder.one(DIAGNOSTICS, "withsecret");
+    expect(diagnostics.inputs).toMatchObject({
+      resourceUri: environment.id,
+      workspaceId: WORKSPACE_ID,
+      logAnalyticsDestinationType: "Dedicated",
+      logs: [
+        { category: "ContainerAppConsoleLogs", enabled: true },
+        { category: "ContainerAppSystemLogs", enabled: true },
+      ],
     });
+    for (const resource of recorder.resources) {
+      // (allowSharedKeyAccess: false on the storage account is about storage keys, not this.)
+      expect(JSON.stringify(plain(resource.inputs)), resource.name).not.toMatch(
+        /"sharedKey"|primarySharedKey|logAnalyticsConfiguration/,
+      );
+    }
+    expect(recorder.invokesOf("azure-native:operationalinsights:getSharedKeys")).toEqual([]);
+  });
+
+  it("lets destroy remove the credential: deleted with its vault, and the deployer holds Secrets Officer on that vault only", () => {
+    const vault = recorder.one(VAULT, "withsecret");
+    const secret = recorder.one(SECRET, "withsecret");
+    const officer = recorder.one(ROLE, "withsecret-deployer-secrets-officer");
+    expect(secret.options.deletedWith).toBe(vault.name);
+    // Created before the secret, so deleted after it.
+    expect(secret.options.dependsOn).toContain(officer.name);
+    expect(officer.inputs).toMatchObject({
+      principalId: MOCK.deployer.objectId,
+      scope: vault.id,
+      roleDefinitionId: `/subscriptions/${MOCK.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${SECRETS_OFFICER}`,
+    });
+    // ARM refuses a principalType that does not match the principal: it comes from config.
+    expect(officer.inputs.principalType).toBe("ServicePrincipal");
+    expect(recorder.one(ROLE, "withcert-deployer-secrets-officer").inputs.principalType).toBe(
+      "User",
+    );
+    const officers = recorder
+      .ofType(ROLE)
+      .filter((r) => String(r.inputs.roleDefinitionId).endsWith(SECRETS_OFFICER));
+    expect(officers.map((r) => r.inputs.scope).sort()).toEqual(
+      recorder
+        .ofType(VAULT)
+        .map((v) => v.id)
+        .sort(),
+    );
+  });
+
+  it("creates the vault normally unless recovery is asked for, and never updates it over createMode", () => {
+    const vault = recorder.one(VAULT, "withsecret");
+    expect(vault.inputs.properties).not.toHaveProperty("createMode");
+    expect(vault.options.ignoreChanges).toEqual(["properties.createMode"]);
+  });
+
+  it("waits for every grant, its own and the ones made elsewhere, before creating the app", () => {
+    const sleep = recorder.one(SLEEP, "withsecret");
+    expect(sleep.inputs.createDuration).toBe("120s");
+    const grants = recorder
+      .ofType(ROLE, "withsecret")
+      .filter(
+        (r) => r.inputs.principalId === recorder.one(IDENTITY, "withsecret").state.principalId,
+      )
+      .map((r) => r.name);
+    expect(grants).toHaveLength(3);
+    for (const grant of [...grants, "external-consent"]) {
+      expect(sleep.options.dependsOn, grant).toContain(grant);
+    }
+    expect(String((sleep.inputs.triggers as { grants: string }).grants).split(",")).toHaveLength(4);
+    const app = recorder.one(APP, "withsecret");
+    for (const dependency of [sleep.name, ...grants, "external-consent"]) {
+      expect(app.options.dependsOn, dependency).toContain(dependency);
+    }
   });
 
   it("exposes the checkpoint URL and the Container App's name", async () => {
@@ -292,6 +382,22 @@ describe("CollectorService in keyless mode", () => {
       .map((r) => String(r.inputs.roleDefinitionId).split("/").pop());
     expect(roles).toEqual(["ba92f5b4-2d11-453d-a403-e96b0029c9fe"]);
   });
+
+  it("waits the default 90 seconds after its one grant", () => {
+    const sleep = recorder.one(SLEEP, "keyless");
+    expect(sleep.inputs.createDuration).toBe("90s");
+    expect(sleep.options.dependsOn).toContain("keyless-checkpoint-writer");
+    expect(recorder.one(APP, "keyless").options.dependsOn).toContain(sleep.name);
+  });
+});
+
+describe("CollectorService argument checks", () => {
+  it("refuses a role assignment wait beyond 30 minutes in one line before creating anything", () => {
+    expect((badWait as Error).message).toBe(
+      "CollectorService badwait: roleAssignmentWaitSeconds must be a whole number between 0 and 1800 (got 5000)",
+    );
+    expect(recorder.resources.filter((r) => r.name.startsWith("badwait"))).toEqual([]);
+  });
 });
 
 describe("CollectorService with a certificate", () => {
@@ -314,11 +420,18 @@ describe("CollectorService with a certificate", () => {
       { volumeName: "credentials", mountPath: "/mnt/credentials" },
     ]);
     const secret = recorder.one(SECRET, "withcert");
+    expect(secret.inputs.secretName).toBe("collector-credential");
     expect(isSecretInput(secret.inputs.properties)).toBe(true);
     expect(plain(secret.inputs.properties)).toMatchObject({
       value: CERT_BUNDLE,
       contentType: "application/x-pem-file",
     });
     expect(JSON.stringify(plain(app.inputs))).not.toContain("PRIVATE KEY");
+  });
+
+  it("recovers the soft-deleted vault of the same name when asked, at creation only", () => {
+    const vault = recorder.one(VAULT, "withcert");
+    expect(vault.inputs.properties).toMatchObject({ createMode: "recover" });
+    expect(vault.options.ignoreChanges).toEqual(["properties.createMode"]);
   });
 });

@@ -13,6 +13,9 @@ const TABLE = "azure-native:operationalinsights:Table";
 const DCE = "azure-native:monitor:DataCollectionEndpoint";
 const DCR = "azure-native:monitor:DataCollectionRule";
 const ROLE = "azure-native:authorization:RoleAssignment";
+const SLEEP = "time:index/sleep:Sleep";
+const OTHER_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000bb";
+const OTHER_ID = `/subscriptions/${OTHER_SUBSCRIPTION}/resourceGroups/rg-central-logs/providers/Microsoft.OperationalInsights/workspaces/log-central`;
 
 let recorder: Recorder;
 let fresh: import("../../components/logAnalyticsDestination").LogAnalyticsDestination;
@@ -38,6 +41,26 @@ beforeAll(async () => {
     dataCollectionEndpointName: "dce-fabrikam",
     dataCollectionRuleName: "dcr-fabrikam",
     publisherPrincipalId: PUBLISHER,
+    deploymentSubscriptionId: MOCK.subscriptionId,
+  });
+  new LogAnalyticsDestination("othersub", {
+    resourceGroupName: RG,
+    location: "usgovvirginia",
+    workspace: { kind: "existing", resourceId: OTHER_ID },
+    dataCollectionEndpointName: "dce-othersub",
+    dataCollectionRuleName: "dcr-othersub",
+    publisherPrincipalId: PUBLISHER,
+    deploymentSubscriptionId: MOCK.subscriptionId,
+    azureEnvironment: "usgovernment",
+  });
+  new LogAnalyticsDestination("disposable", {
+    resourceGroupName: RG,
+    location: "westeurope",
+    workspace: { kind: "new", name: "log-disposable", retentionInDays: 30 },
+    dataCollectionEndpointName: "dce-disposable",
+    dataCollectionRuleName: "dcr-disposable",
+    publisherPrincipalId: PUBLISHER,
+    deleteDataOnDestroy: true,
   });
   const bad: [
     string,
@@ -145,13 +168,83 @@ describe("LogAnalyticsDestination with a new workspace", () => {
   });
 });
 
+describe("LogAnalyticsDestination and audit data on destroy", () => {
+  it("keeps the workspace it created and the table in Azure when the stack is destroyed", () => {
+    expect(recorder.one(WORKSPACE, "fresh").options.retainOnDelete).toBe(true);
+    expect(recorder.one(TABLE, "fresh").options.retainOnDelete).toBe(true);
+  });
+
+  it("keeps the table even in an existing, shared workspace", () => {
+    expect(recorder.one(TABLE, "existing").options.retainOnDelete).toBe(true);
+    expect(recorder.one(TABLE, "othersub").options.retainOnDelete).toBe(true);
+  });
+
+  it("deletes them only when deleteDataOnDestroy says so", () => {
+    expect(recorder.one(WORKSPACE, "disposable").options.retainOnDelete).toBe(false);
+    expect(recorder.one(TABLE, "disposable").options.retainOnDelete).toBe(false);
+  });
+
+  it("retains nothing else: the DCE, DCR and role hold no audit data", () => {
+    for (const type of [DCE, DCR, ROLE]) {
+      expect(recorder.one(type, "fresh").options.retainOnDelete, type).toBeFalsy();
+    }
+  });
+});
+
+describe("LogAnalyticsDestination ordering of the DCR after its table", () => {
+  it("creates the DCR after the table and a settling wait, with a create timeout", () => {
+    const table = recorder.one(TABLE, "fresh");
+    const sleep = recorder.one(SLEEP, "fresh");
+    expect(sleep.inputs.createDuration).toBe("30s");
+    expect(sleep.options.dependsOn).toContain(table.name);
+    const dcr = recorder.one(DCR, "fresh");
+    expect(dcr.options.dependsOn).toEqual(expect.arrayContaining([table.name, sleep.name]));
+    expect(dcr.options.customTimeouts).toEqual({ create: "15m", update: "", delete: "" });
+  });
+
+  it("creates the table after the workspace it goes into", () => {
+    expect(recorder.one(TABLE, "fresh").options.dependsOn).toContain(
+      recorder.one(WORKSPACE, "fresh").name,
+    );
+  });
+});
+
+describe("LogAnalyticsDestination with an existing workspace in another subscription", () => {
+  it("reads the workspace and creates the table through a provider for that subscription and cloud", () => {
+    const provider = recorder.one("pulumi:providers:azure-native", "othersub");
+    expect(provider.inputs).toMatchObject({
+      subscriptionId: OTHER_SUBSCRIPTION,
+      environment: "usgovernment",
+    });
+    const lookup = recorder
+      .invokesOf("azure-native:operationalinsights:getWorkspace")
+      .find((i) => i.inputs.workspaceName === "log-central");
+    expect(recorder.providerOf(lookup!)?.name).toBe(provider.name);
+    expect(recorder.providerOf(recorder.one(TABLE, "othersub"))?.name).toBe(provider.name);
+  });
+
+  it("keeps the DCE, DCR and role in the deployment's subscription (default provider)", () => {
+    for (const type of [DCE, DCR, ROLE]) {
+      expect(recorder.one(type, "othersub").provider ?? "", type).not.toContain("othersub");
+    }
+    expect(recorder.one(DCR, "othersub").inputs.destinations).toEqual({
+      logAnalytics: [{ name: "workspace", workspaceResourceId: OTHER_ID }],
+    });
+  });
+});
+
 describe("LogAnalyticsDestination with an existing workspace", () => {
   it("creates no workspace and reads the existing one's customer id and region", async () => {
     expect(recorder.ofType(WORKSPACE, "existing")).toEqual([]);
-    expect(recorder.invokes).toContainEqual({
-      token: "azure-native:operationalinsights:getWorkspace",
-      inputs: { resourceGroupName: "rg-shared-logs", workspaceName: "log-shared" },
-    });
+    const lookups = recorder
+      .invokesOf("azure-native:operationalinsights:getWorkspace")
+      .filter((i) => i.inputs.workspaceName === "log-shared");
+    expect(lookups.map((i) => i.inputs)).toEqual([
+      { resourceGroupName: "rg-shared-logs", workspaceName: "log-shared" },
+    ]);
+    // Same subscription as the deployment: the default provider, no extra one.
+    expect(recorder.providerOf(lookups[0]!)).toBeUndefined();
+    expect(recorder.ofType("pulumi:providers:azure-native", "existing")).toEqual([]);
     expect(await resolved(existing.workspaceCustomerId)).toBe(MOCK.existingWorkspaceCustomerId);
     expect(await resolved(existing.workspaceResourceId)).toBe(EXISTING_ID);
   });

@@ -12,7 +12,11 @@ export const MOCK = {
   subscriptionId: "00000000-0000-0000-0000-0000000000aa",
   /** Tenant of the Azure subscription (what a managed identity reports). */
   azureTenantId: "99999999-8888-7777-6666-555555555555",
-  sharedKey: "mock-workspace-shared-key==",
+  /** The identity running `pulumi up` (what getClientConfig reports). */
+  deployer: {
+    clientId: "d0d0d0d0-0000-0000-0000-00000000c1e0",
+    objectId: "d0d0d0d0-0000-0000-0000-0000000000b1",
+  },
   existingWorkspaceCustomerId: "abababab-abab-abab-abab-abababababab",
   existingWorkspaceLocation: "northeurope",
   managementApiObjectId: "0a0a0a0a-0000-0000-0000-0000000000f1",
@@ -28,6 +32,21 @@ export const MOCK = {
 
 const O365_MANAGEMENT_APP_ID = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
 
+/**
+ * Resource options as they reach the engine (the RegisterResource request), with URNs reduced to
+ * resource names. `dependsOn` is every direct dependency the engine orders by: explicit
+ * `dependsOn` plus the resources whose outputs feed an input.
+ */
+export interface RecordedOptions {
+  dependsOn: string[];
+  /** Name of the `deletedWith` resource, or undefined. */
+  deletedWith?: string;
+  retainOnDelete?: boolean;
+  protect?: boolean;
+  ignoreChanges: string[];
+  customTimeouts?: { create: string; update: string; delete: string };
+}
+
 /** One recorded resource registration. */
 export interface RecordedResource {
   type: string;
@@ -37,12 +56,15 @@ export interface RecordedResource {
   provider?: string;
   id: string;
   state: Record<string, unknown>;
+  options: RecordedOptions;
 }
 
 /** One recorded invoke. */
 export interface RecordedInvoke {
   token: string;
   inputs: Record<string, unknown>;
+  /** Provider reference when the invoke went through an explicit provider. */
+  provider?: string;
 }
 
 /** Everything the mocks saw. */
@@ -64,11 +86,16 @@ export class Recorder {
     return found[0]!;
   }
 
+  /** Invokes of a function token. */
+  invokesOf(token: string): RecordedInvoke[] {
+    return this.invokes.filter((i) => i.token === token);
+  }
+
   /**
-   * The provider resource a recorded resource was registered with. A provider reference is
-   * `urn:pulumi:<stack>::<project>::<type chain>::<name>::<id>`.
+   * The provider resource a recorded resource (or invoke) was registered with. A provider
+   * reference is `urn:pulumi:<stack>::<project>::<type chain>::<name>::<id>`.
    */
-  providerOf(resource: RecordedResource): RecordedResource | undefined {
+  providerOf(resource: { provider?: string }): RecordedResource | undefined {
     const providerName = resource.provider?.split("::")[3];
     return this.resources.find(
       (r) => r.type.startsWith("pulumi:providers:") && r.name === providerName,
@@ -106,6 +133,45 @@ function armName(id: string): string {
 
 function guidFor(kind: string, name: string): string {
   return uuidV5(`${kind}|${name}`, "8c0e5e0c-4f3b-4c59-9d0e-0a3b2c1d4e5f");
+}
+
+/** Last `::` segment of a URN: the resource's name. */
+function urnName(urn: string): string {
+  return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** The subset of the generated RegisterResourceRequest the recorder reads. */
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getDependenciesList(): string[];
+  getDeletedwith(): string;
+  getRetainondelete(): boolean | undefined;
+  getProtect(): boolean | undefined;
+  getIgnorechangesList(): string[];
+  getCustomtimeouts():
+    | { getCreate(): string; getUpdate(): string; getDelete(): string }
+    | undefined;
+}
+
+function optionsOf(req: RegisterRequest): RecordedOptions {
+  const timeouts = req.getCustomtimeouts();
+  return {
+    dependsOn: req.getDependenciesList().map(urnName).sort(),
+    ...(req.getDeletedwith() ? { deletedWith: urnName(req.getDeletedwith()) } : {}),
+    ...(req.getRetainondelete() !== undefined ? { retainOnDelete: req.getRetainondelete() } : {}),
+    ...(req.getProtect() !== undefined ? { protect: req.getProtect() } : {}),
+    ignoreChanges: req.getIgnorechangesList(),
+    ...(timeouts
+      ? {
+          customTimeouts: {
+            create: timeouts.getCreate(),
+            update: timeouts.getUpdate(),
+            delete: timeouts.getDelete(),
+          },
+        }
+      : {}),
+  };
 }
 
 function newResource(args: pulumi.runtime.MockResourceArgs): {
@@ -196,8 +262,23 @@ function newResource(args: pulumi.runtime.MockResourceArgs): {
 function call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
   const inputs = args.inputs as Record<string, unknown>;
   switch (args.token) {
-    case "azure-native:operationalinsights:getSharedKeys":
-      return { primarySharedKey: MOCK.sharedKey, secondarySharedKey: `${MOCK.sharedKey}2` };
+    case "azure-native:authorization:getClientConfig":
+      return {
+        clientId: MOCK.deployer.clientId,
+        objectId: MOCK.deployer.objectId,
+        subscriptionId: MOCK.subscriptionId,
+        tenantId: MOCK.azureTenantId,
+      };
+    case "azuread:index/getServicePrincipal:getServicePrincipal":
+      if (inputs.clientId !== O365_MANAGEMENT_APP_ID) {
+        throw new Error(`no service principal with client id ${inputs.clientId}`);
+      }
+      return {
+        clientId: O365_MANAGEMENT_APP_ID,
+        objectId: MOCK.managementApiObjectId,
+        appRoleIds: MOCK.managementRoleIds,
+        displayName: "Office 365 Management APIs",
+      };
     case "azure-native:operationalinsights:getWorkspace":
       return {
         id: `/subscriptions/${MOCK.subscriptionId}/resourceGroups/${inputs.resourceGroupName}/providers/Microsoft.OperationalInsights/workspaces/${inputs.workspaceName}`,
@@ -216,10 +297,15 @@ function call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
  */
 export async function installMocks(stack = "test", project = "auditbridge"): Promise<Recorder> {
   const recorder = new Recorder();
+  // Options are not part of MockResourceArgs: read them from the request the mock monitor gets.
+  const pendingOptions = new Map<string, RecordedOptions>();
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const result = newResource(args);
+        const key = `${args.type}::${args.name}`;
+        const options = pendingOptions.get(key);
+        if (!options) throw new Error(`no RegisterResource request seen for ${key}`);
         recorder.resources.push({
           type: args.type,
           name: args.name,
@@ -227,6 +313,7 @@ export async function installMocks(stack = "test", project = "auditbridge"): Pro
           provider: args.provider,
           id: result.id,
           state: result.state,
+          options,
         });
         return result;
       },
@@ -234,6 +321,7 @@ export async function installMocks(stack = "test", project = "auditbridge"): Pro
         recorder.invokes.push({
           token: args.token,
           inputs: args.inputs as Record<string, unknown>,
+          ...(args.provider ? { provider: args.provider } : {}),
         });
         return call(args);
       },
@@ -242,6 +330,14 @@ export async function installMocks(stack = "test", project = "auditbridge"): Pro
     stack,
     false,
   );
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, callback: unknown): unknown;
+  };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) => {
+    pendingOptions.set(`${req.getType()}::${req.getName()}`, optionsOf(req));
+    return register(req, callback);
+  };
   return recorder;
 }
 

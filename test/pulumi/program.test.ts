@@ -1,9 +1,10 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { secretSchedule } from "../../components/secretRotation";
 import { CONFIG_KEYS } from "../../stacks/config";
-import { installMocks, isSecret, MOCK, plain, type Recorder, resolved, settle } from "./mocks";
+import { installMocks, isSecret, plain, type Recorder, resolved, settle } from "./mocks";
 import { cliConfigFor, type PulumiProject, readProject, readStackConfig } from "./pulumiProject";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -61,7 +62,10 @@ describe("the Pulumi project file", () => {
       expect(declared.type, key).toBe(spec.type);
       expect(declared.default, key).toBe("default" in spec ? String(spec.default) : undefined);
       expect(declared.description?.length ?? 0, key).toBeGreaterThan(10);
+      // Pulumi then refuses a plaintext stack value for the key.
+      expect(declared.secret ?? false, key).toBe("secret" in spec ? spec.secret : false);
     }
+    expect(project.config.clientCertificatePem?.secret).toBe(true);
   });
 
   it("documents every key in the example stack", () => {
@@ -69,6 +73,49 @@ describe("the Pulumi project file", () => {
     for (const key of Object.keys(CONFIG_KEYS)) {
       if (key === "clientCertificatePem") continue; // a secret: shown as a comment, never a value
       expect(written, key).toContain(`auditbridge:${key}`);
+    }
+  });
+});
+
+describe("the deploy lifecycle page", () => {
+  const page = () => readFileSync(path.join(ROOT, "docs", "deploy-lifecycle.md"), "utf8");
+
+  it("documents every lifecycle key and the azure-native settings the program checks", () => {
+    for (const key of [
+      "keyVaultRecoverSoftDeleted",
+      "deleteDataOnDestroy",
+      "roleAssignmentWaitSeconds",
+      "deployerPrincipalType",
+      "clientCertificatePem",
+    ]) {
+      expect(Object.keys(CONFIG_KEYS), key).toContain(key);
+      expect(page(), key).toContain(`auditbridge:${key}`);
+    }
+    expect(page()).toContain("azure-native:environment");
+    expect(page()).toContain("PULUMI_NODEJS_TRANSPILE_ONLY");
+  });
+
+  it("gives the exact purge command and a troubleshooting row per lifecycle failure", () => {
+    expect(page()).toContain("az keyvault purge --name kv-<prefix>-<suffix> --location <location>");
+    const troubleshooting = page().split("## Troubleshooting")[1] ?? "";
+    const rows = troubleshooting.split("\n").filter((line) => /^\| (?!Symptom|---)/.test(line));
+    expect(rows.length).toBeGreaterThanOrEqual(12);
+    for (const symptom of [
+      "403",
+      "VaultAlreadyExists",
+      "Unable to get value using Managed identity",
+      "Provisioning",
+      "ResourceGroupNotFound",
+      "Key credential end date is invalid",
+      "Audit data gone",
+      "shared key",
+      "gcchigh",
+      "c5393580-f805-4401-95e8-94b7a6ef2fc2",
+      "must be encrypted",
+      "InvalidOutputTable",
+      "valid application object",
+    ]) {
+      expect(troubleshooting, symptom).toContain(symptom);
     }
   });
 });
@@ -86,7 +133,10 @@ describe("the program with the example stack", () => {
     )) {
       expect(all).not.toContain(String(password.state.value));
     }
-    expect(all).not.toContain(MOCK.sharedKey);
+    expect(all).not.toMatch(/sharedKey/i);
+    for (const resource of recorder.resources) {
+      expect(JSON.stringify(plain(resource.inputs)), resource.name).not.toMatch(/"sharedKey"/);
+    }
   });
 
   it("exports the tenant, the app and the destination's identifiers", () => {
@@ -130,7 +180,8 @@ describe("the program with the example stack", () => {
       "auditbridge:collector:CollectorService": 1,
       "pulumi:providers:azuread": 1,
       "azuread:index/application:Application": 1,
-      "azuread:index/servicePrincipal:ServicePrincipal": 2,
+      // Only the app's own: Microsoft's Management APIs principal is looked up, not managed.
+      "azuread:index/servicePrincipal:ServicePrincipal": 1,
       // The example collects DLP.All: ActivityFeed.Read and ActivityFeed.ReadDlp.
       "azuread:index/appRoleAssignment:AppRoleAssignment": 2,
       "azure-native:operationalinsights:Workspace": 1,
@@ -143,10 +194,16 @@ describe("the program with the example stack", () => {
       "azure-native:storage:StorageAccount": 1,
       "azure-native:storage:BlobContainer": 1,
       "azure-native:app:ManagedEnvironment": 1,
+      "azure-native:monitor:DiagnosticSetting": 1,
       "azure-native:app:ContainerApp": 1,
-      // Publisher on the DCR, Secrets User on the secret, Blob Data Contributor, AcrPull.
-      "azure-native:authorization:RoleAssignment": 4,
+      // Publisher on the DCR, Secrets User on the secret, Blob Data Contributor, AcrPull, and
+      // Secrets Officer on the vault for the deployer.
+      "azure-native:authorization:RoleAssignment": 5,
+      // Role propagation before the app, table settling before the DCR.
+      "time:index/sleep:Sleep": 2,
     });
+    // The workspace is in the deployment's own subscription: no extra provider.
+    expect(counts["pulumi:providers:azure-native"]).toBeUndefined();
     expect(counts["azuread:index/applicationPassword:ApplicationPassword"]).toBeGreaterThanOrEqual(
       1,
     );

@@ -100,7 +100,10 @@ export interface PulumiProject {
   stackConfigDir: string;
   backendUrl?: string;
   /** Declared config keys (without namespace) with their type and default. */
-  config: Record<string, { type: string; default?: string; description?: string }>;
+  config: Record<
+    string,
+    { type: string; default?: string; description?: string; secret?: boolean }
+  >;
 }
 
 /** Reads `<root>/Pulumi.yaml`. */
@@ -121,6 +124,9 @@ export function readProject(root: string): PulumiProject {
         : {}),
       ...(spec.description !== undefined
         ? { description: str(spec.description, `config.${key}.description`) }
+        : {}),
+      ...(spec.secret !== undefined
+        ? { secret: str(spec.secret, `config.${key}.secret`) === "true" }
         : {}),
     };
   }

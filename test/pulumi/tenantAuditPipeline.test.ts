@@ -80,12 +80,46 @@ describe("TenantAuditPipeline in keyless mode across tenants", () => {
 
   it("uses the existing workspace for the table and the environment's logs", async () => {
     expect(recorder.ofType("azure-native:operationalinsights:Workspace")).toEqual([]);
-    expect(recorder.invokes).toContainEqual({
-      token: "azure-native:operationalinsights:getSharedKeys",
-      inputs: { resourceGroupName: "rg-logs", workspaceName: "log-shared" },
-    });
+    expect(recorder.one("azure-native:monitor:DiagnosticSetting").inputs.workspaceId).toBe(
+      WORKSPACE_ID,
+    );
+    // The deployment's subscription is not known here, so the workspace is reached through a
+    // provider pinned to its own subscription.
+    const table = recorder.one("azure-native:operationalinsights:Table");
+    expect(recorder.providerOf(table)?.inputs.subscriptionId).toBe(
+      "00000000-0000-0000-0000-0000000000aa",
+    );
     expect(await resolved(pipeline.workspaceResourceId)).toBe(WORKSPACE_ID);
     expect(await resolved(pipeline.secretExpiresAt)).toBeUndefined();
+  });
+
+  it("creates the collector only after consent, the federated credential and every role grant", () => {
+    const app = recorder.one("azure-native:app:ContainerApp");
+    const sleep = recorder.one("time:index/sleep:Sleep", "keyless-collector");
+    const needed = [
+      ...recorder.ofType("azuread:index/appRoleAssignment:AppRoleAssignment").map((r) => r.name),
+      recorder.one(
+        "azuread:index/applicationFederatedIdentityCredential:ApplicationFederatedIdentityCredential",
+      ).name,
+      ...recorder.ofType("azure-native:authorization:RoleAssignment").map((r) => r.name),
+    ];
+    // Publisher on the DCR, Blob Data Contributor, and one consent (ActivityFeed.Read).
+    expect(needed).toHaveLength(4);
+    for (const name of needed) {
+      expect(sleep.options.dependsOn, name).toContain(name);
+      expect(app.options.dependsOn, name).toContain(name);
+    }
+    expect(app.options.dependsOn).toContain(sleep.name);
+  });
+
+  it("waits for the multitenant app to replicate before creating its principal in the M365 tenant", () => {
+    const app = recorder.one("azuread:index/application:Application");
+    const wait = recorder.one("time:index/sleep:Sleep", "keyless-reader-app-replication");
+    expect(wait.inputs.createDuration).toBe("60s");
+    expect(wait.options.dependsOn).toContain(app.name);
+    const sp = recorder.one("azuread:index/servicePrincipal:ServicePrincipal");
+    expect(sp.options.dependsOn).toEqual(expect.arrayContaining([app.name, wait.name]));
+    expect(sp.options.customTimeouts?.create).toBe("10m");
   });
 
   it("refuses a bad name prefix before creating anything", () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { projectionKql, streamDeclarationColumns } from "../../components/dcrSchema";
 import { resourceNames, roleAssignmentName, uniqueSuffix, uuidV5 } from "../../components/naming";
 import { managementRolesFor, resolveAppRoleIds, roleDefinitionIdFor } from "../../components/roles";
-import { secretSchedule } from "../../components/secretRotation";
+import { MIN_PASSWORD_VALIDITY_DAYS, secretSchedule } from "../../components/secretRotation";
 import {
   certificateBlock,
   closestName,
@@ -47,16 +47,20 @@ beforeAll(async () => {
   expiredBundle = `${expired.cert}${expired.private}`;
 });
 
-function parse(
-  overrides: Record<string, string | undefined>,
-  options: { stack?: string; secretKeys?: string[] } = {},
-) {
+interface ParseOptions {
+  stack?: string;
+  secretKeys?: string[];
+  azureNative?: { subscriptionId?: string; environment?: string };
+}
+
+function parse(overrides: Record<string, string | undefined>, options: ParseOptions = {}) {
   const raw: Record<string, string | undefined> = { ...BASE, ...overrides };
   for (const [k, v] of Object.entries(overrides)) if (v === undefined) delete raw[k];
   return parseStackConfig(raw, {
     stack: options.stack ?? "contoso",
     nowMs: NOW,
     secretKeys: new Set(options.secretKeys ?? []),
+    ...(options.azureNative ? { azureNative: options.azureNative } : {}),
   });
 }
 
@@ -100,10 +104,44 @@ describe("parseStackConfig with valid config", () => {
       workspace: { kind: "new", retentionInDays: 90 },
       tableName: "M365Audit_CL",
       collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
+      // Lifecycle defaults: no vault recovery, audit data kept on destroy, 90 s for RBAC.
+      keyVaultRecoverSoftDeleted: false,
+      deleteDataOnDestroy: false,
+      roleAssignmentWaitSeconds: 90,
+      deployerPrincipalType: "User",
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.credential)).toBe(true);
     expect(Object.isFrozen(config.contentTypes)).toBe(true);
+  });
+
+  it("reads the lifecycle keys and the azure-native provider's subscription and environment", () => {
+    const config = parse(
+      {
+        cloud: "gcchigh",
+        keyVaultRecoverSoftDeleted: "true",
+        deleteDataOnDestroy: "true",
+        roleAssignmentWaitSeconds: "0",
+        deployerPrincipalType: "ServicePrincipal",
+      },
+      {
+        azureNative: {
+          subscriptionId: "00000000-0000-0000-0000-0000000000AA",
+          environment: "USGovernment",
+        },
+      },
+    );
+    expect(config).toMatchObject({
+      cloud: "gcchigh",
+      keyVaultRecoverSoftDeleted: true,
+      deleteDataOnDestroy: true,
+      roleAssignmentWaitSeconds: 0,
+      deployerPrincipalType: "ServicePrincipal",
+      azureSubscriptionId: "00000000-0000-0000-0000-0000000000aa",
+      azureEnvironment: "usgovernment",
+    });
+    expect(parse({}, { azureNative: {} })).not.toHaveProperty("azureEnvironment");
+    expect(parse({ cloud: "gcc" }).cloud).toBe("gcc");
   });
 
   it("derives the name prefix from the stack name", () => {
@@ -158,12 +196,7 @@ describe("parseStackConfig with valid config", () => {
 describe("parseStackConfig with bad config", () => {
   const fix = (key: string, example: string, secret = false) =>
     `set it with pulumi config set${secret ? " --secret" : ""} auditbridge:${key} ${example}`;
-  const cases: [
-    string,
-    Record<string, string | undefined>,
-    string,
-    { stack?: string; secretKeys?: string[] }?,
-  ][] = [
+  const cases: [string, Record<string, string | undefined>, string, ParseOptions?][] = [
     [
       "a missing tenant id",
       { m365TenantId: undefined },
@@ -356,6 +389,42 @@ describe("parseStackConfig with bad config", () => {
       "auditbridge:collectorImage is pulled from fabrikamacr.azurecr.io but auditbridge:collectorRegistryResourceId names registry contosoacr: set it with pulumi config set auditbridge:collectorImage contosoacr.azurecr.io/auditbridge-collector:0.1.0",
     ],
     [
+      "a recovery switch that is not a boolean",
+      { keyVaultRecoverSoftDeleted: "yes" },
+      `auditbridge:keyVaultRecoverSoftDeleted must be true or false (got yes): ${fix("keyVaultRecoverSoftDeleted", "true")}`,
+    ],
+    [
+      "a data-deletion switch that is not a boolean",
+      { deleteDataOnDestroy: "1" },
+      `auditbridge:deleteDataOnDestroy must be true or false (got 1): ${fix("deleteDataOnDestroy", "false")}`,
+    ],
+    [
+      "a negative role assignment wait",
+      { roleAssignmentWaitSeconds: "-5" },
+      `auditbridge:roleAssignmentWaitSeconds must be a whole number between 0 and 1800 (got -5): ${fix("roleAssignmentWaitSeconds", "90")}`,
+    ],
+    [
+      "a role assignment wait with a unit",
+      { roleAssignmentWaitSeconds: "90s" },
+      `auditbridge:roleAssignmentWaitSeconds must be a whole number between 0 and 1800 (got 90s): ${fix("roleAssignmentWaitSeconds", "90")}`,
+    ],
+    [
+      "an unknown deployer principal type",
+      { deployerPrincipalType: "Group" },
+      `auditbridge:deployerPrincipalType must be User or ServicePrincipal: the kind of identity that runs pulumi up (got Group): ${fix("deployerPrincipalType", "ServicePrincipal")}`,
+    ],
+    [
+      "GCC High against the public Azure cloud",
+      { cloud: "gcchigh" },
+      "auditbridge:cloud gcchigh deploys to Azure Government but azure-native:environment is public: set it with pulumi config set azure-native:environment usgovernment",
+    ],
+    [
+      "DoD against the China cloud",
+      { cloud: "dod" },
+      "auditbridge:cloud dod deploys to Azure Government but azure-native:environment is china: set it with pulumi config set azure-native:environment usgovernment",
+      { azureNative: { environment: "china" } },
+    ],
+    [
       "a misspelt key",
       { secretLifetimeDay: "180" },
       "auditbridge:secretLifetimeDay is not an AuditBridge setting (did you mean auditbridge:secretLifetimeDays?): remove it with pulumi config rm auditbridge:secretLifetimeDay",
@@ -373,6 +442,12 @@ describe("parseStackConfig with bad config", () => {
       );
     },
   );
+
+  it("rejects a malformed azure-native subscription in one line naming that key", () => {
+    expect(errorOf(() => parse({}, { azureNative: { subscriptionId: "prod" } })).message).toBe(
+      "azure-native:subscriptionId must be a subscription GUID (got prod): set it with pulumi config set azure-native:subscriptionId <subscription GUID>",
+    );
+  });
 
   it("rejects a certificate stored in plain text without echoing it", () => {
     const error = errorOf(() =>
@@ -445,6 +520,73 @@ describe("secretSchedule", () => {
     const { current, previous } = schedule(at);
     expect(Date.parse(previous!.endDate) - at).toBe(90 * day);
     expect(Date.parse(current.endDate) - at).toBe(180 * day);
+  });
+
+  describe("never declares a password ending within the safety margin", () => {
+    const dates = [
+      "2026-01-01T00:00:00Z",
+      "2026-01-01T00:00:01Z",
+      "2026-02-28T23:59:59Z",
+      "2026-03-31T12:00:00Z",
+      "2026-06-23T00:00:00Z",
+      "2026-06-29T23:59:59Z",
+      "2026-09-21T06:00:00Z",
+      "2026-12-31T23:59:59Z",
+      "2027-02-28T12:00:00Z",
+      "2028-02-29T12:00:00Z",
+      "2030-07-01T00:00:00Z",
+    ];
+    // (lifetime, rotation): defaults, the tightest allowed overlap, short and long extremes.
+    const pairs: [number, number][] = [
+      [180, 90],
+      [180, 173],
+      [100, 93],
+      [8, 1],
+      [30, 23],
+      [365, 180],
+      [730, 723],
+      [730, 1],
+    ];
+    const grid = dates.flatMap((date) =>
+      pairs.map(([lifetime, rotation]) => [date, lifetime, rotation] as const),
+    );
+    it.each(grid)("at %s with lifetime %i and rotation %i", (date, lifetimeDays, rotationDays) => {
+      const nowMs = Date.parse(date);
+      const result = secretSchedule({ anchor: "2026-01-01", rotationDays, lifetimeDays, nowMs });
+      const margin = MIN_PASSWORD_VALIDITY_DAYS * day;
+      for (const slot of [result.current, result.previous]) {
+        if (slot) expect(Date.parse(slot.endDate) - nowMs).toBeGreaterThanOrEqual(margin);
+      }
+      // The previous password is kept exactly when it still has the margin left.
+      const n = Math.floor((nowMs - anchor) / (rotationDays * day));
+      const previousEnd = anchor + (n - 1) * rotationDays * day + lifetimeDays * day;
+      expect(result.previous !== undefined).toBe(n > 0 && previousEnd - nowMs >= margin);
+      expect(result.current.slot).toBe(n);
+    });
+  });
+
+  it("drops the previous password on a first deploy late in a period instead of creating it expired", () => {
+    // lifetime 100, rotation 93: 10 days before period 2 ends, period 1's password ended 76 days ago.
+    const at = anchor + 176 * day;
+    const result = secretSchedule({
+      anchor: "2026-01-01",
+      rotationDays: 93,
+      lifetimeDays: 100,
+      nowMs: at,
+    });
+    expect(result.current.slot).toBe(1);
+    expect(result.previous).toBeUndefined();
+  });
+
+  it("refuses a schedule whose current password would end within the margin", () => {
+    expect(() =>
+      secretSchedule({
+        anchor: "2026-01-01",
+        rotationDays: 30,
+        lifetimeDays: 30,
+        nowMs: anchor + 25 * day,
+      }),
+    ).toThrow(/less than 7 days from now/);
   });
 
   it("refuses an anchor in the future", () => {

@@ -1,0 +1,213 @@
+/**
+ * Where the collector's app credential lives and how the container sees it. A client secret or a
+ * certificate bundle is stored in a Key Vault (RBAC mode) and the Container App reads it through
+ * a Key Vault reference with the managed identity, so no value sits in app config. Keyless mode
+ * needs no vault: the collector presents its managed identity as a federated credential.
+ */
+import * as authorization from "@pulumi/azure-native/authorization";
+import * as keyvault from "@pulumi/azure-native/keyvault";
+import type { app as appInput } from "@pulumi/azure-native/types/input";
+import * as pulumi from "@pulumi/pulumi";
+import type { EnvKey } from "../domain/collectorEnv";
+import { envVar } from "./collectorContainer";
+import type { CollectorGrant } from "./collectorGrants";
+import { roleAssignmentName } from "./naming";
+import { AZURE_ROLES, roleDefinitionIdFor } from "./roles";
+
+/**
+ * Name of the Key Vault secret, the same for a client secret and a certificate bundle: switching
+ * credentialMode between them updates the secret (a new version, through ARM) instead of
+ * replacing it, and a replacement would need a data-plane delete (see {@link collectorCredential}).
+ */
+export const CREDENTIAL_SECRET_NAME = "collector-credential";
+
+/** Where a certificate credential is mounted inside the container. */
+export const CERTIFICATE_MOUNT_PATH = "/mnt/credentials";
+const CERTIFICATE_FILE = "client-certificate.pem";
+
+/** The app credential the collector presents to Entra ID. */
+export type CollectorCredentialArgs =
+  | {
+      mode: "secret";
+      /** Current client secret (a Pulumi secret); stored in Key Vault, never in env. */
+      clientSecret: pulumi.Input<string>;
+      /** Its end date (RFC 3339), copied to the Key Vault secret's expiry attribute. */
+      expiresAt: pulumi.Input<string>;
+      /**
+       * Rotation period number. It names the Container Apps secret, so a rotation changes the
+       * template and starts a new revision that reads the new value from Key Vault.
+       */
+      rotationSlot: number;
+    }
+  | {
+      mode: "certificate";
+      /** PEM bundle (certificate + private key), a Pulumi secret; mounted as a file. */
+      certificatePem: pulumi.Input<string>;
+    }
+  | { mode: "federated" };
+
+/** Kinds of principal that can run `pulumi up`. */
+export const DEPLOYER_PRINCIPAL_TYPES = ["User", "ServicePrincipal"] as const;
+export type DeployerPrincipalType = (typeof DEPLOYER_PRINCIPAL_TYPES)[number];
+
+/** The container-side wiring of a credential, plus the grants it needs. */
+export interface CredentialWiring {
+  secrets: pulumi.Input<appInput.SecretArgs>[];
+  volumes: pulumi.Input<appInput.VolumeArgs>[];
+  volumeMounts: pulumi.Input<appInput.VolumeMountArgs>[];
+  env: pulumi.Input<appInput.EnvironmentVarArgs>[];
+  grants: CollectorGrant[];
+}
+
+/** The managed identity's outputs the wiring needs. */
+export interface CredentialIdentity {
+  id: pulumi.Output<string>;
+  clientId: pulumi.Output<string>;
+  tenantId: pulumi.Output<string>;
+}
+
+/**
+ * Creates the vault and secret (when the mode has a stored credential) and wires them in.
+ *
+ * azure-native creates a Key Vault secret through ARM but deletes it through the vault's data
+ * plane, where an RBAC-mode vault grants a resource-group Owner nothing: the delete would answer
+ * 403 on `pulumi destroy`. So the secret is `deletedWith` the vault (deleting the vault removes
+ * it; no separate delete is sent), and the identity running `pulumi up` holds Key Vault Secrets
+ * Officer on this one vault for the deletes that remain (a secret dropped while the vault stays).
+ * https://www.pulumi.com/docs/iac/concepts/options/deletedwith/
+ * https://learn.microsoft.com/azure/key-vault/general/rbac-guide
+ */
+export function collectorCredential(
+  name: string,
+  args: {
+    credential: CollectorCredentialArgs;
+    identity: CredentialIdentity;
+    resourceGroupName: pulumi.Input<string>;
+    location: pulumi.Input<string>;
+    vaultName: string;
+    /**
+     * Create the vault with createMode "recover": brings back a soft-deleted vault of the same
+     * name (left by an earlier destroy) instead of failing on the name conflict.
+     */
+    recoverSoftDeletedVault?: boolean;
+    /**
+     * What kind of principal runs `pulumi up`. ARM refuses a role assignment whose declared
+     * principalType does not match the principal ("UnmatchedPrincipalType").
+     */
+    deployerPrincipalType: DeployerPrincipalType;
+  },
+  opts: pulumi.CustomResourceOptions,
+): CredentialWiring {
+  const { credential, identity } = args;
+  const wiring: CredentialWiring = {
+    secrets: [],
+    volumes: [],
+    volumeMounts: [],
+    env: [],
+    grants: [],
+  };
+  if (credential.mode === "federated") {
+    wiring.env.push(envVar("AUDIT_FEDERATED_IDENTITY_CLIENT_ID", identity.clientId));
+    return wiring;
+  }
+
+  const vault = new keyvault.Vault(
+    `${name}-vault`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      vaultName: args.vaultName,
+      location: args.location,
+      properties: {
+        tenantId: identity.tenantId,
+        sku: { family: "A", name: "standard" },
+        enableRbacAuthorization: true,
+        enableSoftDelete: true,
+        softDeleteRetentionInDays: 7,
+        enabledForDeployment: false,
+        enabledForDiskEncryption: false,
+        enabledForTemplateDeployment: false,
+        ...(args.recoverSoftDeletedVault ? { createMode: "recover" as const } : {}),
+      },
+    },
+    // createMode only means something when the vault is created: turning the key off again
+    // after the recovering run must not send an update.
+    { ...opts, ignoreChanges: ["properties.createMode"] },
+  );
+  const deployer = authorization.getClientConfigOutput({ parent: opts.parent });
+  const deployerGrant = new authorization.RoleAssignment(
+    `${name}-deployer-secrets-officer`,
+    {
+      principalId: deployer.objectId,
+      principalType: args.deployerPrincipalType,
+      roleDefinitionId: vault.id.apply((s) =>
+        roleDefinitionIdFor(s, AZURE_ROLES.keyVaultSecretsOfficer),
+      ),
+      scope: vault.id,
+      roleAssignmentName: pulumi
+        .all([vault.id, deployer.objectId])
+        .apply(([s, principal]) =>
+          roleAssignmentName(s, AZURE_ROLES.keyVaultSecretsOfficer, principal),
+        ),
+      description: "Identity running pulumi up manages (and deletes) the collector credential",
+    },
+    opts,
+  );
+  const secret = new keyvault.Secret(
+    `${name}-credential`,
+    {
+      resourceGroupName: args.resourceGroupName,
+      vaultName: vault.name,
+      secretName: CREDENTIAL_SECRET_NAME,
+      properties:
+        credential.mode === "secret"
+          ? {
+              value: pulumi.secret(credential.clientSecret),
+              contentType: "text/plain",
+              attributes: {
+                expires: pulumi
+                  .output(credential.expiresAt)
+                  .apply((iso) => Math.floor(Date.parse(iso) / 1000)),
+              },
+            }
+          : {
+              value: pulumi.secret(credential.certificatePem),
+              contentType: "application/x-pem-file",
+            },
+    },
+    // The officer grant is created before the secret and, on destroy, deleted after it.
+    { ...opts, dependsOn: [deployerGrant], deletedWith: vault },
+  );
+  wiring.grants.push({
+    suffix: "credential-reader",
+    roleGuid: AZURE_ROLES.keyVaultSecretsUser,
+    scope: secret.id,
+    description: "AuditBridge collector reads its app credential",
+  });
+
+  const containerSecretName =
+    credential.mode === "secret"
+      ? `client-secret-${credential.rotationSlot}`
+      : "client-certificate";
+  wiring.secrets.push({
+    name: containerSecretName,
+    keyVaultUrl: secret.properties.secretUri,
+    identity: identity.id,
+  });
+  if (credential.mode === "secret") {
+    wiring.env.push({
+      name: "AZURE_CLIENT_SECRET" satisfies EnvKey,
+      secretRef: containerSecretName,
+    });
+  } else {
+    wiring.volumes.push({
+      name: "credentials",
+      storageType: "Secret",
+      secrets: [{ secretRef: containerSecretName, path: CERTIFICATE_FILE }],
+    });
+    wiring.volumeMounts.push({ volumeName: "credentials", mountPath: CERTIFICATE_MOUNT_PATH });
+    wiring.env.push(
+      envVar("AZURE_CLIENT_CERTIFICATE_PATH", `${CERTIFICATE_MOUNT_PATH}/${CERTIFICATE_FILE}`),
+    );
+  }
+  return wiring;
+}
