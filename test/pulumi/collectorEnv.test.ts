@@ -56,11 +56,8 @@ beforeAll(async () => {
       ruleId: "dcr-00112233445566778899aabbccddeeff",
       stream: "Custom-M365Audit",
     },
-    workspace: {
-      customerId: "cccccccc-0000-0000-0000-000000000002",
-      name: "log-envtest",
-      resourceGroupName: "rg-auditbridge-envtest",
-    },
+    workspaceResourceId:
+      "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-auditbridge-envtest/providers/Microsoft.OperationalInsights/workspaces/log-envtest",
   });
   new CollectorService("secret", {
     ...common("secret"),
