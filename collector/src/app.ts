@@ -23,7 +23,8 @@ import { isPipelineError, Pipeline, type PipelineProgressEvent } from "./pipelin
 import type { ProgressDisplay } from "./progress";
 import { createSink } from "./sinks";
 import { ActivitySource } from "./source/activitySource";
-import { isManagementApiError, ManagementApiClient } from "./source/client";
+import { isManagementApiError } from "./source/apiError";
+import { ManagementApiClient } from "./source/client";
 import { ParseWorkerPool } from "./source/parseWorkers";
 import { isStartGuardError } from "./source/subscriptions";
 import { BlobStateStore } from "./state/blobState";

@@ -7,7 +7,7 @@ import { loadConfig } from "../../../collector/src/config";
 import { createLogger } from "../../../collector/src/log";
 import { createMetrics } from "../../../collector/src/metrics";
 import { PipelineError } from "../../../collector/src/pipeline/pipeline";
-import { ManagementApiError } from "../../../collector/src/source/client";
+import { ManagementApiError } from "../../../collector/src/source/apiError";
 import { collectorConnectionEnv, type Emulator, startEmulator } from "../../../emulator/src/index";
 import { idsInFile, sorted, until } from "./harness";
 
