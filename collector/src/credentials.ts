@@ -23,31 +23,46 @@ import { isMicrosoftAuthorityHost, scopeFor } from "../../domain/clouds";
 import type { CollectorConfig } from "./config";
 import type { CollectorMetrics } from "./metrics";
 
-/** Options shared by the app credentials: the cloud's (or overridden) login host. */
-function authorityOptions(config: CollectorConfig) {
-  const authorityHost = config.cloud.authorityHost;
-  return {
+/** How an app registration signs in; the collector's and verify's settings both map to it. */
+export type ClientCredentialSpec =
+  | { kind: "secret"; clientSecret: string }
+  | { kind: "certificate"; certificatePath: string; certificatePassword?: string }
+  | {
+      kind: "federated";
+      /** Client id of the user-assigned managed identity whose token is the client assertion. */
+      managedIdentityClientId: string;
+      /** The cloud's token-exchange audience, e.g. `api://AzureADTokenExchange`. */
+      tokenExchangeAudience: string;
+    };
+
+/** Options for {@link createClientCredential}. */
+export interface ClientCredentialOptions {
+  tenantId: string;
+  clientId: string;
+  /** Entra ID login host, e.g. `https://login.microsoftonline.com`. */
+  authorityHost: string;
+  credential: ClientCredentialSpec;
+  /** Counts the managed identity's exchange tokens (keyless mode). */
+  metrics?: Pick<CollectorMetrics, "tokenRefreshes">;
+}
+
+/**
+ * The one factory of app-registration credentials, used by the collector and by `verify`:
+ * client secret, certificate, or keyless (a managed identity's token presented as the client
+ * assertion; MSAL caches both tokens, so this is cheap per call). Instance discovery is off for
+ * a login host that is not Microsoft's.
+ */
+export function createClientCredential(options: ClientCredentialOptions): TokenCredential {
+  const { tenantId, clientId, authorityHost, credential, metrics } = options;
+  const authority = {
     authorityHost,
     // Instance discovery asks a Microsoft host about the authority; a private or emulated login
     // host is unknown there, so discovery (and authority validation) must be skipped.
     disableInstanceDiscovery: !isMicrosoftAuthorityHost(authorityHost),
   };
-}
-
-/**
- * The credential the app registration signs in with, in the Microsoft 365 tenant.
- * Keyless mode asks the managed identity for a token with the cloud's token-exchange audience
- * and presents it as the client assertion; MSAL caches both tokens, so this is cheap per call.
- */
-export function createAppCredential(
-  config: CollectorConfig,
-  metrics?: Pick<CollectorMetrics, "tokenRefreshes">,
-): TokenCredential {
-  const options = authorityOptions(config);
-  const { tenantId, clientId, credential } = config;
   switch (credential.kind) {
     case "secret":
-      return new ClientSecretCredential(tenantId, clientId, credential.clientSecret, options);
+      return new ClientSecretCredential(tenantId, clientId, credential.clientSecret, authority);
     case "certificate":
       return new ClientCertificateCredential(
         tenantId,
@@ -58,7 +73,7 @@ export function createAppCredential(
             ? { certificatePassword: credential.certificatePassword }
             : {}),
         },
-        options,
+        authority,
       );
     case "federated": {
       const identity = new ManagedIdentityCredential({
@@ -66,7 +81,7 @@ export function createAppCredential(
       });
       // The exchange token is counted too: a stuck identity endpoint shows in the metrics.
       const managedIdentity = metrics ? countTokenRefreshes(identity, metrics) : identity;
-      const exchangeScope = scopeFor(config.cloud.tokenExchangeAudience);
+      const exchangeScope = scopeFor(credential.tokenExchangeAudience);
       return new ClientAssertionCredential(
         tenantId,
         clientId,
@@ -79,10 +94,28 @@ export function createAppCredential(
           }
           return token.token;
         },
-        options,
+        authority,
       );
     }
   }
+}
+
+/** The credential the app registration signs in with, in the Microsoft 365 tenant. */
+export function createAppCredential(
+  config: CollectorConfig,
+  metrics?: Pick<CollectorMetrics, "tokenRefreshes">,
+): TokenCredential {
+  const { credential } = config;
+  return createClientCredential({
+    tenantId: config.tenantId,
+    clientId: config.clientId,
+    authorityHost: config.cloud.authorityHost,
+    credential:
+      credential.kind === "federated"
+        ? { ...credential, tokenExchangeAudience: config.cloud.tokenExchangeAudience }
+        : credential,
+    metrics,
+  });
 }
 
 /**

@@ -2,9 +2,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/src/index";
-import { serviceHealthResult } from "../../scripts/verify/checks";
-import { verify } from "../../scripts/verify/main";
-import { renderJson, renderTable, type VerifyReport } from "../../scripts/verify/output";
+import { renderJson, renderTable, type VerifyReport } from "../../scripts/shared/output";
+import { serviceHealthResult } from "../../scripts/verify/checks/serviceHealth";
+import { verify } from "../../scripts/verify/run";
 import {
   checkById,
   emulatorConfig,

@@ -3,13 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Secret } from "../../scripts/shared/secret";
+import { parseStackOutputs, pulumiStackReader, type StackReader } from "../../scripts/shared/stack";
 import {
   isVerifyInputError,
-  parseStackOutputs,
-  pulumiStackReader,
   resolveVerifyConfig,
-  Secret,
-  type StackReader,
   type VerifyConfig,
 } from "../../scripts/verify/inputs";
 

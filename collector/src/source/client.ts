@@ -16,7 +16,7 @@ import { type ApiOperation, classifyApiResponse } from "./classifier";
 import { ManagementRetryPolicy, type RetryPreset } from "./retryPolicy";
 import { TokenCache } from "./tokenCache";
 import { ManagementTransport } from "./transport";
-import { type ApiLocation, feedRoot, normalizeBaseUrl } from "./urls";
+import { type ApiLocation, checkNextPageUri, feedRoot, normalizeBaseUrl } from "./urls";
 import type { ListingWindow } from "./windows";
 
 /** Options for {@link ManagementApiClient}; retry knobs default to the collector's preset. */
@@ -54,6 +54,40 @@ export interface ContentPage {
   blobs: ContentBlob[];
   /** The `NextPageUri` header, unchecked; absent on the last page. */
   nextPageUri?: string;
+}
+
+/** What to do with a `NextPageUri` header, by {@link resolveNextPageUri}. */
+export type NextPageVerdict =
+  | { kind: "verbatim"; url: string }
+  | { kind: "rebuilt"; url: string; problem: string }
+  | { kind: "dropped"; problem: string };
+
+/**
+ * The next page to request: the header verbatim when it points at the configured API and
+ * tenant; rebuilt on the configured root when it points elsewhere but carries a `nextPage`
+ * token (the token, not the host, identifies the page); otherwise dropped. The bearer token
+ * never follows a link to another host or tenant.
+ */
+export function resolveNextPageUri(raw: string, location: ApiLocation): NextPageVerdict {
+  const check = checkNextPageUri(raw, location);
+  if (check.ok) return { kind: "verbatim", url: check.url };
+  let search = "";
+  try {
+    const url = new URL(raw.trim());
+    if ([...url.searchParams.keys()].some((k) => k.toLowerCase() === "nextpage")) {
+      search = url.search;
+    }
+  } catch {
+    // Not a URL at all: dropped below.
+  }
+  if (search !== "") {
+    return {
+      kind: "rebuilt",
+      url: `${feedRoot(location)}/subscriptions/content${search}`,
+      problem: check.problem,
+    };
+  }
+  return { kind: "dropped", problem: check.problem };
 }
 
 /**
