@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
+import { isGuid } from "../../domain/validators";
 import { CommandInputError } from "../shared/errors";
 import { Secret } from "../shared/secret";
 import { pulumiStackReader, type StackOutputs, type StackReader } from "../shared/stack";
@@ -74,7 +75,7 @@ export interface VerifyConfig {
   readonly expiryWarnDays: number;
   readonly rotationDays: number | null;
   readonly json: boolean;
-  readonly timeoutMs: number;
+  readonly timeoutInMs: number;
 }
 
 /** Flags as commander hands them over (all optional strings until validated). */
@@ -217,10 +218,9 @@ function commanderMessage(error: CommanderError): string {
   return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function guid(flag: string, what: string) {
-  return z.string().regex(GUID, `${flag}: must be a GUID (${what})`);
+  return z.string().refine(isGuid, `${flag}: must be a GUID (${what})`);
 }
 
 function httpsUrl(flag: string) {
@@ -413,7 +413,7 @@ export async function resolveVerifyConfig(
     expiryWarnDays: v.expiryWarnDays ?? DEFAULT_EXPIRY_WARN_DAYS,
     rotationDays: v.rotationDays ?? null,
     json: flags.json === true,
-    timeoutMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    timeoutInMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
   });
 }
 
@@ -431,10 +431,10 @@ function resolveCallerCredential(
       );
     }
     const verifyTenant = nonEmpty(env.AZURE_VERIFY_TENANT_ID) ?? tenantId;
-    if (!GUID.test(clientId)) {
+    if (!isGuid(clientId)) {
       throw new VerifyInputError("AZURE_VERIFY_CLIENT_ID: must be a GUID");
     }
-    if (!GUID.test(verifyTenant)) {
+    if (!isGuid(verifyTenant)) {
       throw new VerifyInputError("AZURE_VERIFY_TENANT_ID: must be a GUID");
     }
     return { kind: "verify-env", tenantId: verifyTenant, clientId, secret: new Secret(secret) };

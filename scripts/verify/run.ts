@@ -6,7 +6,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { buildReport, type VerifyReport } from "../shared/output";
 import { judgeAuditEnabled } from "./checks/auditEnabled";
-import { CONTENT_LOOKBACK_MS, type ContentOutcome, judgeContent } from "./checks/content";
+import { CONTENT_LOOKBACK_IN_MS, type ContentOutcome, judgeContent } from "./checks/content";
 import { judgeCredentialExpiry } from "./checks/credentialExpiry";
 import { judgePermissions } from "./checks/permissions";
 import { judgeRecords } from "./checks/records";
@@ -26,7 +26,7 @@ import { queryWorkspace } from "./probes/workspace";
 export interface RunChecksOptions {
   /** Clock; tests pin it. */
   nowMs?: () => number;
-  /** Cancels the whole run (in addition to `config.timeoutMs`). */
+  /** Cancels the whole run (in addition to `config.timeoutInMs`). */
   abortSignal?: AbortSignal;
   /** Credentials; default: built from the config. */
   appCredential?: TokenCredential;
@@ -37,7 +37,7 @@ function timedOut(id: CheckId, config: VerifyConfig): VerifyCheckResult {
   return result(
     id,
     "fail",
-    `did not finish within the ${config.timeoutMs / 1000} s timeout`,
+    `did not finish within the ${config.timeoutInMs / 1000} s timeout`,
     `re-run with a larger --timeout, or check network access to the endpoints`,
   );
 }
@@ -59,7 +59,7 @@ export async function runChecks(
     deadlineTimer = setTimeout(() => {
       resolve("timeout");
       controller.abort(new Error("verify timeout"));
-    }, config.timeoutMs);
+    }, config.timeoutInMs);
   });
   const abortSignal = controller.signal;
 
@@ -99,7 +99,7 @@ export async function runChecks(
         config.contentTypes.map(async (contentType) => ({
           contentType,
           listing: await settle(
-            listContent(client, contentType, end - CONTENT_LOOKBACK_MS, end, { abortSignal }),
+            listContent(client, contentType, end - CONTENT_LOOKBACK_IN_MS, end, { abortSignal }),
           ),
         })),
       );

@@ -52,7 +52,7 @@ describe("verify inputs from flags and environment", () => {
     expect(config.sinceHours).toBe(24);
     expect(config.expiryWarnDays).toBe(30);
     expect(config.rotationDays).toBeNull();
-    expect(config.timeoutMs).toBe(30_000);
+    expect(config.timeoutInMs).toBe(30_000);
     expect(config.workspaceId).toBeNull();
     expect(config.callerCredential).toEqual({ kind: "default" });
     expect(Object.isFrozen(config)).toBe(true);

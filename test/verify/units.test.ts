@@ -21,7 +21,7 @@ import {
   isSubscriptionDisabledError,
 } from "../../scripts/verify/explain";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
-import { listingWindows, MAX_LISTING_WINDOW_MS } from "../../scripts/verify/probes/management";
+import { listingWindows, MAX_LISTING_WINDOW_IN_MS } from "../../scripts/verify/probes/management";
 import { recordsQuery } from "../../scripts/verify/probes/workspace";
 
 const TENANT = "11111111-2222-3333-4444-555555555555";
@@ -168,10 +168,10 @@ describe("Management API error explanations", () => {
   });
 
   it("splits a lookback into windows of at most 24 hours", () => {
-    expect(listingWindows(0, MAX_LISTING_WINDOW_MS)).toEqual([[0, MAX_LISTING_WINDOW_MS]]);
-    const windows = listingWindows(0, MAX_LISTING_WINDOW_MS * 2 + 5);
+    expect(listingWindows(0, MAX_LISTING_WINDOW_IN_MS)).toEqual([[0, MAX_LISTING_WINDOW_IN_MS]]);
+    const windows = listingWindows(0, MAX_LISTING_WINDOW_IN_MS * 2 + 5);
     expect(windows).toHaveLength(3);
-    expect(windows[2]).toEqual([MAX_LISTING_WINDOW_MS * 2, MAX_LISTING_WINDOW_MS * 2 + 5]);
+    expect(windows[2]).toEqual([MAX_LISTING_WINDOW_IN_MS * 2, MAX_LISTING_WINDOW_IN_MS * 2 + 5]);
     expect(formatApiTime(Date.UTC(2025, 0, 2, 3, 4, 5, 678))).toBe("2025-01-02T03:04:05");
   });
 });

@@ -5,7 +5,7 @@ import type { VerifyConfig } from "../inputs";
 import { formatAge, result, type Settled, type VerifyCheckResult } from "./result";
 
 /** Window of the content listing: "blobs listed in the last 24 h". */
-export const CONTENT_LOOKBACK_MS = 24 * 60 * 60 * 1000;
+export const CONTENT_LOOKBACK_IN_MS = 24 * 60 * 60 * 1000;
 
 /** Per-content-type listing outcome shared by checks 4–7. */
 export interface ContentOutcome {
@@ -55,7 +55,7 @@ export function judgeContent(
       newestAgeMinutes: newest === null ? null : Math.round((now - newest) / 60_000),
     };
   }
-  const details = { windowHours: CONTENT_LOOKBACK_MS / 3_600_000, contentTypes: perType };
+  const details = { windowHours: CONTENT_LOOKBACK_IN_MS / 3_600_000, contentTypes: perType };
   if (failed.length > 0) {
     const described = describeManagementError(firstError, config, `listing ${failed.join(", ")}`);
     return result("content", "fail", described.reason, described.fix, details);

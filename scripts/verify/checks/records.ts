@@ -12,7 +12,7 @@ import { formatAge, result, type Settled, type VerifyCheckResult } from "./resul
  * than this. The collector polls every 60 s by default and new rows take minutes to show in
  * Log Analytics, so an hour means the collector is stuck or far behind.
  */
-export const MAX_INGESTION_LAG_MS = 60 * 60 * 1000;
+export const MAX_INGESTION_LAG_IN_MS = 60 * 60 * 1000;
 
 /**
  * Judges the workspace's rows: some in the window, none missing for a type the API lists, the
@@ -97,7 +97,7 @@ export function judgeRecords(
   }
   const summary = `${total} rows in the last ${config.sinceHours} h, newest ingested ${formatAge(now - (newestIngested ?? now))} ago`;
   const warnings: string[] = [];
-  if (lagMs !== null && lagMs > MAX_INGESTION_LAG_MS) {
+  if (lagMs !== null && lagMs > MAX_INGESTION_LAG_IN_MS) {
     warnings.push(`the workspace trails the API's newest content by ${formatAge(lagMs)}`);
   }
   const present = new Set(rows.filter((r) => r.rows > 0).map((r) => r.contentType.toLowerCase()));

@@ -17,7 +17,7 @@ import type { ContentBlob } from "../../../domain/records";
 import type { VerifyConfig } from "../inputs";
 
 /** Longest window the API accepts for one content listing (AF20030 beyond it). */
-export const MAX_LISTING_WINDOW_MS = MAX_WINDOW_IN_MS;
+export const MAX_LISTING_WINDOW_IN_MS = MAX_WINDOW_IN_MS;
 /** Guard against a server that never stops handing out NextPageUri. */
 export const MAX_LISTING_PAGES = 500;
 
@@ -49,11 +49,11 @@ export function listSubscriptions(
   return client.listSubscriptions(options);
 }
 
-/** Splits [startMs, endMs) into consecutive windows no longer than {@link MAX_LISTING_WINDOW_MS}. */
+/** Splits [startMs, endMs) into consecutive windows no longer than {@link MAX_LISTING_WINDOW_IN_MS}. */
 export function listingWindows(startMs: number, endMs: number): Array<[number, number]> {
   const windows: Array<[number, number]> = [];
-  for (let from = startMs; from < endMs; from += MAX_LISTING_WINDOW_MS) {
-    windows.push([from, Math.min(from + MAX_LISTING_WINDOW_MS, endMs)]);
+  for (let from = startMs; from < endMs; from += MAX_LISTING_WINDOW_IN_MS) {
+    windows.push([from, Math.min(from + MAX_LISTING_WINDOW_IN_MS, endMs)]);
   }
   return windows;
 }
