@@ -218,7 +218,6 @@ function commanderMessage(error: CommanderError): string {
   return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
 }
 
-
 function guid(flag: string, what: string) {
   return z.string().refine(isGuid, `${flag}: must be a GUID (${what})`);
 }
