@@ -74,16 +74,16 @@ export async function runChecks(
       abortSignal,
     });
 
-    const tokenP = probeToken(config, appCredential, abortSignal).then((probe) =>
+    const tokenP = probeToken(config, appCredential, { abortSignal }).then((probe) =>
       judgeToken(config, probe, nowMs()),
     );
     const applicationP = settle(graph.application(config.clientId));
     const graphRolesP = settle(graph.managementRolesGranted(config.clientId));
     const healthP = settle(graph.healthOverviews());
     const workspaceP = config.workspaceId
-      ? settle(queryWorkspace(config, caller.credential, abortSignal))
+      ? settle(queryWorkspace(config, caller.credential, { abortSignal }))
       : null;
-    const healthzP = config.healthzUrl ? probeHealthz(config.healthzUrl, abortSignal) : null;
+    const healthzP = config.healthzUrl ? probeHealthz(config.healthzUrl, { abortSignal }) : null;
 
     // The Management API reads wait for check 1: without a token they could only repeat its error.
     const clientP = tokenP.then((t) =>

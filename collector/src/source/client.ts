@@ -236,7 +236,7 @@ export class ManagementApiClient {
         typeof (item as ContentBlob).contentId === "string" &&
         typeof (item as ContentBlob).contentUri === "string",
     );
-    // The documented header is NextPageUri; an old revision of the reference said NextPageUrl.
+    // The documented header is NextPageUri; an old revision of Microsoft's reference said NextPageUrl.
     const next = headers.get(NEXT_PAGE_URI_HEADER) ?? headers.get("NextPageUrl") ?? undefined;
     return { blobs, nextPageUri: next && next.trim() !== "" ? next : undefined };
   }

@@ -6,8 +6,17 @@ export interface HealthzProbe {
   text: string;
 }
 
+/** Options of the `/healthz` probe. */
+export interface ProbeHealthzOptions {
+  abortSignal?: AbortSignal;
+}
+
 /** GETs the collector's `/healthz`; never throws. */
-export async function probeHealthz(url: string, abortSignal: AbortSignal): Promise<HealthzProbe> {
+export async function probeHealthz(
+  url: string,
+  options: ProbeHealthzOptions = {},
+): Promise<HealthzProbe> {
+  const { abortSignal } = options;
   try {
     const response = await fetch(url, { signal: abortSignal });
     const body = await response.text();
@@ -23,7 +32,7 @@ export async function probeHealthz(url: string, abortSignal: AbortSignal): Promi
       text: `collector /healthz answered ${response.status}${summary}`,
     };
   } catch (error) {
-    if (abortSignal.aborted)
+    if (abortSignal?.aborted)
       return { ok: false, text: "collector /healthz did not answer in time" };
     const code = (error as { cause?: { code?: string } }).cause?.code;
     return { ok: false, text: `collector /healthz unreachable${code ? ` (${code})` : ""}` };

@@ -12,17 +12,23 @@ export type TokenProbe =
   | { ok: true; token: AccessToken | null }
   | { ok: false; error: unknown; discoveryAnswer: string; aborted: boolean };
 
+/** Options of the token probe. */
+export interface ProbeTokenOptions {
+  abortSignal?: AbortSignal;
+}
+
 /** Requests a Management API token with the app's credential; never throws. */
 export async function probeToken(
   config: VerifyConfig,
   credential: TokenCredential,
-  abortSignal: AbortSignal,
+  options: ProbeTokenOptions = {},
 ): Promise<TokenProbe> {
+  const { abortSignal } = options;
   try {
     const token = await credential.getToken(scopeFor(config.managementAudience), { abortSignal });
     return { ok: true, token };
   } catch (error) {
-    if (abortSignal.aborted) return { ok: false, error, discoveryAnswer: "", aborted: true };
+    if (abortSignal?.aborted) return { ok: false, error, discoveryAnswer: "", aborted: true };
     return {
       ok: false,
       error,
@@ -40,7 +46,7 @@ export async function probeToken(
 async function discoveryError(
   config: VerifyConfig,
   error: unknown,
-  abortSignal: AbortSignal,
+  abortSignal: AbortSignal | undefined,
 ): Promise<string> {
   const message = error instanceof Error ? error.message : "";
   if (

@@ -48,11 +48,16 @@ function readWorkspaceTable(table: LogsTable): WorkspaceRow[] {
   }));
 }
 
+/** Options of the workspace probe. */
+export interface QueryWorkspaceOptions {
+  abortSignal?: AbortSignal;
+}
+
 /** Runs {@link recordsQuery} against the configured workspace. */
 export async function queryWorkspace(
   config: VerifyConfig,
   credential: TokenCredential,
-  abortSignal: AbortSignal,
+  options: QueryWorkspaceOptions = {},
 ): Promise<WorkspaceAnswer> {
   const client = new LogsQueryClient(credential, {
     endpoint: `${config.logAnalyticsEndpoint}/v1`,
@@ -64,7 +69,7 @@ export async function queryWorkspace(
     config.workspaceId ?? "",
     recordsQuery(config.sinceHours),
     { duration: `PT${config.sinceHours}H` },
-    { abortSignal },
+    { abortSignal: options.abortSignal },
   );
   if (response.status === LogsQueryResultStatus.Success) {
     return {
