@@ -3,6 +3,7 @@
  * Log Analytics table, the collector's environment contract and the validators used on both
  * sides of it. Depends on nothing else in the repository.
  */
+export * from "./apiErrors";
 export * from "./apiLimits";
 export * from "./clouds";
 export * from "./collectorEnv";

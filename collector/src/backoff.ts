@@ -1,13 +1,20 @@
+/**
+ * The one home of backoff, abortable waits and bounded retries for the whole codebase.
+ * Backoff is clamped exponential with jitter (full jitter for API calls, equal jitter for the
+ * pipeline's sink retries, where the delay must keep growing); waits end at once on abort.
+ */
+import { AuditBridgeError } from "./errors";
+
 /** API client: first retry waits up to this long (before jitter). */
 export const DEFAULT_BASE_DELAY_IN_MS = 500;
 /** API client: no single wait is longer than this. */
 export const DEFAULT_MAX_DELAY_IN_MS = 30_000;
 /** Pipeline: first retry delay after a retryable sink outcome or a failed blob read, in ms. */
-export const DEFAULT_RETRY_INITIAL_DELAY_MS = 1_000;
+export const DEFAULT_RETRY_INITIAL_DELAY_IN_MS = 1_000;
 /** Pipeline: ceiling of the exponential backoff, in ms: an outage of minutes is probed every minute. */
-export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
+export const DEFAULT_RETRY_MAX_DELAY_IN_MS = 60_000;
 /** A `Retry-After` beyond this is treated as this (a bogus header must not park us for hours). */
-export const MAX_RETRY_AFTER_MS = 10 * 60_000;
+export const MAX_RETRY_AFTER_IN_MS = 10 * 60_000;
 
 /** Backoff with full jitter ({@link computeBackoffDelay}), used by the API client and `retryAsync`. */
 export interface BackoffOptions {
@@ -55,8 +62,8 @@ export function computeBackoffDelay(retryIndex: number, options: BackoffOptions 
 export function backoffDelayInMs(attempt: number, options: RetryDelayOptions = {}): number {
   const clamped = clampedExponentialInMs(
     attempt - 1,
-    options.initialDelayInMs ?? DEFAULT_RETRY_INITIAL_DELAY_MS,
-    options.maxDelayInMs ?? DEFAULT_RETRY_MAX_DELAY_MS,
+    options.initialDelayInMs ?? DEFAULT_RETRY_INITIAL_DELAY_IN_MS,
+    options.maxDelayInMs ?? DEFAULT_RETRY_MAX_DELAY_IN_MS,
   );
   return Math.round(clamped / 2 + (clamped / 2) * (options.random ?? Math.random)());
 }
@@ -68,7 +75,7 @@ export function retryDelayInMs(
   options: RetryDelayOptions = {},
 ): number {
   if (retryAfterInMs !== undefined && Number.isFinite(retryAfterInMs) && retryAfterInMs >= 0) {
-    return Math.min(retryAfterInMs, MAX_RETRY_AFTER_MS);
+    return Math.min(retryAfterInMs, MAX_RETRY_AFTER_IN_MS);
   }
   return backoffDelayInMs(attempt, options);
 }
@@ -87,8 +94,12 @@ export function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || error.name === "AbortErrorImpl");
 }
 
-/** Waits `ms`, rejecting with an AbortError ({@link abortError}) as soon as `signal` aborts. */
-export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * The one abortable wait of AuditBridge: waits `delayInMs`, rejecting with an AbortError
+ * ({@link abortError}) as soon as `signal` aborts. {@link sleep} is the same wait for callers
+ * that want the signal's own reason.
+ */
+export function abortableDelay(delayInMs: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolveDelay, rejectDelay) => {
     const onAbort = () => {
@@ -98,22 +109,22 @@ export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> 
     const timer = setTimeout(() => {
       signal?.removeEventListener("abort", onAbort);
       resolveDelay();
-    }, ms);
+    }, delayInMs);
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
 /**
- * Waits `ms`, or rejects with the signal's reason as soon as it aborts. Never outlives the
- * caller: no timer keeps running after an abort.
+ * Waits `delayInMs`, or rejects with the signal's reason as soon as it aborts. Never outlives
+ * the caller: no timer keeps running after an abort.
  */
-export async function sleep(ms: number, abortSignal?: AbortSignal): Promise<void> {
+export async function sleep(delayInMs: number, abortSignal?: AbortSignal): Promise<void> {
   abortSignal?.throwIfAborted();
-  if (ms <= 0) {
+  if (delayInMs <= 0) {
     return;
   }
   try {
-    await abortableDelay(ms, abortSignal);
+    await abortableDelay(delayInMs, abortSignal);
   } catch (error) {
     // abortableDelay rejects with an AbortError; surface the caller's reason instead.
     if (abortSignal?.aborted) {
@@ -126,8 +137,8 @@ export async function sleep(ms: number, abortSignal?: AbortSignal): Promise<void
 /** Why `retryAsync` stopped trying. */
 export type GiveUpReason = "attempts" | "deadline";
 
-/** Thrown when retries ran out; the last error is the `cause`. */
-export class RetryExhaustedError extends Error {
+/** Thrown when retries ran out; the last error is the `cause`; `code` is `retry-exhausted`. */
+export class RetryExhaustedError extends AuditBridgeError<"retry-exhausted"> {
   override readonly name = "RetryExhaustedError";
   constructor(
     readonly reason: GiveUpReason,
@@ -138,11 +149,12 @@ export class RetryExhaustedError extends Error {
       `gave up after ${attempts} attempt${attempts === 1 ? "" : "s"} (${
         reason === "attempts" ? "attempt limit reached" : "deadline reached"
       }): ${errorMessage(lastError)}`,
-      { cause: lastError },
+      { code: "retry-exhausted", cause: lastError },
     );
   }
 }
 
+/** Type guard for {@link RetryExhaustedError}. */
 export function isRetryExhaustedError(error: unknown): error is RetryExhaustedError {
   return error instanceof RetryExhaustedError;
 }

@@ -13,35 +13,56 @@ import {
   ManagedIdentityCredential,
   type TokenCredential,
 } from "@azure/identity";
+import {
+  type EntraErrorKind,
+  entraCodeMeaning,
+  entraErrorCode,
+  isAuthorityResolutionFailure,
+} from "../../domain/apiErrors";
 import { isMicrosoftAuthorityHost, scopeFor } from "../../domain/clouds";
 import type { CollectorConfig } from "./config";
 import type { CollectorMetrics } from "./metrics";
 
-/** Options shared by the app credentials: the cloud's (or overridden) login host. */
-function authorityOptions(config: CollectorConfig) {
-  const authorityHost = config.cloud.authorityHost;
-  return {
+/** How an app registration signs in; the collector's and verify's settings both map to it. */
+export type ClientCredentialSpec =
+  | { kind: "secret"; clientSecret: string }
+  | { kind: "certificate"; certificatePath: string; certificatePassword?: string }
+  | {
+      kind: "federated";
+      /** Client id of the user-assigned managed identity whose token is the client assertion. */
+      managedIdentityClientId: string;
+      /** The cloud's token-exchange audience, e.g. `api://AzureADTokenExchange`. */
+      tokenExchangeAudience: string;
+    };
+
+/** Options for {@link createClientCredential}. */
+export interface ClientCredentialOptions {
+  tenantId: string;
+  clientId: string;
+  /** Entra ID login host, e.g. `https://login.microsoftonline.com`. */
+  authorityHost: string;
+  credential: ClientCredentialSpec;
+  /** Counts the managed identity's exchange tokens (keyless mode). */
+  metrics?: Pick<CollectorMetrics, "tokenRefreshes">;
+}
+
+/**
+ * The one factory of app-registration credentials, used by the collector and by `verify`:
+ * client secret, certificate, or keyless (a managed identity's token presented as the client
+ * assertion; MSAL caches both tokens, so this is cheap per call). Instance discovery is off for
+ * a login host that is not Microsoft's.
+ */
+export function createClientCredential(options: ClientCredentialOptions): TokenCredential {
+  const { tenantId, clientId, authorityHost, credential, metrics } = options;
+  const authority = {
     authorityHost,
     // Instance discovery asks a Microsoft host about the authority; a private or emulated login
     // host is unknown there, so discovery (and authority validation) must be skipped.
     disableInstanceDiscovery: !isMicrosoftAuthorityHost(authorityHost),
   };
-}
-
-/**
- * The credential the app registration signs in with, in the Microsoft 365 tenant.
- * Keyless mode asks the managed identity for a token with the cloud's token-exchange audience
- * and presents it as the client assertion; MSAL caches both tokens, so this is cheap per call.
- */
-export function createAppCredential(
-  config: CollectorConfig,
-  metrics?: Pick<CollectorMetrics, "tokenRefreshes">,
-): TokenCredential {
-  const options = authorityOptions(config);
-  const { tenantId, clientId, credential } = config;
   switch (credential.kind) {
     case "secret":
-      return new ClientSecretCredential(tenantId, clientId, credential.clientSecret, options);
+      return new ClientSecretCredential(tenantId, clientId, credential.clientSecret, authority);
     case "certificate":
       return new ClientCertificateCredential(
         tenantId,
@@ -52,7 +73,7 @@ export function createAppCredential(
             ? { certificatePassword: credential.certificatePassword }
             : {}),
         },
-        options,
+        authority,
       );
     case "federated": {
       const identity = new ManagedIdentityCredential({
@@ -60,7 +81,7 @@ export function createAppCredential(
       });
       // The exchange token is counted too: a stuck identity endpoint shows in the metrics.
       const managedIdentity = metrics ? countTokenRefreshes(identity, metrics) : identity;
-      const exchangeScope = scopeFor(config.cloud.tokenExchangeAudience);
+      const exchangeScope = scopeFor(credential.tokenExchangeAudience);
       return new ClientAssertionCredential(
         tenantId,
         clientId,
@@ -73,10 +94,28 @@ export function createAppCredential(
           }
           return token.token;
         },
-        options,
+        authority,
       );
     }
   }
+}
+
+/** The credential the app registration signs in with, in the Microsoft 365 tenant. */
+export function createAppCredential(
+  config: CollectorConfig,
+  metrics?: Pick<CollectorMetrics, "tokenRefreshes">,
+): TokenCredential {
+  const { credential } = config;
+  return createClientCredential({
+    tenantId: config.tenantId,
+    clientId: config.clientId,
+    authorityHost: config.cloud.authorityHost,
+    credential:
+      credential.kind === "federated"
+        ? { ...credential, tokenExchangeAudience: config.cloud.tokenExchangeAudience }
+        : credential,
+    metrics,
+  });
 }
 
 /**
@@ -135,33 +174,30 @@ export function countTokenRefreshes(
   };
 }
 
+/** The collector's next step for each family of configuration token errors. */
+const COLLECTOR_TOKEN_FIXES: Readonly<Record<EntraErrorKind, string>> = {
+  "unknown-tenant": "check AZURE_TENANT_ID",
+  "malformed-tenant": "check AZURE_TENANT_ID",
+  "unknown-app": "check AZURE_CLIENT_ID and admin consent",
+  "wrong-secret": "check AZURE_CLIENT_SECRET",
+  "expired-secret": "rotate it (pulumi up) and update AZURE_CLIENT_SECRET",
+  "certificate-refused": "check AZURE_CLIENT_CERTIFICATE_PATH",
+  "no-federated-match":
+    "check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
+};
+
 /**
  * One line describing why a token could not be had, with the next step, and without anything
- * secret: AADSTS codes carry the cause (reference: Entra ID error codes).
+ * secret: the AADSTS code carries the cause; its meaning comes from `domain/apiErrors.ts`.
  */
 export function describeTokenError(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  const code = /AADSTS\d+/.exec(text)?.[0];
-  const hints: Record<string, string> = {
-    AADSTS90002: "the tenant was not found: check AZURE_TENANT_ID",
-    AADSTS900023: "the tenant id is malformed: check AZURE_TENANT_ID",
-    AADSTS700016: "the app was not found in the tenant: check AZURE_CLIENT_ID and admin consent",
-    AADSTS7000215: "the client secret is wrong: check AZURE_CLIENT_SECRET",
-    AADSTS7000222:
-      "the client secret has expired: rotate it (pulumi up) and update AZURE_CLIENT_SECRET",
-    AADSTS700027:
-      "the certificate is not registered on the app or the assertion is invalid: check AZURE_CLIENT_CERTIFICATE_PATH",
-    AADSTS700213:
-      "no federated credential matches the managed identity: check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
-    AADSTS700231:
-      "no federated credential matches the managed identity: check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
-    AADSTS70021:
-      "no federated credential matches the managed identity: check AUDIT_FEDERATED_IDENTITY_CLIENT_ID and the app's federated credential",
-  };
-  if (code && hints[code]) return `token request refused (${code}): ${hints[code]}`;
-  if (/endpoints_resolution_error/.test(text)) {
-    // MSAL reads {authority}/{tenant}/v2.0/.well-known/openid-configuration first; Entra answers
-    // an unknown tenant there, so this is how a wrong tenant id usually shows.
+  const code = entraErrorCode(text);
+  const known = entraCodeMeaning(code);
+  if (code && known) {
+    return `token request refused (${code}): ${known.meaning}: ${COLLECTOR_TOKEN_FIXES[known.kind]}`;
+  }
+  if (isAuthorityResolutionFailure(text)) {
     return "the login authority has no configuration for this tenant: check AZURE_TENANT_ID (unknown tenant?), O365_CLOUD / AZURE_AUTHORITY_HOST and network access to the login host";
   }
   if (/ManagedIdentityCredential|IDENTITY_ENDPOINT|managed identity/i.test(text)) {
@@ -173,25 +209,11 @@ export function describeTokenError(error: unknown): string {
     : `token request failed: ${firstLine}`;
 }
 
-/** AADSTS codes that no retry fixes: the configuration must change. */
-const FATAL_TOKEN_CODES = new Set([
-  "AADSTS90002",
-  "AADSTS900023",
-  "AADSTS700016",
-  "AADSTS7000215",
-  "AADSTS7000222",
-  "AADSTS700027",
-  "AADSTS700213",
-  "AADSTS700231",
-  "AADSTS70021",
-]);
-
 /** True when a token error is a configuration problem (wrong tenant, app, secret, certificate). */
 export function isFatalTokenError(error: unknown): boolean {
   const text = error instanceof Error ? error.message : String(error);
-  // An unreachable login host also reads as endpoints_resolution_error; treating it as a
+  // An unreachable login host also reads as an authority resolution failure; treating it as a
   // configuration error only means it is retried slowly, with the cause in /healthz.
-  if (/endpoints_resolution_error/.test(text)) return true;
-  const code = /AADSTS\d+/.exec(text)?.[0];
-  return code !== undefined && FATAL_TOKEN_CODES.has(code);
+  if (isAuthorityResolutionFailure(text)) return true;
+  return entraCodeMeaning(entraErrorCode(text)) !== undefined;
 }

@@ -12,8 +12,9 @@ import {
   type TokenCredential,
 } from "@azure/identity";
 import { Command, CommanderError, Option } from "commander";
-import { AUDIT_NOT_PROVISIONED_REASON } from "../../collector/src/source/classifier";
-import { isManagementApiError, ManagementApiClient } from "../../collector/src/source/client";
+import { isManagementApiError } from "../../collector/src/source/apiError";
+import { ManagementApiClient } from "../../collector/src/source/client";
+import { isAuditOffAnswer } from "../../domain/apiErrors";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { isGuid, parseDuration } from "../../domain/validators";
 import { ExchangeAdminClient } from "./exchangeAdmin";
@@ -295,9 +296,10 @@ export function managementProbe(
       await client.listSubscriptions({ abortSignal });
       return "answers";
     } catch (error) {
+      // The one answer the Management API gives for a tenant whose auditing is not in effect.
       if (
         isManagementApiError(error) &&
-        error.classification.reason === AUDIT_NOT_PROVISIONED_REASON
+        isAuditOffAnswer(`${error.code ?? ""} ${error.apiMessage ?? ""}`)
       ) {
         return "audit-not-provisioned";
       }

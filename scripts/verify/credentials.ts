@@ -1,36 +1,24 @@
 /**
  * The two identities verify uses: the app's own credential (the path the collector takes to the
- * Management Activity API) and the caller's credential (Graph and the workspace query).
+ * Management Activity API, built by the collector's own factory) and the caller's credential
+ * (Graph and the workspace query).
  */
-import {
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  DefaultAzureCredential,
-  type TokenCredential,
-} from "@azure/identity";
+import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
+import { createClientCredential } from "../../collector/src/credentials";
 import type { VerifyConfig } from "./inputs";
 
 /** The app registration's credential (secret or certificate) against the configured authority. */
 export function createAppCredential(config: VerifyConfig): TokenCredential {
-  const options = {
-    authorityHost: config.authorityHost,
-    disableInstanceDiscovery: config.disableInstanceDiscovery,
-  };
   const spec = config.appCredential;
-  if (spec.kind === "certificate") {
-    return new ClientCertificateCredential(
-      config.tenantId,
-      config.clientId,
-      { certificatePath: spec.certificatePath },
-      options,
-    );
-  }
-  return new ClientSecretCredential(
-    config.tenantId,
-    config.clientId,
-    spec.secret.reveal(),
-    options,
-  );
+  return createClientCredential({
+    tenantId: config.tenantId,
+    clientId: config.clientId,
+    authorityHost: config.authorityHost,
+    credential:
+      spec.kind === "certificate"
+        ? { kind: "certificate", certificatePath: spec.certificatePath }
+        : { kind: "secret", clientSecret: spec.secret.reveal() },
+  });
 }
 
 /** A caller credential plus a short description for the report (never a secret). */
@@ -54,9 +42,11 @@ export function createCallerCredential(
       return { credential: appCredential, description: "the app's own credential" };
     case "verify-env":
       return {
-        credential: new ClientSecretCredential(spec.tenantId, spec.clientId, spec.secret.reveal(), {
+        credential: createClientCredential({
+          tenantId: spec.tenantId,
+          clientId: spec.clientId,
           authorityHost: config.authorityHost,
-          disableInstanceDiscovery: config.disableInstanceDiscovery,
+          credential: { kind: "secret", clientSecret: spec.secret.reveal() },
         }),
         description: `AZURE_VERIFY_CLIENT_ID ${spec.clientId}`,
       };

@@ -3,55 +3,34 @@
  * variables, merged (flags > stack outputs > environment) and validated into one frozen
  * {@link VerifyConfig}. This is the only verify module that reads `process.env`-style input.
  */
-import { execFile } from "node:child_process";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
+import { isGuid } from "../../domain/validators";
+import { CommandInputError } from "../shared/errors";
+import { Secret } from "../shared/secret";
+import { pulumiStackReader, type StackOutputs, type StackReader } from "../shared/stack";
 
 /** Default for `--since`: hours of workspace rows check 7 looks at. */
 export const DEFAULT_SINCE_HOURS = 24;
 /** Default for `--expiry-warn-days`: warn when the app's credential expires within this many days. */
 export const DEFAULT_EXPIRY_WARN_DAYS = 30;
-/** Default for `--timeout`: the whole run (all checks) must finish within this many seconds. */
-export const DEFAULT_TIMEOUT_SECONDS = 30;
-/** How long `pulumi stack output` may take before verify gives up on it. */
-export const PULUMI_CLI_TIMEOUT_MS = 60_000;
-
 /** Bad input: main.ts prints the one-line message and exits with code 2. */
-export class VerifyInputError extends Error {
+export class VerifyInputError extends CommandInputError {
   override readonly name = "VerifyInputError";
 }
 
-/** Type guard for {@link VerifyInputError}. */
-export function isVerifyInputError(error: unknown): error is VerifyInputError {
-  return error instanceof Error && error.name === "VerifyInputError";
-}
-
 /**
- * A secret value that cannot leak by accident: it prints, stringifies and inspects as
- * `[redacted]`; only {@link Secret.reveal} returns the value.
+ * Type guard for verify's bad input: {@link VerifyInputError}, and the shared `--stack`
+ * reader's {@link CommandInputError}, which main.ts treats the same way.
  */
-export class Secret {
-  readonly #value: string;
-  constructor(value: string) {
-    this.#value = value;
-  }
-  /** The secret value; pass it to a credential, never to output. */
-  reveal(): string {
-    return this.#value;
-  }
-  toString(): string {
-    return "[redacted]";
-  }
-  toJSON(): string {
-    return "[redacted]";
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return "[redacted]";
-  }
+export function isVerifyInputError(error: unknown): error is CommandInputError {
+  return error instanceof CommandInputError;
 }
 
+/** Default for `--timeout`: the whole run (all checks) must finish within this many seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
 /** How the app (the collector's identity) authenticates. */
 export type AppCredentialSpec =
   | { kind: "secret"; secret: Secret }
@@ -96,7 +75,7 @@ export interface VerifyConfig {
   readonly expiryWarnDays: number;
   readonly rotationDays: number | null;
   readonly json: boolean;
-  readonly timeoutMs: number;
+  readonly timeoutInMs: number;
 }
 
 /** Flags as commander hands them over (all optional strings until validated). */
@@ -120,47 +99,6 @@ interface RawFlags {
   json?: boolean;
   timeout?: string;
 }
-
-/** Non-secret values a stack may export, already reduced to strings. */
-export interface StackOutputs {
-  tenantId?: string;
-  clientId?: string;
-  publisherId?: string;
-  workspaceId?: string;
-  contentTypes?: string;
-  cloud?: string;
-  authorityHost?: string;
-  managementEndpoint?: string;
-  healthzUrl?: string;
-  rotationDays?: string;
-  /** True when the stack exports a (secret) `clientSecret` output verify may fetch on demand. */
-  hasClientSecret: boolean;
-}
-
-/** Reads a stack's outputs; injectable so tests can point at a fake `pulumi` on PATH. */
-export interface StackReader {
-  outputs(stack: string): Promise<StackOutputs>;
-  clientSecret(stack: string): Promise<Secret>;
-}
-
-/**
- * Stack output names verify understands, with the aliases AuditBridge stacks have used.
- * The first name is the documented one.
- */
-const STACK_OUTPUT_KEYS: Readonly<
-  Record<Exclude<keyof StackOutputs, "hasClientSecret">, string[]>
-> = {
-  tenantId: ["tenantId", "m365TenantId"],
-  clientId: ["clientId", "appClientId", "applicationClientId"],
-  publisherId: ["publisherId"],
-  workspaceId: ["workspaceId", "workspaceCustomerId", "logAnalyticsWorkspaceId"],
-  contentTypes: ["contentTypes"],
-  cloud: ["cloud", "o365Cloud"],
-  authorityHost: ["authorityHost"],
-  managementEndpoint: ["managementEndpoint"],
-  healthzUrl: ["healthzUrl", "collectorHealthzUrl"],
-  rotationDays: ["secretRotationDays", "rotationDays"],
-};
 
 /** Builds the commander program; `--help` starts with an example, as every AuditBridge CLI does. */
 export function buildProgram(): Command {
@@ -280,111 +218,8 @@ function commanderMessage(error: CommanderError): string {
   return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
 }
 
-/** Runs the Pulumi CLI; `ENOENT` becomes a one-line "install Pulumi or pass flags" error. */
-export function pulumiStackReader(pulumiCommand = "pulumi"): StackReader {
-  const run = (args: string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      execFile(
-        pulumiCommand,
-        args,
-        { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
-        (error, stdout, stderr) => {
-          if (!error) {
-            resolve(stdout);
-            return;
-          }
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === "ENOENT") {
-            reject(
-              new VerifyInputError(
-                "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
-                  "(https://www.pulumi.com/docs/install/) or pass --tenant-id, --client-id and " +
-                  "--workspace-id instead of --stack",
-              ),
-            );
-            return;
-          }
-          const firstLine =
-            String(stderr)
-              .split("\n")
-              .map((line) => line.trim())
-              .find((line) => line.length > 0) ?? error.message.split("\n")[0];
-          reject(new VerifyInputError(`pulumi stack output failed for --stack: ${firstLine}`));
-        },
-      );
-    });
-  return {
-    async outputs(stack) {
-      const text = await run(["stack", "output", "--json", "--stack", stack]);
-      return parseStackOutputs(text, stack);
-    },
-    async clientSecret(stack) {
-      const text = await run([
-        "stack",
-        "output",
-        "clientSecret",
-        "--json",
-        "--show-secrets",
-        "--stack",
-        stack,
-      ]);
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        throw new VerifyInputError(
-          `--stack ${stack}: the clientSecret output is not valid JSON; set AZURE_CLIENT_SECRET instead`,
-        );
-      }
-      if (typeof value !== "string" || value.length === 0) {
-        throw new VerifyInputError(
-          `--stack ${stack}: the clientSecret output is empty; set AZURE_CLIENT_SECRET instead`,
-        );
-      }
-      return new Secret(value);
-    },
-  };
-}
-
-/**
- * Maps `pulumi stack output --json` text to {@link StackOutputs}. Exported for tests. Secret
- * outputs appear as "[secret]" there and are never read from this text.
- */
-export function parseStackOutputs(text: string, stack: string): StackOutputs {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new VerifyInputError(`--stack ${stack}: pulumi stack output did not return JSON`);
-  }
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new VerifyInputError(`--stack ${stack}: pulumi stack output did not return an object`);
-  }
-  const record = parsed as Record<string, unknown>;
-  const result: StackOutputs = { hasClientSecret: "clientSecret" in record };
-  for (const [field, names] of Object.entries(STACK_OUTPUT_KEYS)) {
-    for (const name of names) {
-      const value = stringify(record[name]);
-      if (value !== undefined) {
-        (result as unknown as Record<string, string>)[field] = value;
-        break;
-      }
-    }
-  }
-  return result;
-}
-
-function stringify(value: unknown): string | undefined {
-  if (value === undefined || value === null || value === "[secret]") return undefined;
-  if (Array.isArray(value)) return value.map(String).join(",");
-  if (typeof value === "string" || typeof value === "number") return String(value);
-  return undefined;
-}
-
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 function guid(flag: string, what: string) {
-  return z.string().regex(GUID, `${flag}: must be a GUID (${what})`);
+  return z.string().refine(isGuid, `${flag}: must be a GUID (${what})`);
 }
 
 function httpsUrl(flag: string) {
@@ -577,7 +412,7 @@ export async function resolveVerifyConfig(
     expiryWarnDays: v.expiryWarnDays ?? DEFAULT_EXPIRY_WARN_DAYS,
     rotationDays: v.rotationDays ?? null,
     json: flags.json === true,
-    timeoutMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+    timeoutInMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
   });
 }
 
@@ -595,10 +430,10 @@ function resolveCallerCredential(
       );
     }
     const verifyTenant = nonEmpty(env.AZURE_VERIFY_TENANT_ID) ?? tenantId;
-    if (!GUID.test(clientId)) {
+    if (!isGuid(clientId)) {
       throw new VerifyInputError("AZURE_VERIFY_CLIENT_ID: must be a GUID");
     }
-    if (!GUID.test(verifyTenant)) {
+    if (!isGuid(verifyTenant)) {
       throw new VerifyInputError("AZURE_VERIFY_TENANT_ID: must be a GUID");
     }
     return { kind: "verify-env", tenantId: verifyTenant, clientId, secret: new Secret(secret) };

@@ -1,35 +1,11 @@
 /**
  * `npm run verify`: checks a tenant's AuditBridge pipeline end to end and exits 0 (all pass),
- * 1 (any fail), 3 (only warnings) or 2 (bad input). The only verify file that calls process.exit.
+ * 1 (any fail), 3 (only warnings) or 2 (bad input). The thin CLI: flags in, the runner
+ * (`run.ts`), the report out. The only verify file that calls process.exit.
  */
-import { runChecks } from "./checks";
+import { EXIT_BAD_INPUT, EXIT_FAIL, renderJson, renderTable, shouldColor } from "../shared/output";
 import { helpText, isVerifyInputError, resolveVerifyConfig, type VerifyConfig } from "./inputs";
-import {
-  buildReport,
-  EXIT_BAD_INPUT,
-  EXIT_FAIL,
-  renderJson,
-  renderTable,
-  shouldColor,
-  type VerifyReport,
-} from "./output";
-
-/** Options for {@link verify}; main() passes the process's own streams and environment. */
-export interface VerifyRunOptions {
-  abortSignal?: AbortSignal;
-  nowMs?: () => number;
-}
-
-/** Runs every check for a validated config and returns the report (never throws for a check). */
-export async function verify(
-  config: VerifyConfig,
-  options: VerifyRunOptions = {},
-): Promise<VerifyReport> {
-  const now = options.nowMs ?? Date.now;
-  const startedAt = now();
-  const checks = await runChecks(config, options);
-  return buildReport(config, checks, startedAt, now());
-}
+import { verify } from "./run";
 
 async function main(): Promise<number> {
   let config: VerifyConfig | "help";

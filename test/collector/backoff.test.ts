@@ -6,7 +6,7 @@ import {
   computeBackoffDelay,
   isAbortError,
   isRetryExhaustedError,
-  MAX_RETRY_AFTER_MS,
+  MAX_RETRY_AFTER_IN_MS,
   RetryExhaustedError,
   retryAsync,
   retryDelayInMs,
@@ -44,10 +44,10 @@ describe("backoffDelayInMs", () => {
 });
 
 describe("retryDelayInMs", () => {
-  it("uses the server's Retry-After when present, capped at MAX_RETRY_AFTER_MS", () => {
+  it("uses the server's Retry-After when present, capped at MAX_RETRY_AFTER_IN_MS", () => {
     expect(retryDelayInMs(3, 2_500, { random: () => 0 })).toBe(2_500);
     expect(retryDelayInMs(1, 0, { random: () => 0 })).toBe(0);
-    expect(retryDelayInMs(1, 24 * 3_600_000)).toBe(MAX_RETRY_AFTER_MS);
+    expect(retryDelayInMs(1, 24 * 3_600_000)).toBe(MAX_RETRY_AFTER_IN_MS);
   });
 
   it("falls back to the backoff when Retry-After is absent or unusable", () => {

@@ -5,9 +5,9 @@ import path from "node:path";
 import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/src/index";
+import type { VerifyReport } from "../../scripts/shared/output";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
-import { verify } from "../../scripts/verify/main";
-import type { VerifyReport } from "../../scripts/verify/output";
+import { verify } from "../../scripts/verify/run";
 import { checkById, emulatorFlags, startHealthyTenant } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..", "..");

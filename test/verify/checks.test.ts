@@ -1,10 +1,11 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { INTERACTIVE_RETRY_PRESET } from "../../collector/src/source/retryPolicy";
 import type { Emulator } from "../../emulator/src/index";
-import { serviceHealthResult } from "../../scripts/verify/checks";
-import { verify } from "../../scripts/verify/main";
-import { renderJson, renderTable, type VerifyReport } from "../../scripts/verify/output";
+import { renderJson, renderTable, type VerifyReport } from "../../scripts/shared/output";
+import { serviceHealthResult } from "../../scripts/verify/checks/serviceHealth";
+import { verify } from "../../scripts/verify/run";
 import {
   checkById,
   emulatorConfig,
@@ -98,6 +99,19 @@ describe("verify against a healthy emulated tenant", () => {
 });
 
 describe("verify failure modes against the emulator", () => {
+  it("gives up on a failing API within seconds, after the interactive retry preset's attempts", async () => {
+    const e = await healthyTenant();
+    e.knobs.serverErrorRate = 1;
+    const report = await verify(await emulatorConfig(e));
+    const subscriptions = checkById(report, "subscriptions");
+    expect(subscriptions.status).toBe("fail");
+    expect(subscriptions.reason).toBe("subscriptions/list: the API answered 503");
+    expect(subscriptions.fix).toContain("re-run later");
+    const listCalls = e.truth.requestLog().filter((r) => r.path.endsWith("/subscriptions/list"));
+    expect(listCalls).toHaveLength(INTERACTIVE_RETRY_PRESET.maxAttempts);
+    expect(report.durationMs).toBeLessThan(INTERACTIVE_RETRY_PRESET.deadlineInMs + 5_000);
+  });
+
   it("fails check 4 with the audit-off message and fix when unified audit logging is off", async () => {
     const e = await healthyTenant();
     e.knobs.auditDisabled = true;
@@ -314,7 +328,7 @@ describe("verify failure modes against the emulator", () => {
   it("fails unfinished checks with a timeout message when the deadline passes", async () => {
     const e = await healthyTenant();
     e.knobs.latencyMs = 4_000;
-    const config = { ...(await emulatorConfig(e)), timeoutMs: 1_000 };
+    const config = { ...(await emulatorConfig(e)), timeoutInMs: 1_000 };
     const started = Date.now();
     const report = await verify(config);
     // Without the deadline the token, list and content requests alone would take 12 s.

@@ -4,9 +4,9 @@ import { scopeFor } from "../../domain/clouds";
 import { CONTENT_TYPES } from "../../domain/contentTypes";
 import type { AuditRow } from "../../domain/table";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/src/index";
-import type { CheckId, CheckResult } from "../../scripts/verify/checks";
+import type { CheckResult, VerifyReport } from "../../scripts/shared/output";
+import type { CheckId } from "../../scripts/verify/checks/result";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
-import type { VerifyReport } from "../../scripts/verify/output";
 
 /** A small, fast tenant: every content type has a few blobs in the last day. */
 export function startSmallTenant(options: EmulatorOptions = {}): Promise<Emulator> {

@@ -3,13 +3,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Secret } from "../../scripts/shared/secret";
+import { parseStackOutputs, pulumiStackReader, type StackReader } from "../../scripts/shared/stack";
 import {
   isVerifyInputError,
-  parseStackOutputs,
-  pulumiStackReader,
   resolveVerifyConfig,
-  Secret,
-  type StackReader,
   type VerifyConfig,
 } from "../../scripts/verify/inputs";
 
@@ -54,7 +52,7 @@ describe("verify inputs from flags and environment", () => {
     expect(config.sinceHours).toBe(24);
     expect(config.expiryWarnDays).toBe(30);
     expect(config.rotationDays).toBeNull();
-    expect(config.timeoutMs).toBe(30_000);
+    expect(config.timeoutInMs).toBe(30_000);
     expect(config.workspaceId).toBeNull();
     expect(config.callerCredential).toEqual({ kind: "default" });
     expect(Object.isFrozen(config)).toBe(true);

@@ -1,26 +1,28 @@
 import { AuthenticationError } from "@azure/identity";
 import { describe, expect, it } from "vitest";
+import { ManagementApiError, parseApiError } from "../../collector/src/source/apiError";
+import { classifyApiResponse } from "../../collector/src/source/classifier";
 import { formatApiTime } from "../../domain/apiLimits";
 import {
-  type CheckResult,
-  decodeJwtPayload,
-  describeTokenError,
-  recordsQuery,
-} from "../../scripts/verify/checks";
-import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
-import {
-  classifyManagementError,
-  listingWindows,
-  MAX_LISTING_WINDOW_MS,
-} from "../../scripts/verify/management";
-import {
   buildReport,
+  type CheckResult,
   exitCodeFor,
   overallStatus,
   renderJson,
   renderTable,
   shouldColor,
-} from "../../scripts/verify/output";
+} from "../../scripts/shared/output";
+import { decodeJwtPayload } from "../../scripts/verify/checks/token";
+import {
+  AUDIT_OFF_REASON,
+  describeManagementError,
+  describeTokenError,
+  isAuditOffError,
+  isSubscriptionDisabledError,
+} from "../../scripts/verify/explain";
+import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
+import { listingWindows, MAX_LISTING_WINDOW_IN_MS } from "../../scripts/verify/probes/management";
+import { recordsQuery } from "../../scripts/verify/probes/workspace";
 
 const TENANT = "11111111-2222-3333-4444-555555555555";
 const CLIENT = "66666666-7777-8888-9999-000000000000";
@@ -84,8 +86,24 @@ describe("token helpers", () => {
   });
 });
 
-describe("Management API error classification", () => {
-  it("recognises audit-off by the DataServiceException text, not the code", () => {
+/**
+ * An API answer as the collector's client turns it into an error: the body parsed and the
+ * answer classified by the one classifier; `attempts` as the retry policy adds them.
+ */
+function answer(status: number, bodyText: string, attempts?: number): ManagementApiError {
+  const { code, message } = parseApiError(bodyText);
+  return new ManagementApiError({
+    operation: "subscriptions/list",
+    status,
+    code,
+    apiMessage: message,
+    classification: classifyApiResponse({ status, code, message, operation: "subscriptions/list" }),
+    attempts,
+  });
+}
+
+describe("Management API error explanations", () => {
+  it("recognises audit-off by the DataServiceException text, not the code", async () => {
     const body = JSON.stringify({
       error: {
         code: "ListSubscriptions [CorrId=1][TenantId=x,ContentType=,ApplicationId=y][AppId",
@@ -93,36 +111,67 @@ describe("Management API error classification", () => {
           "abc] failed. Exception: Microsoft.Office.Compliance.Audit.DataServiceException: Tenant x does not exist.",
       },
     });
-    expect(classifyManagementError(400, body).kind).toBe("audit-off");
+    const error = answer(400, body);
+    expect(isAuditOffError(error)).toBe(true);
+    expect(describeManagementError(error, await config(), "subscriptions/list").reason).toBe(
+      AUDIT_OFF_REASON,
+    );
   });
 
   it.each([
-    [401, { error: { code: "AF10001", message: "The permission set () ..." } }, "permission"],
-    [400, { error: { code: "AF20022", message: "No subscription" } }, "no-subscription"],
-    [400, { error: { code: "AF20023", message: "disabled" } }, "subscription-disabled"],
-    [400, { error: { code: "AF20010", message: "tenant" } }, "tenant"],
-    [500, { error: { code: "AF50000", message: "retry" } }, "server"],
-    [503, "<html>503</html>", "server"],
-    [400, { error: { code: "AF20030", message: "window" } }, "other"],
-  ])("maps HTTP %i %j to %s", (status, body, kind) => {
+    [
+      401,
+      { error: { code: "AF10001", message: "The permission set () ..." } },
+      "x: the API refused the token (401 AF10001: a role is missing)",
+    ],
+    [
+      400,
+      { error: { code: "AF20022", message: "No subscription" } },
+      "x: no subscription (AF20022)",
+    ],
+    [
+      400,
+      { error: { code: "AF20023", message: "disabled" } },
+      "x: the subscription was disabled (AF20023)",
+    ],
+    [
+      400,
+      { error: { code: "AF20010", message: "tenant" } },
+      "x: the API does not accept this tenant (AF20010)",
+    ],
+    [500, { error: { code: "AF50000", message: "retry" } }, "x: the API answered 500 AF50000"],
+    [503, "<html>503</html>", "x: the API answered 503"],
+    [400, { error: { code: "AF20030", message: "window" } }, "x: AF20030 window"],
+  ])("explains HTTP %i %j as %s", async (status, body, reason) => {
     const text = typeof body === "string" ? body : JSON.stringify(body);
-    expect(classifyManagementError(status, text).kind).toBe(kind);
+    const error = answer(status, text);
+    expect(isAuditOffError(error)).toBe(false);
+    expect(describeManagementError(error, await config(), "x").reason).toBe(reason);
   });
 
-  it("reads the single-quoted AF429 throttling body", () => {
-    const error = classifyManagementError(
+  it("tells a disabled subscription from the other answers", () => {
+    expect(isSubscriptionDisabledError(answer(400, '{"error":{"code":"AF20023"}}'))).toBe(true);
+    expect(isSubscriptionDisabledError(answer(400, '{"error":{"code":"AF20022"}}'))).toBe(false);
+  });
+
+  it("reads the single-quoted AF429 throttling body", async () => {
+    const error = answer(
       403,
       "{'error':{'code':'AF429','message':'Too many requests. Method=ListContent, PublisherId=x'}}",
+      3,
     );
-    expect(error.kind).toBe("throttled");
+    expect(error.classification.throttled).toBe(true);
     expect(error.code).toBe("AF429");
+    expect(describeManagementError(error, await config(), "x").reason).toBe(
+      "x: throttled (AF429) after 2 retries",
+    );
   });
 
   it("splits a lookback into windows of at most 24 hours", () => {
-    expect(listingWindows(0, MAX_LISTING_WINDOW_MS)).toEqual([[0, MAX_LISTING_WINDOW_MS]]);
-    const windows = listingWindows(0, MAX_LISTING_WINDOW_MS * 2 + 5);
+    expect(listingWindows(0, MAX_LISTING_WINDOW_IN_MS)).toEqual([[0, MAX_LISTING_WINDOW_IN_MS]]);
+    const windows = listingWindows(0, MAX_LISTING_WINDOW_IN_MS * 2 + 5);
     expect(windows).toHaveLength(3);
-    expect(windows[2]).toEqual([MAX_LISTING_WINDOW_MS * 2, MAX_LISTING_WINDOW_MS * 2 + 5]);
+    expect(windows[2]).toEqual([MAX_LISTING_WINDOW_IN_MS * 2, MAX_LISTING_WINDOW_IN_MS * 2 + 5]);
     expect(formatApiTime(Date.UTC(2025, 0, 2, 3, 4, 5, 678))).toBe("2025-01-02T03:04:05");
   });
 });

@@ -1,5 +1,5 @@
 import { isPipelineError } from "../pipeline/errors";
-import { isManagementApiError } from "../source/client";
+import { isManagementApiError } from "../source/apiError";
 import { isStartGuardError } from "../source/subscriptions";
 import { isStateStoreError } from "../state/errors";
 

@@ -8,6 +8,7 @@ import { computeBackoffDelay, sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
 import type { Checkpoint, OperationOptions, ReceivedRecord, Source, SourceItem } from "../types";
+import { isManagementApiError, type ManagementApiError } from "./apiError";
 import {
   isBlobMalformedError,
   isBlobTruncatedError,
@@ -15,13 +16,7 @@ import {
   type StreamJsonArrayOptions,
   streamJsonArrayBatches,
 } from "./blobStream";
-import {
-  type ContentPage,
-  isManagementApiError,
-  ManagementApiClient,
-  type ManagementApiClientOptions,
-  type ManagementApiError,
-} from "./client";
+import { type ContentPage, ManagementApiClient, type ManagementApiClientOptions } from "./client";
 import type { ParsedElement, ParseWorkerPool } from "./parseWorkers";
 import { type StartGuardPolicy, SubscriptionManager } from "./subscriptions";
 import { checkNextPageUri, feedRoot, resolveContentUri } from "./urls";

@@ -2,7 +2,8 @@ import type { ContentType } from "../../../domain/contentTypes";
 import { sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { OperationOptions } from "../types";
-import { isManagementApiError, type ManagementApiClient } from "./client";
+import { isManagementApiError } from "./apiError";
+import type { ManagementApiClient } from "./client";
 
 /**
  * After a start request, wait this long before the next one (rule added to the API reference in

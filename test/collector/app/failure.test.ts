@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { PipelineError } from "../../../collector/src/pipeline/pipeline";
 import { ConfigErrorGate } from "../../../collector/src/run/configErrorGate";
 import { isStateOwnershipLost, judgeFailure } from "../../../collector/src/run/failure";
-import { ManagementApiError } from "../../../collector/src/source/client";
+import { ManagementApiError } from "../../../collector/src/source/apiError";
 import { StateStoreError } from "../../../collector/src/state/errors";
 import type { Checkpoint, Source, SourceItem } from "../../../collector/src/types";
 import type { ContentType } from "../../../domain/contentTypes";

@@ -2,9 +2,9 @@ import { ClientSecretCredential } from "@azure/identity";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   isManagementApiError,
-  ManagementApiClient,
   type ManagementApiError,
-} from "../../../collector/src/source/client";
+} from "../../../collector/src/source/apiError";
+import { ManagementApiClient } from "../../../collector/src/source/client";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import { captureLogs, clientOptionsFor, feedRequests } from "./helpers";
 

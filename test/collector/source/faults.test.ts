@@ -4,11 +4,10 @@ import path from "node:path";
 import type { TokenCredential } from "@azure/identity";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  type ContentPage,
   isManagementApiError,
-  ManagementApiClient,
   type ManagementApiError,
-} from "../../../collector/src/source/client";
+} from "../../../collector/src/source/apiError";
+import { type ContentPage, ManagementApiClient } from "../../../collector/src/source/client";
 import { ParseWorkerPool } from "../../../collector/src/source/parseWorkers";
 import type { ReceivedRecord } from "../../../collector/src/types";
 import type { ContentType } from "../../../domain/contentTypes";

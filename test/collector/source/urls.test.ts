@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseApiError } from "../../../collector/src/source/client";
+import { parseApiError } from "../../../collector/src/source/apiError";
 import {
   checkNextPageUri,
   feedRoot,

@@ -1,13 +1,17 @@
 /**
  * The Microsoft Graph reads verify makes with the caller's credential: the app registration
  * (credential end dates), its app role assignments on the Office 365 Management APIs, and the
- * service health overviews. Reference: management-activity-api.md §7 and §10.
+ * service health overviews.
+ * https://learn.microsoft.com/en-us/graph/api/serviceannouncement-list-healthoverviews
+ * https://learn.microsoft.com/en-us/graph/api/serviceprincipal-list-approleassignments
  */
 import type { TokenCredential } from "@azure/identity";
 import { type AuthenticationProvider, Client, GraphError } from "@microsoft/microsoft-graph-client";
-import { scopeFor } from "../../domain/clouds";
+import { AuditBridgeError } from "../../../collector/src/errors";
+import { entraErrorCode } from "../../../domain/apiErrors";
+import { scopeFor } from "../../../domain/clouds";
 
-/** appId of the "Office 365 Management APIs" service principal (reference §7). */
+/** appId of the "Office 365 Management APIs" service principal, the same in every tenant. */
 export const O365_MANAGEMENT_APP_ID = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
 
 /** A password or key credential of an application, as Graph returns it. */
@@ -58,20 +62,22 @@ export interface GraphClientOptions {
 }
 
 /** A failed Graph read, reduced to a status and Graph's error code (never a token). */
-export class GraphReadError extends Error {
+export class GraphReadError extends AuditBridgeError {
   override readonly name = "GraphReadError";
   constructor(
+    /** HTTP status; 0 when the caller got no Graph token. */
     readonly status: number,
-    readonly code: string | null,
+    /** Graph's error code, or the AADSTS code of a failed token request. */
+    code: string | null,
     message: string,
   ) {
-    super(message);
+    super(message, { code: code ?? undefined });
   }
 }
 
 /** Type guard for {@link GraphReadError}. */
 export function isGraphReadError(error: unknown): error is GraphReadError {
-  return error instanceof Error && error.name === "GraphReadError";
+  return error instanceof GraphReadError;
 }
 
 /** Graph client whose auth provider asks the caller's credential for `<audience>/.default`. */
@@ -121,7 +127,7 @@ export class GraphReader {
   /**
    * Role values (e.g. "ActivityFeed.Read") the app's service principal holds on the Office 365
    * Management APIs. Role ids are resolved through that service principal's `appRoles`, since
-   * wrong GUIDs circulate in public samples (reference §7).
+   * wrong GUIDs circulate in public samples.
    */
   async managementRolesGranted(appId: string): Promise<string[]> {
     const [client, resource] = await Promise.all([
@@ -151,7 +157,7 @@ function toGraphReadError(error: unknown): GraphReadError {
   if (isGraphReadError(error)) return error;
   if (error instanceof GraphError && error.statusCode < 100) {
     // The SDK reports a failure of our auth provider as a GraphError with statusCode -1.
-    const code = /AADSTS\d+/.exec(error.message)?.[0] ?? error.code ?? null;
+    const code = entraErrorCode(error.message) ?? error.code ?? null;
     return new GraphReadError(0, code, `no Graph token for the caller${code ? ` (${code})` : ""}`);
   }
   if (error instanceof GraphError) {
@@ -162,6 +168,6 @@ function toGraphReadError(error: unknown): GraphReadError {
     );
   }
   const name = error instanceof Error ? error.name : "Error";
-  const code = /AADSTS\d+/.exec(error instanceof Error ? error.message : String(error))?.[0];
+  const code = entraErrorCode(error instanceof Error ? error.message : String(error));
   return new GraphReadError(0, code ?? null, code ? `no Graph token (${code})` : `${name}`);
 }

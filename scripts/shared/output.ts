@@ -1,14 +1,36 @@
 /**
- * The verify report: its JSON schema (stable, versioned), the exit code it implies, and the
- * table a person reads on a terminal.
+ * What the user commands print: a report of checks, its JSON schema (stable, versioned), the
+ * exit code it implies, and the table a person reads on a terminal.
  */
-import type { CheckResult, CheckStatus } from "./checks";
-import type { VerifyConfig } from "./inputs";
+
+/** Outcome of one check. `skip` means it could not run (the reason says why); it never fails a run. */
+export type CheckStatus = "pass" | "warn" | "fail" | "skip";
+
+/** The result of one check. `reason` and `fix` are single lines; `fix` is null on a pass. */
+export interface CheckResult<Id extends string = string> {
+  /** Stable identifier (part of the JSON schema). */
+  id: Id;
+  /** 1-based position in the command's table. */
+  number: number;
+  title: string;
+  status: CheckStatus;
+  reason: string;
+  fix: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Who and what a report is about (a command's validated config satisfies it). */
+export interface ReportSubject {
+  readonly tenantId: string;
+  readonly clientId: string;
+  readonly cloud: string;
+  readonly stack: string | null;
+}
 
 /** Bumped only on a breaking change to {@link VerifyReport}. */
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** Exit codes of `npm run verify` (documented in README.md, "Output and exit codes"). */
+/** Exit codes of the user commands (documented in README.md, "Output and exit codes"). */
 export const EXIT_PASS = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_BAD_INPUT = 2;
@@ -47,7 +69,7 @@ export function exitCodeFor(status: OverallStatus): number {
 
 /** Assembles the report from a run's results. */
 export function buildReport(
-  config: VerifyConfig,
+  config: ReportSubject,
   checks: CheckResult[],
   startedAtMs: number,
   finishedAtMs: number,
@@ -93,7 +115,10 @@ export function shouldColor(
 }
 
 /** The human-readable table: one row per check, then the fixes, then a one-line result. */
-export function renderTable(report: VerifyReport, options: { color: boolean }): string {
+export function renderTable(
+  report: VerifyReport,
+  options: { color: boolean /** Name in the heading; default `verify`. */; command?: string },
+): string {
   const paint = (style: keyof typeof ANSI, text: string) =>
     options.color ? `${ANSI[style][0]}${text}${ANSI[style][1]}` : text;
   const titleWidth = Math.max(5, ...report.checks.map((c) => c.title.length));
@@ -101,7 +126,7 @@ export function renderTable(report: VerifyReport, options: { color: boolean }): 
   lines.push(
     paint(
       "bold",
-      `AuditBridge verify: tenant ${report.tenantId}, app ${report.clientId}, cloud ${report.cloud}${report.stack ? `, stack ${report.stack}` : ""}`,
+      `AuditBridge ${options.command ?? "verify"}: tenant ${report.tenantId}, app ${report.clientId}, cloud ${report.cloud}${report.stack ? `, stack ${report.stack}` : ""}`,
     ),
   );
   lines.push("");

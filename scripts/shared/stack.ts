@@ -1,0 +1,154 @@
+/**
+ * `--stack <name>`: reads a Pulumi stack's outputs through the Pulumi CLI, for every user command
+ * (`pulumi stack output --json`; a secret output only on demand, with `--show-secrets`). A
+ * missing CLI is a one-line input error, never a stack trace.
+ * https://www.pulumi.com/docs/iac/cli/commands/pulumi_stack_output/
+ */
+import { execFile } from "node:child_process";
+import { CommandInputError } from "./errors";
+import { Secret } from "./secret";
+
+/** How long `pulumi stack output` may take before a command gives up on it. */
+export const PULUMI_CLI_TIMEOUT_MS = 60_000;
+
+/** Non-secret values a stack may export, already reduced to strings. */
+export interface StackOutputs {
+  tenantId?: string;
+  clientId?: string;
+  publisherId?: string;
+  workspaceId?: string;
+  contentTypes?: string;
+  cloud?: string;
+  authorityHost?: string;
+  managementEndpoint?: string;
+  healthzUrl?: string;
+  rotationDays?: string;
+  /** True when the stack exports a (secret) `clientSecret` output a command may fetch on demand. */
+  hasClientSecret: boolean;
+}
+
+/** Reads a stack's outputs; injectable so tests can point at a fake `pulumi` on PATH. */
+export interface StackReader {
+  outputs(stack: string): Promise<StackOutputs>;
+  clientSecret(stack: string): Promise<Secret>;
+}
+
+/**
+ * Stack output names the commands understand, with the aliases AuditBridge stacks have used.
+ * The first name is the documented one.
+ */
+const STACK_OUTPUT_KEYS: Readonly<
+  Record<Exclude<keyof StackOutputs, "hasClientSecret">, string[]>
+> = {
+  tenantId: ["tenantId", "m365TenantId"],
+  clientId: ["clientId", "appClientId", "applicationClientId"],
+  publisherId: ["publisherId"],
+  workspaceId: ["workspaceId", "workspaceCustomerId", "logAnalyticsWorkspaceId"],
+  contentTypes: ["contentTypes"],
+  cloud: ["cloud", "o365Cloud"],
+  authorityHost: ["authorityHost"],
+  managementEndpoint: ["managementEndpoint"],
+  healthzUrl: ["healthzUrl", "collectorHealthzUrl"],
+  rotationDays: ["secretRotationDays", "rotationDays"],
+};
+
+/** Runs the Pulumi CLI; `ENOENT` becomes a one-line "install Pulumi or pass flags" error. */
+export function pulumiStackReader(pulumiCommand = "pulumi"): StackReader {
+  const run = (args: string[]): Promise<string> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        pulumiCommand,
+        args,
+        { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
+        (error, stdout, stderr) => {
+          if (!error) {
+            resolve(stdout);
+            return;
+          }
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === "ENOENT") {
+            reject(
+              new CommandInputError(
+                "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
+                  "(https://www.pulumi.com/docs/install/) or pass --tenant-id, --client-id and " +
+                  "--workspace-id instead of --stack",
+              ),
+            );
+            return;
+          }
+          const firstLine =
+            String(stderr)
+              .split("\n")
+              .map((line) => line.trim())
+              .find((line) => line.length > 0) ?? error.message.split("\n")[0];
+          reject(new CommandInputError(`pulumi stack output failed for --stack: ${firstLine}`));
+        },
+      );
+    });
+  return {
+    async outputs(stack) {
+      const text = await run(["stack", "output", "--json", "--stack", stack]);
+      return parseStackOutputs(text, stack);
+    },
+    async clientSecret(stack) {
+      const text = await run([
+        "stack",
+        "output",
+        "clientSecret",
+        "--json",
+        "--show-secrets",
+        "--stack",
+        stack,
+      ]);
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new CommandInputError(
+          `--stack ${stack}: the clientSecret output is not valid JSON; set AZURE_CLIENT_SECRET instead`,
+        );
+      }
+      if (typeof value !== "string" || value.length === 0) {
+        throw new CommandInputError(
+          `--stack ${stack}: the clientSecret output is empty; set AZURE_CLIENT_SECRET instead`,
+        );
+      }
+      return new Secret(value);
+    },
+  };
+}
+
+/**
+ * Maps `pulumi stack output --json` text to {@link StackOutputs}. Exported for tests. Secret
+ * outputs appear as "[secret]" there and are never read from this text.
+ */
+export function parseStackOutputs(text: string, stack: string): StackOutputs {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new CommandInputError(`--stack ${stack}: pulumi stack output did not return JSON`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new CommandInputError(`--stack ${stack}: pulumi stack output did not return an object`);
+  }
+  const record = parsed as Record<string, unknown>;
+  const result: StackOutputs = { hasClientSecret: "clientSecret" in record };
+  for (const [field, names] of Object.entries(STACK_OUTPUT_KEYS)) {
+    for (const name of names) {
+      const value = stringify(record[name]);
+      if (value !== undefined) {
+        (result as unknown as Record<string, string>)[field] = value;
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+function stringify(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "[secret]") return undefined;
+  if (Array.isArray(value)) return value.map(String).join(",");
+  if (typeof value === "string" || typeof value === "number") return String(value);
+  return undefined;
+}
