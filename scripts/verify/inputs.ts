@@ -8,9 +8,9 @@ import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
 import { isGuid } from "../../domain/validators";
-import { CommandInputError } from "../shared/errors";
-import { Secret } from "../shared/secret";
-import { pulumiStackReader, type StackOutputs, type StackReader } from "../shared/stack";
+import { CommandInputError } from "../common/errors";
+import { Secret } from "../common/secret";
+import { pulumiStackReader, type StackOutputs, type StackReader } from "../common/stack";
 
 /** Default for `--since`: hours of workspace rows check 7 looks at. */
 export const DEFAULT_SINCE_HOURS = 24;

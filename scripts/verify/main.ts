@@ -3,7 +3,7 @@
  * 1 (any fail), 3 (only warnings) or 2 (bad input). The thin CLI: flags in, the runner
  * (`run.ts`), the report out. The only verify file that calls process.exit.
  */
-import { EXIT_BAD_INPUT, EXIT_FAIL, renderJson, renderTable, shouldColor } from "../shared/output";
+import { EXIT_BAD_INPUT, EXIT_FAIL, renderJson, renderTable, shouldColor } from "../common/output";
 import { helpText, isVerifyInputError, resolveVerifyConfig, type VerifyConfig } from "./inputs";
 import { verify } from "./run";
 

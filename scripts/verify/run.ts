@@ -4,7 +4,7 @@
  * checks' pure judges, and bounds the whole run by one deadline. No check ever throws out of it.
  */
 import type { TokenCredential } from "@azure/identity";
-import { buildReport, type VerifyReport } from "../shared/output";
+import { buildReport, type VerifyReport } from "../common/output";
 import { judgeAuditEnabled } from "./checks/auditEnabled";
 import { CONTENT_LOOKBACK_IN_MS, type ContentOutcome, judgeContent } from "./checks/content";
 import { judgeCredentialExpiry } from "./checks/credentialExpiry";

@@ -5,7 +5,7 @@ import path from "node:path";
 import selfsigned from "selfsigned";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/src/index";
-import type { VerifyReport } from "../../scripts/shared/output";
+import type { VerifyReport } from "../../scripts/common/output";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
 import { verify } from "../../scripts/verify/run";
 import { checkById, emulatorFlags, startHealthyTenant } from "./helpers";

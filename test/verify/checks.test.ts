@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { INTERACTIVE_RETRY_PRESET } from "../../collector/src/source/retryPolicy";
 import type { Emulator } from "../../emulator/src/index";
-import { renderJson, renderTable, type VerifyReport } from "../../scripts/shared/output";
+import { renderJson, renderTable, type VerifyReport } from "../../scripts/common/output";
 import { serviceHealthResult } from "../../scripts/verify/checks/serviceHealth";
 import { verify } from "../../scripts/verify/run";
 import {

@@ -4,7 +4,7 @@ import { scopeFor } from "../../domain/clouds";
 import { CONTENT_TYPES } from "../../domain/contentTypes";
 import type { AuditRow } from "../../domain/table";
 import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulator/src/index";
-import type { CheckResult, VerifyReport } from "../../scripts/shared/output";
+import type { CheckResult, VerifyReport } from "../../scripts/common/output";
 import type { CheckId } from "../../scripts/verify/checks/result";
 import { resolveVerifyConfig, type VerifyConfig } from "../../scripts/verify/inputs";
 

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Secret } from "../../scripts/shared/secret";
-import { parseStackOutputs, pulumiStackReader, type StackReader } from "../../scripts/shared/stack";
+import { Secret } from "../../scripts/common/secret";
+import { parseStackOutputs, pulumiStackReader, type StackReader } from "../../scripts/common/stack";
 import {
   isVerifyInputError,
   resolveVerifyConfig,

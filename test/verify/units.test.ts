@@ -11,7 +11,7 @@ import {
   renderJson,
   renderTable,
   shouldColor,
-} from "../../scripts/shared/output";
+} from "../../scripts/common/output";
 import { decodeJwtPayload } from "../../scripts/verify/checks/token";
 import {
   AUDIT_OFF_REASON,

@@ -2,7 +2,7 @@
  * The eight verify checks' identities and the shape of their results. Every judge in this
  * folder is pure: it turns what the probes found into a {@link VerifyCheckResult}.
  */
-import type { CheckResult, CheckStatus } from "../../shared/output";
+import type { CheckResult, CheckStatus } from "../../common/output";
 
 /** Stable identifiers of the checks, in run order (part of the JSON schema). */
 export const CHECK_IDS = [
