@@ -2,10 +2,12 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ActivityFeed, type BlobTruth, DEFAULT_PAGE_SIZE } from "./activity";
+import { registerArm } from "./arm";
 import { ensureAppCertificate } from "./certificate";
 import { registerEntra } from "./entra";
 import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
 import { registerGraph } from "./graph";
+import { registerGraphDirectory } from "./graphDirectory";
 import { type RequestContext, Router, sendJson } from "./http";
 import { type IngestedRow, type IngestionTarget, registerIngestion } from "./ingestion";
 import { TokenSigner } from "./jwt";
@@ -22,6 +24,8 @@ import {
 import { DEFAULT_TEST_CERT_DIR, ensureTestCertificates } from "./tls";
 
 export type { BlobTruth } from "./activity";
+export type { ArmPermission, ArmResource, DeletedVault, PreflightKnobs } from "./arm";
+export { emulatedSubscriptionId, emulatedUser } from "./arm";
 export type { AppCertificate } from "./certificate";
 export type { IngestedRow } from "./ingestion";
 export type { Knobs } from "./knobs";
@@ -217,6 +221,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerIngestion(router, state, ingestion, ingestedRows);
   registerQuery(router, state, ingestion, ingestedRows);
   registerGraph(router, state);
+  registerArm(router, state);
+  registerGraphDirectory(router, state);
 
   const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
     counters.requests++;
