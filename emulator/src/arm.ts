@@ -212,7 +212,7 @@ const RESOURCE = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\
 /** Registers the ARM routes (every GET under /subscriptions/). */
 export function registerArm(router: Router, state: EmulatorState): void {
   const subscriptionId = emulatedSubscriptionId(state.seed);
-  router.add("GET", /^\/subscriptions\//i, (ctx) => {
+  router.add("GET", /^\/+subscriptions\//i, (ctx) => {
     const knobs = state.knobs.preflight;
     const check = state.signer.verify(bearerToken(ctx.req.headers.authorization), state.now());
     if (!check.ok) {

@@ -149,6 +149,15 @@ export function describeError(error: unknown): Failure {
   const e = error as { statusCode?: unknown; code?: unknown; message?: unknown; name?: unknown };
   const message = typeof e.message === "string" ? e.message : String(error);
   const aadsts = /AADSTS\d+/.exec(message)?.[0];
+  if (/endpoints_resolution_error/.test(message)) {
+    // MSAL could not load the tenant's OpenID configuration: the tenant is unknown to this cloud.
+    return {
+      status: null,
+      code: "endpoints_resolution_error",
+      message:
+        "the tenant's sign-in endpoints could not be resolved (unknown tenant, or the wrong cloud/authority host)",
+    };
+  }
   if (aadsts || e.name === "AuthenticationError" || e.name === "CredentialUnavailableError") {
     const sentence = oneLine(
       message.replace(/^.*?(AADSTS\d+:)/s, "$1").split(/Trace ID:|\n/)[0] ?? message,

@@ -1,4 +1,8 @@
-import { ClientSecretCredential, UsernamePasswordCredential } from "@azure/identity";
+import {
+  ClientSecretCredential,
+  type TokenCredential,
+  UsernamePasswordCredential,
+} from "@azure/identity";
 import {
   DEFAULT_RESOURCE_GROUP,
   emulatedSubscriptionId,
@@ -89,7 +93,7 @@ export function userCredential(emulator: Emulator): UsernamePasswordCredential {
 export async function runAgainst(
   emulator: Emulator,
   extra: string[] = [],
-  credential = servicePrincipalCredential(emulator),
+  credential: TokenCredential = servicePrincipalCredential(emulator),
 ): Promise<PreflightReport> {
   return preflight(await preflightConfig(emulator, extra), { credential });
 }

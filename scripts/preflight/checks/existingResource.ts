@@ -31,9 +31,13 @@ export async function probeExistingResource(
   const clients: ArmClients = createArmClients(config, credential, parts.subscriptionId);
   let location: string | null;
   try {
-    const resource = await clients.resources.resources.getById(resourceId, apiVersion, {
-      abortSignal,
-    });
+    // The SDK's path template is "/{resourceId}" with the id unencoded: without its leading
+    // slash the request goes to the canonical /subscriptions/… path rather than //subscriptions/….
+    const resource = await clients.resources.resources.getById(
+      resourceId.replace(/^\/+/, ""),
+      apiVersion,
+      { abortSignal },
+    );
     location = resource.location ?? null;
   } catch (error) {
     const failure = describeError(error);
