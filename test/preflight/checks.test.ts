@@ -1,3 +1,4 @@
+import { ClientSecretCredential } from "@azure/identity";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   DEFAULT_RESOURCE_GROUP,
@@ -70,7 +71,6 @@ describe("preflight against the emulator over HTTPS", () => {
   describe("sign-in", () => {
     it("fails with az login when the credential is refused, and skips what needs a token", async () => {
       const config = await preflightConfig(emulator);
-      const { ClientSecretCredential } = await import("@azure/identity");
       const wrong = new ClientSecretCredential(
         emulator.tenant.tenantId,
         emulator.tenant.clientId,
