@@ -56,6 +56,8 @@ export interface PreflightKnobs {
   resourceGroupPermissions: ArmPermission[];
   /** Resource provider namespaces that are NOT registered in the subscription. */
   unregisteredProviders: string[];
+  /** Namespaces whose registration is still in progress (registrationState "Registering"). */
+  registeringProviders: string[];
   /** Locations (ARM display names) of Microsoft.App/managedEnvironments. */
   containerAppsLocations: string[];
   /** Soft-deleted Key Vaults in the subscription. */
@@ -135,6 +137,7 @@ export function defaultPreflightKnobs(): PreflightKnobs {
       { actions: ["*"], notActions: [], dataActions: [], notDataActions: [] },
     ],
     unregisteredProviders: [],
+    registeringProviders: [],
     containerAppsLocations: [...DEFAULT_CONTAINER_APPS_LOCATIONS],
     deletedVaults: [],
     resources: [],
@@ -151,6 +154,7 @@ export function validatePreflightKnobs(knobs: PreflightKnobs): void {
     "resourceGroups",
     "resourceGroupPermissions",
     "unregisteredProviders",
+    "registeringProviders",
     "containerAppsLocations",
     "deletedVaults",
     "resources",
@@ -372,9 +376,13 @@ function sendProvider(
     return;
   }
   const knobs = state.knobs.preflight;
-  const registered = !knobs.unregisteredProviders.some(
-    (ns) => ns.toLowerCase() === known.toLowerCase(),
-  );
+  const listed = (namespaces: string[]) =>
+    namespaces.some((ns) => ns.toLowerCase() === known.toLowerCase());
+  const registrationState = listed(knobs.unregisteredProviders)
+    ? "NotRegistered"
+    : listed(knobs.registeringProviders)
+      ? "Registering"
+      : "Registered";
   const resourceTypes =
     known === "Microsoft.App"
       ? [
@@ -395,7 +403,7 @@ function sendProvider(
   sendJson(ctx, 200, {
     id: `/subscriptions/${subscriptionId}/providers/${known}`,
     namespace: known,
-    registrationState: registered ? "Registered" : "NotRegistered",
+    registrationState,
     registrationPolicy: "RegistrationRequired",
     resourceTypes,
   });

@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ActivityFeed, type BlobTruth, DEFAULT_PAGE_SIZE } from "./activity";
-import { registerArm } from "./arm";
+import { defaultPreflightKnobs, registerArm } from "./arm";
 import { ensureAppCertificate } from "./certificate";
 import { registerEntra } from "./entra";
 import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
@@ -173,6 +173,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
   const startMs = clock() + (options.knobs?.clockOffsetMs ?? 0);
   const knobs: Knobs = { ...defaultKnobs(startMs), ...options.knobs };
+  // A partial preflight object (e.g. from `--knobs` JSON) keeps the other defaults.
+  knobs.preflight = { ...defaultPreflightKnobs(), ...options.knobs?.preflight };
   validateKnobs(knobs);
 
   const tenant = tenantIdentity(seed, generatorScenario.tenantId);

@@ -126,7 +126,7 @@ describe("preflight against the emulator over HTTPS", () => {
       const permissions = check(report, "rg-permissions");
       expect(permissions.status).toBe("fail");
       expect(permissions.reason).toContain("Microsoft.Authorization/roleAssignments/write");
-      expect(permissions.reason).toContain("Contributor alone is not enough");
+      expect(permissions.reason).toContain("as with Contributor alone");
       expect(permissions.fix).toContain('--role "User Access Administrator"');
       expect(permissions.fix).toContain(
         `--scope /subscriptions/${emulatedSubscriptionId(emulator.seed)}/resourceGroups/${DEFAULT_RESOURCE_GROUP}`,
@@ -162,6 +162,15 @@ describe("preflight against the emulator over HTTPS", () => {
       expect(providers.fix).toContain(
         `az provider register --namespace Microsoft.App --subscription ${sub} && az provider register --namespace Microsoft.Insights --subscription ${sub}`,
       );
+    });
+
+    it("warns while a provider is still registering (exit 3)", async () => {
+      emulator.knobs.preflight.registeringProviders = ["Microsoft.App"];
+      const report = await runAgainst(emulator);
+      const providers = check(report, "providers");
+      expect(providers.status).toBe("warn");
+      expect(providers.fix).toContain("az provider show --namespace Microsoft.App");
+      expect(report.exitCode).toBe(3);
     });
 
     it("fails a location without Container Apps and names the ones that have it", async () => {

@@ -109,7 +109,7 @@ export function judgeResourceGroupPermissions(
   }
   if (missing.length === 1 && missing[0] === ROLE_ASSIGNMENT_WRITE) {
     return fail(
-      `you can create resources but not role assignments (${ROLE_ASSIGNMENT_WRITE}); Contributor alone is not enough`,
+      `you can create resources but not role assignments (${ROLE_ASSIGNMENT_WRITE}), as with Contributor alone`,
       `ask an Owner to run: ${roleAssignmentCommand(callerId, "User Access Administrator", scope)} (or assign Owner, or Role Based Access Control Administrator)`,
       { missingActions: missing },
     );
