@@ -132,3 +132,30 @@ describe("the emulator's Graph directory reads", () => {
     expect(body.error_codes).toEqual([50126]);
   });
 });
+
+describe("the emulator's preflight knobs", () => {
+  // Knobs arrive as untyped JSON from `npm run emulator -- --knobs`, hence the casts.
+  it("keeps the defaults a partial preflight object leaves out", async () => {
+    const other = await startPreflightEmulator({
+      knobs: { preflight: { unregisteredProviders: ["Microsoft.App"] } as never },
+    });
+    try {
+      expect(other.knobs.preflight.unregisteredProviders).toEqual(["Microsoft.App"]);
+      expect(other.knobs.preflight.resourceGroups).toEqual(["rg-auditbridge"]);
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it("refuses a bad knob with one line naming it", async () => {
+    await expect(
+      startPreflightEmulator({
+        knobs: {
+          preflight: {
+            resources: [{ id: "not-an-id", location: "x", permissions: [], readable: true }],
+          } as never,
+        },
+      }),
+    ).rejects.toThrow(/^knobs\.preflight\.resources: "not-an-id" is not a resource id/);
+  });
+});
