@@ -72,7 +72,15 @@ export interface PreflightKnobs {
   o365ServicePrincipalPresent: boolean;
   /** A second tenant the emulated Entra ID signs the caller in to (cross-tenant setups); null = none. */
   secondTenantId: string | null;
+  /**
+   * Reads the caller may not make (each answers 403 AuthorizationFailed): "resourceGroup",
+   * "permissions", "providers", "deletedVaults".
+   */
+  forbiddenReads: ArmRead[];
 }
+
+/** The kinds of ARM reads {@link PreflightKnobs.forbiddenReads} can refuse. */
+export type ArmRead = "resourceGroup" | "permissions" | "providers" | "deletedVaults";
 
 /** Graph directory role template id of Global Administrator. */
 export const GLOBAL_ADMINISTRATOR_TEMPLATE_ID = "62e90394-69f5-4237-9190-012177145e10";
@@ -145,6 +153,7 @@ export function defaultPreflightKnobs(): PreflightKnobs {
     graphAppRoles: ["Application.ReadWrite.All", "AppRoleAssignment.ReadWrite.All"],
     o365ServicePrincipalPresent: true,
     secondTenantId: null,
+    forbiddenReads: [],
   };
 }
 
@@ -160,6 +169,7 @@ export function validatePreflightKnobs(knobs: PreflightKnobs): void {
     "resources",
     "userDirectoryRoleTemplateIds",
     "graphAppRoles",
+    "forbiddenReads",
   ] as const;
   for (const name of arrays) {
     if (!Array.isArray(knobs[name])) throw new Error(`knobs.preflight.${name} must be an array`);
@@ -261,9 +271,22 @@ export function registerArm(router: Router, state: EmulatorState): void {
     const groupMissing = (name: string) =>
       armError(ctx, 404, "ResourceGroupNotFound", `Resource group '${name}' could not be found.`);
 
+    const forbidden = (read: ArmRead, scope: string): boolean => {
+      if (!knobs.forbiddenReads.includes(read)) return false;
+      const who = check.claims.oid ?? check.claims.sub;
+      armError(
+        ctx,
+        403,
+        "AuthorizationFailed",
+        `The client '${who}' with object id '${who}' does not have authorization to perform action 'read' over scope '${scope}' or the scope is invalid.`,
+      );
+      return true;
+    };
+
     let m = RG_PERMISSIONS.exec(path);
     if (m) {
       if (!hasGroup(m[2]!)) return groupMissing(m[2]!);
+      if (forbidden("permissions", path)) return;
       return sendJson(ctx, 200, { value: knobs.resourceGroupPermissions });
     }
     m = RESOURCE_PERMISSIONS.exec(path);
@@ -276,6 +299,7 @@ export function registerArm(router: Router, state: EmulatorState): void {
     if (m) {
       const name = knobs.resourceGroups.find((g) => g.toLowerCase() === m![2]!.toLowerCase());
       if (!name) return groupMissing(m[2]!);
+      if (forbidden("resourceGroup", path)) return;
       return sendJson(ctx, 200, {
         id: `/subscriptions/${subscriptionId}/resourceGroups/${name}`,
         name,
@@ -286,6 +310,7 @@ export function registerArm(router: Router, state: EmulatorState): void {
     }
     m = DELETED_VAULTS.exec(path);
     if (m) {
+      if (forbidden("deletedVaults", path)) return;
       const now = state.now();
       return sendJson(ctx, 200, {
         value: knobs.deletedVaults.map((vault) => ({
@@ -304,7 +329,10 @@ export function registerArm(router: Router, state: EmulatorState): void {
       });
     }
     m = PROVIDER.exec(path);
-    if (m) return sendProvider(ctx, state, subscriptionId, m[2]!);
+    if (m) {
+      if (forbidden("providers", path)) return;
+      return sendProvider(ctx, state, subscriptionId, m[2]!);
+    }
     m = RESOURCE.exec(path);
     if (m) {
       if (!hasGroup(m[2]!)) return groupMissing(m[2]!);

@@ -151,6 +151,33 @@ describe("preflight against the emulator over HTTPS", () => {
     });
   });
 
+  describe("reads the caller may not make", () => {
+    it("fails each Azure check with its fix when ARM answers 403", async () => {
+      emulator.knobs.preflight.forbiddenReads = ["resourceGroup", "providers", "deletedVaults"];
+      const report = await runAgainst(emulator);
+      const group = check(report, "resource-group");
+      expect(group.status).toBe("fail");
+      expect(group.reason).toContain("AuthorizationFailed");
+      expect(group.fix).toContain("for at least Reader on");
+      expect(check(report, "rg-permissions").status).toBe("skip");
+      const providers = check(report, "providers");
+      expect(providers.status).toBe("fail");
+      expect(providers.fix).toContain("az provider show --namespace");
+      expect(check(report, "container-apps-location").status).toBe("fail");
+      const vault = check(report, "key-vault-name");
+      expect(vault.status).toBe("fail");
+      expect(vault.fix).toContain("az keyvault list-deleted");
+    });
+
+    it("fails the permissions check when the permissions listing is refused", async () => {
+      emulator.knobs.preflight.forbiddenReads = ["permissions"];
+      const report = await runAgainst(emulator);
+      const permissions = check(report, "rg-permissions");
+      expect(permissions.status).toBe("fail");
+      expect(permissions.reason).toContain("cannot list your permissions");
+    });
+  });
+
   describe("resource providers and location", () => {
     it("fails unregistered providers with one az provider register per namespace", async () => {
       emulator.knobs.preflight.unregisteredProviders = ["Microsoft.App", "Microsoft.Insights"];
