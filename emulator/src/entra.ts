@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { isArmAudience, isEmulatedTenant } from "./arm";
 import {
   KNOWN_AUDIENCES,
   MANAGEMENT_AUDIENCES,
@@ -11,6 +12,7 @@ import {
   registrationWindow,
   verifyCertificateAssertion,
 } from "./certificate";
+import { graphAppRoleClaims, passwordGrant } from "./graphDirectory";
 import { type Handler, type RequestContext, type Router, readBody, sendJson } from "./http";
 import type { TokenClaims } from "./jwt";
 import { DEFAULT_CERTIFICATE_LIFETIME_MS } from "./knobs";
@@ -72,7 +74,7 @@ function unknownTenant(tenant: string): EntraError {
 
 /** Registers the Entra ID routes. */
 export function registerEntra(router: Router, state: EmulatorState): void {
-  const isTenant = (tenant: string) => tenant.toLowerCase() === state.tenant.tenantId.toLowerCase();
+  const isTenant = (tenant: string) => isEmulatedTenant(state, tenant);
 
   const openIdConfiguration =
     (version: "v1" | "v2"): Handler =>
@@ -143,10 +145,13 @@ async function tokenEndpoint(
   const tenant = ctx.params.tenant!;
   const body = await readBody(ctx.req, { maxWireBytes: MAX_FORM_BYTES });
   const form = new URLSearchParams(body.toString("utf8"));
-  if (tenant.toLowerCase() !== state.tenant.tenantId.toLowerCase()) {
+  if (!isEmulatedTenant(state, tenant)) {
     return sendEntraError(ctx, state, unknownTenant(tenant));
   }
   const grantType = form.get("grant_type");
+  if (grantType === "password") {
+    return passwordGrant(ctx, state, form, tenant.toLowerCase(), (a) => isArmAudience(state, a));
+  }
   if (grantType !== "client_credentials") {
     return sendEntraError(ctx, state, {
       status: 400,
@@ -191,7 +196,7 @@ async function tokenEndpoint(
   } else {
     audience = normalizeAudience(form.get("resource") ?? "");
   }
-  if (!KNOWN_AUDIENCES.has(audience)) {
+  if (!KNOWN_AUDIENCES.has(audience) && !isArmAudience(state, audience)) {
     return sendEntraError(ctx, state, {
       status: 400,
       error: "invalid_resource",
@@ -204,7 +209,10 @@ async function tokenEndpoint(
     subject: state.tenant.servicePrincipalObjectId,
     appId: state.tenant.clientId,
     // Only Management API tokens carry the Office 365 Management APIs roles granted to the app.
-    roles: MANAGEMENT_AUDIENCES.has(audience) ? [...state.knobs.grantedRoles] : undefined,
+    // Graph tokens carry the Graph application permissions granted to it.
+    roles: MANAGEMENT_AUDIENCES.has(audience)
+      ? [...state.knobs.grantedRoles]
+      : graphAppRoleClaims(state, audience),
     version,
   });
   state.counters.tokensIssued++;

@@ -2,11 +2,13 @@ import { readFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { ActivityFeed, type BlobTruth, DEFAULT_PAGE_SIZE } from "./activity";
+import { registerArm } from "./arm";
 import { ensureAppCertificate } from "./certificate";
 import { registerEntra } from "./entra";
 import { type ExchangeAdminKnobs, registerExchangeAdmin } from "./exchangeAdmin";
 import { buildCatalogue, type ScenarioOptions as GeneratorScenario } from "./generator";
 import { registerGraph } from "./graph";
+import { registerGraphDirectory } from "./graphDirectory";
 import { type RequestContext, Router, sendJson } from "./http";
 import {
   EMULATED_STREAM,
@@ -16,6 +18,7 @@ import {
 } from "./ingestion";
 import { TokenSigner } from "./jwt";
 import { defaultKnobs, type Knobs, validateKnobs } from "./knobs";
+import { defaultPreflightKnobs } from "./preflightKnobs";
 import { registerQuery } from "./query";
 import { seededGuid, seededSecret } from "./random";
 import {
@@ -33,6 +36,13 @@ export type { ExchangeAdminKnobs } from "./exchangeAdmin";
 export type { IngestedRow } from "./ingestion";
 export type { Knobs } from "./knobs";
 export { MANAGEMENT_ROLES } from "./knobs";
+export type {
+  ArmPermission,
+  ArmResource,
+  DeletedVault,
+  PreflightKnobs,
+} from "./preflightKnobs";
+export { emulatedSubscriptionId, emulatedUser } from "./preflightKnobs";
 export { knobFires } from "./random";
 export type { EmulatorCounters, ManagedIdentity, TenantIdentity } from "./state";
 
@@ -183,6 +193,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   }
   const startMs = clock() + (options.knobs?.clockOffsetMs ?? 0);
   const knobs: Knobs = { ...defaultKnobs(startMs), ...options.knobs };
+  // A partial preflight object (e.g. from `--knobs` JSON) keeps the other defaults.
+  knobs.preflight = { ...defaultPreflightKnobs(), ...options.knobs?.preflight };
   validateKnobs(knobs);
 
   const tenant = tenantIdentity(seed, generatorScenario.tenantId);
@@ -231,6 +243,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerIngestion(router, state, ingestion, ingestedRows);
   registerQuery(router, state, ingestion, ingestedRows);
   registerGraph(router, state);
+  registerArm(router, state);
+  registerGraphDirectory(router, state);
   const exchange = registerExchangeAdmin(router, state);
 
   const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {

@@ -4,6 +4,12 @@
  * request or blob a rate hits is decided from the seed, so tests can predict it.
  */
 
+import {
+  defaultPreflightKnobs,
+  type PreflightKnobs,
+  validatePreflightKnobs,
+} from "./preflightKnobs";
+
 /** Management Activity API roles (Office 365 Management APIs app roles). */
 export const MANAGEMENT_ROLES = [
   "ActivityFeed.Read",
@@ -47,6 +53,8 @@ export interface Knobs {
   ingestionOutage: boolean;
   /** Content types whose subscription an admin disabled (the API answers AF20023). */
   subscriptionsDisabled: string[];
+  /** Azure subscription and directory state that `npm run preflight` reads (see arm.ts). */
+  preflight: PreflightKnobs;
 }
 
 /** How long the emulated app's client secret lives by default: the 180 days Entra suggests. */
@@ -74,6 +82,7 @@ export function defaultKnobs(startMs: number): Knobs {
     ingestionThrottle: null,
     ingestionOutage: false,
     subscriptionsDisabled: [],
+    preflight: defaultPreflightKnobs(),
   };
 }
 
@@ -112,4 +121,5 @@ export function validateKnobs(knobs: Knobs): void {
   if (!Array.isArray(knobs.subscriptionsDisabled)) {
     throw new Error("knobs.subscriptionsDisabled must be an array of content types");
   }
+  validatePreflightKnobs(knobs.preflight);
 }

@@ -1,0 +1,467 @@
+/**
+ * Inputs of `npm run preflight`: command-line flags, a Pulumi stack's config (read through the
+ * Pulumi CLI) and a few environment variables, merged (flags > stack config > environment) and
+ * validated into one frozen {@link PreflightConfig}. The only preflight module that reads input.
+ */
+import { execFile } from "node:child_process";
+import { Command, CommanderError, Option } from "commander";
+import { z } from "zod";
+import { resourceNames, uniqueSuffix } from "../../components/naming";
+import {
+  namePrefixFromStack,
+  namePrefixProblem,
+  parseResourceId,
+  resourceIdProblem,
+} from "../../components/validators";
+import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
+import { isGuid } from "../../domain/validators";
+
+/** Default for `--timeout`: the whole run must finish within this many seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 60;
+/** How long `pulumi config` may take before preflight gives up on it. */
+export const PULUMI_CLI_TIMEOUT_MS = 60_000;
+
+/**
+ * Resource Manager endpoint per Microsoft 365 cloud: GCC High and DoD tenants usually pair with
+ * Azure Government subscriptions (https://learn.microsoft.com/en-us/azure/azure-government/documentation-government-developer-guide).
+ */
+export const ARM_ENDPOINTS: Readonly<Record<CloudName, string>> = Object.freeze({
+  commercial: "https://management.azure.com",
+  gcc: "https://management.azure.com",
+  gcchigh: "https://management.usgovcloudapi.net",
+  dod: "https://management.usgovcloudapi.net",
+});
+
+/** Bad input: main.ts prints the one-line message and exits with code 2. */
+export class PreflightInputError extends Error {
+  override readonly name = "PreflightInputError";
+}
+
+/** Type guard for {@link PreflightInputError}. */
+export function isPreflightInputError(error: unknown): error is PreflightInputError {
+  return error instanceof Error && error.name === "PreflightInputError";
+}
+
+/** Everything a preflight run needs, validated and frozen. */
+export interface PreflightConfig {
+  readonly stack: string | null;
+  /** The Microsoft 365 tenant (where the app is registered and consent is granted). */
+  readonly tenantId: string;
+  /** The Azure subscription's tenant; equals tenantId unless the stack sets azureTenantId. */
+  readonly azureTenantId: string;
+  readonly subscriptionId: string;
+  readonly resourceGroup: string;
+  /** ARM location name, e.g. westeurope. */
+  readonly location: string;
+  readonly namePrefix: string;
+  /** The Key Vault name the stack will use (components/naming.ts). */
+  readonly keyVaultName: string;
+  /** Stack config keyVaultRecoverSoftDeleted: a soft-deleted vault of that name is recovered. */
+  readonly keyVaultRecoverSoftDeleted: boolean;
+  readonly workspaceResourceId: string | null;
+  readonly registryResourceId: string | null;
+  readonly cloud: CloudName;
+  readonly authorityHost: string;
+  /** True when the authority host is not one of Microsoft's (MSAL instance discovery is off). */
+  readonly disableInstanceDiscovery: boolean;
+  /** Resource Manager base URL. */
+  readonly armEndpoint: string;
+  /** Scope of ARM tokens: `<armEndpoint>/.default`, as the Azure SDK management clients compute it. */
+  readonly armScope: string;
+  readonly graphEndpoint: string;
+  /** Graph token audience (Graph's public URL even when the endpoint is overridden). */
+  readonly graphAudience: string;
+  readonly json: boolean;
+  readonly timeoutMs: number;
+}
+
+/** Flags as commander hands them over (strings until validated). */
+interface RawFlags {
+  stack?: string;
+  tenantId?: string;
+  azureTenantId?: string;
+  subscriptionId?: string;
+  resourceGroup?: string;
+  location?: string;
+  namePrefix?: string;
+  workspaceResourceId?: string;
+  registryResourceId?: string;
+  cloud?: string;
+  authorityHost?: string;
+  armEndpoint?: string;
+  graphEndpoint?: string;
+  json?: boolean;
+  timeout?: string;
+}
+
+/** The stack config values preflight reads (`auditbridge:` and `azure-native:` namespaces). */
+export interface StackSettings {
+  m365TenantId?: string;
+  azureTenantId?: string;
+  subscriptionId?: string;
+  location?: string;
+  resourceGroupName?: string;
+  namePrefix?: string;
+  workspaceResourceId?: string;
+  collectorRegistryResourceId?: string;
+  keyVaultRecoverSoftDeleted?: string;
+  cloud?: string;
+}
+
+/** Reads a stack's config; injectable so tests can point at a fake or missing `pulumi`. */
+export interface StackConfigReader {
+  config(stack: string): Promise<StackSettings>;
+}
+
+/** Builds the commander program; `--help` starts with an example, as every AuditBridge CLI does. */
+export function buildProgram(): Command {
+  const program = new Command("preflight")
+    .description(
+      "Read-only checks before `pulumi up`: resource group and permissions, resource providers, " +
+        "Key Vault name, existing workspace/registry, Container Apps region, and the Microsoft 365 " +
+        "tenant's directory role, consent rights and Office 365 Management APIs service principal. " +
+        "Never creates or changes anything.",
+    )
+    .addHelpText(
+      "beforeAll",
+      "Example:\n  npm run preflight -- --stack contoso\n" +
+        "  npm run preflight -- --tenant-id <guid> --subscription-id <guid> --resource-group rg-auditbridge " +
+        "--location westeurope --name-prefix contoso --json\n",
+    )
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 all checks pass, 1 any check fails, 3 only warnings, 2 bad input.\n" +
+        "Signs in as you: DefaultAzureCredential (environment, workload identity, managed identity, az login).",
+    )
+    .option("--stack <name>", "read inputs from this Pulumi stack's config (needs the pulumi CLI)")
+    .option("--tenant-id <guid>", "Microsoft 365 tenant id (env AZURE_TENANT_ID)")
+    .option("--azure-tenant-id <guid>", "the Azure subscription's tenant, if not the M365 tenant")
+    .option("--subscription-id <guid>", "Azure subscription id (env AZURE_SUBSCRIPTION_ID)")
+    .option("--resource-group <name>", "existing resource group the stack deploys into")
+    .option("--location <name>", "Azure region, e.g. westeurope")
+    .option("--name-prefix <prefix>", "namePrefix of the stack (default: derived from --stack)")
+    .option("--workspace-resource-id <id>", "existing Log Analytics workspace resource id")
+    .option("--registry-resource-id <id>", "Azure Container Registry resource id (AcrPull)")
+    .addOption(
+      new Option("--cloud <name>", "Microsoft 365 cloud (env O365_CLOUD)").choices([
+        ...CLOUD_NAMES,
+      ]),
+    )
+    .option("--authority-host <url>", "Entra ID login host override (env AZURE_AUTHORITY_HOST)")
+    .option(
+      "--arm-endpoint <url>",
+      "Azure Resource Manager base URL override (env AZURE_RESOURCE_MANAGER_ENDPOINT)",
+    )
+    .option(
+      "--graph-endpoint <url>",
+      "Microsoft Graph base URL override (env MICROSOFT_GRAPH_ENDPOINT)",
+    )
+    .option("--json", "print a JSON report instead of the table")
+    .option("--timeout <seconds>", `bound for the whole run (default ${DEFAULT_TIMEOUT_SECONDS})`);
+  program.exitOverride();
+  program.configureOutput({ writeErr: () => {} });
+  return program;
+}
+
+/** Help text for `--help`. */
+export function helpText(): string {
+  return buildProgram().helpInformation();
+}
+
+/** Parses argv (without node and script) into raw flags; one-line errors name the flag. */
+export function parseFlags(argv: readonly string[]): RawFlags | "help" {
+  const program = buildProgram();
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
+        return "help";
+      }
+      throw new PreflightInputError(commanderMessage(error));
+    }
+    throw error;
+  }
+  return program.opts<RawFlags>();
+}
+
+function commanderMessage(error: CommanderError): string {
+  const flag = /'(--[a-z-]+)/.exec(error.message)?.[1] ?? "a flag";
+  switch (error.code) {
+    case "commander.unknownOption": {
+      const token = /'([^']+)'/.exec(error.message)?.[1] ?? "";
+      return `unknown flag ${token.split("=")[0]}: see npm run preflight -- --help`;
+    }
+    case "commander.optionMissingArgument":
+      return `${flag} needs a value`;
+    case "commander.excessArguments":
+      return "unexpected argument: preflight takes only --flags (see npm run preflight -- --help)";
+    case "commander.invalidArgument":
+      return `${flag}: must be one of ${CLOUD_NAMES.join(", ")}`;
+    default:
+      return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
+  }
+}
+
+/** Config keys preflight reads, by namespace-qualified name. */
+const STACK_KEYS: Readonly<Record<string, keyof StackSettings>> = {
+  "auditbridge:m365TenantId": "m365TenantId",
+  "auditbridge:azureTenantId": "azureTenantId",
+  "auditbridge:location": "location",
+  "auditbridge:resourceGroupName": "resourceGroupName",
+  "auditbridge:namePrefix": "namePrefix",
+  "auditbridge:workspaceResourceId": "workspaceResourceId",
+  "auditbridge:collectorRegistryResourceId": "collectorRegistryResourceId",
+  "auditbridge:keyVaultRecoverSoftDeleted": "keyVaultRecoverSoftDeleted",
+  "auditbridge:cloud": "cloud",
+  "azure-native:subscriptionId": "subscriptionId",
+};
+
+/**
+ * Reduces `pulumi config --json` output to the settings preflight reads. Secret values (shown as
+ * `[secret]` without `--show-secrets`) are never among them and never kept. Pure; exported for tests.
+ */
+export function stackSettingsFromJson(text: string): StackSettings {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new PreflightInputError("pulumi config --json printed something that is not JSON");
+  }
+  if (!parsed || typeof parsed !== "object") return {};
+  const out: StackSettings = {};
+  for (const [key, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    const field = STACK_KEYS[key];
+    if (!field || !entry || typeof entry !== "object") continue;
+    const { value, secret } = entry as { value?: unknown; secret?: unknown };
+    if (secret === true) continue;
+    if (typeof value === "string" || typeof value === "boolean" || typeof value === "number") {
+      out[field] = String(value);
+    }
+  }
+  return out;
+}
+
+/** Runs the Pulumi CLI; a missing CLI becomes a one-line "install Pulumi or pass flags" error. */
+export function pulumiConfigReader(pulumiCommand = "pulumi"): StackConfigReader {
+  return {
+    config: (stack) =>
+      new Promise((resolve, reject) => {
+        execFile(
+          pulumiCommand,
+          ["config", "--json", "--stack", stack],
+          { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
+          (error, stdout, stderr) => {
+            if (!error) {
+              try {
+                resolve(stackSettingsFromJson(String(stdout)));
+              } catch (parseError) {
+                reject(parseError);
+              }
+              return;
+            }
+            if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+              reject(
+                new PreflightInputError(
+                  "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
+                    "(https://www.pulumi.com/docs/install/) or pass --tenant-id, --subscription-id, " +
+                    "--resource-group, --location and --name-prefix instead of --stack",
+                ),
+              );
+              return;
+            }
+            const firstLine =
+              String(stderr)
+                .split("\n")
+                .map((line) => line.trim())
+                .find((line) => line.length > 0) ?? error.message.split("\n")[0];
+            reject(new PreflightInputError(`pulumi config failed for --stack: ${firstLine}`));
+          },
+        );
+      }),
+  };
+}
+
+function httpsUrl(flag: string) {
+  return z
+    .string()
+    .refine((value) => {
+      try {
+        return new URL(value).protocol === "https:";
+      } catch {
+        return false;
+      }
+    }, `${flag}: must be an https:// URL`)
+    .transform((value) => value.replace(/\/+$/, ""));
+}
+
+function guid(flag: string, what: string) {
+  return z.string().refine(isGuid, `${flag}: must be a GUID (${what})`);
+}
+
+const mergedSchema = z.object({
+  tenantId: guid("--tenant-id", "the Microsoft 365 tenant id"),
+  azureTenantId: guid("--azure-tenant-id", "the Azure subscription's tenant id").optional(),
+  subscriptionId: guid("--subscription-id", "the Azure subscription id"),
+  resourceGroup: z
+    .string()
+    .regex(
+      /^[-\w.()]{1,89}[-\w()]$|^[-\w()]$/u,
+      "--resource-group: must be 1-90 letters, digits, '-', '_', '.', '(' or ')' and not end in '.'",
+    ),
+  location: z
+    .string()
+    .regex(/^[a-z][a-z0-9]{1,39}$/, "--location: must be an Azure location name like westeurope"),
+  namePrefix: z.string().superRefine((value, ctx) => {
+    const problem = namePrefixProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: `--name-prefix: ${problem}` });
+  }),
+  workspaceResourceId: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = resourceIdProblem(value, "Microsoft.OperationalInsights", "workspaces");
+      if (problem) ctx.addIssue({ code: "custom", message: `--workspace-resource-id: ${problem}` });
+    })
+    .optional(),
+  registryResourceId: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = resourceIdProblem(value, "Microsoft.ContainerRegistry", "registries");
+      if (problem) ctx.addIssue({ code: "custom", message: `--registry-resource-id: ${problem}` });
+    })
+    .optional(),
+  cloud: z
+    .enum(CLOUD_NAMES, { message: `--cloud: must be one of ${CLOUD_NAMES.join(", ")}` })
+    .optional(),
+  authorityHost: httpsUrl("--authority-host").optional(),
+  armEndpoint: httpsUrl("--arm-endpoint").optional(),
+  graphEndpoint: httpsUrl("--graph-endpoint").optional(),
+  keyVaultRecoverSoftDeleted: z
+    .enum(["true", "false"], {
+      message: "keyVaultRecoverSoftDeleted (stack config): must be true or false",
+    })
+    .optional(),
+  timeout: z
+    .string()
+    .regex(/^\d+$/, "--timeout: must be a whole number of seconds between 1 and 3600")
+    .transform(Number)
+    .refine(
+      (n) => n >= 1 && n <= 3600,
+      "--timeout: must be a whole number of seconds between 1 and 3600",
+    )
+    .optional(),
+});
+
+/** Options for {@link resolvePreflightConfig}. */
+export interface ResolveOptions {
+  /** Reads `--stack` config; defaults to the `pulumi` CLI on PATH. */
+  stackReader?: StackConfigReader;
+}
+
+/**
+ * Turns argv + environment (+ stack config when `--stack` is given) into a validated config.
+ * Returns "help" for `--help`. Throws {@link PreflightInputError} for bad input.
+ */
+export async function resolvePreflightConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  options: ResolveOptions = {},
+): Promise<PreflightConfig | "help"> {
+  const flags = parseFlags(argv);
+  if (flags === "help") return "help";
+  const stack = nonEmpty(flags.stack);
+  const settings: StackSettings = stack
+    ? await (options.stackReader ?? pulumiConfigReader()).config(stack)
+    : {};
+  const pick = (flag: string | undefined, fromStack: string | undefined, envName?: string) =>
+    nonEmpty(flag) ?? nonEmpty(fromStack) ?? (envName ? nonEmpty(env[envName]) : undefined);
+
+  const merged = {
+    tenantId: pick(flags.tenantId, settings.m365TenantId, "AZURE_TENANT_ID"),
+    azureTenantId: pick(flags.azureTenantId, settings.azureTenantId),
+    subscriptionId: pick(flags.subscriptionId, settings.subscriptionId, "AZURE_SUBSCRIPTION_ID"),
+    resourceGroup: pick(flags.resourceGroup, settings.resourceGroupName),
+    location: pick(flags.location, settings.location)?.toLowerCase(),
+    namePrefix: pick(
+      flags.namePrefix,
+      nonEmpty(settings.namePrefix) ?? (stack ? namePrefixFromStack(stack) : undefined),
+    ),
+    workspaceResourceId: pick(flags.workspaceResourceId, settings.workspaceResourceId),
+    registryResourceId: pick(flags.registryResourceId, settings.collectorRegistryResourceId),
+    cloud: pick(flags.cloud, settings.cloud, "O365_CLOUD"),
+    authorityHost: pick(flags.authorityHost, undefined, "AZURE_AUTHORITY_HOST"),
+    armEndpoint: pick(flags.armEndpoint, undefined, "AZURE_RESOURCE_MANAGER_ENDPOINT"),
+    graphEndpoint: pick(flags.graphEndpoint, undefined, "MICROSOFT_GRAPH_ENDPOINT"),
+    keyVaultRecoverSoftDeleted: nonEmpty(settings.keyVaultRecoverSoftDeleted),
+    timeout: nonEmpty(flags.timeout),
+  };
+  const required: [keyof typeof merged, string][] = [
+    ["tenantId", "missing --tenant-id: pass it, set AZURE_TENANT_ID, or use --stack <name>"],
+    [
+      "subscriptionId",
+      "missing --subscription-id: pass it, set AZURE_SUBSCRIPTION_ID, or use --stack <name> with azure-native:subscriptionId set",
+    ],
+    ["resourceGroup", "missing --resource-group: pass it or use --stack <name>"],
+    ["location", "missing --location: pass it or use --stack <name>"],
+    ["namePrefix", "missing --name-prefix: pass it or use --stack <name>"],
+  ];
+  for (const [key, message] of required) {
+    if (!merged[key]) throw new PreflightInputError(message);
+  }
+  const parsed = mergedSchema.safeParse(merged);
+  if (!parsed.success) {
+    throw new PreflightInputError(parsed.error.issues[0]?.message ?? "invalid input");
+  }
+  const v = parsed.data;
+  const cloud: CloudName = v.cloud ?? "commercial";
+  const profile = CLOUDS[cloud];
+  const authorityHost = (v.authorityHost ?? profile.authorityHost).replace(/\/+$/, "");
+  const armEndpoint = v.armEndpoint ?? ARM_ENDPOINTS[cloud];
+  const suffix = uniqueSuffix(v.tenantId, v.resourceGroup, v.namePrefix);
+  return Object.freeze({
+    stack: stack ?? null,
+    tenantId: v.tenantId.toLowerCase(),
+    azureTenantId: (v.azureTenantId ?? v.tenantId).toLowerCase(),
+    subscriptionId: v.subscriptionId.toLowerCase(),
+    resourceGroup: v.resourceGroup,
+    location: v.location,
+    namePrefix: v.namePrefix,
+    keyVaultName: resourceNames(v.namePrefix, suffix).keyVault,
+    keyVaultRecoverSoftDeleted: v.keyVaultRecoverSoftDeleted === "true",
+    workspaceResourceId: v.workspaceResourceId ?? null,
+    registryResourceId: v.registryResourceId ?? null,
+    cloud,
+    authorityHost,
+    disableInstanceDiscovery: !isMicrosoftAuthorityHost(authorityHost),
+    armEndpoint,
+    armScope: `${armEndpoint}/.default`,
+    graphEndpoint: v.graphEndpoint ?? profile.graphEndpoint,
+    graphAudience: profile.graphEndpoint,
+    json: flags.json === true,
+    timeoutMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
+  });
+}
+
+/** The parts of a resource id the permissions API takes (listForResource). */
+export function resourceIdParts(id: string): {
+  subscriptionId: string;
+  resourceGroup: string;
+  provider: string;
+  resourceType: string;
+  name: string;
+} {
+  const parsed = parseResourceId(id);
+  if (!parsed) throw new PreflightInputError(`not a resource id: ${id}`);
+  return {
+    subscriptionId: parsed.subscriptionId,
+    resourceGroup: parsed.resourceGroupName,
+    provider: parsed.provider,
+    resourceType: parsed.resourceType,
+    name: parsed.name,
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
