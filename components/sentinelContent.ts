@@ -172,7 +172,10 @@ export class SentinelContent extends pulumi.ComponentResource {
         `${name}-workbook`,
         {
           resourceGroupName: args.resourceGroupName,
-          resourceName: idFor("workbook", "main"),
+          // Workbook names are unique per resource group, where several stacks' workspaces may live.
+          resourceName: pulumi
+            .output(args.workspaceResourceId)
+            .apply((id) => uuidV5(`${id.toLowerCase()}|${functionAlias}|workbook`)),
           location: args.location,
           kind: "shared",
           category: WORKBOOK_CATEGORY,

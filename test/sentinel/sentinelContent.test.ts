@@ -158,7 +158,7 @@ describe("SentinelContent with sentinel on", () => {
       category: "sentinel",
       sourceId: WORKSPACE_ID,
       version: "Notebook/1.0",
-      resourceName: uuidV5("M365AuditOfficeActivity|workbook|main"),
+      resourceName: uuidV5(`${WORKSPACE_ID.toLowerCase()}|M365AuditOfficeActivity|workbook`),
     });
     const data = JSON.parse(workbook.inputs.serializedData as string) as {
       version: string;
@@ -216,6 +216,12 @@ describe("SentinelContent with an existing onboarding and another table", () => 
       uuidV5(`Fabrikam365OfficeActivity|rule|${ANALYTICS_RULES[0]!.key}`),
     );
     const workbook = recorder.one(WORKBOOK, "existing-workbook");
+    expect(workbook.inputs.resourceName).toBe(
+      uuidV5(`${WORKSPACE_ID.toLowerCase()}|Fabrikam365OfficeActivity|workbook`),
+    );
+    expect(workbook.inputs.resourceName).not.toBe(
+      recorder.one(WORKBOOK, "on-workbook").inputs.resourceName,
+    );
     expect(workbook.inputs.serializedData).toContain("Fabrikam365_CL");
     expect(workbook.inputs.serializedData).not.toContain("M365Audit_CL");
   });
