@@ -173,6 +173,12 @@ describe("SentinelContent with sentinel on", () => {
     expect(dependsOnNames("on-workbook")).toEqual(["on-onboarding", "on-function"]);
   });
 
+  it("uses the stack's default Azure provider, like the components around it", () => {
+    const children = recorder.resources.filter((r) => r.name.startsWith("on-"));
+    expect(children.length).toBe(1 + 1 + ANALYTICS_RULES.length + HUNTING_QUERIES.length + 1);
+    for (const child of children) expect(child.provider || undefined).toBeUndefined();
+  });
+
   it("parents every child to the component", () => {
     for (const name of [...options.keys()].filter((n) => n.startsWith("on-"))) {
       const parent = options.get(name)?.parent as unknown as { __name: string } | undefined;
