@@ -2,7 +2,7 @@
  * SentinelContent: makes the AuditBridge table useful in Microsoft Sentinel. Always deploys the
  * OfficeActivity-shaped function (a saved search with a function alias); with `sentinel.enabled`
  * it also onboards the workspace to Sentinel (or uses an existing onboarding) and deploys the
- * scheduled analytics rules, the hunting queries and the workbook. docs/sentinel.md describes it all.
+ * ASIM-style audit event parser, the scheduled analytics rules, the hunting queries and the workbook. docs/sentinel.md describes it all.
  */
 import * as applicationinsights from "@pulumi/azure-native/applicationinsights";
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
@@ -11,6 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_TABLE_NAME } from "../domain/table";
 import { uuidV5 } from "./naming";
 import { ANALYTICS_RULES, HUNTING_QUERIES } from "./sentinel/analyticsRules";
+import { asimAuditEventParserKql, asimParserAliasFor } from "./sentinel/asimAuditEventParser";
 import { bindKql } from "./sentinel/catalogue";
 import { functionAliasFor, officeActivityFunctionKql } from "./sentinel/officeActivityFunction";
 import { WORKBOOK_QUERIES, workbookJson } from "./sentinel/workbook";
@@ -52,6 +53,8 @@ export interface SentinelContentArgs {
 
 /** Saved-search category of the function (shown under "Functions" → this category). */
 export const FUNCTION_CATEGORY = "AuditBridge";
+/** Saved-search category of the ASIM-style parser. */
+export const PARSER_CATEGORY = "ASIM";
 /** Sentinel lists saved searches of this category as hunting queries. */
 export const HUNTING_CATEGORY = "Hunting Queries";
 /** Workbook category that makes Sentinel list it under Workbooks. */
@@ -118,6 +121,21 @@ export class SentinelContent extends pulumi.ComponentResource {
           : undefined;
       // Rules are validated against the workspace on creation: the function must exist first.
       const contentDependsOn: pulumi.Resource[] = onboarding ? [onboarding, fn] : [fn];
+
+      const parserAlias = asimParserAliasFor(tableName);
+      new operationalinsights.SavedSearch(
+        `${name}-asim-parser`,
+        {
+          ...workspace,
+          savedSearchId: `auditbridge-${parserAlias.toLowerCase()}`,
+          category: PARSER_CATEGORY,
+          displayName: `${tableName} as ASIM audit events`,
+          functionAlias: parserAlias,
+          query: bindKql(asimAuditEventParserKql(), names),
+          version: 2,
+        },
+        { parent: this, dependsOn: [fn] },
+      );
 
       for (const rule of ANALYTICS_RULES) {
         const created = new securityinsights.ScheduledAlertRule(

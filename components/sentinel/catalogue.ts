@@ -1,16 +1,17 @@
 /**
  * Every KQL text the Sentinel content ships, in one typed list: the OfficeActivity-shaped function,
- * the analytics rules, the hunting queries and the workbook panels. The tests parse and analyse each
+ * the ASIM-style audit event parser, the analytics rules, the hunting queries and the workbook panels. The tests parse and analyse each
  * one with Microsoft's Kusto analyser against the table's schema (and, for queries over the
  * function, against the function's declared output), so a misspelt column fails CI.
  */
 import { DEFAULT_TABLE_NAME } from "../../domain/table";
 import { ANALYTICS_RULES, HUNTING_QUERIES } from "./analyticsRules";
+import { asimAuditEventParserKql } from "./asimAuditEventParser";
 import { DEFAULT_FUNCTION_ALIAS, officeActivityFunctionKql } from "./officeActivityFunction";
 import { WORKBOOK_QUERIES } from "./workbook";
 
 /** What a KQL text is. */
-export type KqlKind = "function" | "analytics-rule" | "hunting-query" | "workbook";
+export type KqlKind = "function" | "parser" | "analytics-rule" | "hunting-query" | "workbook";
 
 export interface KqlEntry {
   /** `<kind>/<key>`, unique. */
@@ -24,6 +25,7 @@ export interface KqlEntry {
 export function sentinelKqlCatalogue(): KqlEntry[] {
   return [
     { id: "function/office-activity", kind: "function", text: officeActivityFunctionKql() },
+    { id: "parser/asim-audit-event", kind: "parser", text: asimAuditEventParserKql() },
     ...ANALYTICS_RULES.map((r) => ({
       id: `analytics-rule/${r.key}`,
       kind: "analytics-rule" as const,

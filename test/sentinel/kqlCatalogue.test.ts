@@ -60,14 +60,19 @@ function everyShippedKql(): CheckedText[] {
 describe("every KQL text AuditBridge ships", () => {
   const texts = everyShippedKql();
 
-  it("includes the function, 7 rules, the hunting queries, the workbook panels, the DCR transform and verify's query", () => {
+  it("includes the function, the parser, 7 rules, the hunting queries, the workbook panels, the DCR transform and verify's query", () => {
     expect(texts.filter((t) => t.id.startsWith("analytics-rule/"))).toHaveLength(7);
     expect(texts.filter((t) => t.id.startsWith("hunting-query/"))).toHaveLength(
       HUNTING_QUERIES.length,
     );
     expect(texts.filter((t) => t.id.startsWith("workbook/"))).toHaveLength(WORKBOOK_QUERIES.length);
     expect(texts.map((t) => t.id)).toEqual(
-      expect.arrayContaining(["function/office-activity", "dcr/transform", "verify/records"]),
+      expect.arrayContaining([
+        "function/office-activity",
+        "parser/asim-audit-event",
+        "dcr/transform",
+        "verify/records",
+      ]),
     );
     expect(new Set(texts.map((t) => t.id)).size).toBe(texts.length);
   });

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { uuidV5 } from "../../components/naming";
 import { ANALYTICS_RULES, HUNTING_QUERIES } from "../../components/sentinel/analyticsRules";
+import { asimAuditEventParserKql } from "../../components/sentinel/asimAuditEventParser";
 import { officeActivityFunctionKql } from "../../components/sentinel/officeActivityFunction";
 import { WORKBOOK_QUERIES } from "../../components/sentinel/workbook";
 import { installMocks, type Recorder, settle } from "../pulumi/mocks";
@@ -99,6 +100,17 @@ describe("SentinelContent with sentinel on", () => {
     expect(options.get("on-onboarding")?.retainOnDelete).toBe(true);
   });
 
+  it("saves the ASIM-style audit event parser as a function over the function", () => {
+    const parser = recorder.one(SAVED_SEARCH, "on-asim-parser");
+    expect(parser.inputs).toMatchObject({
+      category: "ASIM",
+      functionAlias: "ASimAuditEventM365Audit",
+      query: asimAuditEventParserKql(),
+      version: 2,
+    });
+    expect(dependsOnNames("on-asim-parser")).toEqual(["on-function"]);
+  });
+
   it("creates every rule enabled, after the onboarding and the function", () => {
     const rules = recorder.ofType(RULE, "on-rule-");
     expect(rules.map((r) => r.name).sort()).toEqual(
@@ -175,7 +187,8 @@ describe("SentinelContent with sentinel on", () => {
 
   it("uses the stack's default Azure provider, like the components around it", () => {
     const children = recorder.resources.filter((r) => r.name.startsWith("on-"));
-    expect(children.length).toBe(1 + 1 + ANALYTICS_RULES.length + HUNTING_QUERIES.length + 1);
+    // function, onboarding, parser, rules, hunting queries, workbook
+    expect(children.length).toBe(1 + 1 + 1 + ANALYTICS_RULES.length + HUNTING_QUERIES.length + 1);
     for (const child of children) expect(child.provider || undefined).toBeUndefined();
   });
 
@@ -204,6 +217,8 @@ describe("SentinelContent with an existing onboarding and another table", () => 
   it("points every query at the stack's table and function, and the ids at its alias", () => {
     const fn = recorder.one(SAVED_SEARCH, "existing-function");
     expect(fn.inputs.functionAlias).toBe("Fabrikam365OfficeActivity");
+    const parser = recorder.one(SAVED_SEARCH, "existing-asim-parser");
+    expect(parser.inputs.functionAlias).toBe("ASimAuditEventFabrikam365");
     const ws = {
       tables: [auditTable("Fabrikam365_CL"), CONTAINER_APP_CONSOLE_LOGS],
       functions: [{ name: "Fabrikam365OfficeActivity", body: fn.inputs.query as string }],
@@ -211,8 +226,9 @@ describe("SentinelContent with an existing onboarding and another table", () => 
     const texts = [
       ...recorder.ofType(RULE, "existing-rule-").map((r) => r.inputs.query as string),
       ...recorder.ofType(SAVED_SEARCH, "existing-hunting-").map((r) => r.inputs.query as string),
+      parser.inputs.query as string,
     ];
-    expect(texts).toHaveLength(ANALYTICS_RULES.length + HUNTING_QUERIES.length);
+    expect(texts).toHaveLength(ANALYTICS_RULES.length + HUNTING_QUERIES.length + 1);
     for (const text of texts) {
       expect(text).toContain("Fabrikam365OfficeActivity");
       expect(analyzeQuery(text, ws).diagnostics).toEqual([]);
@@ -237,6 +253,7 @@ describe("SentinelContent with sentinel off", () => {
   it("still saves the function, and nothing Sentinel", () => {
     expect(recorder.ofType(SAVED_SEARCH, "off-function")).toHaveLength(1);
     expect(recorder.ofType(SAVED_SEARCH, "off-hunting-")).toHaveLength(0);
+    expect(recorder.ofType(SAVED_SEARCH, "off-asim-parser")).toHaveLength(0);
     expect(recorder.ofType(ONBOARDING, "off")).toHaveLength(0);
     expect(recorder.ofType(RULE, "off")).toHaveLength(0);
     expect(recorder.ofType(WORKBOOK, "off")).toHaveLength(0);
