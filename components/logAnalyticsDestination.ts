@@ -19,6 +19,7 @@ import {
 } from "./dcrSchema";
 import { roleAssignmentName } from "./naming";
 import { AZURE_ROLES, roleDefinitionIdFor } from "./roles";
+import { type SentinelArgs, SentinelContent } from "./sentinelContent";
 import {
   integerRangeProblem,
   MAX_WORKSPACE_RETENTION_DAYS,
@@ -73,6 +74,12 @@ export interface LogAnalyticsDestinationArgs {
   deploymentSubscriptionId?: string;
   /** azure-native cloud environment (public, usgovernment, china) for that explicit provider. */
   azureEnvironment?: string;
+  /**
+   * Microsoft Sentinel content. The OfficeActivity-shaped function is deployed either way (it is
+   * useful in plain Log Analytics); onboarding, rules, hunting queries and the workbook only when
+   * enabled. Default `{ enabled: false }`.
+   */
+  sentinel?: SentinelArgs;
 }
 
 /** Name of the single Log Analytics destination inside the DCR. */
@@ -110,6 +117,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
   public readonly ingestionEndpoint: pulumi.Output<string>;
   /** The collector's publisher role on the DCR: it must take effect before the collector starts. */
   public readonly publisherRoleAssignment: authorization.RoleAssignment;
+  /** Name of the KQL function that presents the table in OfficeActivity's shape. */
+  public readonly officeActivityFunction: string;
 
   constructor(
     name: string,
@@ -202,6 +211,21 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
       { parent: this, dependsOn: [table] },
     );
 
+    // Sentinel content sits in the workspace, so it goes through the workspace's provider.
+    const sentinel = new SentinelContent(
+      `${name}-sentinel`,
+      {
+        resourceGroupName: workspaceResourceGroupName,
+        workspaceName,
+        workspaceResourceId,
+        location,
+        tableName,
+        sentinel: args.sentinel ?? { enabled: false },
+        dependsOn: [table],
+      },
+      { parent: this, ...(workspaceScope.provider ? { provider: workspaceScope.provider } : {}) },
+    );
+
     // A DCE gives the ingestion URL: azure-native v3's DCR API version (2022-06-01) has no
     // `endpoints.logsIngestion` output for kind "Direct" rules.
     const dce = new monitor.DataCollectionEndpoint(
@@ -274,6 +298,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     this.tableName = tableName;
     this.streamName = DEFAULT_STREAM_NAME;
     this.publisherRoleAssignment = publisher;
+    this.officeActivityFunction = sentinel.functionAlias;
     this.dataCollectionRuleId = dcr.id;
     this.dcrImmutableId = dcr.immutableId;
     this.ingestionEndpoint = dce.logsIngestion.apply((li) => {
@@ -283,6 +308,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     });
     this.registerOutputs({
       workspaceResourceId: this.workspaceResourceId,
+      officeActivityFunction: this.officeActivityFunction,
       workspaceCustomerId: this.workspaceCustomerId,
       dcrImmutableId: this.dcrImmutableId,
       ingestionEndpoint: this.ingestionEndpoint,

@@ -13,6 +13,7 @@ import {
 } from "./collectorService";
 import { LogAnalyticsDestination } from "./logAnalyticsDestination";
 import { resourceNames, uniqueSuffix } from "./naming";
+import type { SentinelArgs } from "./sentinelContent";
 import { namePrefixProblem } from "./validators";
 
 /** Credential choice for the pipeline; the federated variant needs nothing from the caller. */
@@ -57,6 +58,8 @@ export interface TenantAuditPipelineArgs {
   roleAssignmentWaitSeconds?: number;
   /** Kind of principal running `pulumi up`; default User. */
   deployerPrincipalType?: DeployerPrincipalType;
+  /** Microsoft Sentinel content; default off (the OfficeActivity-shaped function is always deployed). */
+  sentinel?: SentinelArgs;
   /** Subscription the default azure-native provider deploys to, when known. */
   azureSubscriptionId?: string;
   /** azure-native cloud environment (public, usgovernment, china), when set. */
@@ -74,6 +77,8 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   public readonly dcrImmutableId: pulumi.Output<string>;
   public readonly ingestionEndpoint: pulumi.Output<string>;
   public readonly collectorAppName: pulumi.Output<string>;
+  /** Name of the KQL function that presents the audit table in OfficeActivity's shape. */
+  public readonly officeActivityFunction: string;
 
   constructor(name: string, args: TenantAuditPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
@@ -139,6 +144,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         dataCollectionRuleName: names.dataCollectionRule,
         publisherPrincipalId: identityPrincipalId,
         deleteDataOnDestroy: args.deleteDataOnDestroy ?? false,
+        sentinel: args.sentinel ?? { enabled: false },
         ...(args.azureSubscriptionId !== undefined
           ? { deploymentSubscriptionId: args.azureSubscriptionId }
           : {}),
@@ -209,6 +215,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
     this.dcrImmutableId = destination.dcrImmutableId;
     this.ingestionEndpoint = destination.ingestionEndpoint;
     this.collectorAppName = collector.containerAppName;
+    this.officeActivityFunction = destination.officeActivityFunction;
     this.registerOutputs({
       tenantId: this.tenantId,
       clientId: this.clientId,
@@ -219,6 +226,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       dcrImmutableId: this.dcrImmutableId,
       ingestionEndpoint: this.ingestionEndpoint,
       collectorAppName: this.collectorAppName,
+      officeActivityFunction: this.officeActivityFunction,
     });
   }
 }

@@ -14,6 +14,7 @@ import {
   DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS,
   MAX_ROLE_ASSIGNMENT_WAIT_SECONDS,
 } from "../components/collectorService";
+import type { SentinelArgs } from "../components/sentinelContent";
 import {
   certificateBundleProblem,
   closestName,
@@ -114,6 +115,9 @@ export const CONFIG_KEYS = {
     example: String(DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS),
   },
   deployerPrincipalType: { type: "string", default: "User", example: "ServicePrincipal" },
+  sentinel: { type: "boolean", default: false, example: "true" },
+  sentinelRulesEnabled: { type: "boolean", default: true, example: "false" },
+  sentinelOnboarding: { type: "string", default: "create", example: "existing" },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /**
@@ -165,6 +169,8 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
   deleteDataOnDestroy: boolean;
   roleAssignmentWaitSeconds: number;
   deployerPrincipalType: DeployerPrincipalType;
+  /** Microsoft Sentinel onboarding and content (the OfficeActivity-shaped function is always deployed). */
+  sentinel: SentinelArgs;
   /** The azure-native provider's subscription, when configured (azure-native:subscriptionId). */
   azureSubscriptionId?: string;
   /** The azure-native provider's environment, when configured (azure-native:environment). */
@@ -331,6 +337,16 @@ function fieldSchemas(context: ParseContext) {
             `must be ${DEPLOYER_PRINCIPAL_TYPES.join(" or ")}: the kind of identity that runs pulumi up`,
           ),
     ),
+    sentinel: checked(boolean),
+    sentinelRulesEnabled: checked(boolean),
+    sentinelOnboarding: checked((value, ctx) =>
+      value === "create" || value === "existing"
+        ? value
+        : problem(
+            ctx,
+            "must be create (onboard the workspace to Microsoft Sentinel) or existing (it already is)",
+          ),
+    ),
   });
 }
 
@@ -473,6 +489,9 @@ export function parseStackConfig(
     deleteDataOnDestroy: v.deleteDataOnDestroy,
     roleAssignmentWaitSeconds: v.roleAssignmentWaitSeconds,
     deployerPrincipalType: v.deployerPrincipalType,
+    sentinel: v.sentinel
+      ? { enabled: true, onboarding: v.sentinelOnboarding, rulesEnabled: v.sentinelRulesEnabled }
+      : { enabled: false },
     ...(subscriptionId !== undefined ? { azureSubscriptionId: subscriptionId.toLowerCase() } : {}),
     ...(context.azureNative?.environment?.trim() ? { azureEnvironment: environment } : {}),
   });

@@ -2,6 +2,7 @@
  * The AuditBridge Pulumi program (Pulumi.yaml `main`): one stack per Microsoft 365 tenant.
  * Config is read and validated first, so a bad key stops the run before any resource exists.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { TenantAuditPipeline } from "../components/tenantAuditPipeline";
 import { loadStackConfig } from "./config";
 
@@ -27,6 +28,7 @@ const pipeline = new TenantAuditPipeline("tenant", {
   deleteDataOnDestroy: config.deleteDataOnDestroy,
   roleAssignmentWaitSeconds: config.roleAssignmentWaitSeconds,
   deployerPrincipalType: config.deployerPrincipalType,
+  sentinel: config.sentinel,
   azureSubscriptionId: config.azureSubscriptionId,
   azureEnvironment: config.azureEnvironment,
 });
@@ -50,3 +52,5 @@ export const dcrImmutableId = pipeline.dcrImmutableId;
 export const ingestionEndpoint = pipeline.ingestionEndpoint;
 /** Name of the Container App running the collector. */
 export const collectorAppName = pipeline.collectorAppName;
+/** KQL function presenting the audit table in OfficeActivity's shape (docs/sentinel.md). */
+export const officeActivityFunction = pulumi.output(pipeline.officeActivityFunction);

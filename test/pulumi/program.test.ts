@@ -18,6 +18,7 @@ const EXPORTS = [
   "dcrImmutableId",
   "ingestionEndpoint",
   "collectorAppName",
+  "officeActivityFunction",
 ];
 
 let project: PulumiProject;

@@ -109,6 +109,8 @@ describe("parseStackConfig with valid config", () => {
       deleteDataOnDestroy: false,
       roleAssignmentWaitSeconds: 90,
       deployerPrincipalType: "User",
+      // Sentinel off by default; the OfficeActivity-shaped function is deployed either way.
+      sentinel: { enabled: false },
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.credential)).toBe(true);
@@ -142,6 +144,19 @@ describe("parseStackConfig with valid config", () => {
     });
     expect(parse({}, { azureNative: {} })).not.toHaveProperty("azureEnvironment");
     expect(parse({ cloud: "gcc" }).cloud).toBe("gcc");
+  });
+
+  it("reads the Sentinel keys into one argument", () => {
+    expect(parse({ sentinel: "true" }).sentinel).toEqual({
+      enabled: true,
+      onboarding: "create",
+      rulesEnabled: true,
+    });
+    expect(
+      parse({ sentinel: "true", sentinelOnboarding: "existing", sentinelRulesEnabled: "false" })
+        .sentinel,
+    ).toEqual({ enabled: true, onboarding: "existing", rulesEnabled: false });
+    expect(parse({ sentinelRulesEnabled: "false" }).sentinel).toEqual({ enabled: false });
   });
 
   it("derives the name prefix from the stack name", () => {
@@ -412,6 +427,11 @@ describe("parseStackConfig with bad config", () => {
       "an unknown deployer principal type",
       { deployerPrincipalType: "Group" },
       `auditbridge:deployerPrincipalType must be User or ServicePrincipal: the kind of identity that runs pulumi up (got Group): ${fix("deployerPrincipalType", "ServicePrincipal")}`,
+    ],
+    [
+      "an unknown Sentinel onboarding",
+      { sentinelOnboarding: "maybe" },
+      `auditbridge:sentinelOnboarding must be create (onboard the workspace to Microsoft Sentinel) or existing (it already is) (got maybe): ${fix("sentinelOnboarding", "existing")}`,
     ],
     [
       "GCC High against the public Azure cloud",

@@ -9,7 +9,7 @@ import {
 } from "../../components/sentinel/officeActivityFunction";
 import { WORKBOOK_QUERIES } from "../../components/sentinel/workbook";
 import { DEFAULT_TABLE_NAME } from "../../domain/table";
-import { recordsQuery } from "../../scripts/verify/checks";
+import { recordsQuery } from "../../scripts/verify/probes/workspace";
 import {
   analyzeQuery,
   auditTable,
