@@ -2,7 +2,8 @@
  * The AuditBridge workbook: what arrives (volume by workload and record type, top operations and
  * users), how late it arrives (ingestion lag by content type), what had to be shortened (records
  * over the 64 KB field limit, marked by the collector with `AuditBridgeTruncation`), and the
- * collector's own health from its JSON log lines in ContainerAppConsoleLogs_CL.
+ * collector's own health from its JSON log lines in ContainerAppConsoleLogs (the diagnostic
+ * setting's resource-specific table).
  *
  * Queries are written against the default table `M365Audit_CL`; {@link bindKql} renames it.
  * Workbook JSON format: https://learn.microsoft.com/en-us/azure/azure-monitor/visualize/workbooks-overview
@@ -13,7 +14,7 @@ import { DEFAULT_TABLE_NAME } from "../../domain/table";
 export const COLLECTOR_LOGGER_NAME = "auditbridge-collector";
 
 /** Table the Container Apps environment writes console logs to (the `log-analytics` destination). */
-export const CONTAINER_LOGS_TABLE = "ContainerAppConsoleLogs_CL";
+export const CONTAINER_LOGS_TABLE = "ContainerAppConsoleLogs";
 
 type Visualization = "timechart" | "barchart" | "table" | "tiles";
 
@@ -99,7 +100,7 @@ export const WORKBOOK_QUERIES: readonly WorkbookQuery[] = Object.freeze([
     title: "Collector log lines by level",
     visualization: "timechart",
     query: `${CONTAINER_LOGS_TABLE}
-| extend Entry = parse_json(Log_s)
+| extend Entry = parse_json(Log)
 | where tostring(Entry.name) == "${COLLECTOR_LOGGER_NAME}"
 | summarize Lines = count() by bin(TimeGenerated, 1h), Level = tostring(Entry.level)`,
   },
@@ -108,11 +109,11 @@ export const WORKBOOK_QUERIES: readonly WorkbookQuery[] = Object.freeze([
     title: "Collector warnings and errors",
     visualization: "table",
     query: `${CONTAINER_LOGS_TABLE}
-| extend Entry = parse_json(Log_s)
+| extend Entry = parse_json(Log)
 | where tostring(Entry.name) == "${COLLECTOR_LOGGER_NAME}"
 | extend Level = tostring(Entry.level)
 | where Level in ("warn", "error", "fatal")
-| project TimeGenerated, ContainerAppName_s, RevisionName_s, Level, Message = tostring(Entry.msg), Error = tostring(Entry.err)
+| project TimeGenerated, ContainerAppName, RevisionName, Level, Message = tostring(Entry.msg), Error = tostring(Entry.err)
 | order by TimeGenerated desc
 | take 200`,
   },

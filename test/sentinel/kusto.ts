@@ -60,22 +60,27 @@ export function auditTable(name: string = DEFAULT_TABLE_NAME): {
 }
 
 /**
- * The console-log table the Container Apps environment writes to with the `log-analytics`
- * destination (https://learn.microsoft.com/en-us/azure/container-apps/log-monitoring): the columns
- * the workbook reads.
+ * The console-log table the Container Apps environment's diagnostic setting writes to (the
+ * `azure-monitor` logs destination, resource-specific table): the columns the workbook reads.
+ * https://learn.microsoft.com/en-us/azure/azure-monitor/reference/tables/containerappconsolelogs
  */
 export const CONTAINER_APP_CONSOLE_LOGS = {
-  name: "ContainerAppConsoleLogs_CL",
+  name: "ContainerAppConsoleLogs",
   columns: [
     { name: "TimeGenerated", type: "datetime" },
-    { name: "ContainerAppName_s", type: "string" },
-    { name: "RevisionName_s", type: "string" },
-    { name: "ContainerName_s", type: "string" },
-    { name: "ContainerId_s", type: "string" },
-    { name: "ContainerImage_s", type: "string" },
-    { name: "EnvironmentName_s", type: "string" },
-    { name: "Stream_s", type: "string" },
-    { name: "Log_s", type: "string" },
+    { name: "ContainerAppName", type: "string" },
+    { name: "ContainerGroupId", type: "string" },
+    { name: "ContainerGroupName", type: "string" },
+    { name: "ContainerId", type: "string" },
+    { name: "ContainerImage", type: "string" },
+    { name: "ContainerName", type: "string" },
+    { name: "EnvironmentName", type: "string" },
+    { name: "JobName", type: "string" },
+    { name: "Location", type: "string" },
+    { name: "Log", type: "string" },
+    { name: "OperationName", type: "string" },
+    { name: "RevisionName", type: "string" },
+    { name: "Stream", type: "string" },
     ...STANDARD_COLUMNS,
   ],
 };
