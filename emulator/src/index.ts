@@ -19,6 +19,12 @@ import { defaultKnobs, type Knobs, validateKnobs } from "./knobs";
 import { registerQuery } from "./query";
 import { seededGuid, seededSecret } from "./random";
 import {
+  defaultSplunkHecKnobs,
+  registerSplunkHec,
+  type SplunkHecKnobs,
+  type SplunkHecReceiver,
+} from "./splunkHec";
+import {
   type EmulatorCounters,
   type EmulatorState,
   type ManagedIdentity,
@@ -34,6 +40,7 @@ export type { IngestedRow } from "./ingestion";
 export type { Knobs } from "./knobs";
 export { MANAGEMENT_ROLES } from "./knobs";
 export { knobFires } from "./random";
+export type { HecEvent, SplunkHecKnobs, SplunkHecReceiver } from "./splunkHec";
 export type { EmulatorCounters, ManagedIdentity, TenantIdentity } from "./state";
 
 /** How often the emulator checks for new blobs to notify webhooks about. */
@@ -58,6 +65,8 @@ export interface EmulatorOptions {
   knobs?: Partial<Knobs>;
   /** The emulator's clock (epoch ms); default Date.now. knobs.clockOffsetMs is added to it. */
   nowMs?: () => number;
+  /** Splunk HTTP Event Collector behaviour (token state, ack, indexes, busy/outage). */
+  splunkHec?: Partial<SplunkHecKnobs>;
 }
 
 /** One request as the emulator answered it. */
@@ -116,6 +125,11 @@ export interface Emulator {
    * while running, like `knobs`.
    */
   exchangeAdmin: ExchangeAdminKnobs;
+  /**
+   * Splunk HTTP Event Collector on the same origin (`/services/collector/...`): its token,
+   * knobs (mutable while running), the events it indexed and a restart.
+   */
+  splunkHec: SplunkHecReceiver;
   /** Cmdlets the Exchange admin endpoint ran, in order, with the anchor mailbox sent. */
   exchangeCalls(): readonly { cmdlet: string; anchorMailbox: string | undefined }[];
   truth: GroundTruth;
@@ -232,6 +246,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerQuery(router, state, ingestion, ingestedRows);
   registerGraph(router, state);
   const exchange = registerExchangeAdmin(router, state);
+  const splunkHec = registerSplunkHec(router, seededGuid(seed, "splunk-hec-token"), state.now, {
+    ...defaultSplunkHecKnobs(),
+    ...options.splunkHec,
+  });
 
   const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
     counters.requests++;
@@ -330,6 +348,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ingestion,
     knobs,
     exchangeAdmin: exchange.knobs,
+    splunkHec,
     exchangeCalls: () => exchange.calls,
     truth,
     scenario,
