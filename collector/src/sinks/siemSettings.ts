@@ -194,3 +194,147 @@ function hasControlCharacter(value: string): boolean {
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) < 0x20) return true;
   return false;
 }
+
+/** The syslog settings as the environment gives them (unset = undefined). */
+export interface SyslogSettingsInput {
+  SYSLOG_URL?: string;
+  SYSLOG_FORMAT?: string;
+  SYSLOG_APP_NAME?: string;
+  SYSLOG_CA_FILE?: string;
+  SYSLOG_CLIENT_CERT_FILE?: string;
+  SYSLOG_CLIENT_KEY_FILE?: string;
+  SYSLOG_MAX_MESSAGE_BYTES?: string;
+}
+
+/** Validated syslog settings: exactly the typed options `createSink("syslog", …)` takes. */
+export interface SyslogSettings {
+  target: SyslogTarget;
+  format: SyslogFormat;
+  appName: string;
+  maxMessageBytes: number;
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
+/**
+ * Checks the syslog settings together (the size limit depends on the transport; a client
+ * certificate needs its key; TLS files need tls://). The problem is one line naming the variable.
+ */
+export function resolveSyslogSettings(input: SyslogSettingsInput): SettingResult<SyslogSettings> {
+  if (input.SYSLOG_URL === undefined || input.SYSLOG_URL.trim() === "") {
+    return {
+      ok: false,
+      problem: "SYSLOG_URL is required with AUDIT_SINK=syslog (e.g. tls://siem.example.com:6514)",
+    };
+  }
+  const url = parseSyslogUrl(input.SYSLOG_URL);
+  if (!url.ok) return { ok: false, problem: `SYSLOG_URL ${url.problem}` };
+  const format = parseSyslogFormat(input.SYSLOG_FORMAT ?? DEFAULT_SYSLOG_FORMAT);
+  if (!format.ok) return { ok: false, problem: `SYSLOG_FORMAT ${format.problem}` };
+  const appName = parseSyslogAppName(input.SYSLOG_APP_NAME ?? DEFAULT_SYSLOG_APP_NAME);
+  if (!appName.ok) return { ok: false, problem: `SYSLOG_APP_NAME ${appName.problem}` };
+  const max = parseSyslogMaxMessageBytes(
+    input.SYSLOG_MAX_MESSAGE_BYTES ?? String(DEFAULT_SYSLOG_MAX_MESSAGE_BYTES),
+    url.value.transport,
+  );
+  if (!max.ok) return { ok: false, problem: `SYSLOG_MAX_MESSAGE_BYTES ${max.problem}` };
+  const files = {
+    caFile: input.SYSLOG_CA_FILE,
+    clientCertFile: input.SYSLOG_CLIENT_CERT_FILE,
+    clientKeyFile: input.SYSLOG_CLIENT_KEY_FILE,
+  };
+  if ((files.clientCertFile === undefined) !== (files.clientKeyFile === undefined)) {
+    return {
+      ok: false,
+      problem:
+        "SYSLOG_CLIENT_CERT_FILE and SYSLOG_CLIENT_KEY_FILE go together; set both or neither",
+    };
+  }
+  if (url.value.transport !== "tls" && Object.values(files).some((f) => f !== undefined)) {
+    return {
+      ok: false,
+      problem:
+        "SYSLOG_CA_FILE and SYSLOG_CLIENT_*_FILE apply to tls:// only; use a tls:// SYSLOG_URL or unset them",
+    };
+  }
+  return {
+    ok: true,
+    value: {
+      target: url.value,
+      format: format.value,
+      appName: appName.value,
+      maxMessageBytes: max.value,
+      ...(files.caFile !== undefined ? { caFile: files.caFile } : {}),
+      ...(files.clientCertFile !== undefined ? { clientCertFile: files.clientCertFile } : {}),
+      ...(files.clientKeyFile !== undefined ? { clientKeyFile: files.clientKeyFile } : {}),
+    },
+  };
+}
+
+/** The Splunk HEC settings as the environment gives them (unset = undefined). */
+export interface SplunkHecSettingsInput {
+  SPLUNK_HEC_URL?: string;
+  SPLUNK_HEC_TOKEN?: string;
+  SPLUNK_HEC_INDEX?: string;
+  SPLUNK_HEC_SOURCETYPE?: string;
+  SPLUNK_HEC_CA_FILE?: string;
+  SPLUNK_HEC_ACK?: string;
+}
+
+/** Validated Splunk HEC settings: the typed options `createSink("splunk-hec", …)` takes. */
+export interface SplunkHecSettings {
+  url: URL;
+  token: string;
+  sourcetype: string;
+  ack: boolean;
+  index?: string;
+  caFile?: string;
+}
+
+/** Checks the Splunk HEC settings together; problems never contain the token. */
+export function resolveSplunkHecSettings(
+  input: SplunkHecSettingsInput,
+): SettingResult<SplunkHecSettings> {
+  if (input.SPLUNK_HEC_URL === undefined || input.SPLUNK_HEC_URL.trim() === "") {
+    return {
+      ok: false,
+      problem:
+        "SPLUNK_HEC_URL is required with AUDIT_SINK=splunk-hec (e.g. https://splunk.example.com:8088)",
+    };
+  }
+  const url = parseSplunkHecUrl(input.SPLUNK_HEC_URL);
+  if (!url.ok) return { ok: false, problem: `SPLUNK_HEC_URL ${url.problem}` };
+  if (input.SPLUNK_HEC_TOKEN === undefined) {
+    return {
+      ok: false,
+      problem:
+        "SPLUNK_HEC_TOKEN is required with AUDIT_SINK=splunk-hec (set it in the environment)",
+    };
+  }
+  const token = parseSplunkHecToken(input.SPLUNK_HEC_TOKEN);
+  if (!token.ok) return { ok: false, problem: `SPLUNK_HEC_TOKEN is invalid: ${token.problem}` };
+  let index: string | undefined;
+  if (input.SPLUNK_HEC_INDEX !== undefined && input.SPLUNK_HEC_INDEX.trim() !== "") {
+    const parsed = parseSplunkIndex(input.SPLUNK_HEC_INDEX);
+    if (!parsed.ok) return { ok: false, problem: `SPLUNK_HEC_INDEX ${parsed.problem}` };
+    index = parsed.value;
+  }
+  const sourcetype = parseSplunkSourcetype(
+    input.SPLUNK_HEC_SOURCETYPE ?? DEFAULT_SPLUNK_HEC_SOURCETYPE,
+  );
+  if (!sourcetype.ok) return { ok: false, problem: `SPLUNK_HEC_SOURCETYPE ${sourcetype.problem}` };
+  const ack = parseBooleanSetting(input.SPLUNK_HEC_ACK ?? "false");
+  if (!ack.ok) return { ok: false, problem: `SPLUNK_HEC_ACK ${ack.problem}` };
+  return {
+    ok: true,
+    value: {
+      url: url.value,
+      token: token.value,
+      sourcetype: sourcetype.value,
+      ack: ack.value,
+      ...(index !== undefined ? { index } : {}),
+      ...(input.SPLUNK_HEC_CA_FILE !== undefined ? { caFile: input.SPLUNK_HEC_CA_FILE } : {}),
+    },
+  };
+}

@@ -8,6 +8,8 @@ import {
   parseSyslogFormat,
   parseSyslogMaxMessageBytes,
   parseSyslogUrl,
+  resolveSplunkHecSettings,
+  resolveSyslogSettings,
 } from "../../../collector/src/sinks/siemSettings";
 import {
   classifyOperation,
@@ -152,5 +154,54 @@ describe("settings parsers", () => {
     expect(parseSplunkIndex("o365_audit")).toEqual({ ok: true, value: "o365_audit" });
     expect(parseBooleanSetting("TRUE")).toEqual({ ok: true, value: true });
     expect(parseBooleanSetting("maybe").ok).toBe(false);
+  });
+});
+
+describe("resolving the settings together", () => {
+  it("gives the syslog sink's options with their defaults", () => {
+    expect(resolveSyslogSettings({ SYSLOG_URL: "tls://siem:6514" })).toEqual({
+      ok: true,
+      value: {
+        target: { transport: "tls", host: "siem", port: 6514 },
+        format: "cef",
+        appName: "auditbridge",
+        maxMessageBytes: 8192,
+      },
+    });
+  });
+  it.each([
+    [{}, /^SYSLOG_URL is required/],
+    [{ SYSLOG_URL: "tcp://siem:514", SYSLOG_CA_FILE: "/ca.pem" }, /apply to tls:\/\/ only/],
+    [{ SYSLOG_URL: "tls://siem", SYSLOG_CLIENT_CERT_FILE: "/c.pem" }, /go together/],
+    [{ SYSLOG_URL: "udp://siem", SYSLOG_MAX_MESSAGE_BYTES: "65536" }, /^SYSLOG_MAX_MESSAGE_BYTES/],
+    [{ SYSLOG_URL: "tls://siem", SYSLOG_FORMAT: "xml" }, /^SYSLOG_FORMAT "xml"/],
+  ])("refuses %j naming the variable", (input, problem) => {
+    const result = resolveSyslogSettings(input);
+    expect(result.ok).toBe(false);
+    expect((result as { problem: string }).problem).toMatch(problem);
+  });
+  it("gives the Splunk HEC sink's options, never echoing the token", () => {
+    expect(
+      resolveSplunkHecSettings({
+        SPLUNK_HEC_URL: "https://splunk:8088",
+        SPLUNK_HEC_TOKEN: "abc",
+        SPLUNK_HEC_ACK: "true",
+      }),
+    ).toEqual({
+      ok: true,
+      value: {
+        url: new URL("https://splunk:8088"),
+        token: "abc",
+        sourcetype: "o365:management:activity",
+        ack: true,
+      },
+    });
+    const bad = resolveSplunkHecSettings({
+      SPLUNK_HEC_URL: "https://splunk:8088",
+      SPLUNK_HEC_TOKEN: "top secret",
+    });
+    expect(bad.ok).toBe(false);
+    expect(JSON.stringify(bad)).not.toContain("top secret");
+    expect(resolveSplunkHecSettings({ SPLUNK_HEC_URL: "https://s" }).ok).toBe(false);
   });
 });
