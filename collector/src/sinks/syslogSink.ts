@@ -211,6 +211,13 @@ export class SyslogSink implements Sink {
         return { kind: "success" };
       } catch (error) {
         lastError = error instanceof Error ? error : new Error(String(error));
+        const certificate = certificateProblem(lastError);
+        if (certificate !== undefined) {
+          return {
+            kind: "failure",
+            error: new Error(`syslog ${this.endpoint}: ${certificate}`, { cause: lastError }),
+          };
+        }
         if (signal?.aborted) break;
         if (attempt + 1 < attempts) {
           const delay = computeBackoffDelay(attempt, {
@@ -419,7 +426,7 @@ export class SyslogSink implements Sink {
       const fail = (error: Error) => {
         cleanup();
         socket.destroy();
-        rejectSocket(new Error(`cannot connect: ${error.message}`));
+        rejectSocket(new Error(`cannot connect: ${error.message}`, { cause: error }));
       };
       const onError = (error: Error) => fail(error);
       const onAbort = () => fail(new Error("aborted"));
@@ -496,6 +503,30 @@ export class SyslogSink implements Sink {
       );
     }
   }
+}
+
+/** Node's codes for a server certificate that does not verify (retrying will not help). */
+const CERTIFICATE_ERROR_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_UNTRUSTED",
+  "CERT_SIGNATURE_FAILURE",
+  "INVALID_CA",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+]);
+
+/** The fix for a receiver certificate that does not verify, or undefined for other errors. */
+function certificateProblem(error: Error): string | undefined {
+  const code = (error.cause as NodeJS.ErrnoException | undefined)?.code;
+  if (code === undefined || !CERTIFICATE_ERROR_CODES.has(code)) return undefined;
+  return code === "ERR_TLS_CERT_ALTNAME_INVALID"
+    ? `the receiver's certificate does not name this host (${code}); use the host name its certificate carries in SYSLOG_URL`
+    : `the receiver's certificate does not verify (${code}); set SYSLOG_CA_FILE to the CA that signed it`;
 }
 
 function countIds(entries: readonly ReplayEntry[]): number {

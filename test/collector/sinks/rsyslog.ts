@@ -136,7 +136,8 @@ function configFor(transport: Transport, port: number, dir: string, pki?: TestPk
   ];
   if (transport === "udp") {
     lines.push('module(load="imudp")');
-    lines.push(`input(type="imudp" address="127.0.0.1" port="${port}")`);
+    // A large receive buffer: UDP drops what does not fit, and the tests run beside others.
+    lines.push(`input(type="imudp" address="127.0.0.1" port="${port}" rcvbufSize="8m")`);
   } else if (transport === "tcp") {
     lines.push('module(load="imtcp")');
     lines.push(`input(type="imtcp" address="127.0.0.1" port="${port}")`);
