@@ -22,6 +22,12 @@ import { defaultPreflightKnobs } from "./preflightKnobs";
 import { registerQuery } from "./query";
 import { seededGuid, seededSecret } from "./random";
 import {
+  defaultSplunkHecKnobs,
+  registerSplunkHec,
+  type SplunkHecKnobs,
+  type SplunkHecReceiver,
+} from "./splunkHec";
+import {
   type EmulatorCounters,
   type EmulatorState,
   type ManagedIdentity,
@@ -44,6 +50,7 @@ export type {
 } from "./preflightKnobs";
 export { emulatedSubscriptionId, emulatedUser } from "./preflightKnobs";
 export { knobFires } from "./random";
+export type { HecEvent, SplunkHecKnobs, SplunkHecReceiver } from "./splunkHec";
 export type { EmulatorCounters, ManagedIdentity, TenantIdentity } from "./state";
 
 /** How often the emulator checks for new blobs to notify webhooks about. */
@@ -68,6 +75,8 @@ export interface EmulatorOptions {
   knobs?: Partial<Knobs>;
   /** The emulator's clock (epoch ms); default Date.now. knobs.clockOffsetMs is added to it. */
   nowMs?: () => number;
+  /** Splunk HTTP Event Collector behaviour (token state, ack, indexes, busy/outage). */
+  splunkHec?: Partial<SplunkHecKnobs>;
 }
 
 /** One request as the emulator answered it. */
@@ -126,6 +135,11 @@ export interface Emulator {
    * while running, like `knobs`.
    */
   exchangeAdmin: ExchangeAdminKnobs;
+  /**
+   * Splunk HTTP Event Collector on the same origin (`/services/collector/...`): its token,
+   * knobs (mutable while running), the events it indexed and a restart.
+   */
+  splunkHec: SplunkHecReceiver;
   /** Cmdlets the Exchange admin endpoint ran, in order, with the anchor mailbox sent. */
   exchangeCalls(): readonly { cmdlet: string; anchorMailbox: string | undefined }[];
   truth: GroundTruth;
@@ -246,6 +260,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerArm(router, state);
   registerGraphDirectory(router, state);
   const exchange = registerExchangeAdmin(router, state);
+  const splunkHec = registerSplunkHec(router, seededGuid(seed, "splunk-hec-token"), state.now, {
+    ...defaultSplunkHecKnobs(),
+    ...options.splunkHec,
+  });
 
   const server: Server = createServer({ cert: certs.cert, key: certs.key }, (req, res) => {
     counters.requests++;
@@ -344,6 +362,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     ingestion,
     knobs,
     exchangeAdmin: exchange.knobs,
+    splunkHec,
     exchangeCalls: () => exchange.calls,
     truth,
     scenario,

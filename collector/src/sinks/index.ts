@@ -4,15 +4,24 @@ import type { CollectorMetrics } from "../metrics";
 import type { Batch, DeliveryOutcome, OperationOptions, Sink } from "../types";
 import { FileSink, type FileSinkOptions } from "./fileSink";
 import { LogsIngestionSink, type LogsIngestionSinkOptions } from "./logsIngestionSink";
+import { SplunkHecSink, type SplunkHecSinkOptions } from "./splunkHecSink";
 import { StdoutSink, type StdoutSinkOptions } from "./stdoutSink";
+import { SyslogSink, type SyslogSinkOptions } from "./syslogSink";
 
 export { fitAuditData, LOG_ANALYTICS_FIELD_LIMIT_BYTES, type TruncationReport } from "./fieldLimit";
 export { FileSink, type FileSinkOptions, parseFilePosition } from "./fileSink";
 export { LogsIngestionSink, type LogsIngestionSinkOptions, toAuditRow } from "./logsIngestionSink";
+export * from "./siemSettings";
+export {
+  classifyHecAnswer,
+  SplunkHecSink,
+  type SplunkHecSinkOptions,
+} from "./splunkHecSink";
 export { StdoutSink, type StdoutSinkOptions } from "./stdoutSink";
+export { SyslogSink, type SyslogSinkOptions, type SyslogTruncation } from "./syslogSink";
 
 /** Sink names accepted by `AUDIT_SINK`. */
-export const SINK_NAMES = ["logs-ingestion", "file", "stdout"] as const;
+export const SINK_NAMES = ["logs-ingestion", "file", "stdout", "syslog", "splunk-hec"] as const;
 export type SinkName = (typeof SINK_NAMES)[number];
 
 /** Options per sink name; `createSink` checks that the right ones are present. */
@@ -22,8 +31,20 @@ export interface SinkFactoryOptions {
   "logs-ingestion"?: Omit<LogsIngestionSinkOptions, "credential" | "metrics" | "logger"> & {
     credential: TokenCredential;
   };
+  syslog?: Omit<SyslogSinkOptions, "logger" | "onTruncated">;
+  "splunk-hec"?: Omit<SplunkHecSinkOptions, "logger">;
+  /**
+   * Counts messages a sink shortened to its size limit (`sink_messages_truncated_total{sink,
+   * content_type}` on /metrics); a prom-client Counter fits.
+   */
+  truncatedMessages?: TruncationCounter;
   metrics?: CollectorMetrics;
   logger?: Logger;
+}
+
+/** The part of a prom-client Counter that counts shortened messages. */
+export interface TruncationCounter {
+  inc(labels: { sink: string; content_type: string }, value?: number): void;
 }
 
 /** True when `name` is a known sink name. */
@@ -59,6 +80,33 @@ export function createSink(name: string, options: SinkFactoryOptions): Sink {
       sink = new LogsIngestionSink({
         ...settings,
         ...(options.metrics ? { metrics: options.metrics } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+      break;
+    }
+    case "syslog": {
+      const settings = options.syslog;
+      if (!settings) throw new Error("AUDIT_SINK=syslog needs SYSLOG_URL");
+      const counter = options.truncatedMessages;
+      const sinkName = settings.name ?? "syslog";
+      sink = new SyslogSink({
+        ...settings,
+        ...(counter
+          ? {
+              onTruncated: (t) => counter.inc({ sink: sinkName, content_type: t.contentType }),
+            }
+          : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
+      });
+      break;
+    }
+    case "splunk-hec": {
+      const settings = options["splunk-hec"];
+      if (!settings) {
+        throw new Error("AUDIT_SINK=splunk-hec needs SPLUNK_HEC_URL and SPLUNK_HEC_TOKEN");
+      }
+      sink = new SplunkHecSink({
+        ...settings,
         ...(options.logger ? { logger: options.logger } : {}),
       });
       break;
