@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { MAX_RETRY_AFTER_MS, sleep } from "../backoff";
+import { MAX_RETRY_AFTER_IN_MS, sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { Batch, DeliveryOutcome, OperationOptions, Sink } from "../types";
 import { DEFAULT_SPLUNK_HEC_SOURCETYPE } from "./siemSettings";
@@ -379,7 +379,7 @@ export class SplunkHecSink implements Sink {
             const answer: HecAnswer = { status };
             const retryAfter = Number(res.headers["retry-after"]);
             if (Number.isFinite(retryAfter) && retryAfter >= 0) {
-              answer.retryAfterInMs = Math.min(retryAfter * 1000, MAX_RETRY_AFTER_MS);
+              answer.retryAfterInMs = Math.min(retryAfter * 1000, MAX_RETRY_AFTER_IN_MS);
             }
             try {
               const parsed = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<
