@@ -9,7 +9,7 @@
 import { CLOUD_NAMES } from "./clouds";
 import { CONTENT_TYPES } from "./contentTypes";
 
-export const SINK_KINDS = ["logs-ingestion", "file", "stdout"] as const;
+export const SINK_KINDS = ["logs-ingestion", "file", "stdout", "syslog", "splunk-hec"] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 
 /** The collector's log levels (pino's): most severe first, then silent. */
@@ -216,6 +216,113 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning: "stream of the data collection rule that the records are sent to",
     setByDeployment: "always",
+  },
+  {
+    env: "SYSLOG_URL",
+    flag: "syslogUrl",
+    secret: false,
+    group: "sinks",
+    meaning:
+      "syslog receiver: tls://host[:port] (RFC 5425, default port 6514), tcp://host:port (octet-counted framing) or udp://host[:port] (legacy, unacknowledged)",
+    setByDeployment: "never",
+  },
+  {
+    env: "SYSLOG_FORMAT",
+    flag: "syslogFormat",
+    secret: false,
+    group: "sinks",
+    meaning:
+      "syslog message format: cef (ArcSight, McAfee ESM), leef (QRadar, LEEF 2.0) or json (the record as received)",
+    setByDeployment: "never",
+  },
+  {
+    env: "SYSLOG_APP_NAME",
+    flag: "syslogAppName",
+    secret: false,
+    group: "sinks",
+    meaning: "RFC 5424 APP-NAME of every syslog message",
+    setByDeployment: "never",
+  },
+  {
+    env: "SYSLOG_CA_FILE",
+    flag: "syslogCaFile",
+    secret: false,
+    group: "sinks",
+    meaning: "PEM file of the CA that signed the syslog receiver's certificate (tls:// only)",
+    setByDeployment: "never",
+  },
+  {
+    env: "SYSLOG_CLIENT_CERT_FILE",
+    flag: "syslogClientCertFile",
+    secret: false,
+    group: "sinks",
+    meaning: "PEM client certificate for mutual TLS to the syslog receiver",
+    setByDeployment: "never",
+  },
+  {
+    env: "SYSLOG_CLIENT_KEY_FILE",
+    flag: "syslogClientKeyFile",
+    secret: false,
+    group: "sinks",
+    meaning: "PEM private key of that client certificate (the file's contents are never logged)",
+    setByDeployment: "never",
+  },
+  {
+    env: "SYSLOG_MAX_MESSAGE_BYTES",
+    flag: "syslogMaxMessageBytes",
+    secret: false,
+    group: "sinks",
+    meaning:
+      "longest syslog message in bytes, header included; a longer one is shortened and marked AuditBridgeTruncated",
+    setByDeployment: "never",
+  },
+  {
+    env: "SPLUNK_HEC_URL",
+    flag: "splunkHecUrl",
+    secret: false,
+    group: "sinks",
+    meaning: "Splunk HTTP Event Collector base URL, e.g. https://splunk.example.com:8088",
+    setByDeployment: "never",
+  },
+  {
+    env: "SPLUNK_HEC_TOKEN",
+    secret: true,
+    group: "sinks",
+    meaning: "Splunk HEC token",
+    setByDeployment: "never",
+  },
+  {
+    env: "SPLUNK_HEC_INDEX",
+    flag: "splunkHecIndex",
+    secret: false,
+    group: "sinks",
+    meaning: "Splunk index for every event (unset: the token's default index)",
+    setByDeployment: "never",
+  },
+  {
+    env: "SPLUNK_HEC_SOURCETYPE",
+    flag: "splunkHecSourcetype",
+    secret: false,
+    group: "sinks",
+    meaning: "Splunk sourcetype of every event",
+    setByDeployment: "never",
+  },
+  {
+    env: "SPLUNK_HEC_CA_FILE",
+    flag: "splunkHecCaFile",
+    secret: false,
+    group: "sinks",
+    meaning: "PEM file of the CA that signed Splunk's HEC certificate",
+    setByDeployment: "never",
+  },
+  {
+    env: "SPLUNK_HEC_ACK",
+    flag: "splunkHecAck",
+    secret: false,
+    group: "sinks",
+    meaning:
+      "true: a batch counts as delivered only once Splunk acknowledges it as indexed (indexer acknowledgement)",
+    setByDeployment: "never",
   },
   {
     env: "AUDIT_INITIAL_LOOKBACK",

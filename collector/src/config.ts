@@ -30,6 +30,12 @@ import {
   type StateLocation,
   shown,
 } from "./settings";
+import {
+  resolveSplunkHecSettings,
+  resolveSyslogSettings,
+  type SplunkHecSettings,
+  type SyslogSettings,
+} from "./sinks/siemSettings";
 
 /** How the collector authenticates as the app registration in the Microsoft 365 tenant. */
 export type AppCredentialConfig =
@@ -54,7 +60,9 @@ export type StateConfig =
 export type SinkConfig =
   | { kind: "file"; path: string }
   | { kind: "stdout" }
-  | { kind: "logs-ingestion"; endpoint: string; ruleId: string; stream: string };
+  | { kind: "logs-ingestion"; endpoint: string; ruleId: string; stream: string }
+  | { kind: "syslog"; settings: SyslogSettings }
+  | { kind: "splunk-hec"; settings: SplunkHecSettings };
 
 export interface CollectorConfig {
   tenantId: string;
@@ -211,6 +219,40 @@ function sinksOf(
       sinks.push({ kind, path: path.resolve(v.AUDIT_FILE_PATH) });
     } else if (kind === "stdout") {
       sinks.push({ kind });
+    } else if (kind === "syslog" || kind === "splunk-hec") {
+      const resolved =
+        kind === "syslog"
+          ? resolveSyslogSettings({
+              SYSLOG_URL: v.SYSLOG_URL,
+              SYSLOG_FORMAT: v.SYSLOG_FORMAT,
+              SYSLOG_APP_NAME: v.SYSLOG_APP_NAME,
+              SYSLOG_CA_FILE: v.SYSLOG_CA_FILE,
+              SYSLOG_CLIENT_CERT_FILE: v.SYSLOG_CLIENT_CERT_FILE,
+              SYSLOG_CLIENT_KEY_FILE: v.SYSLOG_CLIENT_KEY_FILE,
+              SYSLOG_MAX_MESSAGE_BYTES: v.SYSLOG_MAX_MESSAGE_BYTES,
+            })
+          : resolveSplunkHecSettings({
+              SPLUNK_HEC_URL: v.SPLUNK_HEC_URL,
+              SPLUNK_HEC_TOKEN: v.SPLUNK_HEC_TOKEN,
+              SPLUNK_HEC_INDEX: v.SPLUNK_HEC_INDEX,
+              SPLUNK_HEC_SOURCETYPE: v.SPLUNK_HEC_SOURCETYPE,
+              SPLUNK_HEC_CA_FILE: v.SPLUNK_HEC_CA_FILE,
+              SPLUNK_HEC_ACK: v.SPLUNK_HEC_ACK,
+            });
+      if (!resolved.ok) {
+        // The sink's problems name variables; spell each as the user set it (variable or flag).
+        problems.push(
+          resolved.problem.replace(/\b(SYSLOG|SPLUNK_HEC)_[A-Z_]+\b/g, (key) =>
+            (ENV_KEYS as readonly string[]).includes(key) ? name(key as EnvKey) : key,
+          ),
+        );
+        continue;
+      }
+      sinks.push(
+        kind === "syslog"
+          ? { kind, settings: resolved.value as SyslogSettings }
+          : { kind, settings: resolved.value as SplunkHecSettings },
+      );
     } else {
       const missing = (["LOGS_INGESTION_ENDPOINT", "LOGS_INGESTION_RULE_ID"] as const).filter(
         (key) => v[key] === undefined,
@@ -328,6 +370,10 @@ const SECRET_VALUES: {
     config.credential.kind === "certificate" ? config.credential.certificatePassword : undefined,
   AZURE_STORAGE_CONNECTION_STRING: (config) =>
     config.state.kind === "blob" ? config.state.connectionString : undefined,
+  SPLUNK_HEC_TOKEN: (config) => {
+    const hec = config.sinks.find((sink) => sink.kind === "splunk-hec");
+    return hec?.kind === "splunk-hec" ? hec.settings.token : undefined;
+  },
 };
 
 /**
@@ -360,7 +406,11 @@ export function describeConfig(config: CollectorConfig): Record<string, unknown>
         ? `file:${sink.path}`
         : sink.kind === "logs-ingestion"
           ? `logs-ingestion:${sink.endpoint} ${sink.ruleId} ${sink.stream}`
-          : sink.kind,
+          : sink.kind === "syslog"
+            ? `syslog:${sink.settings.target.transport}://${sink.settings.target.host}:${sink.settings.target.port} ${sink.settings.format}`
+            : sink.kind === "splunk-hec"
+              ? `splunk-hec:${sink.settings.url.origin}${sink.settings.index ? ` index ${sink.settings.index}` : ""}${sink.settings.ack ? " ack" : ""}`
+              : sink.kind,
     ),
     quarantineDir: config.quarantineDir,
     initialLookback: formatDuration(config.initialLookbackMs),

@@ -75,6 +75,12 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ["audience"],
       registers: [registry],
     }),
+    sinkMessagesTruncated: new Counter({
+      name: `${prefix}sink_messages_truncated_total`,
+      help: "Messages a sink shortened to its size limit (SYSLOG_MAX_MESSAGE_BYTES), marked AuditBridgeTruncated, by sink and content type.",
+      labelNames: ["sink", "content_type"],
+      registers: [registry],
+    }),
     sinkRequests: new Counter({
       name: `${prefix}sink_requests_total`,
       help: "Delivery attempts per sink, by outcome.",

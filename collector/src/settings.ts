@@ -34,6 +34,21 @@ import {
   isGuid,
   parseDuration,
 } from "../../domain/validators";
+import {
+  DEFAULT_SPLUNK_HEC_SOURCETYPE,
+  DEFAULT_SYSLOG_APP_NAME,
+  DEFAULT_SYSLOG_FORMAT,
+  DEFAULT_SYSLOG_MAX_MESSAGE_BYTES,
+  parseBooleanSetting,
+  parseSplunkHecUrl,
+  parseSplunkIndex,
+  parseSplunkSourcetype,
+  parseSyslogAppName,
+  parseSyslogFormat,
+  parseSyslogMaxMessageBytes,
+  parseSyslogUrl,
+  type SettingResult as SiemSettingResult,
+} from "./sinks/siemSettings";
 import { defaultParseWorkers, MAX_DEFAULT_PARSE_WORKERS } from "./source/parseWorkers";
 import {
   DEFAULT_OVERLAP_IN_MS,
@@ -158,6 +173,14 @@ function isContainerName(name: string): boolean {
 
 /** Taken as given: secrets and paths are checked by the loader, which knows their context. */
 const text: Parse<string> = (value) => ok(value);
+
+/** Text checked by a sink's own parser (whose problem follows the setting's name), kept as is. */
+function checkedText(check: (value: string) => SiemSettingResult<unknown>): Parse<string> {
+  return (value, name) => {
+    const checked = check(value);
+    return checked.ok ? ok(value) : fail(`${name} ${checked.problem}`);
+  };
+}
 
 function guid(hint: string): Parse<string> {
   return (value, name) =>
@@ -338,6 +361,25 @@ export const SETTING_PARSERS = {
     () => DEFAULT_STREAM_NAME,
     DEFAULT_STREAM_NAME,
   ),
+  // The SIEM sinks' settings: each is checked on its own here and kept as text; the loader
+  // (config.ts) resolves them together, with the rules between them, when the sink is chosen.
+  SYSLOG_URL: setting(checkedText(parseSyslogUrl)),
+  SYSLOG_FORMAT: setting(checkedText(parseSyslogFormat), DEFAULT_SYSLOG_FORMAT),
+  SYSLOG_APP_NAME: setting(checkedText(parseSyslogAppName), DEFAULT_SYSLOG_APP_NAME),
+  SYSLOG_CA_FILE: setting(text),
+  SYSLOG_CLIENT_CERT_FILE: setting(text),
+  SYSLOG_CLIENT_KEY_FILE: setting(text),
+  SYSLOG_MAX_MESSAGE_BYTES: setting(
+    // The transport's own limit (one UDP datagram) is checked with SYSLOG_URL in the loader.
+    checkedText((value) => parseSyslogMaxMessageBytes(value, "tcp")),
+    String(DEFAULT_SYSLOG_MAX_MESSAGE_BYTES),
+  ),
+  SPLUNK_HEC_URL: setting(checkedText(parseSplunkHecUrl)),
+  SPLUNK_HEC_TOKEN: setting(text),
+  SPLUNK_HEC_INDEX: setting(checkedText(parseSplunkIndex)),
+  SPLUNK_HEC_SOURCETYPE: setting(checkedText(parseSplunkSourcetype), DEFAULT_SPLUNK_HEC_SOURCETYPE),
+  SPLUNK_HEC_CA_FILE: setting(text),
+  SPLUNK_HEC_ACK: setting(checkedText(parseBooleanSetting), "false"),
   AUDIT_INITIAL_LOOKBACK: defaulted(
     duration(
       MIN_INITIAL_LOOKBACK_IN_MS,

@@ -60,6 +60,9 @@ export function buildParts(
             },
           }
         : {}),
+      ...(sink.kind === "syslog" ? { syslog: sink.settings } : {}),
+      ...(sink.kind === "splunk-hec" ? { "splunk-hec": sink.settings } : {}),
+      truncatedMessages: metrics.sinkMessagesTruncated,
       metrics,
       logger: logger.child({ component: `${sink.kind}-sink` }),
     }),

@@ -389,7 +389,7 @@ const BAD_VALUES: [string, Record<string, string | undefined>, RegExp][] = [
   [
     "an unknown sink",
     { AUDIT_SINK: "splunk" },
-    /^AUDIT_SINK must be logs-ingestion, file, stdout or a comma list of them \(got "splunk"\)/,
+    /^AUDIT_SINK must be logs-ingestion, file, stdout, syslog, splunk-hec or a comma list of them \(got "splunk"\)/,
   ],
   [
     "the logs-ingestion sink without endpoint and rule",

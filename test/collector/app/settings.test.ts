@@ -43,6 +43,7 @@ describe("the settings table", () => {
         "AZURE_CLIENT_CERTIFICATE_PASSWORD",
         "AZURE_CLIENT_SECRET",
         "AZURE_STORAGE_CONNECTION_STRING",
+        "SPLUNK_HEC_TOKEN",
       ].sort(),
     );
   });
