@@ -12,6 +12,7 @@ import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { COLLECTOR_NODE_FLAGS } from "../collector/src/nodeFlags";
 import { collectorConnectionEnv, type Emulator, startEmulator } from "../emulator/src/index";
+import { CommandInputError } from "./common/errors";
 
 const REPO_ROOT = path.resolve(__dirname, "..");
 const DEFAULT_DEMO_DIR = path.join(REPO_ROOT, ".auditbridge", "demo");
@@ -366,7 +367,8 @@ function status(message: string): void {
   process.stderr.write(`auditbridge: ${message}\n`);
 }
 
-class UsageError extends Error {}
+/** Bad input to `npm start`: the message is printed and the exit code is 2. */
+class UsageError extends CommandInputError {}
 
 function parseWholeNumber(flag: string, value: string): number {
   const n = Number(value);

@@ -36,6 +36,7 @@ import {
 } from "../components/validators";
 import { CLOUD_NAMES, type CloudName } from "../domain/clouds";
 import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
+import { AuditBridgeError } from "../domain/errors";
 import { DEFAULT_TABLE_NAME } from "../domain/table";
 import { guidProblem } from "../domain/validators";
 
@@ -178,10 +179,10 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
 }
 
 /** A configuration problem; its message is the one line to show. */
-export class StackConfigError extends Error {
+export class StackConfigError extends AuditBridgeError<"bad-config"> {
+  override readonly name: string = "StackConfigError";
   constructor(message: string) {
-    super(message);
-    this.name = "StackConfigError";
+    super(message, { code: "bad-config" });
   }
 }
 

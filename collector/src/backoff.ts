@@ -3,7 +3,7 @@
  * Backoff is clamped exponential with jitter (full jitter for API calls, equal jitter for the
  * pipeline's sink retries, where the delay must keep growing); waits end at once on abort.
  */
-import { AuditBridgeError } from "./errors";
+import { AuditBridgeError } from "../../domain/errors";
 
 /** API client: first retry waits up to this long (before jitter). */
 export const DEFAULT_BASE_DELAY_IN_MS = 500;

@@ -22,6 +22,7 @@ import {
   type SecretKey,
 } from "../../domain/collectorEnv";
 import type { ContentType } from "../../domain/contentTypes";
+import { AuditBridgeError } from "../../domain/errors";
 import { formatDuration } from "../../domain/validators";
 import {
   MAX_INITIAL_LOOKBACK_IN_MS,
@@ -95,18 +96,18 @@ export interface CollectorConfig {
 }
 
 /** A configuration problem; its message is one line naming the setting and the fix. */
-export class ConfigError extends Error {
+export class ConfigError extends AuditBridgeError<"bad-config"> {
+  override readonly name: string = "ConfigError";
   readonly problems: readonly string[];
   constructor(problems: readonly string[]) {
-    super(problems.join("; "));
-    this.name = "ConfigError";
+    super(problems.join("; "), { code: "bad-config" });
     this.problems = problems;
   }
 }
 
-/** True for a {@link ConfigError}, also across module copies. */
+/** True for a {@link ConfigError}. */
 export function isConfigError(error: unknown): error is ConfigError {
-  return error instanceof Error && error.name === "ConfigError";
+  return error instanceof ConfigError;
 }
 
 /** Parsed command-line flags (commander's camelCase names); any of them may be absent. */

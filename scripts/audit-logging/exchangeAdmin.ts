@@ -28,6 +28,7 @@
 import type { TokenCredential } from "@azure/identity";
 import { isRetryExhaustedError, retryAsync } from "../../collector/src/backoff";
 import { scopeFor } from "../../domain/clouds";
+import { AuditBridgeError } from "../../domain/errors";
 
 /** The system mailbox most cmdlets are routed by. */
 export const DEFAULT_ANCHOR_MAILBOX_ID = "bb558c35-97f1-4cb9-8ff7-d53741dc928c";
@@ -72,18 +73,19 @@ export type ExchangeAdminErrorCode =
   | "failed";
 
 /** A failed Exchange admin call. Messages never contain the token. */
-export class ExchangeAdminError extends Error {
-  override readonly name = "ExchangeAdminError";
+export class ExchangeAdminError extends AuditBridgeError<ExchangeAdminErrorCode> {
+  override readonly name: string = "ExchangeAdminError";
+  declare readonly code: ExchangeAdminErrorCode;
   constructor(
-    readonly code: ExchangeAdminErrorCode,
+    code: ExchangeAdminErrorCode,
     message: string,
     readonly cmdlet: string,
     readonly status?: number,
     /** `error.code` of the answer, when it had one. */
     readonly apiCode?: string,
-    options?: { cause?: unknown },
+    options: { cause?: unknown } = {},
   ) {
-    super(message, options);
+    super(message, { code, ...options });
   }
 }
 

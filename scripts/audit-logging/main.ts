@@ -17,6 +17,7 @@ import { ManagementApiClient } from "../../collector/src/source/client";
 import { isAuditOffAnswer } from "../../domain/apiErrors";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { isGuid, parseDuration } from "../../domain/validators";
+import { CommandInputError } from "../common/errors";
 import { ExchangeAdminClient } from "./exchangeAdmin";
 import {
   type AuditLoggingContext,
@@ -29,8 +30,8 @@ import {
 } from "./run";
 
 /** A bad command line or environment; main prints the one-line message and exits 2. */
-export class AuditLoggingInputError extends Error {
-  override readonly name = "AuditLoggingInputError";
+export class AuditLoggingInputError extends CommandInputError {
+  override readonly name: string = "AuditLoggingInputError";
 }
 
 /** Everything the command needs, validated. Holds no secret value except inside the credential. */

@@ -2,7 +2,7 @@
  * Bad input to a user command (flags, environment, `--stack` outputs). The command's entry file
  * prints the one-line message and exits with exit code 2 (`EXIT_BAD_INPUT` in `output.ts`).
  */
-import { AuditBridgeError } from "../../collector/src/errors";
+import { AuditBridgeError } from "../../domain/errors";
 
 /** Bad input; the message names what to fix. `code` is always `bad-input`. */
 export class CommandInputError extends AuditBridgeError<"bad-input"> {

@@ -3,6 +3,7 @@
  * table or `--json`. The only file of the command that calls process.exit; exit 2 on bad input.
  */
 import { Command, CommanderError, Option } from "commander";
+import { CommandInputError } from "../common/errors";
 import {
   type CollectorMode,
   type CostEstimate,
@@ -21,8 +22,8 @@ import {
 export const COST_SCHEMA_VERSION = 1;
 
 /** Bad input; main prints the one line and exits 2. */
-export class CostInputError extends Error {
-  override readonly name = "CostInputError";
+export class CostInputError extends CommandInputError {
+  override readonly name: string = "CostInputError";
 }
 
 const EXAMPLE = `Example:

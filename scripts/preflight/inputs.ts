@@ -15,6 +15,7 @@ import {
 } from "../../components/validators";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { isGuid } from "../../domain/validators";
+import { CommandInputError } from "../common/errors";
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 60;
@@ -33,13 +34,13 @@ export const ARM_ENDPOINTS: Readonly<Record<CloudName, string>> = Object.freeze(
 });
 
 /** Bad input: main.ts prints the one-line message and exits with code 2. */
-export class PreflightInputError extends Error {
-  override readonly name = "PreflightInputError";
+export class PreflightInputError extends CommandInputError {
+  override readonly name: string = "PreflightInputError";
 }
 
 /** Type guard for {@link PreflightInputError}. */
 export function isPreflightInputError(error: unknown): error is PreflightInputError {
-  return error instanceof Error && error.name === "PreflightInputError";
+  return error instanceof PreflightInputError;
 }
 
 /** Everything a preflight run needs, validated and frozen. */

@@ -3,8 +3,9 @@
  * parser of the API's error bodies. Shared by the collector and `verify`.
  * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#errors
  */
+
+import { AuditBridgeError } from "../../../domain/errors";
 import type { GiveUpReason } from "../backoff";
-import { AuditBridgeError } from "../errors";
 import type { ApiClassification, ApiOperation } from "./classifier";
 
 /** What {@link ManagementApiError} is built from. */

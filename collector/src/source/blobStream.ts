@@ -9,6 +9,7 @@
  * escapes inside them — and JSON.parse checks each element, so its rules are the standard's.
  * Memory is bounded by the largest single element plus one chunk.
  */
+import { AuditBridgeError } from "../../../domain/errors";
 
 /** Refuse an element longer than this (characters): a runaway string would otherwise eat memory. */
 export const DEFAULT_MAX_ELEMENT_CHARS = 32 * 1024 * 1024;
@@ -24,14 +25,14 @@ export interface StreamedElement {
 }
 
 /** The body ended before the array was closed (a cut connection, a short read). */
-export class BlobTruncatedError extends Error {
+export class BlobTruncatedError extends AuditBridgeError<"blob-truncated"> {
   override readonly name = "BlobTruncatedError";
   constructor(
     message: string,
     /** Characters read before the end. */
     readonly offset: number,
   ) {
-    super(message);
+    super(message, { code: "blob-truncated" });
   }
 }
 
@@ -40,14 +41,14 @@ export function isBlobTruncatedError(error: unknown): error is BlobTruncatedErro
 }
 
 /** The body is not a JSON array of JSON values (bad syntax, not UTF-8, an element too large). */
-export class BlobMalformedError extends Error {
+export class BlobMalformedError extends AuditBridgeError<"blob-malformed"> {
   override readonly name = "BlobMalformedError";
   constructor(
     message: string,
     /** Character offset where the problem was found. */
     readonly offset: number,
   ) {
-    super(message);
+    super(message, { code: "blob-malformed" });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { ContentType } from "../../../domain/contentTypes";
+import { AuditBridgeError } from "../../../domain/errors";
 import { sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { OperationOptions } from "../types";
@@ -28,7 +29,7 @@ export interface SubscriptionManagerOptions {
 }
 
 /** A start was wanted but the previous one is too recent; retry at `retryAtMs`. */
-export class StartGuardError extends Error {
+export class StartGuardError extends AuditBridgeError<"start-guard"> {
   override readonly name = "StartGuardError";
   constructor(
     readonly contentType: string,
@@ -36,6 +37,7 @@ export class StartGuardError extends Error {
   ) {
     super(
       `the ${contentType} subscription needs a new start, but the API allows one start per 15 minutes; the next start is possible at ${new Date(retryAtMs).toISOString()}`,
+      { code: "start-guard" },
     );
   }
 }

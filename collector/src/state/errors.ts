@@ -2,6 +2,7 @@
  * Errors raised by the state stores. Each carries a `code` the app can act on and a one-line
  * message that names the state location and the fix; none ever contains a secret.
  */
+import { AuditBridgeError } from "../../../domain/errors";
 
 /** Why a state operation failed. */
 export type StateStoreErrorCode =
@@ -21,16 +22,15 @@ export type StateStoreErrorCode =
   | "io";
 
 /** A state store failure; the state on disk or in the container is left as last committed. */
-export class StateStoreError extends Error {
-  readonly code: StateStoreErrorCode;
-  constructor(code: StateStoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "StateStoreError";
-    this.code = code;
+export class StateStoreError extends AuditBridgeError<StateStoreErrorCode> {
+  override readonly name: string = "StateStoreError";
+  declare readonly code: StateStoreErrorCode;
+  constructor(code: StateStoreErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, { code, ...options });
   }
 }
 
 /** Type guard for {@link StateStoreError}. */
 export function isStateStoreError(error: unknown): error is StateStoreError {
-  return error instanceof Error && error.name === "StateStoreError";
+  return error instanceof StateStoreError;
 }

@@ -7,9 +7,9 @@
  */
 import type { TokenCredential } from "@azure/identity";
 import { type AuthenticationProvider, Client, GraphError } from "@microsoft/microsoft-graph-client";
-import { AuditBridgeError } from "../../../collector/src/errors";
 import { entraErrorCode } from "../../../domain/apiErrors";
 import { scopeFor } from "../../../domain/clouds";
+import { AuditBridgeError } from "../../../domain/errors";
 
 /** appId of the "Office 365 Management APIs" service principal, the same in every tenant. */
 export const O365_MANAGEMENT_APP_ID = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
