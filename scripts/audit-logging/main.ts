@@ -1,7 +1,7 @@
 /**
  * `npm run audit-logging -- status|enable`: reads and sets the tenant's unified audit log switch
- * (`UnifiedAuditLogIngestionEnabled`) through Exchange Online's admin endpoint. The only file of
- * the command that calls process.exit. Exit codes: status 0 on, 1 off; enable 0 on afterwards,
+ * (`UnifiedAuditLogIngestionEnabled`) through Exchange Online's admin endpoint; scripts/common/cli.ts
+ * runs it and exits. Exit codes: status 0 on, 1 off; enable 0 on afterwards,
  * 1 could not; 2 bad input.
  */
 import {
@@ -17,6 +17,7 @@ import { ManagementApiClient } from "../../collector/src/source/client";
 import { isAuditOffAnswer } from "../../domain/apiErrors";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { isGuid, parseDuration } from "../../domain/validators";
+import { type CommandDefinition, runCommandMain } from "../common/cli";
 import { CommandInputError } from "../common/errors";
 import { ExchangeAdminClient } from "./exchangeAdmin";
 import {
@@ -24,8 +25,6 @@ import {
   type AuditLoggingResult,
   auditLoggingEnable,
   auditLoggingStatus,
-  EXIT_BAD_INPUT,
-  EXIT_FAIL,
   type ManagementProbe,
 } from "./run";
 
@@ -316,62 +315,37 @@ export function renderText(result: AuditLoggingResult): string {
   return `${lines.join("\n")}\n`;
 }
 
-async function main(): Promise<number> {
-  let config: AuditLoggingConfig | "help";
-  try {
-    config = resolveAuditLoggingConfig(process.argv.slice(2), process.env);
-  } catch (error) {
-    if (error instanceof AuditLoggingInputError) {
-      process.stderr.write(`audit-logging: ${error.message}\n`);
-      return EXIT_BAD_INPUT;
-    }
-    throw error;
-  }
-  if (config === "help") {
-    process.stdout.write(helpText());
-    return 0;
-  }
-  const credential = createCredential(config, process.env);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error("interrupted"));
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  const context: AuditLoggingContext = {
-    tenantId: config.tenantId,
-    cloud: config.cloud,
-    exchange: new ExchangeAdminClient({
-      endpoint: config.exchangeEndpoint,
-      audience: config.exchangeAudience,
+/** `npm run audit-logging` as a user command. */
+export const auditLoggingCommand: CommandDefinition<AuditLoggingConfig> = {
+  name: "audit-logging",
+  resolve: resolveAuditLoggingConfig,
+  help: helpText,
+  async run(config, abortSignal) {
+    const credential = createCredential(config, process.env);
+    const context: AuditLoggingContext = {
       tenantId: config.tenantId,
-      credential,
-    }),
-    probeManagementApi: managementProbe(config, credential),
-    progress: (line) => process.stderr.write(`audit-logging: ${line}\n`),
-    abortSignal: controller.signal,
-    waitInMs: config.waitInMs,
-    pollIntervalInMs: config.pollIntervalInMs,
-  };
-  const result =
-    config.action === "status"
-      ? await auditLoggingStatus(context)
-      : await auditLoggingEnable(context);
-  process.stdout.write(config.json ? `${JSON.stringify(result, null, 2)}\n` : renderText(result));
-  return result.exitCode;
-}
+      cloud: config.cloud,
+      exchange: new ExchangeAdminClient({
+        endpoint: config.exchangeEndpoint,
+        audience: config.exchangeAudience,
+        tenantId: config.tenantId,
+        credential,
+      }),
+      probeManagementApi: managementProbe(config, credential),
+      progress: (line) => process.stderr.write(`audit-logging: ${line}\n`),
+      abortSignal,
+      waitInMs: config.waitInMs,
+      pollIntervalInMs: config.pollIntervalInMs,
+    };
+    const result =
+      config.action === "status"
+        ? await auditLoggingStatus(context)
+        : await auditLoggingEnable(context);
+    return {
+      output: config.json ? `${JSON.stringify(result, null, 2)}\n` : renderText(result),
+      exitCode: result.exitCode,
+    };
+  },
+};
 
-if (require.main === module) {
-  main().then(
-    (code) => {
-      process.exitCode = code;
-      setImmediate(() => process.exit(code));
-    },
-    (error: unknown) => {
-      process.stderr.write(
-        `audit-logging: unexpected error (${error instanceof Error ? error.name : "error"}: ${
-          error instanceof Error ? error.message.split("\n")[0] : ""
-        })\n`,
-      );
-      process.exit(EXIT_FAIL);
-    },
-  );
-}
+if (require.main === module) runCommandMain(auditLoggingCommand);

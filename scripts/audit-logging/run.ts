@@ -4,6 +4,7 @@
  */
 import { sleep } from "../../collector/src/backoff";
 import type { CloudName } from "../../domain/clouds";
+import { EXIT_FAIL, EXIT_PASS } from "../common/output";
 import {
   type ExchangeAdminClient,
   type ExchangeAdminErrorCode,
@@ -12,11 +13,6 @@ import {
 
 /** Version of the `--json` output; bumped when a field changes meaning or goes away. */
 export const AUDIT_LOGGING_SCHEMA_VERSION = 1;
-
-/** Exit codes shared by every AuditBridge command. */
-export const EXIT_OK = 0;
-export const EXIT_FAIL = 1;
-export const EXIT_BAD_INPUT = 2;
 
 /** Turning auditing on takes up to this long to take effect (Microsoft Purview documentation). */
 export const EFFECT_DELAY_NOTE =
@@ -176,7 +172,7 @@ export async function auditLoggingStatus(ctx: AuditLoggingContext): Promise<Audi
       ...base,
       state: "enabled-not-yet-effective",
       message: `unified audit logging is enabled, not yet effective: the Management Activity API still answers that the tenant does not exist; ${EFFECT_DELAY_NOTE}`,
-      exitCode: EXIT_OK,
+      exitCode: EXIT_PASS,
     };
   }
   return {
@@ -186,7 +182,7 @@ export async function auditLoggingStatus(ctx: AuditLoggingContext): Promise<Audi
       probe === "answers"
         ? "unified audit logging is on, and the Management Activity API answers for the tenant"
         : "unified audit logging is on (whether it is in effect yet was not checked: the caller cannot read the Management Activity API; npm run verify does)",
-    exitCode: EXIT_OK,
+    exitCode: EXIT_PASS,
   };
 }
 
@@ -213,7 +209,7 @@ export async function auditLoggingEnable(ctx: AuditLoggingContext): Promise<Audi
         state: "on",
         changed: false,
         message: "unified audit logging is already on; nothing to change",
-        exitCode: EXIT_OK,
+        exitCode: EXIT_PASS,
       };
     }
     let dehydrated = (await ctx.exchange.getOrganizationConfig(options)).isDehydrated;
@@ -274,7 +270,7 @@ export async function auditLoggingEnable(ctx: AuditLoggingContext): Promise<Audi
       changed: true,
       message: `unified audit logging turned on; ${EFFECT_DELAY_NOTE}`,
       fix: `check with npm run audit-logging -- status --tenant-id ${ctx.tenantId}`,
-      exitCode: EXIT_OK,
+      exitCode: EXIT_PASS,
     };
   } catch (error) {
     return failure(ctx, "enable", error, { changed: false });

@@ -67,6 +67,21 @@ export function exitCodeFor(status: OverallStatus): number {
   return status === "fail" ? EXIT_FAIL : status === "warn" ? EXIT_WARN : EXIT_PASS;
 }
 
+/** The part of every command's report that its checks decide. */
+export interface ChecksOutcome {
+  status: OverallStatus;
+  exitCode: number;
+  summary: Record<CheckStatus, number>;
+}
+
+/** Status, exit code and counts of a set of check results. */
+export function summarizeChecks(checks: readonly CheckResult[]): ChecksOutcome {
+  const status = overallStatus(checks);
+  const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 };
+  for (const check of checks) summary[check.status]++;
+  return { status, exitCode: exitCodeFor(status), summary };
+}
+
 /** Assembles the report from a run's results. */
 export function buildReport(
   config: ReportSubject,
@@ -74,13 +89,11 @@ export function buildReport(
   startedAtMs: number,
   finishedAtMs: number,
 ): VerifyReport {
-  const status = overallStatus(checks);
-  const summary: Record<CheckStatus, number> = { pass: 0, warn: 0, fail: 0, skip: 0 };
-  for (const check of checks) summary[check.status]++;
+  const { status, exitCode, summary } = summarizeChecks(checks);
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     status,
-    exitCode: exitCodeFor(status),
+    exitCode,
     tenantId: config.tenantId,
     clientId: config.clientId,
     cloud: config.cloud,
@@ -93,7 +106,7 @@ export function buildReport(
 }
 
 /** `--json` output: one JSON document and a newline. */
-export function renderJson(report: VerifyReport): string {
+export function renderJson(report: object): string {
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
@@ -114,36 +127,44 @@ export function shouldColor(
   return stream.isTTY === true && (env.NO_COLOR === undefined || env.NO_COLOR === "");
 }
 
-/** The human-readable table: one row per check, then the fixes, then a one-line result. */
-export function renderTable(
-  report: VerifyReport,
-  options: { color: boolean /** Name in the heading; default `verify`. */; command?: string },
+/** What the table needs of any command's report. */
+export interface TableReport extends ChecksOutcome {
+  checks: readonly CheckResult[];
+  durationMs: number;
+}
+
+/**
+ * The human-readable table of any command's report: a heading, one row per check, then the
+ * fixes, then a one-line result.
+ */
+export function renderChecksTable(
+  report: TableReport,
+  heading: string,
+  options: { color: boolean },
 ): string {
   const paint = (style: keyof typeof ANSI, text: string) =>
     options.color ? `${ANSI[style][0]}${text}${ANSI[style][1]}` : text;
   const titleWidth = Math.max(5, ...report.checks.map((c) => c.title.length));
-  const lines: string[] = [];
-  lines.push(
-    paint(
-      "bold",
-      `AuditBridge ${options.command ?? "verify"}: tenant ${report.tenantId}, app ${report.clientId}, cloud ${report.cloud}${report.stack ? `, stack ${report.stack}` : ""}`,
-    ),
-  );
-  lines.push("");
-  lines.push(paint("dim", ` #  ${"Check".padEnd(titleWidth)}  Status  Reason`));
+  const lines: string[] = [
+    paint("bold", heading),
+    "",
+    paint("dim", ` #  ${"Check".padEnd(titleWidth)}  Status  Reason`),
+  ];
   for (const check of report.checks) {
     const status = paint(check.status, check.status.toUpperCase().padEnd(6));
-    lines.push(` ${check.number}  ${check.title.padEnd(titleWidth)}  ${status}  ${check.reason}`);
+    lines.push(
+      `${String(check.number).padStart(2)}  ${check.title.padEnd(titleWidth)}  ${status}  ${check.reason}`,
+    );
   }
   const fixes = report.checks.filter((c) => c.fix && c.status !== "pass");
   if (fixes.length > 0) {
-    lines.push("");
-    lines.push(paint("bold", "How to fix:"));
+    lines.push("", paint("bold", "How to fix:"));
     for (const check of fixes) {
-      lines.push(` ${check.number}  ${paint(check.status, check.title)}: ${check.fix}`);
+      lines.push(
+        `${String(check.number).padStart(2)}  ${paint(check.status, check.title)}: ${check.fix}`,
+      );
     }
   }
-  lines.push("");
   const { pass, warn, fail, skip } = report.summary;
   const counts = [
     `${fail} failed`,
@@ -152,7 +173,20 @@ export function renderTable(
     ...(skip > 0 ? [`${skip} skipped`] : []),
   ].join(", ");
   lines.push(
+    "",
     `${paint(report.status, `Result: ${report.status.toUpperCase()}`)} (${counts}) in ${(report.durationMs / 1000).toFixed(1)} s, exit ${report.exitCode}`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/** verify's table (the heading names the tenant, the app and the cloud). */
+export function renderTable(
+  report: VerifyReport,
+  options: { color: boolean /** Name in the heading; default `verify`. */; command?: string },
+): string {
+  return renderChecksTable(
+    report,
+    `AuditBridge ${options.command ?? "verify"}: tenant ${report.tenantId}, app ${report.clientId}, cloud ${report.cloud}${report.stack ? `, stack ${report.stack}` : ""}`,
+    options,
+  );
 }

@@ -1,8 +1,9 @@
 /**
  * `npm run cost -- --records-per-day <n>`: a monthly estimate for one tenant's pipeline, as a
- * table or `--json`. The only file of the command that calls process.exit; exit 2 on bad input.
+ * table or `--json`; exit 2 on bad input. scripts/common/cli.ts runs it and exits.
  */
 import { Command, CommanderError, Option } from "commander";
+import { type CommandDefinition, runCommandMain } from "../common/cli";
 import { CommandInputError } from "../common/errors";
 import {
   type CollectorMode,
@@ -197,30 +198,20 @@ export function renderTable(estimate: CostEstimate): string {
   return `${out.join("\n")}\n`;
 }
 
-function main(): number {
-  let command: CostCommand | "help";
-  try {
-    command = resolveCostInputs(process.argv.slice(2));
-  } catch (error) {
-    if (error instanceof CostInputError) {
-      process.stderr.write(`cost: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
-  if (command === "help") {
-    process.stdout.write(helpText());
-    return 0;
-  }
-  const estimate = estimateMonthlyCost(command.inputs);
-  process.stdout.write(
-    command.json
-      ? `${JSON.stringify({ schemaVersion: COST_SCHEMA_VERSION, ...estimate }, null, 2)}\n`
-      : renderTable(estimate),
-  );
-  return 0;
-}
+/** `npm run cost` as a user command. */
+export const costCommand: CommandDefinition<CostCommand> = {
+  name: "cost",
+  resolve: (argv) => resolveCostInputs(argv),
+  help: helpText,
+  async run(command) {
+    const estimate = estimateMonthlyCost(command.inputs);
+    return {
+      output: command.json
+        ? `${JSON.stringify({ schemaVersion: COST_SCHEMA_VERSION, ...estimate }, null, 2)}\n`
+        : renderTable(estimate),
+      exitCode: 0,
+    };
+  },
+};
 
-if (require.main === module) {
-  process.exitCode = main();
-}
+if (require.main === module) runCommandMain(costCommand);
