@@ -8,8 +8,9 @@
  * member names, ClientIP is kept as received (it may carry a port) and Client_IPAddress is the bare
  * address, JSON-valued fields (Parameters, ModifiedProperties, …) are JSON strings.
  */
+
+import { RECORD_TYPE_NAMES, USER_TYPE_NAMES } from "../../domain/records";
 import { DEFAULT_TABLE_NAME } from "../../domain/table";
-import { AUDIT_LOG_RECORD_TYPES, USER_TYPES } from "./auditEnums";
 import { type KustoScalarType, OFFICE_ACTIVITY_COLUMNS } from "./officeActivityColumns";
 
 /** Default alias of the function for the default table. */
@@ -257,8 +258,8 @@ export function officeActivityFunctionKql(tableName: string = DEFAULT_TABLE_NAME
     projections.push(extra.from === extra.name ? extra.name : `${extra.name} = ${extra.from}`);
   }
   return [
-    `let AbRecordTypes = ${bag(AUDIT_LOG_RECORD_TYPES)};`,
-    `let AbUserTypes = ${bag(USER_TYPES)};`,
+    `let AbRecordTypes = ${bag(RECORD_TYPE_NAMES)};`,
+    `let AbUserTypes = ${bag(USER_TYPE_NAMES)};`,
     tableName,
     "| extend AbCreationTime = todatetime(AuditData.CreationTime)",
     '| extend AbRecordTypeName = coalesce(tostring(AbRecordTypes[tostring(RecordType)]), iff(RecordTypeName startswith "Unknown", "", RecordTypeName), tostring(RecordType))',

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { AUDIT_LOG_RECORD_TYPES, USER_TYPES } from "../../components/sentinel/auditEnums";
 import {
   OFFICE_ACTIVITY_COLUMNS,
   OFFICE_ACTIVITY_REFERENCE_URL,
@@ -11,7 +10,7 @@ import {
   officeActivityFunctionKql,
   STANDARD_COLUMNS_NOT_EMITTED,
 } from "../../components/sentinel/officeActivityFunction";
-import { RECORD_TYPE_NAMES } from "../../domain/records";
+import { RECORD_TYPE_NAMES, USER_TYPE_NAMES } from "../../domain/records";
 import { analyzeQuery, auditTable } from "./kusto";
 
 /** The columns the issue requires the function to fill from the record. */
@@ -115,14 +114,17 @@ describe("the OfficeActivity-shaped function", () => {
     expect(kql).toContain('"261":"CopilotInteraction"');
     expect(kql).toContain('"9":"PartnerTechnician"');
     expect(kql).toContain('"10":"Guest"');
-    expect(USER_TYPES[0]).toBe("Regular");
+    expect(USER_TYPE_NAMES[0]).toBe("Regular");
   });
 
-  it("knows every record type name the collector knows, with the same name", () => {
-    const disagreements = Object.entries(RECORD_TYPE_NAMES).filter(
-      ([value, name]) => AUDIT_LOG_RECORD_TYPES[Number(value)] !== name,
-    );
-    expect(disagreements).toEqual([]);
+  it("maps every record type and user type the domain names, with the same name", () => {
+    const kql = officeActivityFunctionKql();
+    for (const [value, name] of Object.entries(RECORD_TYPE_NAMES)) {
+      expect(kql).toContain(`"${value}":"${name}"`);
+    }
+    for (const [value, name] of Object.entries(USER_TYPE_NAMES)) {
+      expect(kql).toContain(`"${value}":"${name}"`);
+    }
   });
 
   it("reads another table when the stack names one, under an alias derived from it", () => {
