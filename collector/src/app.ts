@@ -55,7 +55,7 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
 
   const health = new HealthMonitor({
     contentTypes: config.contentTypes,
-    pollIntervalMs: config.pollIntervalMs,
+    pollIntervalInMs: config.pollIntervalInMs,
     now: nowMs,
   });
   const parts = buildParts(config, metrics, logger);
@@ -107,7 +107,7 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
       source,
       contentTypes: config.contentTypes,
       once,
-      pollIntervalInMs: config.pollIntervalMs,
+      pollIntervalInMs: config.pollIntervalInMs,
       configErrorRetryInMs: options.configErrorRetryInMs ?? DEFAULT_CONFIG_ERROR_RETRY_MS,
       health,
       logger,

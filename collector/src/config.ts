@@ -84,10 +84,10 @@ export interface CollectorConfig {
   sinks: readonly SinkConfig[];
   /** Directory where malformed blobs are kept for inspection. */
   quarantineDir: string;
-  initialLookbackMs: number;
-  pollIntervalMs: number;
+  initialLookbackInMs: number;
+  pollIntervalInMs: number;
   /** How far behind now each poll at the live edge re-lists, to catch late-listed blobs. */
-  relistOverlapMs: number;
+  relistOverlapInMs: number;
   httpPort: number;
   httpHost: string;
   logLevel: LogLevel;
@@ -348,9 +348,9 @@ export function loadConfig(
     sinks,
     quarantineDir: path.resolve(v.AUDIT_QUARANTINE_DIR),
     // 7d is accepted and means "as far back as the API allows".
-    initialLookbackMs: Math.min(v.AUDIT_INITIAL_LOOKBACK, MAX_INITIAL_LOOKBACK_IN_MS),
-    pollIntervalMs: v.AUDIT_POLL_INTERVAL,
-    relistOverlapMs: v.AUDIT_RELIST_OVERLAP,
+    initialLookbackInMs: Math.min(v.AUDIT_INITIAL_LOOKBACK, MAX_INITIAL_LOOKBACK_IN_MS),
+    pollIntervalInMs: v.AUDIT_POLL_INTERVAL,
+    relistOverlapInMs: v.AUDIT_RELIST_OVERLAP,
     httpPort: v.AUDIT_HTTP_PORT,
     httpHost: v.AUDIT_HTTP_HOST,
     logLevel: v.AUDIT_LOG_LEVEL,
@@ -414,9 +414,9 @@ export function describeConfig(config: CollectorConfig): Record<string, unknown>
               : sink.kind,
     ),
     quarantineDir: config.quarantineDir,
-    initialLookback: formatDuration(config.initialLookbackMs),
-    pollInterval: formatDuration(config.pollIntervalMs),
-    relistOverlap: formatDuration(config.relistOverlapMs),
+    initialLookback: formatDuration(config.initialLookbackInMs),
+    pollInterval: formatDuration(config.pollIntervalInMs),
+    relistOverlap: formatDuration(config.relistOverlapInMs),
     http: `${config.httpHost}:${config.httpPort}`,
     parseWorkers: config.parseWorkers,
   };

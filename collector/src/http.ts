@@ -30,8 +30,8 @@ export interface HealthReport {
 
 export interface HealthMonitorOptions {
   contentTypes: readonly ContentType[];
-  pollIntervalMs: number;
-  slackMs?: number;
+  pollIntervalInMs: number;
+  slackInMs?: number;
   now?: () => number;
 }
 
@@ -47,12 +47,12 @@ interface Entry {
  */
 export class HealthMonitor {
   private readonly entries = new Map<ContentType, Entry>();
-  private readonly freshnessMs: number;
+  private readonly freshnessInMs: number;
   private readonly now: () => number;
   private globalCause: string | undefined;
 
   constructor(private readonly options: HealthMonitorOptions) {
-    this.freshnessMs = 2 * options.pollIntervalMs + (options.slackMs ?? HEALTH_SLACK_MS);
+    this.freshnessInMs = 2 * options.pollIntervalInMs + (options.slackInMs ?? HEALTH_SLACK_MS);
     this.now = options.now ?? Date.now;
     for (const contentType of options.contentTypes) this.entries.set(contentType, {});
   }
@@ -83,7 +83,7 @@ export class HealthMonitor {
     for (const contentType of this.options.contentTypes) {
       const entry = this.entries.get(contentType) ?? {};
       const fresh =
-        entry.lastSuccessMs !== undefined && now - entry.lastSuccessMs <= this.freshnessMs;
+        entry.lastSuccessMs !== undefined && now - entry.lastSuccessMs <= this.freshnessInMs;
       const lastSuccess =
         entry.lastSuccessMs !== undefined ? new Date(entry.lastSuccessMs).toISOString() : undefined;
       let health: ContentTypeHealth;

@@ -135,7 +135,7 @@ async function runCommand(flags: CliFlags, once: boolean): Promise<number> {
   const progress = new ProgressDisplay({
     stream: process.stderr,
     metrics,
-    catchingUpLagSeconds: (2 * config.pollIntervalMs) / 1000 + 60,
+    catchingUpLagSeconds: (2 * config.pollIntervalInMs) / 1000 + 60,
   });
   const logger = createLogger({
     level: config.logLevel,

@@ -76,8 +76,8 @@ export function buildParts(
   const source = new ActivitySource({
     contentTypes: config.contentTypes,
     client,
-    initialLookbackInMs: config.initialLookbackMs,
-    overlapInMs: config.relistOverlapMs,
+    initialLookbackInMs: config.initialLookbackInMs,
+    overlapInMs: config.relistOverlapInMs,
     quarantineDir: config.quarantineDir,
     keepParsedRecords,
     parseWorkers,

@@ -120,7 +120,7 @@ export class ActivitySource implements Source {
   readonly subscriptions: SubscriptionManager;
   private readonly now: () => number;
   /** Server clock minus ours, learned from a refused window's `Date` header. */
-  private clockSkewMs = 0;
+  private clockSkewInMs = 0;
   /** Added to the safety margin after windows were refused without a usable server clock. */
   private extraMarginInMs = 0;
 
@@ -531,17 +531,17 @@ export class ActivitySource implements Source {
     if (serverDateMs === undefined) return false;
     const skew = serverDateMs - this.now();
     if (Math.abs(skew) > MAX_BELIEVED_SKEW_IN_MS) return false;
-    if (Math.abs(skew - this.clockSkewMs) < MIN_SKEW_IN_MS) return false;
-    this.clockSkewMs = skew;
+    if (Math.abs(skew - this.clockSkewInMs) < MIN_SKEW_IN_MS) return false;
+    this.clockSkewInMs = skew;
     this.options.logger?.warn(
-      { contentType, clockSkewMs: skew },
+      { contentType, clockSkewInMs: skew },
       "the API refused a listing window; correcting for the server's clock",
     );
     return true;
   }
 
   private skewedNow(): number {
-    return this.now() + this.clockSkewMs;
+    return this.now() + this.clockSkewInMs;
   }
 
   private signal(callSignal: AbortSignal | undefined): AbortSignal | undefined {

@@ -68,9 +68,9 @@ describe("loadConfig", () => {
     expect(config.sinks).toEqual([
       { kind: "file", path: path.resolve(".auditbridge/audit.ndjson") },
     ]);
-    expect(config.initialLookbackMs).toBe(MAX_INITIAL_LOOKBACK_IN_MS);
-    expect(config.pollIntervalMs).toBe(DEFAULT_POLL_INTERVAL_IN_MS);
-    expect(config.relistOverlapMs).toBe(3 * 3_600_000);
+    expect(config.initialLookbackInMs).toBe(MAX_INITIAL_LOOKBACK_IN_MS);
+    expect(config.pollIntervalInMs).toBe(DEFAULT_POLL_INTERVAL_IN_MS);
+    expect(config.relistOverlapInMs).toBe(3 * 3_600_000);
     expect(DEFAULT_RELIST_OVERLAP_IN_MS).toBe(3 * 3_600_000);
     expect(config.httpPort).toBe(9464);
     expect(config.httpHost).toBe("127.0.0.1");
@@ -135,10 +135,10 @@ describe("loadConfig", () => {
       },
       { kind: "stdout" },
     ]);
-    expect(config.initialLookbackMs).toBe(2 * 86_400_000);
-    expect(config.pollIntervalMs).toBe(15 * 60_000);
+    expect(config.initialLookbackInMs).toBe(2 * 86_400_000);
+    expect(config.pollIntervalInMs).toBe(15 * 60_000);
     expect(config.parseWorkers).toBe(0);
-    expect(config.relistOverlapMs).toBe(90 * 60_000);
+    expect(config.relistOverlapInMs).toBe(90 * 60_000);
     expect(config.httpPort).toBe(0);
     expect(config.httpHost).toBe("0.0.0.0");
     expect(config.logLevel).toBe("debug");
@@ -156,8 +156,8 @@ describe("loadConfig", () => {
         state: "sqlite:/tmp/x.db",
       },
     );
-    expect(config.pollIntervalMs).toBe(30_000);
-    expect(config.relistOverlapMs).toBe(4 * 3_600_000);
+    expect(config.pollIntervalInMs).toBe(30_000);
+    expect(config.relistOverlapInMs).toBe(4 * 3_600_000);
     expect(config.cloud.name).toBe("gcc");
     expect(config.sinks).toEqual([{ kind: "stdout" }]);
     expect(config.state).toEqual({ kind: "sqlite", path: "/tmp/x.db" });
@@ -181,11 +181,11 @@ describe("loadConfig", () => {
     ["24h", 24 * 3_600_000],
     ["1d", 24 * 3_600_000],
   ])("accepts AUDIT_RELIST_OVERLAP=%s as %i ms", (text, ms) => {
-    expect(load({ ...base, AUDIT_RELIST_OVERLAP: text }).relistOverlapMs).toBe(ms);
+    expect(load({ ...base, AUDIT_RELIST_OVERLAP: text }).relistOverlapInMs).toBe(ms);
   });
 
   it("treats 7d as the furthest lookback the API allows", () => {
-    expect(load({ ...base, AUDIT_INITIAL_LOOKBACK: "7d" }).initialLookbackMs).toBe(
+    expect(load({ ...base, AUDIT_INITIAL_LOOKBACK: "7d" }).initialLookbackInMs).toBe(
       MAX_INITIAL_LOOKBACK_IN_MS,
     );
   });

@@ -23,7 +23,7 @@ describe("HealthMonitor", () => {
     const c = clock();
     const health = new HealthMonitor({
       contentTypes: ["Audit.Exchange", "DLP.All"],
-      pollIntervalMs: POLL_MS,
+      pollIntervalInMs: POLL_MS,
       now: c.now,
     });
     expect(health.report().status).toBe("unavailable");
@@ -44,8 +44,8 @@ describe("HealthMonitor", () => {
     const c = clock();
     const health = new HealthMonitor({
       contentTypes: ["Audit.General"],
-      pollIntervalMs: POLL_MS,
-      slackMs: 10_000,
+      pollIntervalInMs: POLL_MS,
+      slackInMs: 10_000,
       now: c.now,
     });
     health.recordSuccess("Audit.General");
@@ -64,7 +64,7 @@ describe("HealthMonitor", () => {
     const c = clock();
     const health = new HealthMonitor({
       contentTypes: ["Audit.General"],
-      pollIntervalMs: POLL_MS,
+      pollIntervalInMs: POLL_MS,
       now: c.now,
     });
     health.recordSuccess("Audit.General");
@@ -80,7 +80,10 @@ describe("HealthMonitor", () => {
   });
 
   it("reports a process-wide cause over healthy content types", () => {
-    const health = new HealthMonitor({ contentTypes: ["Audit.General"], pollIntervalMs: POLL_MS });
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.General"],
+      pollIntervalInMs: POLL_MS,
+    });
     health.recordSuccess("Audit.General");
     health.setGlobalCause("token request refused (AADSTS7000222)");
     expect(health.report()).toMatchObject({
@@ -111,7 +114,10 @@ describe("operations server", () => {
   }
 
   it("answers /healthz with 503 and the cause, then 200 once every content type polled", async () => {
-    const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.Exchange"],
+      pollIntervalInMs: POLL_MS,
+    });
     const { base } = await start(health);
     health.recordFailure("Audit.Exchange", "audit log is off for tenant x", true);
     const bad = await fetch(`${base}/healthz`);
@@ -133,7 +139,10 @@ describe("operations server", () => {
   });
 
   it("serves the Prometheus registry on /metrics", async () => {
-    const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.Exchange"],
+      pollIntervalInMs: POLL_MS,
+    });
     const { base, metrics } = await start(health);
     metrics.recordsDelivered.inc({ content_type: "Audit.Exchange" }, 42);
     const response = await fetch(`${base}/metrics`);
@@ -145,7 +154,10 @@ describe("operations server", () => {
   });
 
   it("answers /livez with 200 even while /healthz is 503", async () => {
-    const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.Exchange"],
+      pollIntervalInMs: POLL_MS,
+    });
     const { base } = await start(health);
     expect((await fetch(`${base}/healthz`)).status).toBe(503);
     const live = await fetch(`${base}/livez`);
@@ -154,7 +166,10 @@ describe("operations server", () => {
   });
 
   it("answers unknown paths with 404 and other methods with 405", async () => {
-    const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.Exchange"],
+      pollIntervalInMs: POLL_MS,
+    });
     const { base } = await start(health);
     expect((await fetch(`${base}/`)).status).toBe(404);
     const post = await fetch(`${base}/healthz`, { method: "POST" });
@@ -163,7 +178,10 @@ describe("operations server", () => {
   });
 
   it("fails to start with a clear error when the port is taken", async () => {
-    const health = new HealthMonitor({ contentTypes: ["Audit.Exchange"], pollIntervalMs: POLL_MS });
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.Exchange"],
+      pollIntervalInMs: POLL_MS,
+    });
     await start(health);
     await expect(
       startOperationsServer({
