@@ -16,10 +16,15 @@ import {
   type StreamJsonArrayOptions,
   streamJsonArrayBatches,
 } from "./blobStream";
-import { type ContentPage, ManagementApiClient, type ManagementApiClientOptions } from "./client";
+import {
+  type ContentPage,
+  ManagementApiClient,
+  type ManagementApiClientOptions,
+  resolveNextPageUri,
+} from "./client";
 import type { ParsedElement, ParseWorkerPool } from "./parseWorkers";
 import { type StartGuardPolicy, SubscriptionManager } from "./subscriptions";
-import { checkNextPageUri, feedRoot, resolveContentUri } from "./urls";
+import { resolveContentUri } from "./urls";
 import {
   cursorAfterWindow,
   DEFAULT_OVERLAP_IN_MS,
@@ -333,26 +338,17 @@ export class ActivitySource implements Source {
    * token (the token, not the host, identifies the page); otherwise dropped.
    */
   private followable(raw: string, contentType: ContentType): string | undefined {
-    const check = checkNextPageUri(raw, this.client.location);
-    if (check.ok) return check.url;
-    let search = "";
-    try {
-      const url = new URL(raw.trim());
-      if ([...url.searchParams.keys()].some((k) => k.toLowerCase() === "nextpage")) {
-        search = url.search;
-      }
-    } catch {
-      // Not a URL at all: dropped below.
-    }
-    if (search !== "") {
+    const verdict = resolveNextPageUri(raw, this.client.location);
+    if (verdict.kind === "verbatim") return verdict.url;
+    if (verdict.kind === "rebuilt") {
       this.options.logger?.warn(
-        { contentType, problem: check.problem },
+        { contentType, problem: verdict.problem },
         "NextPageUri points outside the configured API; following its nextPage token on the configured API instead",
       );
-      return `${feedRoot(this.client.location)}/subscriptions/content${search}`;
+      return verdict.url;
     }
     this.options.logger?.warn(
-      { contentType, problem: check.problem },
+      { contentType, problem: verdict.problem },
       "dropping a NextPageUri that cannot be followed safely; the window's listing ends here",
     );
     return undefined;
