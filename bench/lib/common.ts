@@ -6,6 +6,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
+import { sleep } from "../../collector/src/backoff";
 
 /** A temporary directory for one scenario's state, output and quarantine. */
 export interface Workspace {
@@ -61,10 +62,8 @@ export function setFileSizeLimit(pid: number, bytes: number | undefined): void {
   });
 }
 
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+/** The codebase's one abortable sleep (collector/src/backoff.ts), for the bench's own waits. */
+export { sleep };
 
 /** Polls `check` every `intervalMs` until it returns true or `timeoutMs` passes. */
 export async function waitFor(

@@ -7,6 +7,7 @@ import { createReadStream } from "node:fs";
 import { link, mkdir, open, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { createInterface } from "node:readline";
+import { sleep } from "../../collector/src/backoff";
 
 /** Delivery counts per record Id. */
 export type DeliveryCounts = Map<string, number>;
@@ -176,7 +177,7 @@ export function keepRotatedFiles(
   return {
     async stop() {
       clearInterval(timer);
-      while (busy) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (busy) await sleep(10);
       await scan();
       const files = [...kept.entries()].sort((a, b) => a[0] - b[0]).map((entry) => entry[1]);
       if (await exists(filePath)) files.push(filePath);
@@ -230,7 +231,7 @@ export function tailRecordIds(
   return {
     async stop() {
       clearInterval(timer);
-      while (busy) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (busy) await sleep(10);
       await poll();
     },
   };
