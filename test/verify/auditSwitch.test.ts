@@ -3,12 +3,17 @@
  * HTTPS: the switch read from Get-AdminAuditLogConfig when the caller may, the Management API's
  * DataServiceException inference when it may not, and the result saying which one it used.
  */
+import { createServer } from "node:https";
+import type { AddressInfo } from "node:net";
 import { ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { afterEach, describe, expect, it } from "vitest";
 import { scopeFor } from "../../domain/clouds";
 import type { Emulator } from "../../emulator/src/index";
+import { ensureTestCertificates } from "../../emulator/src/tls";
 import { ExchangeAdminClient } from "../../scripts/audit-logging/exchangeAdmin";
+import { judgeAuditEnabled } from "../../scripts/verify/checks/auditEnabled";
 import { CHECK_IDS } from "../../scripts/verify/checks/result";
+import { readAuditSwitch } from "../../scripts/verify/probes/auditSwitch";
 import { runChecks, verify } from "../../scripts/verify/run";
 import { checkById, emulatorConfig, startHealthyTenant } from "./helpers";
 
@@ -167,5 +172,35 @@ describe("check 4 falls back to the Management API's answer and says so", () => 
       "inferred: the switch was not read: --authority-host is not Microsoft's and no --exchange-endpoint was given",
     );
     expect(emulator.exchangeCalls()).toHaveLength(0);
+  });
+});
+
+describe("the switch probe is bounded", () => {
+  it("gives up on an Exchange endpoint that never answers, leaving check 4 the fallback", async () => {
+    emulator = await startHealthyTenant();
+    const { cert, key } = await ensureTestCertificates();
+    const hanging = createServer({ cert, key }, () => {
+      // Never answers.
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (hanging.address() as AddressInfo).port;
+      const config = await emulatorConfig(emulator, [
+        "--exchange-endpoint",
+        `https://127.0.0.1:${port}`,
+      ]);
+      const started = Date.now();
+      const reading = await readAuditSwitch(config, appCredential(emulator), { timeoutInMs: 500 });
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(reading.kind).toBe("unreadable");
+      const judged = judgeAuditEnabled(config, { ok: true, value: [] }, [], reading);
+      expect(judged.status).toBe("pass");
+      expect(judged.reason).toContain(
+        "the caller cannot read Get-AdminAuditLogConfig: the read timed out",
+      );
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise<void>((resolve) => hanging.close(() => resolve()));
+    }
   });
 });

@@ -27,11 +27,17 @@ export function switchNotReadReason(config: VerifyConfig): string | undefined {
     : "--authority-host is not Microsoft's and no --exchange-endpoint was given";
 }
 
+/** Options of {@link readAuditSwitch}. */
+export interface AuditSwitchProbeOptions extends ProbeOptions {
+  /** The read gives up after this long; default the interactive preset's deadline. */
+  timeoutInMs?: number;
+}
+
 /** Reads the switch; never throws (an error becomes an `unreadable` reading). */
 export async function readAuditSwitch(
   config: VerifyConfig,
   credential: TokenCredential,
-  options: ProbeOptions = {},
+  options: AuditSwitchProbeOptions = {},
 ): Promise<AuditSwitchReading> {
   const why = switchNotReadReason(config);
   if (why !== undefined) return { kind: "not-read", why };
@@ -44,8 +50,13 @@ export async function readAuditSwitch(
     deadlineInMs: INTERACTIVE_RETRY_PRESET.deadlineInMs,
     retryBaseDelayInMs: INTERACTIVE_RETRY_PRESET.retryBaseDelayInMs,
   });
+  // A hanging endpoint must leave check 4 time to fall back to the Management API's answer.
+  const bound = AbortSignal.timeout(options.timeoutInMs ?? INTERACTIVE_RETRY_PRESET.deadlineInMs);
+  const abortSignal = options.abortSignal ? AbortSignal.any([options.abortSignal, bound]) : bound;
   try {
-    const { unifiedAuditLogIngestionEnabled } = await client.getAdminAuditLogConfig(options);
+    const { unifiedAuditLogIngestionEnabled } = await client.getAdminAuditLogConfig({
+      abortSignal,
+    });
     return { kind: "read", enabled: unifiedAuditLogIngestionEnabled };
   } catch (error) {
     return { kind: "unreadable", error };
