@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
 import { guidProblem } from "../domain/validators";
+import { AuditLoggingSwitch } from "./auditLogging";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
 import {
   type CollectorCredentialArgs,
@@ -64,6 +65,11 @@ export interface TenantAuditPipelineArgs {
   azureSubscriptionId?: string;
   /** azure-native cloud environment (public, usgovernment, china), when set. */
   azureEnvironment?: string;
+  /**
+   * Turn the tenant's unified audit logging on at `pulumi up`, with the deployer's credential
+   * (an {@link AuditLoggingSwitch}); `pulumi destroy` never turns it off. Default false.
+   */
+  enableAuditLogging?: boolean;
 }
 
 /** One tenant's app, destination and collector, wired together. */
@@ -153,6 +159,15 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // Without auditing the Management API has nothing to serve; the collector starts after it.
+    const auditSwitch = args.enableAuditLogging
+      ? new AuditLoggingSwitch(
+          `${name}-audit-logging`,
+          { tenantId: args.m365TenantId, cloud: args.cloud },
+          { parent: this },
+        )
+      : undefined;
+
     let collectorCredential: CollectorCredentialArgs;
     switch (args.credential.mode) {
       case "secret":
@@ -194,7 +209,11 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
           stream: destination.streamName,
         },
         workspaceResourceId: destination.workspaceResourceId,
-        startAfter: [...reader.signInPrerequisites, destination.publisherRoleAssignment],
+        startAfter: [
+          ...reader.signInPrerequisites,
+          destination.publisherRoleAssignment,
+          ...(auditSwitch ? [auditSwitch] : []),
+        ],
         recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
         ...(args.roleAssignmentWaitSeconds !== undefined

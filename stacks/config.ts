@@ -119,6 +119,7 @@ export const CONFIG_KEYS = {
   sentinel: { type: "boolean", default: false, example: "true" },
   sentinelRulesEnabled: { type: "boolean", default: true, example: "false" },
   sentinelOnboarding: { type: "string", default: "create", example: "existing" },
+  enableAuditLogging: { type: "boolean", default: false, example: "true" },
 } as const satisfies Record<string, ConfigKeySpec>;
 
 /**
@@ -172,6 +173,11 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
   deployerPrincipalType: DeployerPrincipalType;
   /** Microsoft Sentinel onboarding and content (the OfficeActivity-shaped function is always deployed). */
   sentinel: SentinelArgs;
+  /**
+   * Turn the tenant's unified audit logging on at `pulumi up` (never off at destroy), with the
+   * deployer's credential.
+   */
+  enableAuditLogging: boolean;
   /** The azure-native provider's subscription, when configured (azure-native:subscriptionId). */
   azureSubscriptionId?: string;
   /** The azure-native provider's environment, when configured (azure-native:environment). */
@@ -340,6 +346,7 @@ function fieldSchemas(context: ParseContext) {
     ),
     sentinel: checked(boolean),
     sentinelRulesEnabled: checked(boolean),
+    enableAuditLogging: checked(boolean),
     sentinelOnboarding: checked((value, ctx) =>
       value === "create" || value === "existing"
         ? value
@@ -493,6 +500,7 @@ export function parseStackConfig(
     sentinel: v.sentinel
       ? { enabled: true, onboarding: v.sentinelOnboarding, rulesEnabled: v.sentinelRulesEnabled }
       : { enabled: false },
+    enableAuditLogging: v.enableAuditLogging,
     ...(subscriptionId !== undefined ? { azureSubscriptionId: subscriptionId.toLowerCase() } : {}),
     ...(context.azureNative?.environment?.trim() ? { azureEnvironment: environment } : {}),
   });

@@ -31,6 +31,7 @@ const pipeline = new TenantAuditPipeline("tenant", {
   sentinel: config.sentinel,
   azureSubscriptionId: config.azureSubscriptionId,
   azureEnvironment: config.azureEnvironment,
+  enableAuditLogging: config.enableAuditLogging,
 });
 
 // Stack outputs. Nothing secret: the client secret lives only in Key Vault and in encrypted state.

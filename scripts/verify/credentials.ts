@@ -1,7 +1,7 @@
 /**
  * The two identities verify uses: the app's own credential (the path the collector takes to the
  * Management Activity API, built by the collector's own factory) and the caller's credential
- * (Graph and the workspace query).
+ * (Graph, the workspace query and check 4's read of the audit switch).
  */
 import { DefaultAzureCredential, type TokenCredential } from "@azure/identity";
 import { createClientCredential } from "../../collector/src/credentials";
@@ -29,7 +29,7 @@ export interface CallerCredential {
 }
 
 /**
- * The caller's credential for Graph and Log Analytics. See {@link VerifyConfig.callerCredential}
+ * The caller's credential for Graph, Log Analytics and Exchange Online's audit switch. See {@link VerifyConfig.callerCredential}
  * for how the choice is made.
  */
 export function createCallerCredential(

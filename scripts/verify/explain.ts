@@ -15,6 +15,7 @@ import {
   managementCodeMeaning,
 } from "../../domain/apiErrors";
 import { DEFAULT_TABLE_NAME } from "../../domain/table";
+import { isExchangeAdminError } from "../audit-logging/exchangeAdmin";
 import type { VerifyConfig } from "./inputs";
 import { isGraphReadError } from "./probes/graph";
 
@@ -144,6 +145,47 @@ export const AUDIT_OFF_FIX =
   "Purview portal → Audit → Start recording user and admin activity, or `Set-AdminAuditLogConfig -UnifiedAuditLogIngestionEnabled $true`; then wait up to 60 minutes";
 /** What the API answered, for check 4's details. */
 export const AUDIT_OFF_ANSWER = "DataServiceException: tenant does not exist";
+
+/** The command that turns unified audit logging on for the config's tenant. */
+export function auditEnableCommand(config: VerifyConfig): string {
+  return `npm run audit-logging -- enable --tenant-id ${config.tenantId}`;
+}
+
+/** Check 4's fix when auditing is off: AuditBridge's command first, then the manual ways. */
+export function auditOffFix(config: VerifyConfig): string {
+  return `${auditEnableCommand(config)} (or ${AUDIT_OFF_FIX.replace(/^Purview/, "in the Purview")})`;
+}
+
+/** Where check 4's verdict came from, for its details. */
+export const AUDIT_SOURCE_SWITCH = "Get-AdminAuditLogConfig";
+export const AUDIT_SOURCE_INFERENCE = "Management Activity API (DataServiceException inference)";
+
+/** Why the caller could not read `Get-AdminAuditLogConfig`, as a short phrase for a reason line. */
+export function describeSwitchReadError(error: unknown): string {
+  if (isExchangeAdminError(error)) {
+    switch (error.code) {
+      case "unauthorized":
+        return `Exchange Online refused the caller's token (${error.status ?? 401})`;
+      case "forbidden":
+        return `the caller lacks an Exchange role that may read it (${error.status ?? 403})`;
+      case "not-found":
+        return `no Exchange admin endpoint for this tenant there (${error.status ?? 404}; check --exchange-endpoint)`;
+      case "unavailable": {
+        // A caller that cannot sign in at all surfaces here, as the retry wrapper's cause.
+        const cause =
+          (error.cause as { lastError?: unknown } | undefined)?.lastError ?? error.cause;
+        const name = cause instanceof Error ? cause.name : "";
+        return /Credential|Authentication/.test(name)
+          ? `no Exchange Online token for the caller (${name})`
+          : "Exchange Online did not answer";
+      }
+      default:
+        return `Get-AdminAuditLogConfig failed (${error.status !== undefined ? `HTTP ${error.status}` : error.code})`;
+    }
+  }
+  if (isAbortOrTimeout(error)) return "the read timed out";
+  return `the read failed (${error instanceof Error ? error.name : "error"})`;
+}
 
 /** True when a Management API error is the audit-off answer (not an AF code, by its text). */
 export function isAuditOffError(error: unknown): boolean {

@@ -67,6 +67,16 @@ export interface VerifyConfig {
   readonly managementAudience: string;
   readonly graphEndpoint: string;
   readonly graphAudience: string;
+  /** Exchange Online's admin endpoint, where check 4 reads `Get-AdminAuditLogConfig`. */
+  readonly exchangeEndpoint: string;
+  /** Token audience for it: the cloud's Exchange host, also when the endpoint is overridden. */
+  readonly exchangeAudience: string;
+  /**
+   * Whether check 4 tries to read the switch itself. False when the login host is not
+   * Microsoft's and no Exchange endpoint was given: a token from that host is good for no real
+   * Exchange Online, so check 4 goes straight to the Management API's answer and says why.
+   */
+  readonly readAuditSwitch: boolean;
   /** Log Analytics query API base without the version, e.g. https://api.loganalytics.io. */
   readonly logAnalyticsEndpoint: string;
   readonly logAnalyticsAudience: string;
@@ -91,6 +101,7 @@ interface RawFlags {
   authorityHost?: string;
   managementEndpoint?: string;
   graphEndpoint?: string;
+  exchangeEndpoint?: string;
   logAnalyticsEndpoint?: string;
   healthzUrl?: string;
   since?: string;
@@ -138,6 +149,10 @@ export function buildProgram(): Command {
       "Management Activity API base URL override (env O365_MANAGEMENT_ENDPOINT)",
     )
     .option("--graph-endpoint <url>", "Microsoft Graph base URL override")
+    .option(
+      "--exchange-endpoint <url>",
+      "Exchange Online admin endpoint override, where check 4 reads the audit switch (env EXCHANGE_ADMIN_ENDPOINT)",
+    )
     .option("--log-analytics-endpoint <url>", "Log Analytics query API base URL override")
     .option("--healthz-url <url>", "the collector's /healthz URL, checked when given")
     .option(
@@ -285,6 +300,7 @@ const mergedSchema = z.object({
   authorityHost: httpsUrl("--authority-host").optional(),
   managementEndpoint: httpsUrl("--management-endpoint").optional(),
   graphEndpoint: httpsUrl("--graph-endpoint").optional(),
+  exchangeEndpoint: httpsUrl("--exchange-endpoint").optional(),
   logAnalyticsEndpoint: httpsUrl("--log-analytics-endpoint").optional(),
   healthzUrl: z
     .string()
@@ -342,6 +358,7 @@ export async function resolveVerifyConfig(
       "O365_MANAGEMENT_ENDPOINT",
     ),
     graphEndpoint: pick(flags.graphEndpoint, undefined),
+    exchangeEndpoint: pick(flags.exchangeEndpoint, undefined, "EXCHANGE_ADMIN_ENDPOINT"),
     logAnalyticsEndpoint: pick(flags.logAnalyticsEndpoint, undefined),
     healthzUrl: pick(flags.healthzUrl, stackOutputs.healthzUrl),
     since: pick(flags.since, undefined),
@@ -403,6 +420,9 @@ export async function resolveVerifyConfig(
     managementAudience: profile.managementAudience,
     graphEndpoint: v.graphEndpoint ?? profile.graphEndpoint,
     graphAudience: profile.graphEndpoint,
+    exchangeEndpoint: v.exchangeEndpoint ?? profile.exchangeEndpoint,
+    exchangeAudience: profile.exchangeEndpoint,
+    readAuditSwitch: v.exchangeEndpoint !== undefined || !disableInstanceDiscovery,
     logAnalyticsEndpoint: (
       v.logAnalyticsEndpoint ?? `https://${new URL(profile.logAnalyticsAudience).host}`
     ).replace(/\/v1$/, ""),

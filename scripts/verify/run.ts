@@ -16,6 +16,7 @@ import { judgeSubscriptions } from "./checks/subscriptions";
 import { judgeToken } from "./checks/token";
 import { type CallerCredential, createAppCredential, createCallerCredential } from "./credentials";
 import type { VerifyConfig } from "./inputs";
+import { readAuditSwitch } from "./probes/auditSwitch";
 import { createGraphClient, type GraphReader } from "./probes/graph";
 import { probeHealthz } from "./probes/healthz";
 import { createManagementClient, listContent, listSubscriptions } from "./probes/management";
@@ -83,6 +84,8 @@ export async function runChecks(
     const workspaceP = config.workspaceId
       ? settle(queryWorkspace(config, caller.credential, { abortSignal }))
       : null;
+    // The switch is read with the caller's credential, the one that reads Graph.
+    const switchP = readAuditSwitch(config, caller.credential, { abortSignal });
     const healthzP = config.healthzUrl ? probeHealthz(config.healthzUrl, { abortSignal }) : null;
 
     // The Management API reads wait for check 1: without a token they could only repeat its error.
@@ -127,7 +130,9 @@ export async function runChecks(
       bounded("credential-expiry", async () =>
         judgeCredentialExpiry(config, await tokenP, await applicationP, nowMs()),
       ),
-      bounded("audit-enabled", async () => judgeAuditEnabled(config, await listP, await contentP)),
+      bounded("audit-enabled", async () =>
+        judgeAuditEnabled(config, await listP, await contentP, await switchP),
+      ),
       bounded("subscriptions", async () => judgeSubscriptions(config, await listP, await contentP)),
       bounded("content", async () => judgeContent(config, await contentP, nowMs())),
       bounded("records", async () =>

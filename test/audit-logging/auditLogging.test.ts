@@ -6,6 +6,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { defaultExchangeAdminKnobs } from "../../emulator/src/exchangeAdmin";
 import { type Emulator, startEmulator } from "../../emulator/src/index";
 import {
+  AuditLoggingDeployError,
+  enableAuditLoggingAtDeploy,
+} from "../../scripts/audit-logging/deploy";
+import {
   AUDIT_CONFIG_ANCHOR_MAILBOX_ID,
   DEFAULT_ANCHOR_MAILBOX_ID,
   ExchangeAdminClient,
@@ -244,5 +248,42 @@ describe("audit-logging enable", () => {
     expect(result.error?.code).toBe("forbidden");
     expect(result.fix).toMatch(/Audit Logs role/);
     expect(emulator.knobs.auditDisabled).toBe(true);
+  });
+});
+
+describe("enable at deploy time (the AuditLoggingSwitch's logic)", () => {
+  function deployOptions() {
+    const cfg = config("enable");
+    return {
+      tenantId: cfg.tenantId,
+      cloud: cfg.cloud,
+      exchangeEndpoint: cfg.exchangeEndpoint,
+      authorityHost: cfg.authorityHost,
+      credential: createCredential(cfg, env()),
+      retryBaseDelayInMs: 10,
+    };
+  }
+
+  it("turns the switch on and reports the change", async () => {
+    emulator.knobs.auditDisabled = true;
+    const result = await enableAuditLoggingAtDeploy(deployOptions());
+    expect(result).toMatchObject({ changed: true, unifiedAuditLogIngestionEnabled: true });
+    expect(emulator.exchangeAdmin.ingestionEnabled).toBe(true);
+  });
+
+  it("throws one error with the cause and the fix for a dehydrated tenant, without waiting", async () => {
+    emulator.knobs.auditDisabled = true;
+    emulator.exchangeAdmin.dehydrated = true;
+    emulator.exchangeAdmin.customizationDelayMs = 60 * 60_000;
+    const error = await enableAuditLoggingAtDeploy(deployOptions()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AuditLoggingDeployError);
+    expect((error as Error).message).toMatch(
+      /^unified audit logging could not be turned on: .*still dehydrated.*; next: run npm run audit-logging -- enable --tenant-id [0-9a-f-]+ again later/,
+    );
+    expect((error as AuditLoggingDeployError).result.exitCode).toBe(1);
+    expect(emulator.exchangeAdmin.ingestionEnabled).toBeUndefined();
   });
 });

@@ -111,6 +111,8 @@ describe("parseStackConfig with valid config", () => {
       deployerPrincipalType: "User",
       // Sentinel off by default; the OfficeActivity-shaped function is deployed either way.
       sentinel: { enabled: false },
+      // Unified audit logging is left as it is unless the stack asks to turn it on.
+      enableAuditLogging: false,
     });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.credential)).toBe(true);
@@ -157,6 +159,11 @@ describe("parseStackConfig with valid config", () => {
         .sentinel,
     ).toEqual({ enabled: true, onboarding: "existing", rulesEnabled: false });
     expect(parse({ sentinelRulesEnabled: "false" }).sentinel).toEqual({ enabled: false });
+  });
+
+  it("reads enableAuditLogging", () => {
+    expect(parse({ enableAuditLogging: "true" }).enableAuditLogging).toBe(true);
+    expect(parse({ enableAuditLogging: "false" }).enableAuditLogging).toBe(false);
   });
 
   it("derives the name prefix from the stack name", () => {
@@ -412,6 +419,11 @@ describe("parseStackConfig with bad config", () => {
       "a data-deletion switch that is not a boolean",
       { deleteDataOnDestroy: "1" },
       `auditbridge:deleteDataOnDestroy must be true or false (got 1): ${fix("deleteDataOnDestroy", "false")}`,
+    ],
+    [
+      "an audit logging switch that is not a boolean",
+      { enableAuditLogging: "on" },
+      `auditbridge:enableAuditLogging must be true or false (got on): ${fix("enableAuditLogging", "true")}`,
     ],
     [
       "a negative role assignment wait",

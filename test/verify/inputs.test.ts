@@ -98,6 +98,69 @@ describe("verify inputs from flags and environment", () => {
     expect(config.callerCredential).toEqual({ kind: "app" });
   });
 
+  it("reads the audit switch from the cloud's Exchange host unless --exchange-endpoint or EXCHANGE_ADMIN_ENDPOINT says otherwise", async () => {
+    const plain = await resolve(["--tenant-id", TENANT, "--client-id", CLIENT]);
+    expect(plain.exchangeEndpoint).toBe("https://outlook.office365.com");
+    expect(plain.exchangeAudience).toBe("https://outlook.office365.com");
+    expect(plain.readAuditSwitch).toBe(true);
+    const gcchigh = await resolve([
+      "--tenant-id",
+      TENANT,
+      "--client-id",
+      CLIENT,
+      "--cloud",
+      "gcchigh",
+    ]);
+    expect(gcchigh.exchangeEndpoint).toBe("https://outlook.office365.us");
+    const url = "https://127.0.0.1:8443";
+    const fromEnv = await resolve(
+      ["--tenant-id", TENANT, "--client-id", CLIENT, "--authority-host", url],
+      {
+        AZURE_CLIENT_SECRET: SECRET,
+        EXCHANGE_ADMIN_ENDPOINT: `${url}/`,
+      },
+    );
+    expect(fromEnv.exchangeEndpoint).toBe(url);
+    expect(fromEnv.exchangeAudience).toBe("https://outlook.office365.com");
+    expect(fromEnv.readAuditSwitch).toBe(true);
+    const flagWins = await resolve(
+      [
+        "--tenant-id",
+        TENANT,
+        "--client-id",
+        CLIENT,
+        "--exchange-endpoint",
+        "https://exo.example.test",
+      ],
+      { AZURE_CLIENT_SECRET: SECRET, EXCHANGE_ADMIN_ENDPOINT: url },
+    );
+    expect(flagWins.exchangeEndpoint).toBe("https://exo.example.test");
+    const emulated = await resolve([
+      "--tenant-id",
+      TENANT,
+      "--client-id",
+      CLIENT,
+      "--authority-host",
+      url,
+    ]);
+    expect(emulated.readAuditSwitch).toBe(false);
+  });
+
+  it("rejects an --exchange-endpoint that is not https", async () => {
+    expect(
+      await inputError(
+        resolve([
+          "--tenant-id",
+          TENANT,
+          "--client-id",
+          CLIENT,
+          "--exchange-endpoint",
+          "http://x.test",
+        ]),
+      ),
+    ).toBe("--exchange-endpoint: must be an https:// URL");
+  });
+
   it("falls back to the collector's environment variables", async () => {
     const config = await resolve([], {
       AZURE_TENANT_ID: TENANT,

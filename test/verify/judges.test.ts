@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ManagementApiError, parseApiError } from "../../collector/src/source/apiError";
 import { classifyApiResponse } from "../../collector/src/source/classifier";
 import type { ContentBlob } from "../../domain/records";
+import { ExchangeAdminError } from "../../scripts/audit-logging/exchangeAdmin";
+import { judgeAuditEnabled } from "../../scripts/verify/checks/auditEnabled";
 import { judgeContent } from "../../scripts/verify/checks/content";
 import { judgeRecords, MAX_INGESTION_LAG_IN_MS } from "../../scripts/verify/checks/records";
 import { judgeSubscriptions } from "../../scripts/verify/checks/subscriptions";
@@ -145,5 +147,81 @@ describe("the checks' judges are pure functions of what the probes found", () =>
     );
     expect(judged.status).toBe("warn");
     expect(judged.reason).toContain("the workspace trails the API's newest content by 61 min");
+  });
+});
+
+function auditOff(): ManagementApiError {
+  const body =
+    '{"error":{"code":"StartSubscription [CorrId=1]","message":"Microsoft.Office.Compliance.Audit.DataServiceException: Tenant x does not exist."}}';
+  const { code, message } = parseApiError(body);
+  return new ManagementApiError({
+    operation: "subscriptions/list",
+    status: 400,
+    code,
+    apiMessage: message,
+    classification: classifyApiResponse({ status: 400, code, message }),
+  });
+}
+
+describe("check 4's judge names the source of its verdict", () => {
+  it("passes from the switch even when check 1 failed and the API was not probed", async () => {
+    const judged = judgeAuditEnabled(await config(), null, null, { kind: "read", enabled: true });
+    expect(judged.status).toBe("pass");
+    expect(judged.reason).toContain("read from Get-AdminAuditLogConfig");
+    expect(judged.reason).toContain("the Management API was not probed");
+  });
+
+  it("fails from the switch with the enable command, whatever the API answered", async () => {
+    const judged = judgeAuditEnabled(await config(), { ok: true, value: [] }, [], {
+      kind: "read",
+      enabled: false,
+    });
+    expect(judged).toMatchObject({
+      status: "fail",
+      fix: `npm run audit-logging -- enable --tenant-id ${TENANT}`,
+      details: { source: "Get-AdminAuditLogConfig" },
+    });
+  });
+
+  it("warns when the switch is on and the API still answers DataServiceException", async () => {
+    const judged = judgeAuditEnabled(await config(), { ok: false, error: auditOff() }, null, {
+      kind: "read",
+      enabled: true,
+    });
+    expect(judged.status).toBe("warn");
+    expect(judged.reason).toMatch(/^unified audit logging is enabled, not yet effective/);
+  });
+
+  it("keeps the inference's reason and says why the switch was not used", async () => {
+    const unreadable = judgeAuditEnabled(await config(), { ok: false, error: auditOff() }, null, {
+      kind: "unreadable",
+      error: new ExchangeAdminError("forbidden", "no", "Get-AdminAuditLogConfig", 403),
+    });
+    expect(unreadable.status).toBe("fail");
+    expect(unreadable.reason).toBe(
+      "unified audit logging is off or not provisioned yet (it can take up to 60 minutes after enabling)",
+    );
+    expect(unreadable.details).toMatchObject({
+      source: "Management Activity API (DataServiceException inference)",
+      switchNotRead:
+        "the caller cannot read Get-AdminAuditLogConfig: the caller lacks an Exchange role that may read it (403)",
+    });
+    const signedOut = judgeAuditEnabled(await config(), { ok: true, value: [] }, [], {
+      kind: "unreadable",
+      error: new ExchangeAdminError(
+        "unavailable",
+        "x",
+        "Get-AdminAuditLogConfig",
+        undefined,
+        undefined,
+        {
+          cause: Object.assign(new Error("no az login"), { name: "CredentialUnavailableError" }),
+        },
+      ),
+    });
+    expect(signedOut.status).toBe("pass");
+    expect(signedOut.reason).toContain(
+      "no Exchange Online token for the caller (CredentialUnavailableError)",
+    );
   });
 });
