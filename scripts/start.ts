@@ -100,7 +100,11 @@ function collectorEnv(emulator: Emulator, demoDir: string): NodeJS.ProcessEnv {
     ...process.env,
     ...collectorConnectionEnv(emulator),
     AUDIT_STATE: `sqlite:${path.join(demoDir, "state.db")}`,
-    AUDIT_SINK: "file,logs-ingestion",
+    // Three sinks at once: the checkpoint moves only when all three have acknowledged.
+    AUDIT_SINK: "file,logs-ingestion,splunk-hec",
+    SPLUNK_HEC_URL: emulator.url,
+    SPLUNK_HEC_TOKEN: emulator.splunkHec.token,
+    SPLUNK_HEC_ACK: "true",
     AUDIT_FILE_PATH: path.join(demoDir, "audit.ndjson"),
     AUDIT_POLL_INTERVAL: "15s",
     AUDIT_HTTP_PORT: "0",
@@ -229,6 +233,9 @@ interface Summary {
   duplicatesInFeed: number;
   duplicatesDelivered: number;
   ingestedRows: number;
+  /** Events the emulated Splunk HEC indexed, and how many distinct records they hold. */
+  splunkEvents: number;
+  splunkDistinctRecords: number;
   /** Rows whose AuditData exceeded the 64 KB field limit and went in shortened (the file keeps them whole). */
   oversizeRows: number;
   newestContentLagSeconds: number | null;
@@ -285,6 +292,12 @@ async function summarize(
     duplicatesInFeed: Math.max(0, occurrences - unique),
     duplicatesDelivered,
     ingestedRows: emulator.truth.ingestedRows().length,
+    splunkEvents: emulator.splunkHec.events().length,
+    splunkDistinctRecords: new Set(
+      emulator.splunkHec
+        .events()
+        .map((event) => (JSON.parse(event.eventText) as { Id?: string }).Id),
+    ).size,
     oversizeRows: emulator.truth
       .ingestedRows()
       .filter(
@@ -315,6 +328,7 @@ function renderSummary(summary: Summary): string {
     `  delivered ${summary.delivered} unique records in ${summary.collectSeconds.toFixed(1)} s (${rate} records/s)`,
     `  lost ${summary.lost}, delivered twice ${summary.duplicatesDelivered}, duplicates in the feed dropped ${summary.duplicatesInFeed}`,
     `  rows in the emulated workspace: ${summary.ingestedRows} (${summary.oversizeRows} over the 64 KB field limit, shortened with markers; whole in the file)`,
+    `  events in the emulated Splunk HEC (indexer acknowledgement on): ${summary.splunkEvents} (${summary.splunkDistinctRecords} distinct records)`,
     `  newest content is ${summary.newestContentLagSeconds ?? "n/a"} s old`,
     `  output: ${summary.output}`,
     `  unified audit logging: ${summary.auditLogging.state} (npm run audit-logging -- status)`,

@@ -51,6 +51,8 @@ describe("npm start (the one-command demo)", () => {
       recordsByContentType: Record<string, { expected: number; delivered: number }>;
       verify: { status: string }[];
       auditLogging: { state: string; unifiedAuditLogIngestionEnabled?: boolean };
+      splunkEvents: number;
+      splunkDistinctRecords: number;
     };
     expect(summary.ok).toBe(true);
     expect(summary.lost).toBe(0);
@@ -61,6 +63,9 @@ describe("npm start (the one-command demo)", () => {
       expect(counts.delivered).toBe(counts.expected);
     }
     expect(summary.ingestedRows).toBe(summary.delivered);
+    // The third sink got every record exactly once too.
+    expect(summary.splunkEvents).toBe(summary.delivered);
+    expect(summary.splunkDistinctRecords).toBe(summary.delivered);
     expect(summary.verify.length).toBe(8);
     expect(summary.auditLogging).toMatchObject({
       state: "on",
