@@ -11,6 +11,8 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { Command } from "commander";
 import { COLLECTOR_NODE_FLAGS } from "../collector/src/nodeFlags";
+import { EXAMPLE_QUERY } from "../components/sentinel/catalogue";
+import { DEFAULT_FUNCTION_ALIAS } from "../components/sentinel/officeActivityFunction";
 import { collectorConnectionEnv, type Emulator, startEmulator } from "../emulator/src/index";
 import { CommandInputError } from "./common/errors";
 
@@ -225,6 +227,9 @@ async function runAuditLoggingStatus(
 
 interface Summary {
   ok: boolean;
+  /** The KQL function pulumi up deploys over the audit table, and a query to paste. */
+  officeActivityFunction: string;
+  exampleQuery: string;
   output: string;
   collectSeconds: number;
   recordsByContentType: Record<string, { expected: number; delivered: number }>;
@@ -278,7 +283,10 @@ async function summarize(
   let duplicatesDelivered = 0;
   for (const count of deliveredIds.values()) duplicatesDelivered += count - 1;
   const failedChecks = verify.filter((check) => check.status === "fail");
+  const officeActivityFunction = DEFAULT_FUNCTION_ALIAS;
   return {
+    officeActivityFunction,
+    exampleQuery: EXAMPLE_QUERY,
     ok:
       lost === 0 &&
       duplicatesDelivered === 0 &&
@@ -332,6 +340,9 @@ function renderSummary(summary: Summary): string {
     `  newest content is ${summary.newestContentLagSeconds ?? "n/a"} s old`,
     `  output: ${summary.output}`,
     `  unified audit logging: ${summary.auditLogging.state} (npm run audit-logging -- status)`,
+    "",
+    `  In Log Analytics (after pulumi up), the OfficeActivity-shaped function is ${summary.officeActivityFunction}; try:`,
+    `    ${summary.exampleQuery}`,
     "",
     "  verify:",
   );

@@ -53,6 +53,8 @@ describe("npm start (the one-command demo)", () => {
       auditLogging: { state: string; unifiedAuditLogIngestionEnabled?: boolean };
       splunkEvents: number;
       splunkDistinctRecords: number;
+      officeActivityFunction: string;
+      exampleQuery: string;
     };
     expect(summary.ok).toBe(true);
     expect(summary.lost).toBe(0);
@@ -63,6 +65,8 @@ describe("npm start (the one-command demo)", () => {
       expect(counts.delivered).toBe(counts.expected);
     }
     expect(summary.ingestedRows).toBe(summary.delivered);
+    expect(summary.officeActivityFunction).toBe("M365AuditOfficeActivity");
+    expect(summary.exampleQuery.startsWith("M365AuditOfficeActivity | ")).toBe(true);
     // The third sink got every record exactly once too.
     expect(summary.splunkEvents).toBe(summary.delivered);
     expect(summary.splunkDistinctRecords).toBe(summary.delivered);

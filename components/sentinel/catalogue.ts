@@ -11,7 +11,13 @@ import { DEFAULT_FUNCTION_ALIAS, officeActivityFunctionKql } from "./officeActiv
 import { WORKBOOK_QUERIES } from "./workbook";
 
 /** What a KQL text is. */
-export type KqlKind = "function" | "parser" | "analytics-rule" | "hunting-query" | "workbook";
+export type KqlKind =
+  | "function"
+  | "parser"
+  | "analytics-rule"
+  | "hunting-query"
+  | "workbook"
+  | "example";
 
 export interface KqlEntry {
   /** `<kind>/<key>`, unique. */
@@ -20,6 +26,9 @@ export interface KqlEntry {
   /** Written against the default table and function names. */
   text: string;
 }
+
+/** A first query over the function for a person to paste into Log Analytics (`npm start` prints it). */
+export const EXAMPLE_QUERY = `${DEFAULT_FUNCTION_ALIAS} | where TimeGenerated > ago(1d) | summarize Records = count() by OfficeWorkload, Operation | top 10 by Records`;
 
 /** The catalogue, in a stable order. */
 export function sentinelKqlCatalogue(): KqlEntry[] {
@@ -41,6 +50,7 @@ export function sentinelKqlCatalogue(): KqlEntry[] {
       kind: "workbook" as const,
       text: w.query,
     })),
+    { id: "example/top-operations", kind: "example", text: EXAMPLE_QUERY },
   ];
 }
 

@@ -72,6 +72,7 @@ describe("every KQL text AuditBridge ships", () => {
         "parser/asim-audit-event",
         "dcr/transform",
         "verify/records",
+        "example/top-operations",
       ]),
     );
     expect(new Set(texts.map((t) => t.id)).size).toBe(texts.length);
