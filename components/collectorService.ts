@@ -28,6 +28,7 @@ import {
   imageRegistryHost,
   integerRangeProblem,
   resourceIdProblem,
+  tagsProblem,
 } from "./validators";
 
 export {
@@ -96,6 +97,11 @@ export interface CollectorServiceArgs {
   recoverSoftDeletedVault?: boolean;
   /** Kind of principal running `pulumi up` (it gets Secrets Officer on the vault); default User. */
   deployerPrincipalType?: DeployerPrincipalType;
+  /**
+   * Azure tags for every taggable resource created (identity, Key Vault, storage account,
+   * Container Apps environment and app).
+   */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** Managed identity, Key Vault, checkpoint storage, Container Apps environment and app. */
@@ -118,6 +124,7 @@ export class CollectorService extends pulumi.ComponentResource {
     super("auditbridge:collector:CollectorService", name, {}, opts);
     const port = args.httpPort ?? COLLECTOR_HTTP_PORT;
     const child: pulumi.CustomResourceOptions = { parent: this };
+    const tags = args.tags ? { tags: { ...args.tags } } : {};
 
     const identity = new managedidentity.UserAssignedIdentity(
       `${name}-identity`,
@@ -125,6 +132,7 @@ export class CollectorService extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         resourceName: args.names.identity,
         location: args.location,
+        ...tags,
       },
       child,
     );
@@ -137,6 +145,7 @@ export class CollectorService extends pulumi.ComponentResource {
         location: args.location,
         accountName: args.names.storageAccount,
         containerName: args.names.checkpointContainer,
+        ...tags,
       },
       child,
     );
@@ -159,6 +168,7 @@ export class CollectorService extends pulumi.ComponentResource {
         vaultName: args.names.keyVault,
         recoverSoftDeletedVault: args.recoverSoftDeletedVault ?? false,
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
+        ...tags,
       },
       child,
     );
@@ -185,6 +195,7 @@ export class CollectorService extends pulumi.ComponentResource {
         location: args.location,
         environmentName: args.names.managedEnvironment,
         workspaceResourceId: args.workspaceResourceId,
+        ...tags,
       },
       child,
     );
@@ -245,6 +256,7 @@ export class CollectorService extends pulumi.ComponentResource {
           // Exactly one replica: one writer per tenant checkpoint (the blob lease also guards it).
           scale: { minReplicas: 1, maxReplicas: 1 },
         },
+        ...tags,
       },
       // The first revision must be able to sign in and read Key Vault, storage and the registry.
       { parent: this, dependsOn: [grantsTakeEffect, ...prerequisites] },
@@ -272,6 +284,10 @@ function checkArgs(name: string, args: CollectorServiceArgs): void {
       `CollectorService ${name}: ${arg} ${problem}${got === undefined ? "" : ` (got ${got})`}`,
     );
   };
+  if (args.tags) {
+    const problem = tagsProblem(args.tags);
+    if (problem) fail("tags", problem);
+  }
   const image = imageReferenceProblem(args.image);
   if (image) fail("image", image, args.image);
   if (args.registryResourceId !== undefined) {

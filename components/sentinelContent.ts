@@ -49,6 +49,8 @@ export interface SentinelContentArgs {
    * over it can be saved.
    */
   dependsOn?: pulumi.Resource[];
+  /** Azure tags for the workbook (the only taggable Azure resource here). */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** Saved-search category of the function (shown under "Functions" → this category). */
@@ -206,6 +208,7 @@ export class SentinelContent extends pulumi.ComponentResource {
               id,
             ),
           ),
+          ...(args.tags ? { tags: { ...args.tags } } : {}),
         },
         { parent: this, dependsOn: contentDependsOn },
       );

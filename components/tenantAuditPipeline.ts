@@ -1,6 +1,7 @@
 /**
  * TenantAuditPipeline: everything one Microsoft 365 tenant needs, composed from the three parts.
  */
+import type * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
@@ -11,10 +12,10 @@ import {
   CollectorService,
   type DeployerPrincipalType,
 } from "./collectorService";
-import { LogAnalyticsDestination } from "./logAnalyticsDestination";
-import { resourceNames, uniqueSuffix } from "./naming";
+import { LogAnalyticsDestination, type WorkspaceArgs } from "./logAnalyticsDestination";
+import { applyNaming, type NamingHook, resourceNames, uniqueSuffix } from "./naming";
 import type { SentinelArgs } from "./sentinelContent";
-import { namePrefixProblem } from "./validators";
+import { namePrefixProblem, tagsProblem } from "./validators";
 
 /** Credential choice for the pipeline; the federated variant needs nothing from the caller. */
 export type PipelineCredentialArgs =
@@ -38,6 +39,19 @@ export interface TenantAuditPipelineArgs {
   resourceGroupName: string;
   /** 2–12 lowercase letters/digits used in every Azure resource name. */
   namePrefix: string;
+  /**
+   * Naming rule: called with each resource kind and the default name derived from
+   * `namePrefix`; returns the name to use. Default: the default names.
+   */
+  naming?: NamingHook;
+  /** Azure tags for every taggable Azure resource the pipeline creates. */
+  tags?: Readonly<Record<string, string>>;
+  /**
+   * azuread provider for the app's home tenant when it differs from the Microsoft 365 tenant
+   * (keyless mode with `azureTenantId`); the `providers` option's azuread provider is the M365
+   * tenant's. Omitted: created when needed.
+   */
+  appTenantProvider?: azuread.Provider;
   appDisplayName: string;
   contentTypes: readonly ContentType[];
   includeServiceHealth: boolean;
@@ -46,7 +60,7 @@ export interface TenantAuditPipelineArgs {
   credential: PipelineCredentialArgs;
   workspace:
     | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
-    | { kind: "existing"; resourceId: string };
+    | Extract<WorkspaceArgs, { kind: "existing" }>;
   tableName: string;
   collectorImage: string;
   collectorRegistryResourceId?: string;
@@ -82,12 +96,16 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
 
   constructor(name: string, args: TenantAuditPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
-    super("auditbridge:pipeline:TenantAuditPipeline", name, {}, opts);
-
-    const names = resourceNames(
-      args.namePrefix,
-      uniqueSuffix(args.m365TenantId, args.resourceGroupName, args.namePrefix),
+    // A naming rule's bad name fails here too, before the component itself is registered.
+    const names = applyNaming(
+      resourceNames(
+        args.namePrefix,
+        uniqueSuffix(args.m365TenantId, args.resourceGroupName, args.namePrefix),
+      ),
+      args.naming,
     );
+    super("auditbridge:pipeline:TenantAuditPipeline", name, {}, opts);
+    const tags = args.tags ? { tags: args.tags } : {};
     const federated = args.credential.mode === "federated";
     const appTenantId =
       federated && args.azureTenantId !== undefined ? args.azureTenantId : args.m365TenantId;
@@ -126,6 +144,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         includeServiceHealth: args.includeServiceHealth,
         credential,
         notes: "Managed by AuditBridge (Pulumi). Changes made in the portal are overwritten.",
+        ...(args.appTenantProvider ? { appTenantProvider: args.appTenantProvider } : {}),
       },
       { parent: this },
     );
@@ -145,6 +164,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         publisherPrincipalId: identityPrincipalId,
         deleteDataOnDestroy: args.deleteDataOnDestroy ?? false,
         sentinel: args.sentinel ?? { enabled: false },
+        ...tags,
         ...(args.azureSubscriptionId !== undefined
           ? { deploymentSubscriptionId: args.azureSubscriptionId }
           : {}),
@@ -197,6 +217,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         startAfter: [...reader.signInPrerequisites, destination.publisherRoleAssignment],
         recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
+        ...tags,
         ...(args.roleAssignmentWaitSeconds !== undefined
           ? { roleAssignmentWaitSeconds: args.roleAssignmentWaitSeconds }
           : {}),
@@ -238,6 +259,10 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
   };
   const prefix = namePrefixProblem(args.namePrefix);
   if (prefix) fail("namePrefix", prefix, args.namePrefix);
+  if (args.tags) {
+    const problem = tagsProblem(args.tags);
+    if (problem) fail("tags", problem, JSON.stringify(args.tags));
+  }
   if (args.azureTenantId !== undefined) {
     const problem = guidProblem(args.azureTenantId);
     if (problem) fail("azureTenantId", problem, args.azureTenantId);
