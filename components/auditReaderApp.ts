@@ -18,7 +18,9 @@ import {
   secretRotationProblem,
 } from "./validators";
 
-/** Credential of the app: a rotating secret, a certificate, or keyless (managed identity as FIC). */
+/**
+ * Credential of the app: a rotating secret, a certificate, or keyless (managed identity as FIC).
+ */
 export type AppCredentialArgs =
   | {
       mode: "secret";
@@ -62,6 +64,7 @@ export interface AuditReaderAppArgs {
   contentTypes: readonly ContentType[];
   /** Also grant ServiceHealth.Read (not needed for audit collection). */
   includeServiceHealth?: boolean;
+  /** The credential the collector signs in with: rotating secret, certificate or federated. */
   credential: AppCredentialArgs;
   /** Free text stored on the app registration (who manages it). */
   notes?: string;

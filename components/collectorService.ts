@@ -51,7 +51,9 @@ export const MAX_ROLE_ASSIGNMENT_WAIT_SECONDS = 1800;
 
 /** Arguments of {@link CollectorService}. */
 export interface CollectorServiceArgs {
+  /** Existing resource group everything is created in. */
   resourceGroupName: pulumi.Input<string>;
+  /** Azure region. */
   location: pulumi.Input<string>;
   /** Resource names (see naming.ts). */
   names: Pick<
@@ -71,8 +73,11 @@ export interface CollectorServiceArgs {
   m365TenantId: pulumi.Input<string>;
   /** The app registration's client id (AZURE_CLIENT_ID). */
   clientId: pulumi.Input<string>;
+  /** How the collector signs in: the secret or certificate to keep in Key Vault, or federated. */
   credential: CollectorCredentialArgs;
+  /** Microsoft 365 cloud (AUDIT_CLOUD). */
   cloud: CloudName;
+  /** Content types to collect (O365_CONTENT_TYPES). */
   contentTypes: readonly ContentType[];
   /** PublisherIdentifier (O365_PUBLISHER_ID). */
   publisherId: pulumi.Input<string>;

@@ -60,6 +60,10 @@ export interface LogAnalyticsDestinationArgs {
   resourceGroupName: pulumi.Input<string>;
   /** Region of a new workspace (an existing workspace's region is read from Azure). */
   location: string;
+  /**
+   * A new workspace, or an existing one by resource id (optionally with its subscription's
+   * provider).
+   */
   workspace: WorkspaceArgs;
   /** Custom table name; defaults to M365Audit_CL. */
   tableName?: string;
@@ -67,7 +71,10 @@ export interface LogAnalyticsDestinationArgs {
   dataCollectionEndpointName: string;
   /** DCR name. */
   dataCollectionRuleName: string;
-  /** Principal (object) id granted Monitoring Metrics Publisher on the DCR: the collector's identity. */
+  /**
+   * Principal (object) id granted Monitoring Metrics Publisher on the DCR: the collector's
+   * identity.
+   */
   publisherPrincipalId: pulumi.Input<string>;
   /**
    * `pulumi destroy` deletes the workspace (when new) and the table, with every audit row in

@@ -43,6 +43,7 @@ export interface SentinelContentArgs {
   location: pulumi.Input<string>;
   /** The AuditBridge table; defaults to M365Audit_CL. */
   tableName?: string;
+  /** Whether and how to deploy the Sentinel content beyond the function. */
   sentinel: SentinelArgs;
   /**
    * Resources the function must wait for: the custom table, which must exist before a function
@@ -67,7 +68,9 @@ export function parentTechnique(id: string): string {
   return id.replace(/\..*$/, "");
 }
 
-/** OfficeActivity-shaped function, and (with Sentinel) onboarding, rules, hunting queries, workbook. */
+/**
+ * OfficeActivity-shaped function, and (with Sentinel) onboarding, rules, hunting queries, workbook.
+ */
 export class SentinelContent extends pulumi.ComponentResource {
   /** The function's alias: query it like a table. */
   public readonly functionAlias: string;

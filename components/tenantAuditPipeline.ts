@@ -32,6 +32,7 @@ export interface TenantAuditPipelineArgs {
    * for keyless mode: a different tenant makes the app multitenant, owned by this tenant.
    */
   azureTenantId?: string;
+  /** Microsoft 365 cloud: commercial, gcc, gcchigh or dod. */
   cloud: CloudName;
   /** Azure region. */
   location: string;
@@ -52,17 +53,34 @@ export interface TenantAuditPipelineArgs {
    * tenant's. Omitted: created when needed.
    */
   appTenantProvider?: azuread.Provider;
+  /** Display name of the Entra ID app registration. */
   appDisplayName: string;
+  /** Management Activity API content types to collect; DLP.All adds ActivityFeed.ReadDlp. */
   contentTypes: readonly ContentType[];
+  /** Also grant ServiceHealth.Read (not needed for audit collection). */
   includeServiceHealth: boolean;
   /** PublisherIdentifier; defaults to the M365 tenant id. */
   publisherId?: string;
+  /**
+   * The app's credential: a rotating client secret, a certificate, or keyless (`federated`: the
+   * collector's managed identity as a federated credential).
+   */
   credential: PipelineCredentialArgs;
+  /**
+   * A new workspace (named from `namePrefix`) or an existing one by resource id, optionally with
+   * the azure-native provider of its subscription.
+   */
   workspace:
     | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
     | Extract<WorkspaceArgs, { kind: "existing" }>;
+  /** Custom table the rows land in (must end in `_CL`). */
   tableName: string;
+  /** Collector image, pinned by tag or digest. */
   collectorImage: string;
+  /**
+   * Azure Container Registry resource id; the collector's identity gets AcrPull there and pulls
+   * without a password.
+   */
   collectorRegistryResourceId?: string;
   /** Recover a soft-deleted Key Vault left by an earlier destroy (createMode "recover"). */
   keyVaultRecoverSoftDeleted?: boolean;
@@ -72,7 +90,10 @@ export interface TenantAuditPipelineArgs {
   roleAssignmentWaitSeconds?: number;
   /** Kind of principal running `pulumi up`; default User. */
   deployerPrincipalType?: DeployerPrincipalType;
-  /** Microsoft Sentinel content; default off (the OfficeActivity-shaped function is always deployed). */
+  /**
+   * Microsoft Sentinel content; default off (the OfficeActivity-shaped function is always
+   * deployed).
+   */
   sentinel?: SentinelArgs;
   /** Subscription the default azure-native provider deploys to, when known. */
   azureSubscriptionId?: string;
