@@ -140,12 +140,21 @@ export function packedPackage(): PackResult {
   }
 }
 
+/** Consumer projects made by this worker, removed by {@link removeConsumerProjects}. */
+const made: string[] = [];
+
+/** Removes every consumer project this worker made (the cached tarball stays). */
+export function removeConsumerProjects(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 /**
  * A temporary consumer project: `extra` files copied in, the packed tarball extracted as
  * node_modules/auditbridge, the peers linked from the repository's install. Returns its folder.
  */
 export function consumerProject(pack: PackResult, label: string, copyFrom?: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `auditbridge-consumer-${label}-`));
+  made.push(dir);
   if (copyFrom) cpSync(copyFrom, dir, { recursive: true });
   const modules = path.join(dir, "node_modules");
   mkdirSync(modules, { recursive: true });

@@ -8,10 +8,12 @@ import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import ts from "typescript";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import * as entry from "../../components";
 import { argsOf, COMPONENTS } from "../../docs/gen/components";
-import { consumerProject, packedPackage, REPO } from "./consumer";
+import { consumerProject, packedPackage, REPO, removeConsumerProjects } from "./consumer";
+
+afterAll(removeConsumerProjects);
 
 describe("docs/components.md", () => {
   it("has a section for every component the package exports", () => {

@@ -10,9 +10,11 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import ts from "typescript";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installMocks, MOCK, type Recorder, settle } from "../pulumi/mocks";
-import { consumerProject, packedPackage, REPO } from "./consumer";
+import { consumerProject, packedPackage, REPO, removeConsumerProjects } from "./consumer";
+
+afterAll(removeConsumerProjects);
 
 const M365 = "11111111-2222-3333-4444-555555555555";
 const HUB_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000bb";

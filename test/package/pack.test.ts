@@ -7,9 +7,18 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { installMocks, type Recorder, settle } from "../pulumi/mocks";
-import { consumerProject, type PackResult, PEERS, packedPackage, REPO } from "./consumer";
+import {
+  consumerProject,
+  type PackResult,
+  PEERS,
+  packedPackage,
+  REPO,
+  removeConsumerProjects,
+} from "./consumer";
+
+afterAll(removeConsumerProjects);
 
 let pack: PackResult;
 let project: string;
