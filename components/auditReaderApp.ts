@@ -18,7 +18,9 @@ import {
   secretRotationProblem,
 } from "./validators";
 
-/** Credential of the app: a rotating secret, a certificate, or keyless (managed identity as FIC). */
+/**
+ * Credential of the app: a rotating secret, a certificate, or keyless (managed identity as FIC).
+ */
 export type AppCredentialArgs =
   | {
       mode: "secret";
@@ -62,9 +64,17 @@ export interface AuditReaderAppArgs {
   contentTypes: readonly ContentType[];
   /** Also grant ServiceHealth.Read (not needed for audit collection). */
   includeServiceHealth?: boolean;
+  /** The credential the collector signs in with: rotating secret, certificate or federated. */
   credential: AppCredentialArgs;
   /** Free text stored on the app registration (who manages it). */
   notes?: string;
+  /**
+   * azuread provider for the app's home tenant (`appTenantId`), when it differs from the
+   * Microsoft 365 tenant. Pulumi's `providers` option holds one provider per package, and that
+   * one is the Microsoft 365 tenant's; this is the second. When omitted, the M365 tenant's
+   * provider is used for a single-tenant app and one is created for a different home tenant.
+   */
+  appTenantProvider?: azuread.Provider;
 }
 
 /**
@@ -128,19 +138,25 @@ export class AuditReaderApp extends pulumi.ComponentResource {
     const environment = GRAPH_ENVIRONMENT[cloud.name];
 
     // Explicit providers: the M365 tenant need not be the tenant of the Azure subscription the
-    // rest of the stack deploys to, and ambient credentials would otherwise pick the latter.
-    const m365 = new azuread.Provider(
-      `${name}-m365`,
-      { tenantId: args.m365TenantId, environment },
-      { parent: this },
-    );
-    const home = crossTenant
-      ? new azuread.Provider(
-          `${name}-home`,
-          { tenantId: appTenantId, environment },
-          { parent: this },
-        )
-      : m365;
+    // rest of the stack deploys to, and ambient credentials would otherwise pick the latter. A
+    // consumer's azuread provider (the `provider`/`providers` option, here or on a parent) is
+    // taken as the M365 tenant's; only without one does the component create its own.
+    const m365 =
+      this.getProvider("azuread::Provider") ??
+      new azuread.Provider(
+        `${name}-m365`,
+        { tenantId: args.m365TenantId, environment },
+        { parent: this },
+      );
+    const home =
+      args.appTenantProvider ??
+      (crossTenant
+        ? new azuread.Provider(
+            `${name}-home`,
+            { tenantId: appTenantId, environment },
+            { parent: this },
+          )
+        : m365);
 
     // Microsoft's first-party Management APIs service principal is only read, never managed: as
     // a resource (even with useExisting) the program could update it and would try to delete it

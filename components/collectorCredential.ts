@@ -95,6 +95,8 @@ export function collectorCredential(
      * principalType does not match the principal ("UnmatchedPrincipalType").
      */
     deployerPrincipalType: DeployerPrincipalType;
+    /** Azure tags for the Key Vault and its secret. */
+    tags?: Readonly<Record<string, string>>;
   },
   opts: pulumi.CustomResourceOptions,
 ): CredentialWiring {
@@ -128,6 +130,7 @@ export function collectorCredential(
         enabledForTemplateDeployment: false,
         ...(args.recoverSoftDeletedVault ? { createMode: "recover" as const } : {}),
       },
+      ...(args.tags ? { tags: { ...args.tags } } : {}),
     },
     // createMode only means something when the vault is created: turning the key off again
     // after the recovering run must not send an update.
@@ -173,6 +176,7 @@ export function collectorCredential(
               value: pulumi.secret(credential.certificatePem),
               contentType: "application/x-pem-file",
             },
+      ...(args.tags ? { tags: { ...args.tags } } : {}),
     },
     // The officer grant is created before the secret and, on destroy, deleted after it.
     { ...opts, dependsOn: [deployerGrant], deletedWith: vault },

@@ -30,6 +30,8 @@ export function collectorEnvironment(
     environmentName: string;
     /** Resource id of the Log Analytics workspace the logs go to. */
     workspaceResourceId: pulumi.Input<string>;
+    /** Azure tags for the managed environment. */
+    tags?: Readonly<Record<string, string>>;
   },
   opts: pulumi.CustomResourceOptions,
 ): CollectorEnvironment {
@@ -40,6 +42,7 @@ export function collectorEnvironment(
       environmentName: args.environmentName,
       location: args.location,
       appLogsConfiguration: { destination: "azure-monitor" },
+      ...(args.tags ? { tags: { ...args.tags } } : {}),
     },
     opts,
   );

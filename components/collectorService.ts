@@ -28,6 +28,7 @@ import {
   imageRegistryHost,
   integerRangeProblem,
   resourceIdProblem,
+  tagsProblem,
 } from "./validators";
 
 export {
@@ -50,7 +51,9 @@ export const MAX_ROLE_ASSIGNMENT_WAIT_SECONDS = 1800;
 
 /** Arguments of {@link CollectorService}. */
 export interface CollectorServiceArgs {
+  /** Existing resource group everything is created in. */
   resourceGroupName: pulumi.Input<string>;
+  /** Azure region. */
   location: pulumi.Input<string>;
   /** Resource names (see naming.ts). */
   names: Pick<
@@ -70,8 +73,11 @@ export interface CollectorServiceArgs {
   m365TenantId: pulumi.Input<string>;
   /** The app registration's client id (AZURE_CLIENT_ID). */
   clientId: pulumi.Input<string>;
+  /** How the collector signs in: the secret or certificate to keep in Key Vault, or federated. */
   credential: CollectorCredentialArgs;
+  /** Microsoft 365 cloud (AUDIT_CLOUD). */
   cloud: CloudName;
+  /** Content types to collect (O365_CONTENT_TYPES). */
   contentTypes: readonly ContentType[];
   /** PublisherIdentifier (O365_PUBLISHER_ID). */
   publisherId: pulumi.Input<string>;
@@ -96,6 +102,11 @@ export interface CollectorServiceArgs {
   recoverSoftDeletedVault?: boolean;
   /** Kind of principal running `pulumi up` (it gets Secrets Officer on the vault); default User. */
   deployerPrincipalType?: DeployerPrincipalType;
+  /**
+   * Azure tags for every taggable resource created (identity, Key Vault, storage account,
+   * Container Apps environment and app).
+   */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** Managed identity, Key Vault, checkpoint storage, Container Apps environment and app. */
@@ -118,6 +129,7 @@ export class CollectorService extends pulumi.ComponentResource {
     super("auditbridge:collector:CollectorService", name, {}, opts);
     const port = args.httpPort ?? COLLECTOR_HTTP_PORT;
     const child: pulumi.CustomResourceOptions = { parent: this };
+    const tags = args.tags ? { tags: { ...args.tags } } : {};
 
     const identity = new managedidentity.UserAssignedIdentity(
       `${name}-identity`,
@@ -125,6 +137,7 @@ export class CollectorService extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         resourceName: args.names.identity,
         location: args.location,
+        ...tags,
       },
       child,
     );
@@ -137,6 +150,7 @@ export class CollectorService extends pulumi.ComponentResource {
         location: args.location,
         accountName: args.names.storageAccount,
         containerName: args.names.checkpointContainer,
+        ...tags,
       },
       child,
     );
@@ -159,6 +173,7 @@ export class CollectorService extends pulumi.ComponentResource {
         vaultName: args.names.keyVault,
         recoverSoftDeletedVault: args.recoverSoftDeletedVault ?? false,
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
+        ...tags,
       },
       child,
     );
@@ -185,6 +200,7 @@ export class CollectorService extends pulumi.ComponentResource {
         location: args.location,
         environmentName: args.names.managedEnvironment,
         workspaceResourceId: args.workspaceResourceId,
+        ...tags,
       },
       child,
     );
@@ -245,6 +261,7 @@ export class CollectorService extends pulumi.ComponentResource {
           // Exactly one replica: one writer per tenant checkpoint (the blob lease also guards it).
           scale: { minReplicas: 1, maxReplicas: 1 },
         },
+        ...tags,
       },
       // The first revision must be able to sign in and read Key Vault, storage and the registry.
       { parent: this, dependsOn: [grantsTakeEffect, ...prerequisites] },
@@ -272,6 +289,10 @@ function checkArgs(name: string, args: CollectorServiceArgs): void {
       `CollectorService ${name}: ${arg} ${problem}${got === undefined ? "" : ` (got ${got})`}`,
     );
   };
+  if (args.tags) {
+    const problem = tagsProblem(args.tags);
+    if (problem) fail("tags", problem);
+  }
   const image = imageReferenceProblem(args.image);
   if (image) fail("image", image, args.image);
   if (args.registryResourceId !== undefined) {

@@ -21,6 +21,8 @@ export function checkpointStore(
     location: pulumi.Input<string>;
     accountName: string;
     containerName: string;
+    /** Azure tags for the storage account. */
+    tags?: Readonly<Record<string, string>>;
   },
   opts: pulumi.CustomResourceOptions,
 ): CheckpointStore {
@@ -38,6 +40,7 @@ export function checkpointStore(
       allowCrossTenantReplication: false,
       minimumTlsVersion: "TLS1_2",
       enableHttpsTrafficOnly: true,
+      ...(args.tags ? { tags: { ...args.tags } } : {}),
     },
     opts,
   );

@@ -27,6 +27,7 @@ import {
   parseResourceId,
   resourceIdProblem,
   tableNameProblem,
+  tagsProblem,
 } from "./validators";
 
 /** A new workspace, or an existing one by resource id. */
@@ -44,6 +45,13 @@ export type WorkspaceArgs =
       kind: "existing";
       /** `/subscriptions/…/providers/Microsoft.OperationalInsights/workspaces/<name>`. */
       resourceId: string;
+      /**
+       * azure-native provider for the workspace's subscription: the workspace is read and the
+       * table, function and Sentinel content are created through it. When omitted, the
+       * component's azure-native provider is used if the workspace is in
+       * `deploymentSubscriptionId`, and otherwise one is created for the workspace's subscription.
+       */
+      provider?: AzureNativeProvider;
     };
 
 /** Arguments of {@link LogAnalyticsDestination}. */
@@ -52,6 +60,10 @@ export interface LogAnalyticsDestinationArgs {
   resourceGroupName: pulumi.Input<string>;
   /** Region of a new workspace (an existing workspace's region is read from Azure). */
   location: string;
+  /**
+   * A new workspace, or an existing one by resource id (optionally with its subscription's
+   * provider).
+   */
   workspace: WorkspaceArgs;
   /** Custom table name; defaults to M365Audit_CL. */
   tableName?: string;
@@ -59,7 +71,10 @@ export interface LogAnalyticsDestinationArgs {
   dataCollectionEndpointName: string;
   /** DCR name. */
   dataCollectionRuleName: string;
-  /** Principal (object) id granted Monitoring Metrics Publisher on the DCR: the collector's identity. */
+  /**
+   * Principal (object) id granted Monitoring Metrics Publisher on the DCR: the collector's
+   * identity.
+   */
   publisherPrincipalId: pulumi.Input<string>;
   /**
    * `pulumi destroy` deletes the workspace (when new) and the table, with every audit row in
@@ -80,6 +95,8 @@ export interface LogAnalyticsDestinationArgs {
    * enabled. Default `{ enabled: false }`.
    */
   sentinel?: SentinelArgs;
+  /** Azure tags for every taggable resource created (workspace, DCE, DCR, workbook). */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** Name of the single Log Analytics destination inside the DCR. */
@@ -130,6 +147,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     super("auditbridge:monitor:LogAnalyticsDestination", name, {}, opts);
     // Audit rows outlive the stack unless the operator explicitly says otherwise.
     const retainOnDelete = !(args.deleteDataOnDestroy ?? false);
+    const tags = args.tags ? { tags: { ...args.tags } } : {};
 
     let workspaceResourceId: pulumi.Output<string>;
     let workspaceCustomerId: pulumi.Output<string>;
@@ -152,6 +170,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
             args.workspace.dailyQuotaGb === undefined
               ? undefined
               : { dailyQuotaGb: args.workspace.dailyQuotaGb },
+          ...tags,
         },
         { parent: this, retainOnDelete },
       );
@@ -168,7 +187,9 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
       const sameSubscription =
         args.deploymentSubscriptionId !== undefined &&
         args.deploymentSubscriptionId.toLowerCase() === parsed.subscriptionId.toLowerCase();
-      if (!sameSubscription) {
+      if (args.workspace.provider) {
+        workspaceScope = { parent: this, provider: args.workspace.provider };
+      } else if (!sameSubscription) {
         const provider = new AzureNativeProvider(
           `${name}-workspace-subscription`,
           {
@@ -222,6 +243,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
         tableName,
         sentinel: args.sentinel ?? { enabled: false },
         dependsOn: [table],
+        ...(args.tags ? { tags: args.tags } : {}),
       },
       { parent: this, ...(workspaceScope.provider ? { provider: workspaceScope.provider } : {}) },
     );
@@ -236,6 +258,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
         location,
         networkAcls: { publicNetworkAccess: "Enabled" },
         description: "AuditBridge Logs Ingestion endpoint",
+        ...tags,
       },
       { parent: this },
     );
@@ -262,6 +285,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
             outputStream: outputStreamFor(tableName),
           },
         ],
+        ...tags,
       },
       {
         parent: this,
@@ -325,6 +349,10 @@ function checkArgs(name: string, args: LogAnalyticsDestinationArgs, tableName: s
   };
   const tableProblem = tableNameProblem(tableName);
   if (tableProblem) fail("tableName", tableProblem, tableName);
+  if (args.tags) {
+    const problem = tagsProblem(args.tags);
+    if (problem) fail("tags", problem);
+  }
   const ws = args.workspace;
   if (ws.kind === "new") {
     const problem = integerRangeProblem(

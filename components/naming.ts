@@ -77,3 +77,32 @@ export function resourceNames(prefix: string, suffix: string): ResourceNames {
     containerApp: `ca-${prefix}-collector`,
   };
 }
+
+/** Which Azure resource a name is for: a key of {@link ResourceNames}. */
+export type ResourceKind = keyof ResourceNames;
+
+/**
+ * A consumer's naming rule: given the kind of resource and the name AuditBridge would use,
+ * returns the name to use instead (or the default unchanged).
+ */
+export type NamingHook = (kind: ResourceKind, defaultName: string) => string;
+
+/**
+ * Default names passed through a naming hook, each result checked: a hook returning anything
+ * but a non-empty string without surrounding spaces fails here, naming the kind, before any
+ * resource exists. Azure's own per-type rules are left to Azure.
+ */
+export function applyNaming(names: ResourceNames, hook: NamingHook | undefined): ResourceNames {
+  if (!hook) return names;
+  const renamed = { ...names };
+  for (const kind of Object.keys(names) as ResourceKind[]) {
+    const chosen: unknown = hook(kind, names[kind]);
+    if (typeof chosen !== "string" || chosen.trim() === "" || chosen.trim() !== chosen) {
+      throw new Error(
+        `naming hook returned ${JSON.stringify(chosen)} for ${kind}: it must return a non-empty name without surrounding spaces`,
+      );
+    }
+    renamed[kind] = chosen;
+  }
+  return renamed;
+}

@@ -43,12 +43,15 @@ export interface SentinelContentArgs {
   location: pulumi.Input<string>;
   /** The AuditBridge table; defaults to M365Audit_CL. */
   tableName?: string;
+  /** Whether and how to deploy the Sentinel content beyond the function. */
   sentinel: SentinelArgs;
   /**
    * Resources the function must wait for: the custom table, which must exist before a function
    * over it can be saved.
    */
   dependsOn?: pulumi.Resource[];
+  /** Azure tags for the workbook (the only taggable Azure resource here). */
+  tags?: Readonly<Record<string, string>>;
 }
 
 /** Saved-search category of the function (shown under "Functions" → this category). */
@@ -65,7 +68,9 @@ export function parentTechnique(id: string): string {
   return id.replace(/\..*$/, "");
 }
 
-/** OfficeActivity-shaped function, and (with Sentinel) onboarding, rules, hunting queries, workbook. */
+/**
+ * OfficeActivity-shaped function, and (with Sentinel) onboarding, rules, hunting queries, workbook.
+ */
 export class SentinelContent extends pulumi.ComponentResource {
   /** The function's alias: query it like a table. */
   public readonly functionAlias: string;
@@ -206,6 +211,7 @@ export class SentinelContent extends pulumi.ComponentResource {
               id,
             ),
           ),
+          ...(args.tags ? { tags: { ...args.tags } } : {}),
         },
         { parent: this, dependsOn: contentDependsOn },
       );

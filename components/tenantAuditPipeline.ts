@@ -1,6 +1,7 @@
 /**
  * TenantAuditPipeline: everything one Microsoft 365 tenant needs, composed from the three parts.
  */
+import type * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
@@ -12,10 +13,10 @@ import {
   CollectorService,
   type DeployerPrincipalType,
 } from "./collectorService";
-import { LogAnalyticsDestination } from "./logAnalyticsDestination";
-import { resourceNames, uniqueSuffix } from "./naming";
+import { LogAnalyticsDestination, type WorkspaceArgs } from "./logAnalyticsDestination";
+import { applyNaming, type NamingHook, resourceNames, uniqueSuffix } from "./naming";
 import type { SentinelArgs } from "./sentinelContent";
-import { namePrefixProblem } from "./validators";
+import { namePrefixProblem, tagsProblem } from "./validators";
 
 /** Credential choice for the pipeline; the federated variant needs nothing from the caller. */
 export type PipelineCredentialArgs =
@@ -32,6 +33,7 @@ export interface TenantAuditPipelineArgs {
    * for keyless mode: a different tenant makes the app multitenant, owned by this tenant.
    */
   azureTenantId?: string;
+  /** Microsoft 365 cloud: commercial, gcc, gcchigh or dod. */
   cloud: CloudName;
   /** Azure region. */
   location: string;
@@ -39,17 +41,47 @@ export interface TenantAuditPipelineArgs {
   resourceGroupName: string;
   /** 2–12 lowercase letters/digits used in every Azure resource name. */
   namePrefix: string;
+  /**
+   * Naming rule: called with each resource kind and the default name derived from
+   * `namePrefix`; returns the name to use. Default: the default names.
+   */
+  naming?: NamingHook;
+  /** Azure tags for every taggable Azure resource the pipeline creates. */
+  tags?: Readonly<Record<string, string>>;
+  /**
+   * azuread provider for the app's home tenant when it differs from the Microsoft 365 tenant
+   * (keyless mode with `azureTenantId`); the `providers` option's azuread provider is the M365
+   * tenant's. Omitted: created when needed.
+   */
+  appTenantProvider?: azuread.Provider;
+  /** Display name of the Entra ID app registration. */
   appDisplayName: string;
+  /** Management Activity API content types to collect; DLP.All adds ActivityFeed.ReadDlp. */
   contentTypes: readonly ContentType[];
+  /** Also grant ServiceHealth.Read (not needed for audit collection). */
   includeServiceHealth: boolean;
   /** PublisherIdentifier; defaults to the M365 tenant id. */
   publisherId?: string;
+  /**
+   * The app's credential: a rotating client secret, a certificate, or keyless (`federated`: the
+   * collector's managed identity as a federated credential).
+   */
   credential: PipelineCredentialArgs;
+  /**
+   * A new workspace (named from `namePrefix`) or an existing one by resource id, optionally with
+   * the azure-native provider of its subscription.
+   */
   workspace:
     | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
-    | { kind: "existing"; resourceId: string };
+    | Extract<WorkspaceArgs, { kind: "existing" }>;
+  /** Custom table the rows land in (must end in `_CL`). */
   tableName: string;
+  /** Collector image, pinned by tag or digest. */
   collectorImage: string;
+  /**
+   * Azure Container Registry resource id; the collector's identity gets AcrPull there and pulls
+   * without a password.
+   */
   collectorRegistryResourceId?: string;
   /** Recover a soft-deleted Key Vault left by an earlier destroy (createMode "recover"). */
   keyVaultRecoverSoftDeleted?: boolean;
@@ -59,7 +91,10 @@ export interface TenantAuditPipelineArgs {
   roleAssignmentWaitSeconds?: number;
   /** Kind of principal running `pulumi up`; default User. */
   deployerPrincipalType?: DeployerPrincipalType;
-  /** Microsoft Sentinel content; default off (the OfficeActivity-shaped function is always deployed). */
+  /**
+   * Microsoft Sentinel content; default off (the OfficeActivity-shaped function is always
+   * deployed).
+   */
   sentinel?: SentinelArgs;
   /** Subscription the default azure-native provider deploys to, when known. */
   azureSubscriptionId?: string;
@@ -88,12 +123,16 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
 
   constructor(name: string, args: TenantAuditPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
-    super("auditbridge:pipeline:TenantAuditPipeline", name, {}, opts);
-
-    const names = resourceNames(
-      args.namePrefix,
-      uniqueSuffix(args.m365TenantId, args.resourceGroupName, args.namePrefix),
+    // A naming rule's bad name fails here too, before the component itself is registered.
+    const names = applyNaming(
+      resourceNames(
+        args.namePrefix,
+        uniqueSuffix(args.m365TenantId, args.resourceGroupName, args.namePrefix),
+      ),
+      args.naming,
     );
+    super("auditbridge:pipeline:TenantAuditPipeline", name, {}, opts);
+    const tags = args.tags ? { tags: args.tags } : {};
     const federated = args.credential.mode === "federated";
     const appTenantId =
       federated && args.azureTenantId !== undefined ? args.azureTenantId : args.m365TenantId;
@@ -132,6 +171,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         includeServiceHealth: args.includeServiceHealth,
         credential,
         notes: "Managed by AuditBridge (Pulumi). Changes made in the portal are overwritten.",
+        ...(args.appTenantProvider ? { appTenantProvider: args.appTenantProvider } : {}),
       },
       { parent: this },
     );
@@ -151,6 +191,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         publisherPrincipalId: identityPrincipalId,
         deleteDataOnDestroy: args.deleteDataOnDestroy ?? false,
         sentinel: args.sentinel ?? { enabled: false },
+        ...tags,
         ...(args.azureSubscriptionId !== undefined
           ? { deploymentSubscriptionId: args.azureSubscriptionId }
           : {}),
@@ -216,6 +257,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         ],
         recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
+        ...tags,
         ...(args.roleAssignmentWaitSeconds !== undefined
           ? { roleAssignmentWaitSeconds: args.roleAssignmentWaitSeconds }
           : {}),
@@ -257,6 +299,10 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
   };
   const prefix = namePrefixProblem(args.namePrefix);
   if (prefix) fail("namePrefix", prefix, args.namePrefix);
+  if (args.tags) {
+    const problem = tagsProblem(args.tags);
+    if (problem) fail("tags", problem, JSON.stringify(args.tags));
+  }
   if (args.azureTenantId !== undefined) {
     const problem = guidProblem(args.azureTenantId);
     if (problem) fail("azureTenantId", problem, args.azureTenantId);

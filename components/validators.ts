@@ -237,3 +237,30 @@ export function closestName(name: string, known: readonly string[]): string | un
   }
   return best;
 }
+
+/** Most tags an Azure resource can carry. */
+export const MAX_AZURE_TAGS = 50;
+
+/**
+ * Problem with a set of Azure resource tags, if any: at most 50 tags, names 1–512 characters
+ * without `<`, `>`, `%`, `&`, `\`, `?` or `/`, values at most 256 characters (storage
+ * accounts: names at most 128). The strictest limits apply, since every tag goes to every
+ * taggable resource. https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources#limitations
+ */
+export function tagsProblem(tags: Readonly<Record<string, string>>): string | undefined {
+  const entries = Object.entries(tags);
+  if (entries.length > MAX_AZURE_TAGS) {
+    return `must hold at most ${MAX_AZURE_TAGS} tags (got ${entries.length})`;
+  }
+  for (const [name, value] of entries) {
+    if (name.length === 0 || name.length > 128) {
+      return `tag name ${JSON.stringify(name)} must be 1–128 characters`;
+    }
+    if (/[<>%&\\?/]/.test(name)) {
+      return `tag name ${JSON.stringify(name)} must not contain < > % & \\ ? or /`;
+    }
+    if (typeof value !== "string") return `tag ${name} must have a string value`;
+    if (value.length > 256) return `tag ${name} has a value longer than 256 characters`;
+  }
+  return undefined;
+}

@@ -1,9 +1,10 @@
 /**
  * The AuditBridge Pulumi program (Pulumi.yaml `main`): one stack per Microsoft 365 tenant.
  * Config is read and validated first, so a bad key stops the run before any resource exists.
+ * It uses the components through the package entry, as any other Pulumi program would.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { TenantAuditPipeline } from "../components/tenantAuditPipeline";
+import { TenantAuditPipeline } from "../components";
 import { loadStackConfig } from "./config";
 
 const config = loadStackConfig();
