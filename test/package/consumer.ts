@@ -33,12 +33,16 @@ import path from "node:path";
 /** The repository root. */
 export const REPO = path.resolve(__dirname, "..", "..");
 
-/** The packages a consumer installs next to auditbridge (its peerDependencies). */
+/**
+ * The packages a consumer installs next to auditbridge (its peerDependencies). `@azure/identity`
+ * is optional: only `enableAuditLogging` loads it, at deploy time.
+ */
 export const PEERS = [
   "@pulumi/pulumi",
   "@pulumi/azuread",
   "@pulumi/azure-native",
   "@pulumiverse/time",
+  "@azure/identity",
 ] as const;
 
 /** What `npm pack --json` reports about the tarball. */

@@ -38,6 +38,7 @@ interface Manifest {
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
   peerDependencies: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 describe("the tarball", () => {
@@ -89,6 +90,8 @@ describe("the tarball", () => {
       default: "./dist/components/index.js",
     });
     expect(Object.keys(manifest.peerDependencies).sort()).toEqual([...PEERS].sort());
+    // Only enableAuditLogging needs @azure/identity (at deploy time), so it is an optional peer.
+    expect(manifest.peerDependenciesMeta).toEqual({ "@azure/identity": { optional: true } });
     // A consumer installs nothing else: no second copy of the Pulumi SDK, no repository tooling.
     expect(manifest.dependencies ?? {}).toEqual({});
     // The peer ranges admit the versions this repository tests with.
