@@ -52,38 +52,60 @@ const STACK_OUTPUT_KEYS: Readonly<
   rotationDays: ["secretRotationDays", "rotationDays"],
 };
 
-/** Runs the Pulumi CLI; `ENOENT` becomes a one-line "install Pulumi or pass flags" error. */
+/**
+ * Runs the Pulumi CLI and resolves to its stdout. A missing CLI becomes a one-line "install Pulumi
+ * or pass <flags> instead of --stack" error; a failing one, its first line of stderr.
+ */
+export function runPulumiCli(
+  args: readonly string[],
+  options: {
+    /** The flags that replace --stack, for the "not found" message. */
+    insteadOfStack: string;
+    /** What ran, for the failure message, e.g. "pulumi stack output". */
+    what: string;
+    pulumiCommand?: string;
+    /** The command's own input error class (default CommandInputError). */
+    makeError?: (message: string) => CommandInputError;
+  },
+): Promise<string> {
+  const makeError = options.makeError ?? ((message: string) => new CommandInputError(message));
+  return new Promise((resolve, reject) => {
+    execFile(
+      options.pulumiCommand ?? "pulumi",
+      [...args],
+      { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolve(String(stdout));
+          return;
+        }
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+          reject(
+            makeError(
+              "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
+                `(https://www.pulumi.com/docs/install/) or pass ${options.insteadOfStack} instead of --stack`,
+            ),
+          );
+          return;
+        }
+        const firstLine =
+          String(stderr)
+            .split("\n")
+            .map((line) => line.trim())
+            .find((line) => line.length > 0) ?? error.message.split("\n")[0];
+        reject(makeError(`${options.what} failed for --stack: ${firstLine}`));
+      },
+    );
+  });
+}
+
+/** Reads a stack's outputs with the Pulumi CLI. */
 export function pulumiStackReader(pulumiCommand = "pulumi"): StackReader {
   const run = (args: string[]): Promise<string> =>
-    new Promise((resolve, reject) => {
-      execFile(
-        pulumiCommand,
-        args,
-        { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
-        (error, stdout, stderr) => {
-          if (!error) {
-            resolve(stdout);
-            return;
-          }
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === "ENOENT") {
-            reject(
-              new CommandInputError(
-                "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
-                  "(https://www.pulumi.com/docs/install/) or pass --tenant-id, --client-id and " +
-                  "--workspace-id instead of --stack",
-              ),
-            );
-            return;
-          }
-          const firstLine =
-            String(stderr)
-              .split("\n")
-              .map((line) => line.trim())
-              .find((line) => line.length > 0) ?? error.message.split("\n")[0];
-          reject(new CommandInputError(`pulumi stack output failed for --stack: ${firstLine}`));
-        },
-      );
+    runPulumiCli(args, {
+      pulumiCommand,
+      insteadOfStack: "--tenant-id, --client-id and --workspace-id",
+      what: "pulumi stack output",
     });
   return {
     async outputs(stack) {

@@ -3,7 +3,6 @@
  * Pulumi CLI) and a few environment variables, merged (flags > stack config > environment) and
  * validated into one frozen {@link PreflightConfig}. The only preflight module that reads input.
  */
-import { execFile } from "node:child_process";
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { resourceNames, uniqueSuffix } from "../../components/naming";
@@ -16,11 +15,10 @@ import {
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { isGuid } from "../../domain/validators";
 import { CommandInputError } from "../common/errors";
+import { runPulumiCli } from "../common/stack";
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 60;
-/** How long `pulumi config` may take before preflight gives up on it. */
-export const PULUMI_CLI_TIMEOUT_MS = 60_000;
 
 /**
  * Resource Manager endpoint per Microsoft 365 cloud: GCC High and DoD tenants usually pair with
@@ -243,43 +241,19 @@ export function stackSettingsFromJson(text: string): StackSettings {
   return out;
 }
 
-/** Runs the Pulumi CLI; a missing CLI becomes a one-line "install Pulumi or pass flags" error. */
+/** Reads a stack's configuration with the Pulumi CLI (secret values are left out). */
 export function pulumiConfigReader(pulumiCommand = "pulumi"): StackConfigReader {
   return {
-    config: (stack) =>
-      new Promise((resolve, reject) => {
-        execFile(
+    config: async (stack) =>
+      stackSettingsFromJson(
+        await runPulumiCli(["config", "--json", "--stack", stack], {
           pulumiCommand,
-          ["config", "--json", "--stack", stack],
-          { timeout: PULUMI_CLI_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, windowsHide: true },
-          (error, stdout, stderr) => {
-            if (!error) {
-              try {
-                resolve(stackSettingsFromJson(String(stdout)));
-              } catch (parseError) {
-                reject(parseError);
-              }
-              return;
-            }
-            if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-              reject(
-                new PreflightInputError(
-                  "--stack needs the Pulumi CLI, which was not found on PATH: install Pulumi " +
-                    "(https://www.pulumi.com/docs/install/) or pass --tenant-id, --subscription-id, " +
-                    "--resource-group, --location and --name-prefix instead of --stack",
-                ),
-              );
-              return;
-            }
-            const firstLine =
-              String(stderr)
-                .split("\n")
-                .map((line) => line.trim())
-                .find((line) => line.length > 0) ?? error.message.split("\n")[0];
-            reject(new PreflightInputError(`pulumi config failed for --stack: ${firstLine}`));
-          },
-        );
-      }),
+          insteadOfStack:
+            "--tenant-id, --subscription-id, --resource-group, --location and --name-prefix",
+          what: "pulumi config",
+          makeError: (message) => new PreflightInputError(message),
+        }),
+      ),
   };
 }
 
