@@ -13,8 +13,8 @@ import {
   resourceIdProblem,
 } from "../../components/validators";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
-import { isGuid } from "../../domain/validators";
 import { CommandInputError } from "../common/errors";
+import { commanderMessage, guidFlag, httpsUrlFlag, nonEmpty } from "../common/flags";
 import { runPulumiCli } from "../common/stack";
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
@@ -177,29 +177,11 @@ export function parseFlags(argv: readonly string[]): RawFlags | "help" {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
         return "help";
       }
-      throw new PreflightInputError(commanderMessage(error));
+      throw new PreflightInputError(commanderMessage(error, "preflight"));
     }
     throw error;
   }
   return program.opts<RawFlags>();
-}
-
-function commanderMessage(error: CommanderError): string {
-  const flag = /'(--[a-z-]+)/.exec(error.message)?.[1] ?? "a flag";
-  switch (error.code) {
-    case "commander.unknownOption": {
-      const token = /'([^']+)'/.exec(error.message)?.[1] ?? "";
-      return `unknown flag ${token.split("=")[0]}: see npm run preflight -- --help`;
-    }
-    case "commander.optionMissingArgument":
-      return `${flag} needs a value`;
-    case "commander.excessArguments":
-      return "unexpected argument: preflight takes only --flags (see npm run preflight -- --help)";
-    case "commander.invalidArgument":
-      return `${flag}: must be one of ${CLOUD_NAMES.join(", ")}`;
-    default:
-      return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
-  }
 }
 
 /** Config keys preflight reads, by namespace-qualified name. */
@@ -257,27 +239,10 @@ export function pulumiConfigReader(pulumiCommand = "pulumi"): StackConfigReader 
   };
 }
 
-function httpsUrl(flag: string) {
-  return z
-    .string()
-    .refine((value) => {
-      try {
-        return new URL(value).protocol === "https:";
-      } catch {
-        return false;
-      }
-    }, `${flag}: must be an https:// URL`)
-    .transform((value) => value.replace(/\/+$/, ""));
-}
-
-function guid(flag: string, what: string) {
-  return z.string().refine(isGuid, `${flag}: must be a GUID (${what})`);
-}
-
 const mergedSchema = z.object({
-  tenantId: guid("--tenant-id", "the Microsoft 365 tenant id"),
-  azureTenantId: guid("--azure-tenant-id", "the Azure subscription's tenant id").optional(),
-  subscriptionId: guid("--subscription-id", "the Azure subscription id"),
+  tenantId: guidFlag("--tenant-id", "the Microsoft 365 tenant id"),
+  azureTenantId: guidFlag("--azure-tenant-id", "the Azure subscription's tenant id").optional(),
+  subscriptionId: guidFlag("--subscription-id", "the Azure subscription id"),
   resourceGroup: z
     .string()
     .regex(
@@ -308,9 +273,9 @@ const mergedSchema = z.object({
   cloud: z
     .enum(CLOUD_NAMES, { message: `--cloud: must be one of ${CLOUD_NAMES.join(", ")}` })
     .optional(),
-  authorityHost: httpsUrl("--authority-host").optional(),
-  armEndpoint: httpsUrl("--arm-endpoint").optional(),
-  graphEndpoint: httpsUrl("--graph-endpoint").optional(),
+  authorityHost: httpsUrlFlag("--authority-host").optional(),
+  armEndpoint: httpsUrlFlag("--arm-endpoint").optional(),
+  graphEndpoint: httpsUrlFlag("--graph-endpoint").optional(),
   keyVaultRecoverSoftDeleted: z
     .enum(["true", "false"], {
       message: "keyVaultRecoverSoftDeleted (stack config): must be true or false",
@@ -434,9 +399,4 @@ export function resourceIdParts(id: string): {
     resourceType: parsed.resourceType,
     name: parsed.name,
   };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
 }

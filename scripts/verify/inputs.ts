@@ -9,6 +9,7 @@ import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from ".
 import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
 import { isGuid } from "../../domain/validators";
 import { CommandInputError } from "../common/errors";
+import { commanderMessage, guidFlag, httpsUrlFlag, integerFlag, nonEmpty } from "../common/flags";
 import { Secret } from "../common/secret";
 import { pulumiStackReader, type StackOutputs, type StackReader } from "../common/stack";
 
@@ -199,7 +200,7 @@ export function parseFlags(argv: readonly string[]): RawFlags | "help" {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.help") {
         return "help";
       }
-      throw new VerifyInputError(commanderMessage(error));
+      throw new VerifyInputError(commanderMessage(error, "verify"));
     }
     throw error;
   }
@@ -209,56 +210,6 @@ export function parseFlags(argv: readonly string[]): RawFlags | "help" {
 /** Help text for `--help` (commander writes it through our configured output). */
 export function helpText(): string {
   return buildProgram().helpInformation();
-}
-
-function commanderMessage(error: CommanderError): string {
-  if (error.code === "commander.unknownOption") {
-    const token = /'([^']+)'/.exec(error.message)?.[1] ?? "";
-    const name = token.split("=")[0];
-    return `unknown flag ${name}: see npm run verify -- --help`;
-  }
-  if (error.code === "commander.optionMissingArgument") {
-    const flag = /'(--[a-z-]+)/.exec(error.message)?.[1] ?? "a flag";
-    return `${flag} needs a value`;
-  }
-  if (error.code === "commander.excessArguments") {
-    // The stray word is not echoed: it may be a value meant for a flag, even a secret.
-    return "unexpected argument: verify takes only --flags (see npm run verify -- --help)";
-  }
-  if (error.code === "commander.invalidArgument") {
-    // e.g. "error: option '--cloud <name>' argument 'mars' is invalid. Allowed choices are ..."
-    const flag = /'(--[a-z-]+)/.exec(error.message)?.[1] ?? "a flag";
-    return `${flag}: must be one of ${CLOUD_NAMES.join(", ")}`;
-  }
-  return error.message.replace(/^error:\s*/, "").split("\n")[0] ?? "invalid command line";
-}
-
-function guid(flag: string, what: string) {
-  return z.string().refine(isGuid, `${flag}: must be a GUID (${what})`);
-}
-
-function httpsUrl(flag: string) {
-  return z
-    .string()
-    .refine((value) => {
-      try {
-        return new URL(value).protocol === "https:";
-      } catch {
-        return false;
-      }
-    }, `${flag}: must be an https:// URL`)
-    .transform((value) => value.replace(/\/+$/, ""));
-}
-
-function integer(flag: string, min: number, max: number) {
-  return z
-    .string()
-    .regex(/^\d+$/, `${flag}: must be a whole number between ${min} and ${max}`)
-    .transform(Number)
-    .refine(
-      (n) => n >= min && n <= max,
-      `${flag}: must be a whole number between ${min} and ${max}`,
-    );
 }
 
 const contentTypesSchema = z.string().transform((value, ctx) => {
@@ -288,20 +239,20 @@ const contentTypesSchema = z.string().transform((value, ctx) => {
 
 /** Validation of the merged (string) inputs; each message starts with the flag to fix. */
 const mergedSchema = z.object({
-  tenantId: guid("--tenant-id", "the Microsoft 365 tenant id"),
-  clientId: guid("--client-id", "the app registration's client id"),
-  publisherId: guid("--publisher-id", "the publisher's tenant id").optional(),
+  tenantId: guidFlag("--tenant-id", "the Microsoft 365 tenant id"),
+  clientId: guidFlag("--client-id", "the app registration's client id"),
+  publisherId: guidFlag("--publisher-id", "the publisher's tenant id").optional(),
   certificatePath: z.string().min(1, "--certificate-path: must not be empty").optional(),
-  workspaceId: guid("--workspace-id", "the Log Analytics workspace (customer) id").optional(),
+  workspaceId: guidFlag("--workspace-id", "the Log Analytics workspace (customer) id").optional(),
   contentTypes: contentTypesSchema.optional(),
   cloud: z
     .enum(CLOUD_NAMES, { message: `--cloud: must be one of ${CLOUD_NAMES.join(", ")}` })
     .optional(),
-  authorityHost: httpsUrl("--authority-host").optional(),
-  managementEndpoint: httpsUrl("--management-endpoint").optional(),
-  graphEndpoint: httpsUrl("--graph-endpoint").optional(),
-  exchangeEndpoint: httpsUrl("--exchange-endpoint").optional(),
-  logAnalyticsEndpoint: httpsUrl("--log-analytics-endpoint").optional(),
+  authorityHost: httpsUrlFlag("--authority-host").optional(),
+  managementEndpoint: httpsUrlFlag("--management-endpoint").optional(),
+  graphEndpoint: httpsUrlFlag("--graph-endpoint").optional(),
+  exchangeEndpoint: httpsUrlFlag("--exchange-endpoint").optional(),
+  logAnalyticsEndpoint: httpsUrlFlag("--log-analytics-endpoint").optional(),
   healthzUrl: z
     .string()
     .refine((value) => {
@@ -312,10 +263,10 @@ const mergedSchema = z.object({
       }
     }, "--healthz-url: must be an http:// or https:// URL")
     .optional(),
-  since: integer("--since", 1, 720).optional(),
-  expiryWarnDays: integer("--expiry-warn-days", 0, 3650).optional(),
-  rotationDays: integer("--rotation-days", 1, 3650).optional(),
-  timeout: integer("--timeout", 1, 3600).optional(),
+  since: integerFlag("--since", 1, 720).optional(),
+  expiryWarnDays: integerFlag("--expiry-warn-days", 0, 3650).optional(),
+  rotationDays: integerFlag("--rotation-days", 1, 3650).optional(),
+  timeout: integerFlag("--timeout", 1, 3600).optional(),
 });
 
 /** Options for {@link resolveVerifyConfig}. */
@@ -459,9 +410,4 @@ function resolveCallerCredential(
     return { kind: "verify-env", tenantId: verifyTenant, clientId, secret: new Secret(secret) };
   }
   return customAuthority ? { kind: "app" } : { kind: "default" };
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  const trimmed = value?.trim();
-  return trimmed ? trimmed : undefined;
 }
