@@ -1,7 +1,9 @@
 /**
  * Kusto semantic analysis of workspace queries with Microsoft's Kusto parser for JavaScript: a
  * database holding tables (name + columns) and saved functions (name + body), the way a Log
- * Analytics workspace presents them to a query. See test/pulumi/kusto.ts for how the package loads.
+ * Analytics workspace presents them to a query. The package is a Bridge.NET script bundle: its
+ * runtime (`bridge.js`) must load first, and loading it defines the global `Kusto` namespace
+ * instead of exporting anything.
  */
 import "@kusto/language-service-next/bridge.js";
 import "@kusto/language-service-next";
