@@ -54,15 +54,27 @@ function sinkFor(receiver: Rsyslog, transport: Transport, extra: Partial<SyslogS
 }
 
 /** Messages of one app name, parsed; waits until `count` arrived (rsyslog writes asynchronously). */
-async function messagesOf(receiver: Rsyslog, appName: string, count: number) {
+type ReceivedMessage = NonNullable<ReturnType<typeof parseRfc5424>>;
+
+/**
+ * The receiver's messages of `appName`, once it has written `count` of them, or `until` says the
+ * ones written so far are complete (with repeats, a count is reached before the last message is
+ * written), or 10 s have passed.
+ */
+async function messagesOf(
+  receiver: Rsyslog,
+  appName: string,
+  count: number,
+  until?: (messages: readonly ReceivedMessage[]) => boolean,
+) {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const parsed = receiver
       .lines()
       .map(parseRfc5424)
-      .filter((m) => m !== undefined && m.appName === appName);
-    if (parsed.length >= count || Date.now() > deadline)
-      return parsed as NonNullable<(typeof parsed)[number]>[];
+      .filter((m): m is ReceivedMessage => m !== undefined && m.appName === appName);
+    const complete = until ? until(parsed) : parsed.length >= count;
+    if (complete || Date.now() > deadline) return parsed;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -262,7 +274,11 @@ for (const transport of ["tcp", "tls"] as const) {
       }
       while (!restarted) await new Promise((resolve) => setTimeout(resolve, 50));
       await sink.close();
-      const messages = await messagesOf(receiver, appName, records.length);
+      // Repeats count too: wait for every record's Id, not for a number of messages.
+      const messages = await messagesOf(receiver, appName, records.length, (received) => {
+        const ids = new Set(received.map((m) => parseCef(m.msg).extension.externalId));
+        return records.every((r) => ids.has(r.id));
+      });
       const counts = new Map<string, number>();
       for (const m of messages) {
         const id = parseCef(m.msg).extension.externalId!;
