@@ -4,57 +4,19 @@
  */
 
 import {
-  type CollectorMode,
   DEFAULT_CPU,
   DEFAULT_MEMORY_GIB,
   DEFAULT_PRICES,
   DEFAULT_RETENTION_DAYS,
   DEFAULT_SCHEDULE_MINUTES,
   defaultBytesPerRecord,
-  estimateMonthlyCost,
-  type TablePlan,
 } from "../../scripts/cost/estimate";
-import { markdownTable } from "./lib/markdown";
+import { ALL_COST_COLUMNS, costTableLines } from "./lib/costTable";
 
 export const PAGE_PATH = "docs/cost.md";
 
-const VOLUMES = [10_000, 1_000_000, 10_000_000];
-
-function total(recordsPerDay: number, mode: CollectorMode, tablePlan: TablePlan): string {
-  const estimate = estimateMonthlyCost({
-    recordsPerDay,
-    mode,
-    tablePlan,
-    retentionDays: DEFAULT_RETENTION_DAYS,
-    scheduleMinutes: DEFAULT_SCHEDULE_MINUTES,
-    cpu: DEFAULT_CPU,
-    memoryGib: DEFAULT_MEMORY_GIB,
-    prices: DEFAULT_PRICES,
-  });
-  const container = estimate.lines
-    .filter((line) => line.item.startsWith("Container Apps"))
-    .reduce((sum, line) => sum + line.monthly, 0);
-  return `${estimate.totalMonthly.toFixed(2)} (compute ${container.toFixed(2)})`;
-}
-
 export function render(): string {
-  const rows = VOLUMES.map((volume) => [
-    volume.toLocaleString("en-US"),
-    total(volume, "always-on", "analytics"),
-    total(volume, "scheduled", "analytics"),
-    total(volume, "always-on", "basic"),
-    total(volume, "scheduled", "basic"),
-  ]);
-  const table = markdownTable(
-    [
-      "records a day",
-      "always-on, Analytics",
-      "scheduled, Analytics",
-      "always-on, Basic",
-      "scheduled, Basic",
-    ],
-    rows,
-  );
+  const table = costTableLines(ALL_COST_COLUMNS);
   const sizing = DEFAULT_PRICES.sizing;
   const lines = [
     "<!-- Generated from scripts/cost/estimate.ts and scripts/cost/prices.json by docs/gen/cost.ts. Do not edit: run `npm run docs`. -->",

@@ -7,12 +7,13 @@
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { loadPages, REPO_ROOT, renderPage } from "./lib/pages";
+import { committedText, loadPages, pageText, REPO_ROOT } from "./lib/pages";
 
 async function main(): Promise<void> {
   for (const page of await loadPages()) {
-    writeFileSync(path.join(REPO_ROOT, page.PAGE_PATH), renderPage(page));
-    process.stderr.write(`wrote ${page.PAGE_PATH} (from ${page.modulePath})\n`);
+    writeFileSync(path.join(REPO_ROOT, page.PAGE_PATH), pageText(page, committedText(page)));
+    const what = page.REGION === undefined ? page.PAGE_PATH : `${page.PAGE_PATH} (${page.REGION})`;
+    process.stderr.write(`wrote ${what} (from ${page.modulePath})\n`);
   }
 }
 
