@@ -47,6 +47,7 @@ describe("the tarball", () => {
       expect.arrayContaining([
         "package.json",
         "README.md",
+        "LICENSE",
         "dist/components/index.js",
         "dist/components/index.d.ts",
         "dist/components/tenantAuditPipeline.js",
