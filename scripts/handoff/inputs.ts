@@ -291,7 +291,11 @@ export async function resolveHandoffConfig(
   const cloud: CloudName = v.cloud ?? "commercial";
   let vaultName = v.keyVaultName ?? null;
   let vaultUri = v.keyVaultUri ?? null;
-  if (vaultUri && !vaultName) vaultName = new URL(vaultUri).hostname.split(".")[0] ?? null;
+  if (vaultUri && !vaultName) {
+    // A vault's own host starts with its name; a private alias or the emulator's does not.
+    const host = new URL(vaultUri).hostname.toLowerCase();
+    vaultName = /\.vault\./.test(host) ? (host.split(".")[0] ?? null) : null;
+  }
   if (vaultName && !vaultUri) vaultUri = `https://${vaultName}.${VAULT_SUFFIX[cloud]}`;
   const secret: SecretLocation = { vaultName, vaultUri, secretName: v.secretName ?? null };
 
