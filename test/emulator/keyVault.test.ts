@@ -96,3 +96,25 @@ describe("emulated Key Vault secrets", () => {
     );
   });
 });
+
+describe("the keyVault knob", () => {
+  it("is checked at start, naming the bad secret", async () => {
+    await expect(
+      startEmulator({
+        knobs: { keyVault: { forbidden: false, secrets: { "bad_name!": { value: "x" } } } },
+      }),
+    ).rejects.toThrow('knobs.keyVault.secrets: "bad_name!" is not a Key Vault secret name');
+  });
+
+  it("replaces the default secret when the caller lists its own", async () => {
+    const own = await startEmulator({
+      seed: 32,
+      knobs: { keyVault: { forbidden: false, secrets: { "siem-secret": { value: "v1" } } } },
+    });
+    try {
+      expect(Object.keys(own.knobs.keyVault.secrets)).toEqual(["siem-secret"]);
+    } finally {
+      await own.stop();
+    }
+  });
+});

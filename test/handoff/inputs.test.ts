@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { parseStackOutputs } from "../../scripts/common/stack";
 import { helpText, resolveHandoffConfig } from "../../scripts/handoff/inputs";
 import {
   APP_FLAGS,
@@ -184,5 +185,56 @@ describe("handoff inputs", () => {
       helpText().startsWith("Example:\n  npm run handoff -- --stack contoso --siem splunk"),
     ).toBe(true);
     expect(await resolveHandoffConfig(["--help"], {})).toBe("help");
+  });
+});
+
+describe("a collector-none stack's outputs as pulumi prints them", () => {
+  it("are read under the contract's names, with empty strings for what does not apply", async () => {
+    const text = JSON.stringify({
+      tenantId: TENANT,
+      clientId: CLIENT,
+      collector: "none",
+      collectorMode: "",
+      sinks: "",
+      cloud: "gcchigh",
+      contentTypes: "Audit.Exchange,DLP.All",
+      publisherId: PUBLISHER,
+      keyVaultName: "kv-contoso-audit",
+      keyVaultUri: "https://kv-contoso-audit.vault.usgovcloudapi.net/",
+      credentialMode: "secret",
+      clientSecretName: "audit-reader-client-secret",
+      secretExpiresAt: "2027-06-01T00:00:00Z",
+      workspaceResourceId: "",
+      workspaceCustomerId: "",
+      collectorAppName: "",
+    });
+    const outputs = parseStackOutputs(text, "contoso");
+    const config = await resolve(["--stack", "contoso", "--siem", "elastic"], {
+      reader: fakeStackReader(outputs),
+    });
+    expect(config).toMatchObject({
+      collector: "none",
+      cloud: "gcchigh",
+      contentTypes: ["Audit.Exchange", "DLP.All"],
+      publisherId: PUBLISHER,
+      workspaceResourceId: null,
+      secret: {
+        vaultName: "kv-contoso-audit",
+        vaultUri: "https://kv-contoso-audit.vault.usgovcloudapi.net",
+        secretName: "audit-reader-client-secret",
+      },
+    });
+  });
+
+  it("treat an older stack without a collector output as unknown, not as none", async () => {
+    const outputs = parseStackOutputs(
+      JSON.stringify({ tenantId: TENANT, clientId: CLIENT }),
+      "old",
+    );
+    const config = await resolve(["--stack", "old", "--siem", "splunk"], {
+      reader: fakeStackReader(outputs),
+    });
+    expect(config.collector).toBeNull();
+    expect(config.credentialMode).toBe("secret");
   });
 });
