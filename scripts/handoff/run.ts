@@ -15,6 +15,10 @@ import {
   tokenUrl,
 } from "./siems";
 
+/** A secret expiring within this many days gets a warning (as verify's default expiry warning). */
+export const SECRET_EXPIRY_WARNING_DAYS = 30;
+const SECRET_EXPIRY_WARNING_IN_MS = SECRET_EXPIRY_WARNING_DAYS * 24 * 60 * 60 * 1000;
+
 /** Bumped only on a breaking change to {@link HandoffReport}. */
 export const HANDOFF_SCHEMA_VERSION = 1;
 
@@ -129,12 +133,12 @@ export async function handoff(
   }
   if (credential.mode === "secret" && expiresAt && profile.needsApp) {
     credential.note += `; expires ${expiresAt}`;
-    const leftMs = Date.parse(expiresAt) - nowMs();
-    if (leftMs <= 0) {
+    const leftInMs = Date.parse(expiresAt) - nowMs();
+    if (leftInMs <= 0) {
       warnings.push(
         `the client secret expired at ${expiresAt}: run pulumi up to rotate it, then hand off the new one`,
       );
-    } else if (leftMs < 30 * 24 * 60 * 60 * 1000) {
+    } else if (leftInMs < SECRET_EXPIRY_WARNING_IN_MS) {
       warnings.push(
         `the client secret expires at ${expiresAt}: after the stack rotates it, give the SIEM the new one`,
       );
