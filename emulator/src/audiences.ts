@@ -1,4 +1,5 @@
 import { CHINA_MONITOR_AUDIENCE, EMULATED_CLOUDS } from "./microsoft/clouds";
+import { KEY_VAULT_AUDIENCES as KEY_VAULT_RESOURCES } from "./microsoft/keyVault";
 
 /**
  * Token audiences the emulated Entra ID issues tokens for, grouped by the API that accepts them.
@@ -34,6 +35,9 @@ export const EXCHANGE_AUDIENCES = unique([
   "https://outlook.office.com",
 ]);
 
+/** Audiences the Key Vault data plane accepts (the resource of its challenge in each cloud). */
+export const KEY_VAULT_AUDIENCES = unique([...KEY_VAULT_RESOURCES]);
+
 /** Every audience the token endpoint knows. */
 export const KNOWN_AUDIENCES: ReadonlySet<string> = new Set([
   ...MANAGEMENT_AUDIENCES,
@@ -42,6 +46,7 @@ export const KNOWN_AUDIENCES: ReadonlySet<string> = new Set([
   ...GRAPH_AUDIENCES,
   ...TOKEN_EXCHANGE_AUDIENCES,
   ...EXCHANGE_AUDIENCES,
+  ...KEY_VAULT_AUDIENCES,
 ]);
 
 /** Audience without trailing slashes, lower-cased host part kept as given otherwise. */

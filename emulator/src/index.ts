@@ -17,6 +17,7 @@ import {
   registerIngestion,
 } from "./ingestion";
 import { TokenSigner } from "./jwt";
+import { EMULATED_CLIENT_SECRET_NAME, registerKeyVault } from "./keyVault";
 import { defaultKnobs, type Knobs, validateKnobs } from "./knobs";
 import { defaultPreflightKnobs } from "./preflightKnobs";
 import { registerQuery } from "./query";
@@ -40,7 +41,8 @@ export type { BlobTruth } from "./activity";
 export type { AppCertificate } from "./certificate";
 export type { ExchangeAdminKnobs } from "./exchangeAdmin";
 export type { IngestedRow } from "./ingestion";
-export type { Knobs } from "./knobs";
+export { EMULATED_CLIENT_SECRET_NAME, EMULATED_VAULT_NAME } from "./keyVault";
+export type { EmulatedSecret, KeyVaultKnobs, Knobs } from "./knobs";
 export { MANAGEMENT_ROLES } from "./knobs";
 export type {
   ArmPermission,
@@ -209,9 +211,20 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const knobs: Knobs = { ...defaultKnobs(startMs), ...options.knobs };
   // A partial preflight object (e.g. from `--knobs` JSON) keeps the other defaults.
   knobs.preflight = { ...defaultPreflightKnobs(), ...options.knobs?.preflight };
+  const tenant = tenantIdentity(seed, generatorScenario.tenantId);
+  // The vault holds the tenant app's client secret unless the caller lists its own secrets.
+  knobs.keyVault = {
+    forbidden: options.knobs?.keyVault?.forbidden ?? false,
+    secrets: options.knobs?.keyVault?.secrets ?? {
+      [EMULATED_CLIENT_SECRET_NAME]: {
+        value: tenant.clientSecret,
+        contentType: "text/plain",
+        expiresAtMs: knobs.secretExpiresAtMs,
+      },
+    },
+  };
   validateKnobs(knobs);
 
-  const tenant = tenantIdentity(seed, generatorScenario.tenantId);
   const catalogue = buildCatalogue(
     { ...generatorScenario, tenantId: tenant.tenantId },
     seed,
@@ -259,6 +272,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   registerGraph(router, state);
   registerArm(router, state);
   registerGraphDirectory(router, state);
+  registerKeyVault(router, state);
   const exchange = registerExchangeAdmin(router, state);
   const splunkHec = registerSplunkHec(router, seededGuid(seed, "splunk-hec-token"), state.now, {
     ...defaultSplunkHecKnobs(),

@@ -55,6 +55,27 @@ export interface Knobs {
   subscriptionsDisabled: string[];
   /** Azure subscription and directory state that `npm run preflight` reads (see arm.ts). */
   preflight: PreflightKnobs;
+  /** The Key Vault data plane's secrets and access (see keyVault.ts). */
+  keyVault: KeyVaultKnobs;
+}
+
+/** A secret the emulated Key Vault holds. */
+export interface EmulatedSecret {
+  value: string;
+  contentType?: string;
+  /** Expiry attribute (epoch ms); absent = no expiry. */
+  expiresAtMs?: number;
+}
+
+/**
+ * The emulated Key Vault (one vault, served at the emulator's origin). Microsoft documents a 403
+ * for a caller without a data-plane role and a 404 for a missing secret; both are knobs.
+ */
+export interface KeyVaultKnobs {
+  /** Secrets by name; a name not listed answers 404 SecretNotFound. */
+  secrets: Record<string, EmulatedSecret>;
+  /** Every secret read answers 403 Forbidden (ForbiddenByRbac), as for a caller without Key Vault Secrets User. */
+  forbidden: boolean;
 }
 
 /** How long the emulated app's client secret lives by default: the 180 days Entra suggests. */
@@ -83,6 +104,7 @@ export function defaultKnobs(startMs: number): Knobs {
     ingestionOutage: false,
     subscriptionsDisabled: [],
     preflight: defaultPreflightKnobs(),
+    keyVault: { secrets: {}, forbidden: false },
   };
 }
 
@@ -122,4 +144,20 @@ export function validateKnobs(knobs: Knobs): void {
     throw new Error("knobs.subscriptionsDisabled must be an array of content types");
   }
   validatePreflightKnobs(knobs.preflight);
+  const vault = knobs.keyVault as Partial<KeyVaultKnobs> | undefined;
+  if (!vault || typeof vault.forbidden !== "boolean" || typeof vault.secrets !== "object") {
+    throw new Error(
+      "knobs.keyVault must be { secrets: { <name>: { value } }, forbidden: boolean }",
+    );
+  }
+  for (const [name, secret] of Object.entries(vault.secrets ?? {})) {
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) {
+      throw new Error(
+        `knobs.keyVault.secrets: "${name}" is not a Key Vault secret name (1-127 letters, digits, dashes)`,
+      );
+    }
+    if (typeof secret?.value !== "string") {
+      throw new Error(`knobs.keyVault.secrets.${name}.value must be a string`);
+    }
+  }
 }

@@ -23,6 +23,19 @@ export interface StackOutputs {
   managementEndpoint?: string;
   healthzUrl?: string;
   rotationDays?: string;
+  /** `bundled` or `none` (bring your own SIEM); older stacks export nothing (bundled). */
+  collector?: string;
+  /** `secret`, `certificate` or `federated`. */
+  credentialMode?: string;
+  /** The stack's Key Vault (name and URI). */
+  keyVaultName?: string;
+  keyVaultUri?: string;
+  /** Name of the Key Vault secret holding the current client secret. */
+  clientSecretName?: string;
+  /** When the current app credential expires (RFC 3339). */
+  secretExpiresAt?: string;
+  /** Log Analytics workspace resource id. */
+  workspaceResourceId?: string;
   /** True when the stack exports a (secret) `clientSecret` output a command may fetch on demand. */
   hasClientSecret: boolean;
 }
@@ -50,6 +63,13 @@ const STACK_OUTPUT_KEYS: Readonly<
   managementEndpoint: ["managementEndpoint"],
   healthzUrl: ["healthzUrl", "collectorHealthzUrl"],
   rotationDays: ["secretRotationDays", "rotationDays"],
+  collector: ["collector"],
+  credentialMode: ["credentialMode"],
+  keyVaultName: ["keyVaultName"],
+  keyVaultUri: ["keyVaultUri"],
+  clientSecretName: ["clientSecretName"],
+  secretExpiresAt: ["secretExpiresAt"],
+  workspaceResourceId: ["workspaceResourceId"],
 };
 
 /**
