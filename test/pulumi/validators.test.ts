@@ -103,6 +103,9 @@ describe("parseStackConfig with valid config", () => {
       },
       workspace: { kind: "new", retentionInDays: 90 },
       tableName: "M365Audit_CL",
+      // The bundled collector, delivering to Log Analytics only.
+      collector: "bundled",
+      sinks: { logsIngestion: true },
       collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
       // Lifecycle defaults: no vault recovery, audit data kept on destroy, 90 s for RBAC.
       keyVaultRecoverSoftDeleted: false,
