@@ -45,6 +45,8 @@ export interface RecordedOptions {
   protect?: boolean;
   ignoreChanges: string[];
   customTimeouts?: { create: string; update: string; delete: string };
+  /** Aliases as sent: a URN, or a spec's name / parent URN (unset parts are the resource's own). */
+  aliases: { urn?: string; name?: string; parentUrn?: string }[];
 }
 
 /** One recorded resource registration. */
@@ -149,6 +151,10 @@ interface RegisterRequest {
   getRetainondelete(): boolean | undefined;
   getProtect(): boolean | undefined;
   getIgnorechangesList(): string[];
+  getAliasesList(): {
+    getUrn(): string;
+    getSpec(): { getName(): string; getParenturn(): string } | undefined;
+  }[];
   getCustomtimeouts():
     | { getCreate(): string; getUpdate(): string; getDelete(): string }
     | undefined;
@@ -162,6 +168,14 @@ function optionsOf(req: RegisterRequest): RecordedOptions {
     ...(req.getRetainondelete() !== undefined ? { retainOnDelete: req.getRetainondelete() } : {}),
     ...(req.getProtect() !== undefined ? { protect: req.getProtect() } : {}),
     ignoreChanges: req.getIgnorechangesList(),
+    aliases: req.getAliasesList().map((alias) => {
+      const spec = alias.getSpec();
+      if (!spec) return { urn: alias.getUrn() };
+      return {
+        ...(spec.getName() ? { name: spec.getName() } : {}),
+        ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+      };
+    }),
     ...(timeouts
       ? {
           customTimeouts: {
