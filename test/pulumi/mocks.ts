@@ -45,8 +45,11 @@ export interface RecordedOptions {
   protect?: boolean;
   ignoreChanges: string[];
   customTimeouts?: { create: string; update: string; delete: string };
-  /** Aliases as sent: a URN, or a spec's name / parent URN (unset parts are the resource's own). */
-  aliases: { urn?: string; name?: string; parentUrn?: string }[];
+  /**
+   * Aliases as sent: a URN, or a spec's name / type / parent URN (unset parts are the resource's
+   * own). azure-native adds one per earlier type token of a resource (with `type` set).
+   */
+  aliases: { urn?: string; name?: string; type?: string; parentUrn?: string }[];
 }
 
 /** One recorded resource registration. */
@@ -153,7 +156,7 @@ interface RegisterRequest {
   getIgnorechangesList(): string[];
   getAliasesList(): {
     getUrn(): string;
-    getSpec(): { getName(): string; getParenturn(): string } | undefined;
+    getSpec(): { getName(): string; getType(): string; getParenturn(): string } | undefined;
   }[];
   getCustomtimeouts():
     | { getCreate(): string; getUpdate(): string; getDelete(): string }
@@ -173,6 +176,7 @@ function optionsOf(req: RegisterRequest): RecordedOptions {
       if (!spec) return { urn: alias.getUrn() };
       return {
         ...(spec.getName() ? { name: spec.getName() } : {}),
+        ...(spec.getType() ? { type: spec.getType() } : {}),
         ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
       };
     }),
