@@ -735,7 +735,7 @@ function sinkRules(
     const extra = SINK_KEYS[sink].find(changed);
     if (extra) {
       throw new StackConfigError(
-        `${CONFIG_NAMESPACE}:${extra} is set but ${CONFIG_NAMESPACE}:sinks does not include ${sink}: add ${sink} to ${CONFIG_NAMESPACE}:sinks, or ${remove(extra)}`,
+        `${CONFIG_NAMESPACE}:${extra} is set but ${CONFIG_NAMESPACE}:sinks does not include ${sink}: ${remove(extra)}, or add ${sink} to ${CONFIG_NAMESPACE}:sinks`,
       );
     }
   }
@@ -743,7 +743,7 @@ function sinkRules(
     const extra = WORKSPACE_KEYS.find(changed);
     if (extra) {
       throw new StackConfigError(
-        `${CONFIG_NAMESPACE}:${extra} applies to the audit workspace, which only the logs-ingestion sink creates: add logs-ingestion to ${CONFIG_NAMESPACE}:sinks, or ${remove(extra)}`,
+        `${CONFIG_NAMESPACE}:${extra} applies to the audit workspace, which only the logs-ingestion sink creates: ${remove(extra)}, or add logs-ingestion to ${CONFIG_NAMESPACE}:sinks`,
       );
     }
   }
@@ -789,7 +789,7 @@ function sinkRules(
       );
       if (tlsOnly) {
         throw new StackConfigError(
-          `${CONFIG_NAMESPACE}:${tlsOnly} applies to a tls:// syslogUrl only (got ${url.transport}://): set ${CONFIG_NAMESPACE}:syslogUrl to tls://host:port, or ${remove(tlsOnly)}`,
+          `${CONFIG_NAMESPACE}:${tlsOnly} applies to a tls:// syslogUrl only (got ${url.transport}://): ${remove(tlsOnly)}, or set ${CONFIG_NAMESPACE}:syslogUrl to tls://host:port`,
         );
       }
     }
