@@ -195,7 +195,10 @@ export class CollectorService extends pulumi.ComponentResource {
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
         ...tags,
       },
-      child,
+      // Without a collector, TenantAuditPipeline keeps the same vault, secret and grant, under
+      // the same names, directly under itself: the alias carries them over when a stack turns
+      // its collector (back) on. https://www.pulumi.com/docs/iac/concepts/options/aliases/
+      opts?.parent ? { ...child, aliases: [{ parent: opts.parent }] } : child,
     );
     roleGrants.push(...credential.grants.map(grant));
     const sinks = collectorSinks(

@@ -254,6 +254,28 @@ describe("the program with the example stack", () => {
     );
   });
 
+  it("aliases the vault, its secret and the deployer's grant to the names they have without a collector", () => {
+    const pipelineUrn =
+      "urn:pulumi:example::auditbridge::auditbridge:pipeline:TenantAuditPipeline::tenant";
+    for (const type of [
+      "azure-native:keyvault:Vault",
+      "azure-native:keyvault:Secret",
+      "azure-native:authorization:RoleAssignment",
+    ]) {
+      for (const resource of recorder.ofType(type, "tenant-collector")) {
+        const own = resource.options.aliases.filter((alias) => alias.type === undefined);
+        const expected = [
+          "tenant-collector-vault",
+          "tenant-collector-credential",
+          "tenant-collector-deployer-secrets-officer",
+        ].includes(resource.name)
+          ? [{ parentUrn: pipelineUrn }]
+          : [];
+        expect(own, resource.name).toEqual(expected);
+      }
+    }
+  });
+
   it("grants the collector identity publisher rights on the DCR", () => {
     const identity = recorder.one("azure-native:managedidentity:UserAssignedIdentity");
     const dcr = recorder.one("azure-native:monitor:DataCollectionRule");
