@@ -28,7 +28,8 @@ export interface CollectorEnvArgs {
   contentTypes: readonly ContentType[];
   publisherId: pulumi.Input<string>;
   checkpointUrl: pulumi.Input<string>;
-  ingestion: { endpoint: pulumi.Input<string>; ruleId: pulumi.Input<string>; stream: string };
+  /** The sinks' variables: AUDIT_SINK and each sink's settings (components/collectorSinks.ts). */
+  sinkEnv: readonly pulumi.Input<appInput.EnvironmentVarArgs>[];
   port: number;
 }
 
@@ -43,10 +44,7 @@ export function collectorEnv(args: CollectorEnvArgs): pulumi.Input<appInput.Envi
     envVar("O365_CONTENT_TYPES", args.contentTypes.join(",")),
     envVar("O365_PUBLISHER_ID", args.publisherId),
     envVar("AUDIT_STATE", args.checkpointUrl),
-    envVar("AUDIT_SINK", "logs-ingestion"),
-    envVar("LOGS_INGESTION_ENDPOINT", args.ingestion.endpoint),
-    envVar("LOGS_INGESTION_RULE_ID", args.ingestion.ruleId),
-    envVar("LOGS_INGESTION_STREAM", args.ingestion.stream),
+    ...args.sinkEnv,
     // No AUDIT_HTTP_HOST: collector/Dockerfile already binds 0.0.0.0, which the platform's
     // probes need.
     envVar("AUDIT_HTTP_PORT", String(args.port)),

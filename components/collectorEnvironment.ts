@@ -15,21 +15,25 @@ export const ENVIRONMENT_LOG_CATEGORIES = [
   "ContainerAppSystemLogs",
 ] as const;
 
-/** The managed environment and the diagnostic setting that ships its logs. */
+/** The managed environment and the diagnostic setting that ships its logs (when it has a workspace). */
 export interface CollectorEnvironment {
   environment: app.ManagedEnvironment;
-  diagnostics: monitor.DiagnosticSetting;
+  diagnostics?: monitor.DiagnosticSetting;
 }
 
-/** Creates the managed environment and routes its logs to the workspace. */
+/**
+ * Creates the managed environment and routes its logs to the workspace. Without a workspace the
+ * destination stays "azure-monitor" with no diagnostic setting: the logs are kept nowhere, and
+ * adding a workspace later adds the setting without touching the environment.
+ */
 export function collectorEnvironment(
   name: string,
   args: {
     resourceGroupName: pulumi.Input<string>;
     location: pulumi.Input<string>;
     environmentName: string;
-    /** Resource id of the Log Analytics workspace the logs go to. */
-    workspaceResourceId: pulumi.Input<string>;
+    /** Resource id of the Log Analytics workspace the logs go to; omitted: none. */
+    workspaceResourceId?: pulumi.Input<string>;
     /** Azure tags for the managed environment. */
     tags?: Readonly<Record<string, string>>;
   },
@@ -46,6 +50,7 @@ export function collectorEnvironment(
     },
     opts,
   );
+  if (args.workspaceResourceId === undefined) return { environment };
   const diagnostics = new monitor.DiagnosticSetting(
     `${name}-environment-logs`,
     {

@@ -20,6 +20,14 @@ import {
 } from "./collectorCredential";
 import { collectorEnvironment } from "./collectorEnvironment";
 import { type CollectorGrant, grantRole } from "./collectorGrants";
+import {
+  collectorSinks,
+  DEFAULT_SINKS,
+  type SinkArgs,
+  sinkKinds,
+  sinksNeedVault,
+  sinksProblem,
+} from "./collectorSinks";
 import { checkpointStore } from "./collectorStorage";
 import type { ResourceNames } from "./naming";
 import { AZURE_ROLES } from "./roles";
@@ -81,14 +89,22 @@ export interface CollectorServiceArgs {
   contentTypes: readonly ContentType[];
   /** PublisherIdentifier (O365_PUBLISHER_ID). */
   publisherId: pulumi.Input<string>;
-  /** Logs Ingestion target. */
-  ingestion: {
+  /**
+   * Where the collector delivers (AUDIT_SINK and each sink's settings); default Log Analytics
+   * only. The HEC token and a syslog client key are kept in the Key Vault.
+   */
+  sinks?: SinkArgs;
+  /** Logs Ingestion target; required with the logs-ingestion sink. */
+  ingestion?: {
     endpoint: pulumi.Input<string>;
     ruleId: pulumi.Input<string>;
     stream: string;
   };
-  /** Resource id of the workspace the Container Apps environment sends its logs to. */
-  workspaceResourceId: pulumi.Input<string>;
+  /**
+   * Resource id of the workspace the Container Apps environment sends its console and system
+   * logs to; omitted, the environment keeps no logs.
+   */
+  workspaceResourceId?: pulumi.Input<string>;
   /** /healthz and /metrics port; defaults to 9464. */
   httpPort?: number;
   /**
@@ -123,6 +139,9 @@ export class CollectorService extends pulumi.ComponentResource {
   public readonly checkpointUrl: pulumi.Output<string>;
   /** Name of the Container App. */
   public readonly containerAppName: pulumi.Output<string>;
+  /** Name and URI of the Key Vault, when one was needed (a stored credential or sink secret). */
+  public readonly keyVaultName: pulumi.Output<string | undefined>;
+  public readonly keyVaultUri: pulumi.Output<string | undefined>;
 
   constructor(name: string, args: CollectorServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
@@ -171,13 +190,30 @@ export class CollectorService extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         vaultName: args.names.keyVault,
+        vaultNeeded: sinksNeedVault(args.sinks),
         recoverSoftDeletedVault: args.recoverSoftDeletedVault ?? false,
         deployerPrincipalType: args.deployerPrincipalType ?? "User",
         ...tags,
       },
-      child,
+      // Without a collector, TenantAuditPipeline keeps the same vault, secret and grant, under
+      // the same names, directly under itself: the alias carries them over when a stack turns
+      // its collector (back) on. https://www.pulumi.com/docs/iac/concepts/options/aliases/
+      opts?.parent ? { ...child, aliases: [{ parent: opts.parent }] } : child,
     );
     roleGrants.push(...credential.grants.map(grant));
+    const sinks = collectorSinks(
+      name,
+      {
+        sinks: args.sinks ?? DEFAULT_SINKS,
+        ...(args.ingestion ? { ingestion: args.ingestion } : {}),
+        ...(credential.vault ? { vault: credential.vault } : {}),
+        identityId: identity.id,
+        resourceGroupName: args.resourceGroupName,
+        ...tags,
+      },
+      child,
+    );
+    roleGrants.push(...sinks.grants.map(grant));
 
     const registries: pulumi.Input<appInput.RegistryCredentialsArgs>[] = [];
     if (args.registryResourceId) {
@@ -199,7 +235,9 @@ export class CollectorService extends pulumi.ComponentResource {
         resourceGroupName: args.resourceGroupName,
         location: args.location,
         environmentName: args.names.managedEnvironment,
-        workspaceResourceId: args.workspaceResourceId,
+        ...(args.workspaceResourceId !== undefined
+          ? { workspaceResourceId: args.workspaceResourceId }
+          : {}),
         ...tags,
       },
       child,
@@ -232,7 +270,7 @@ export class CollectorService extends pulumi.ComponentResource {
       contentTypes: args.contentTypes,
       publisherId: args.publisherId,
       checkpointUrl: checkpoints.url,
-      ingestion: args.ingestion,
+      sinkEnv: sinks.env,
       port,
     });
     const containerApp = new app.ContainerApp(
@@ -245,7 +283,7 @@ export class CollectorService extends pulumi.ComponentResource {
         identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
         configuration: {
           activeRevisionsMode: "Single",
-          secrets: credential.secrets,
+          secrets: [...credential.secrets, ...sinks.secrets],
           registries,
         },
         template: {
@@ -254,10 +292,10 @@ export class CollectorService extends pulumi.ComponentResource {
               image: args.image,
               env,
               port,
-              volumeMounts: credential.volumeMounts,
+              volumeMounts: [...credential.volumeMounts, ...sinks.volumeMounts],
             }),
           ],
-          volumes: credential.volumes,
+          volumes: [...credential.volumes, ...sinks.volumes],
           // Exactly one replica: one writer per tenant checkpoint (the blob lease also guards it).
           scale: { minReplicas: 1, maxReplicas: 1 },
         },
@@ -273,11 +311,14 @@ export class CollectorService extends pulumi.ComponentResource {
     this.identityTenantId = identity.tenantId;
     this.checkpointUrl = checkpoints.url;
     this.containerAppName = containerApp.name;
+    this.keyVaultName = pulumi.output(credential.vault?.vault.name);
+    this.keyVaultUri = pulumi.output(credential.vault?.vault.properties.vaultUri);
     this.registerOutputs({
       identityPrincipalId: this.identityPrincipalId,
       identityClientId: this.identityClientId,
       checkpointUrl: this.checkpointUrl,
       containerAppName: this.containerAppName,
+      keyVaultName: this.keyVaultName,
     });
   }
 }
@@ -320,6 +361,16 @@ function checkArgs(name: string, args: CollectorServiceArgs): void {
     if (problem) fail("m365TenantId", problem, args.m365TenantId);
   }
   if (args.contentTypes.length === 0) fail("contentTypes", "must name at least one content type");
+  if (args.sinks) {
+    const problem = sinksProblem(args.sinks);
+    if (problem) throw new Error(`CollectorService ${name}: ${problem}`);
+  }
+  if (sinkKinds(args.sinks).includes("logs-ingestion") && !args.ingestion) {
+    fail(
+      "ingestion",
+      "is required with the logs-ingestion sink (or set sinks.logsIngestion false)",
+    );
+  }
   if (args.credential.mode === "secret") {
     const problem = integerRangeProblem(args.credential.rotationSlot, 0, Number.MAX_SAFE_INTEGER);
     if (problem) fail("credential.rotationSlot", problem, args.credential.rotationSlot);

@@ -9,6 +9,7 @@
  */
 
 export { CLOUD_NAMES, type CloudName } from "../domain/clouds";
+export { SINK_KINDS, type SinkKind } from "../domain/collectorEnv";
 export { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
 export { DEFAULT_TABLE_NAME } from "../domain/table";
 export { guidProblem } from "../domain/validators";
@@ -20,6 +21,16 @@ export {
   ENTRA_CREATE_TIMEOUT,
 } from "./auditReaderApp";
 export {
+  CREDENTIAL_SECRET_NAME,
+  type CredentialVault,
+  type CredentialVaultArgs,
+  credentialVault,
+  type StoredCredentialArgs,
+  storedCredential,
+  type VaultSecretArgs,
+  vaultSecret,
+} from "./collectorCredential";
+export {
   CERTIFICATE_MOUNT_PATH,
   COLLECTOR_HTTP_PORT,
   type CollectorCredentialArgs,
@@ -29,6 +40,17 @@ export {
   type DeployerPrincipalType,
   MAX_ROLE_ASSIGNMENT_WAIT_SECONDS,
 } from "./collectorService";
+export {
+  DEFAULT_SINKS,
+  SINK_FILES_MOUNT_PATH,
+  SINK_SECRET_NAMES,
+  type SinkArgs,
+  type SplunkHecSinkArgs,
+  type SyslogSinkArgs,
+  sinkKinds,
+  sinksNeedVault,
+  sinksProblem,
+} from "./collectorSinks";
 export {
   DCR_CREATE_TIMEOUT,
   LogAnalyticsDestination,
@@ -46,12 +68,15 @@ export {
 } from "./naming";
 export { type SentinelArgs, SentinelContent, type SentinelContentArgs } from "./sentinelContent";
 export {
+  COLLECTOR_KINDS,
+  type CollectorKind,
   type PipelineCredentialArgs,
   TenantAuditPipeline,
   type TenantAuditPipelineArgs,
 } from "./tenantAuditPipeline";
 export {
   certificateBundleProblem,
+  certificatesPemProblem,
   DEFAULT_SECRET_LIFETIME_DAYS,
   DEFAULT_SECRET_ROTATION_DAYS,
   imageReferenceProblem,
@@ -64,6 +89,7 @@ export {
   MIN_WORKSPACE_RETENTION_DAYS,
   namePrefixProblem,
   parseResourceId,
+  privateKeyPemProblem,
   resourceIdProblem,
   rotationAnchorProblem,
   secretLifetimeProblem,

@@ -1,18 +1,27 @@
 /**
  * TenantAuditPipeline: everything one Microsoft 365 tenant needs, composed from the three parts.
  */
+import * as authorization from "@pulumi/azure-native/authorization";
 import type * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
+import type { SinkKind } from "../domain/collectorEnv";
 import type { ContentType } from "../domain/contentTypes";
 import { guidProblem } from "../domain/validators";
 import { AuditLoggingSwitch } from "./auditLogging";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
 import {
+  CREDENTIAL_SECRET_NAME,
+  type CredentialVault,
+  credentialVault,
+  storedCredential,
+} from "./collectorCredential";
+import {
   type CollectorCredentialArgs,
   CollectorService,
   type DeployerPrincipalType,
 } from "./collectorService";
+import { DEFAULT_SINKS, type SinkArgs, sinkKinds, sinksProblem } from "./collectorSinks";
 import { LogAnalyticsDestination, type WorkspaceArgs } from "./logAnalyticsDestination";
 import { applyNaming, type NamingHook, resourceNames, uniqueSuffix } from "./naming";
 import type { SentinelArgs } from "./sentinelContent";
@@ -23,6 +32,15 @@ export type PipelineCredentialArgs =
   | Extract<AppCredentialArgs, { mode: "secret" }>
   | Extract<AppCredentialArgs, { mode: "certificate" }>
   | { mode: "federated" };
+
+/**
+ * Who collects: `bundled` runs AuditBridge's collector in Azure Container Apps; `none` (bring
+ * your own SIEM) provisions only the app registration, its credential, the Management API
+ * permissions with admin consent, and a Key Vault holding the credential for the SIEM's own
+ * connector.
+ */
+export const COLLECTOR_KINDS = ["bundled", "none"] as const;
+export type CollectorKind = (typeof COLLECTOR_KINDS)[number];
 
 /** Arguments of {@link TenantAuditPipeline}: the validated stack config. */
 export interface TenantAuditPipelineArgs {
@@ -64,20 +82,32 @@ export interface TenantAuditPipelineArgs {
   publisherId?: string;
   /**
    * The app's credential: a rotating client secret, a certificate, or keyless (`federated`: the
-   * collector's managed identity as a federated credential).
+   * collector's managed identity as a federated credential; bundled collector only).
    */
   credential: PipelineCredentialArgs;
   /**
-   * A new workspace (named from `namePrefix`) or an existing one by resource id, optionally with
-   * the azure-native provider of its subscription.
+   * `bundled` (default): the collector runs in Azure Container Apps. `none`: bring your own
+   * SIEM; only the app, its credential, permissions + consent and a Key Vault with the
+   * credential are created (no identity, storage, Container Apps, workspace or DCR).
    */
-  workspace:
+  collector?: CollectorKind;
+  /**
+   * Where the bundled collector delivers; default Log Analytics only. Without `logsIngestion`
+   * no workspace, table, DCE or DCR is created. Not allowed with `collector: "none"`.
+   */
+  sinks?: SinkArgs;
+  /**
+   * A new workspace (named from `namePrefix`) or an existing one by resource id, optionally with
+   * the azure-native provider of its subscription. Required with the logs-ingestion sink.
+   * Without it, an existing workspace still receives the Container Apps environment's logs.
+   */
+  workspace?:
     | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
     | Extract<WorkspaceArgs, { kind: "existing" }>;
-  /** Custom table the rows land in (must end in `_CL`). */
-  tableName: string;
-  /** Collector image, pinned by tag or digest. */
-  collectorImage: string;
+  /** Custom table the rows land in (must end in `_CL`); default M365Audit_CL. */
+  tableName?: string;
+  /** Collector image, pinned by tag or digest; required with the bundled collector. */
+  collectorImage?: string;
   /**
    * Azure Container Registry resource id; the collector's identity gets AcrPull there and pulls
    * without a password.
@@ -113,13 +143,31 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   public readonly clientId: pulumi.Output<string>;
   public readonly servicePrincipalObjectId: pulumi.Output<string>;
   public readonly secretExpiresAt: pulumi.Output<string | undefined>;
-  public readonly workspaceResourceId: pulumi.Output<string>;
-  public readonly workspaceCustomerId: pulumi.Output<string>;
-  public readonly dcrImmutableId: pulumi.Output<string>;
-  public readonly ingestionEndpoint: pulumi.Output<string>;
-  public readonly collectorAppName: pulumi.Output<string>;
-  /** Name of the KQL function that presents the audit table in OfficeActivity's shape. */
-  public readonly officeActivityFunction: string;
+  /** The audit workspace and its Logs Ingestion target; undefined without that sink. */
+  public readonly workspaceResourceId: pulumi.Output<string | undefined>;
+  public readonly workspaceCustomerId: pulumi.Output<string | undefined>;
+  public readonly dcrImmutableId: pulumi.Output<string | undefined>;
+  public readonly ingestionEndpoint: pulumi.Output<string | undefined>;
+  /** Name of the collector's Container App; undefined with `collector: "none"`. */
+  public readonly collectorAppName: pulumi.Output<string | undefined>;
+  /**
+   * Name of the KQL function that presents the audit table in OfficeActivity's shape; undefined
+   * without the logs-ingestion sink.
+   */
+  public readonly officeActivityFunction: string | undefined;
+  /** Who collects: bundled or none. */
+  public readonly collector: CollectorKind;
+  /** How the bundled collector runs; undefined with `collector: "none"`. */
+  public readonly collectorMode: "always-on" | undefined;
+  /** The sinks the collector delivers to (AUDIT_SINK); empty with `collector: "none"`. */
+  public readonly sinks: readonly SinkKind[];
+  /** The stack's Key Vault, when one exists (a stored credential or a sink secret). */
+  public readonly keyVaultName: pulumi.Output<string | undefined>;
+  public readonly keyVaultUri: pulumi.Output<string | undefined>;
+  /** Name of the Key Vault secret holding the current client secret (secret credential only). */
+  public readonly clientSecretName: string | undefined;
+  /** Subscription the default azure-native provider deploys to. */
+  public readonly azureSubscriptionId: pulumi.Output<string>;
 
   constructor(name: string, args: TenantAuditPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
@@ -176,29 +224,38 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const destination = new LogAnalyticsDestination(
-      `${name}-destination`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        workspace:
-          args.workspace.kind === "new"
-            ? { ...args.workspace, name: names.workspace }
-            : args.workspace,
-        tableName: args.tableName,
-        dataCollectionEndpointName: names.dataCollectionEndpoint,
-        dataCollectionRuleName: names.dataCollectionRule,
-        publisherPrincipalId: identityPrincipalId,
-        deleteDataOnDestroy: args.deleteDataOnDestroy ?? false,
-        sentinel: args.sentinel ?? { enabled: false },
-        ...tags,
-        ...(args.azureSubscriptionId !== undefined
-          ? { deploymentSubscriptionId: args.azureSubscriptionId }
-          : {}),
-        ...(args.azureEnvironment !== undefined ? { azureEnvironment: args.azureEnvironment } : {}),
-      },
-      { parent: this },
-    );
+    const bundled = (args.collector ?? "bundled") === "bundled";
+    const sinks = bundled ? (args.sinks ?? DEFAULT_SINKS) : undefined;
+    const kinds = sinks ? sinkKinds(sinks) : [];
+    const workspace = args.workspace;
+
+    // Only the logs-ingestion sink needs a workspace, table, DCE and DCR.
+    const destination =
+      kinds.includes("logs-ingestion") && workspace
+        ? new LogAnalyticsDestination(
+            `${name}-destination`,
+            {
+              resourceGroupName: args.resourceGroupName,
+              location: args.location,
+              workspace:
+                workspace.kind === "new" ? { ...workspace, name: names.workspace } : workspace,
+              ...(args.tableName !== undefined ? { tableName: args.tableName } : {}),
+              dataCollectionEndpointName: names.dataCollectionEndpoint,
+              dataCollectionRuleName: names.dataCollectionRule,
+              publisherPrincipalId: identityPrincipalId,
+              deleteDataOnDestroy: args.deleteDataOnDestroy ?? false,
+              sentinel: args.sentinel ?? { enabled: false },
+              ...tags,
+              ...(args.azureSubscriptionId !== undefined
+                ? { deploymentSubscriptionId: args.azureSubscriptionId }
+                : {}),
+              ...(args.azureEnvironment !== undefined
+                ? { azureEnvironment: args.azureEnvironment }
+                : {}),
+            },
+            { parent: this },
+          )
+        : undefined;
 
     // Without auditing the Management API has nothing to serve; the collector starts after it.
     const auditSwitch = args.enableAuditLogging
@@ -230,53 +287,114 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
         break;
     }
 
-    const collector = new CollectorService(
-      `${name}-collector`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        location: args.location,
-        names,
-        image: args.collectorImage,
-        registryResourceId: args.collectorRegistryResourceId,
-        m365TenantId: args.m365TenantId,
-        clientId: reader.clientId,
-        credential: collectorCredential,
-        cloud: args.cloud,
-        contentTypes: args.contentTypes,
-        publisherId: args.publisherId ?? args.m365TenantId,
-        ingestion: {
-          endpoint: destination.ingestionEndpoint,
-          ruleId: destination.dcrImmutableId,
-          stream: destination.streamName,
+    const clientConfig = authorization.getClientConfigOutput({ parent: this });
+    let collector: CollectorService | undefined;
+    let vault: CredentialVault | undefined;
+    if (sinks) {
+      collector = new CollectorService(
+        `${name}-collector`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          location: args.location,
+          names,
+          image: args.collectorImage!,
+          registryResourceId: args.collectorRegistryResourceId,
+          m365TenantId: args.m365TenantId,
+          clientId: reader.clientId,
+          credential: collectorCredential,
+          cloud: args.cloud,
+          contentTypes: args.contentTypes,
+          publisherId: args.publisherId ?? args.m365TenantId,
+          sinks,
+          ...(destination
+            ? {
+                ingestion: {
+                  endpoint: destination.ingestionEndpoint,
+                  ruleId: destination.dcrImmutableId,
+                  stream: destination.streamName,
+                },
+              }
+            : {}),
+          // The environment's own logs go to the audit workspace, else to a given one.
+          ...(destination
+            ? { workspaceResourceId: destination.workspaceResourceId }
+            : workspace?.kind === "existing"
+              ? { workspaceResourceId: workspace.resourceId }
+              : {}),
+          startAfter: [
+            ...reader.signInPrerequisites,
+            ...(destination ? [destination.publisherRoleAssignment] : []),
+            ...(auditSwitch ? [auditSwitch] : []),
+          ],
+          recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
+          deployerPrincipalType: args.deployerPrincipalType ?? "User",
+          ...tags,
+          ...(args.roleAssignmentWaitSeconds !== undefined
+            ? { roleAssignmentWaitSeconds: args.roleAssignmentWaitSeconds }
+            : {}),
         },
-        workspaceResourceId: destination.workspaceResourceId,
-        startAfter: [
-          ...reader.signInPrerequisites,
-          destination.publisherRoleAssignment,
-          ...(auditSwitch ? [auditSwitch] : []),
-        ],
-        recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
-        deployerPrincipalType: args.deployerPrincipalType ?? "User",
-        ...tags,
-        ...(args.roleAssignmentWaitSeconds !== undefined
-          ? { roleAssignmentWaitSeconds: args.roleAssignmentWaitSeconds }
-          : {}),
-      },
-      { parent: this },
-    );
-    resolveIdentityPrincipalId(collector.identityPrincipalId);
-    resolveIdentityTenantId(collector.identityTenantId);
+        { parent: this },
+      );
+      resolveIdentityPrincipalId(collector.identityPrincipalId);
+      resolveIdentityTenantId(collector.identityTenantId);
+    } else if (collectorCredential.mode !== "federated") {
+      // Bring your own SIEM: the credential goes into a vault for the SIEM's connector (or the
+      // handoff command) to read. The resources keep the names they have under a bundled
+      // collector, and the alias says so: switching a stack from bundled to none keeps the vault
+      // and its secret instead of deleting them and creating a vault of the same name.
+      // https://www.pulumi.com/docs/iac/concepts/options/aliases/
+      const collectorUrn = pulumi.createUrn(
+        `${name}-collector`,
+        "auditbridge:collector:CollectorService",
+        this,
+      );
+      const vaultOpts: pulumi.CustomResourceOptions = {
+        parent: this,
+        aliases: [{ parent: collectorUrn }],
+      };
+      vault = credentialVault(
+        `${name}-collector`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          location: args.location,
+          vaultName: names.keyVault,
+          tenantId: clientConfig.tenantId,
+          recoverSoftDeletedVault: args.keyVaultRecoverSoftDeleted ?? false,
+          deployerPrincipalType: args.deployerPrincipalType ?? "User",
+          ...tags,
+        },
+        vaultOpts,
+      );
+      storedCredential(
+        `${name}-collector`,
+        vault,
+        { credential: collectorCredential, resourceGroupName: args.resourceGroupName, ...tags },
+        vaultOpts,
+      );
+    }
 
     this.tenantId = reader.tenantId;
     this.clientId = reader.clientId;
     this.servicePrincipalObjectId = reader.servicePrincipalObjectId;
     this.secretExpiresAt = reader.secretExpiresAt;
-    this.workspaceResourceId = destination.workspaceResourceId;
-    this.workspaceCustomerId = destination.workspaceCustomerId;
-    this.dcrImmutableId = destination.dcrImmutableId;
-    this.ingestionEndpoint = destination.ingestionEndpoint;
-    this.collectorAppName = collector.containerAppName;
-    this.officeActivityFunction = destination.officeActivityFunction;
+    this.workspaceResourceId = pulumi.output(destination?.workspaceResourceId);
+    this.workspaceCustomerId = pulumi.output(destination?.workspaceCustomerId);
+    this.dcrImmutableId = pulumi.output(destination?.dcrImmutableId);
+    this.ingestionEndpoint = pulumi.output(destination?.ingestionEndpoint);
+    this.collectorAppName = pulumi.output(collector?.containerAppName);
+    this.officeActivityFunction = destination?.officeActivityFunction;
+    this.collector = bundled ? "bundled" : "none";
+    this.collectorMode = bundled ? "always-on" : undefined;
+    this.sinks = kinds;
+    this.keyVaultName = collector ? collector.keyVaultName : pulumi.output(vault?.vault.name);
+    this.keyVaultUri = collector
+      ? collector.keyVaultUri
+      : pulumi.output(vault?.vault.properties.vaultUri);
+    this.clientSecretName = args.credential.mode === "secret" ? CREDENTIAL_SECRET_NAME : undefined;
+    this.azureSubscriptionId =
+      args.azureSubscriptionId !== undefined
+        ? pulumi.output(args.azureSubscriptionId)
+        : clientConfig.subscriptionId;
     this.registerOutputs({
       tenantId: this.tenantId,
       clientId: this.clientId,
@@ -288,6 +406,9 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       ingestionEndpoint: this.ingestionEndpoint,
       collectorAppName: this.collectorAppName,
       officeActivityFunction: this.officeActivityFunction,
+      collector: this.collector,
+      sinks: this.sinks,
+      keyVaultName: this.keyVaultName,
     });
   }
 }
@@ -310,5 +431,35 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
   if (args.publisherId !== undefined) {
     const problem = guidProblem(args.publisherId);
     if (problem) fail("publisherId", problem, args.publisherId);
+  }
+  const collector = args.collector ?? "bundled";
+  if (!(COLLECTOR_KINDS as readonly string[]).includes(collector)) {
+    fail("collector", `must be ${COLLECTOR_KINDS.join(" or ")}`, collector);
+  }
+  const none = (problem: string): never => {
+    throw new Error(`TenantAuditPipeline ${name}: ${problem}`);
+  };
+  if (collector === "none") {
+    if (args.credential.mode === "federated") {
+      none(
+        'credential mode federated needs the bundled collector\'s managed identity; use mode secret or certificate with collector "none"',
+      );
+    }
+    if (args.sinks !== undefined) {
+      none('sinks configure the bundled collector; leave them out with collector "none"');
+    }
+    return;
+  }
+  if (args.collectorImage === undefined)
+    none("collectorImage is required with the bundled collector");
+  const sinks = args.sinks ?? DEFAULT_SINKS;
+  const problem = sinksProblem(sinks);
+  if (problem) none(problem);
+  const logsIngestion = sinkKinds(sinks).includes("logs-ingestion");
+  if (logsIngestion && args.workspace === undefined) {
+    none("workspace is required with the logs-ingestion sink (or set sinks.logsIngestion false)");
+  }
+  if (!logsIngestion && args.sentinel?.enabled) {
+    none("sentinel needs the logs-ingestion sink: Sentinel content reads the audit table");
   }
 }

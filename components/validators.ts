@@ -4,7 +4,7 @@
  * the same rule reads naturally as a config error and as a component-argument error. Nothing here
  * touches Pulumi, so the rules are tested table-driven without a runtime.
  */
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { isGuid } from "../domain/validators";
 
 /** Longest client secret Entra ID lets an app owner create (2 years; Entra portal limit). */
@@ -193,6 +193,46 @@ export function certificateBundleProblem(pem: string, nowMs: number): string | u
     return "holds a certificate block that is not a valid X.509 certificate";
   }
   if (notAfter <= nowMs) return "holds a certificate that has already expired";
+  return undefined;
+}
+
+/**
+ * Problem with a PEM file of certificates (a CA bundle or a client certificate), if any: it must
+ * hold at least one CERTIFICATE block, each a valid X.509 certificate, and no private key.
+ */
+export function certificatesPemProblem(pem: string): string | undefined {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0)
+    return "must be PEM text holding at least one -----BEGIN CERTIFICATE----- block";
+  if (/PRIVATE KEY-----/.test(pem)) {
+    return "holds a private key: give the certificate here and the key in its own secret setting";
+  }
+  for (const [index, block] of blocks.entries()) {
+    try {
+      new X509Certificate(block);
+    } catch {
+      return `holds a certificate block (number ${index + 1}) that is not a valid X.509 certificate`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Problem with an unencrypted PEM private key, if any. The message never quotes the value. The
+ * collector reads such a key file without a passphrase (SYSLOG_CLIENT_KEY_FILE).
+ */
+export function privateKeyPemProblem(pem: string): string | undefined {
+  if (!/-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/.test(pem)) {
+    return "must be PEM text holding a -----BEGIN PRIVATE KEY----- block";
+  }
+  if (/ENCRYPTED PRIVATE KEY|Proc-Type: 4,ENCRYPTED/.test(pem)) {
+    return "is encrypted; give the key without a passphrase (it is kept in Key Vault)";
+  }
+  try {
+    createPrivateKey(pem);
+  } catch {
+    return "is not a private key Node.js can read (PKCS#8, PKCS#1 or SEC1 PEM)";
+  }
   return undefined;
 }
 

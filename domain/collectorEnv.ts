@@ -12,6 +12,10 @@ import { CONTENT_TYPES } from "./contentTypes";
 export const SINK_KINDS = ["logs-ingestion", "file", "stdout", "syslog", "splunk-hec"] as const;
 export type SinkKind = (typeof SINK_KINDS)[number];
 
+/** Sinks the Pulumi deployment can configure (the file and stdout sinks are for local runs). */
+export const DEPLOYED_SINK_KINDS = ["logs-ingestion", "syslog", "splunk-hec"] as const;
+export type DeployedSinkKind = (typeof DEPLOYED_SINK_KINDS)[number];
+
 /** The collector's log levels (pino's): most severe first, then silent. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -47,9 +51,10 @@ export interface CollectorEnvSetting {
   readonly meaning: string;
   /**
    * Whether the Pulumi deployment's Container App sets it: always, never (the collector's
-   * default or the image's own value applies), or only with that app credential kind.
+   * default or the image's own value applies), only with that app credential kind, or only
+   * with that sink (a sink's optional file settings: when the stack gives the file).
    */
-  readonly setByDeployment: "always" | "never" | AppCredentialKind;
+  readonly setByDeployment: "always" | "never" | AppCredentialKind | DeployedSinkKind;
 }
 
 /** Every setting of the collector, in the order `--help` and the reference page list them. */
@@ -198,7 +203,7 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning:
       "logs ingestion URL of the data collection endpoint or rule (https); needed by the logs-ingestion sink",
-    setByDeployment: "always",
+    setByDeployment: "logs-ingestion",
   },
   {
     env: "LOGS_INGESTION_RULE_ID",
@@ -207,7 +212,7 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning:
       "the data collection rule's immutable id (dcr- and 32 hex digits); needed by the logs-ingestion sink",
-    setByDeployment: "always",
+    setByDeployment: "logs-ingestion",
   },
   {
     env: "LOGS_INGESTION_STREAM",
@@ -215,7 +220,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "stream of the data collection rule that the records are sent to",
-    setByDeployment: "always",
+    setByDeployment: "logs-ingestion",
   },
   {
     env: "SYSLOG_URL",
@@ -224,7 +229,7 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning:
       "syslog receiver: tls://host[:port] (RFC 5425, default port 6514), tcp://host:port (octet-counted framing) or udp://host[:port] (legacy, unacknowledged)",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SYSLOG_FORMAT",
@@ -233,7 +238,7 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning:
       "syslog message format: cef (ArcSight, McAfee ESM), leef (QRadar, LEEF 2.0) or json (the record as received)",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SYSLOG_APP_NAME",
@@ -241,7 +246,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "RFC 5424 APP-NAME of every syslog message",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SYSLOG_CA_FILE",
@@ -249,7 +254,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "PEM file of the CA that signed the syslog receiver's certificate (tls:// only)",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SYSLOG_CLIENT_CERT_FILE",
@@ -257,7 +262,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "PEM client certificate for mutual TLS to the syslog receiver",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SYSLOG_CLIENT_KEY_FILE",
@@ -265,7 +270,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "PEM private key of that client certificate (the file's contents are never logged)",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SYSLOG_MAX_MESSAGE_BYTES",
@@ -274,7 +279,7 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning:
       "longest syslog message in bytes, header included; a longer one is shortened and marked AuditBridgeTruncated",
-    setByDeployment: "never",
+    setByDeployment: "syslog",
   },
   {
     env: "SPLUNK_HEC_URL",
@@ -282,14 +287,14 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "Splunk HTTP Event Collector base URL, e.g. https://splunk.example.com:8088",
-    setByDeployment: "never",
+    setByDeployment: "splunk-hec",
   },
   {
     env: "SPLUNK_HEC_TOKEN",
     secret: true,
     group: "sinks",
     meaning: "Splunk HEC token",
-    setByDeployment: "never",
+    setByDeployment: "splunk-hec",
   },
   {
     env: "SPLUNK_HEC_INDEX",
@@ -297,7 +302,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "Splunk index for every event (unset: the token's default index)",
-    setByDeployment: "never",
+    setByDeployment: "splunk-hec",
   },
   {
     env: "SPLUNK_HEC_SOURCETYPE",
@@ -305,7 +310,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "Splunk sourcetype of every event",
-    setByDeployment: "never",
+    setByDeployment: "splunk-hec",
   },
   {
     env: "SPLUNK_HEC_CA_FILE",
@@ -313,7 +318,7 @@ export const COLLECTOR_ENV = [
     secret: false,
     group: "sinks",
     meaning: "PEM file of the CA that signed Splunk's HEC certificate",
-    setByDeployment: "never",
+    setByDeployment: "splunk-hec",
   },
   {
     env: "SPLUNK_HEC_ACK",
@@ -322,7 +327,7 @@ export const COLLECTOR_ENV = [
     group: "sinks",
     meaning:
       "true: a batch counts as delivered only once Splunk acknowledges it as indexed (indexer acknowledgement)",
-    setByDeployment: "never",
+    setByDeployment: "splunk-hec",
   },
   {
     env: "AUDIT_INITIAL_LOOKBACK",

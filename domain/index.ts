@@ -10,5 +10,6 @@ export * from "./collectorEnv";
 export * from "./contentTypes";
 export * from "./errors";
 export * from "./records";
+export * from "./siemSettings";
 export * from "./table";
 export * from "./validators";

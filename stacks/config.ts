@@ -14,9 +14,12 @@ import {
   DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS,
   MAX_ROLE_ASSIGNMENT_WAIT_SECONDS,
 } from "../components/collectorService";
+import type { SplunkHecSinkArgs, SyslogSinkArgs } from "../components/collectorSinks";
 import type { SentinelArgs } from "../components/sentinelContent";
+import { COLLECTOR_KINDS, type CollectorKind } from "../components/tenantAuditPipeline";
 import {
   certificateBundleProblem,
+  certificatesPemProblem,
   closestName,
   DEFAULT_SECRET_LIFETIME_DAYS,
   DEFAULT_SECRET_ROTATION_DAYS,
@@ -29,14 +32,34 @@ import {
   namePrefixFromStack,
   namePrefixProblem,
   parseResourceId,
+  privateKeyPemProblem,
   resourceIdProblem,
   rotationAnchorProblem,
   secretRotationProblem,
   tableNameProblem,
 } from "../components/validators";
 import { CLOUD_NAMES, type CloudName } from "../domain/clouds";
+import { DEPLOYED_SINK_KINDS, type DeployedSinkKind } from "../domain/collectorEnv";
 import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
 import { AuditBridgeError } from "../domain/errors";
+import {
+  DEFAULT_SPLUNK_HEC_SOURCETYPE,
+  DEFAULT_SYSLOG_APP_NAME,
+  DEFAULT_SYSLOG_FORMAT,
+  DEFAULT_SYSLOG_MAX_MESSAGE_BYTES,
+  MAX_SYSLOG_MESSAGE_BYTES,
+  MIN_SYSLOG_MAX_MESSAGE_BYTES,
+  parseSplunkHecToken,
+  parseSplunkHecUrl,
+  parseSplunkIndex,
+  parseSplunkSourcetype,
+  parseSyslogAppName,
+  parseSyslogFormat,
+  parseSyslogMaxMessageBytes,
+  parseSyslogUrl,
+  type SettingResult,
+  type SyslogFormat,
+} from "../domain/siemSettings";
 import { DEFAULT_TABLE_NAME } from "../domain/table";
 import { guidProblem } from "../domain/validators";
 
@@ -101,7 +124,12 @@ export const CONFIG_KEYS = {
   workspaceRetentionDays: { type: "integer", default: 90, example: "90" },
   workspaceDailyCapGb: { type: "integer", default: -1, example: "5" },
   tableName: { type: "string", default: DEFAULT_TABLE_NAME, example: DEFAULT_TABLE_NAME },
-  collectorImage: { type: "string", example: "myregistry.azurecr.io/auditbridge-collector:0.1.0" },
+  collector: { type: "string", default: "bundled", example: "none" },
+  collectorImage: {
+    type: "string",
+    default: "",
+    example: "myregistry.azurecr.io/auditbridge-collector:0.1.0",
+  },
   collectorRegistryResourceId: {
     type: "string",
     default: "",
@@ -120,7 +148,78 @@ export const CONFIG_KEYS = {
   sentinelRulesEnabled: { type: "boolean", default: true, example: "false" },
   sentinelOnboarding: { type: "string", default: "create", example: "existing" },
   enableAuditLogging: { type: "boolean", default: false, example: "true" },
+  sinks: { type: "string", default: "logs-ingestion", example: "logs-ingestion,splunk-hec" },
+  syslogUrl: { type: "string", default: "", example: "tls://siem.example.com:6514" },
+  syslogFormat: { type: "string", default: DEFAULT_SYSLOG_FORMAT, example: "leef" },
+  syslogAppName: { type: "string", default: DEFAULT_SYSLOG_APP_NAME, example: "auditbridge" },
+  syslogMaxMessageBytes: {
+    type: "integer",
+    default: DEFAULT_SYSLOG_MAX_MESSAGE_BYTES,
+    example: "65536",
+  },
+  syslogCaPem: { type: "string", default: "", example: '-- "$(cat siem-ca.pem)"' },
+  syslogClientCertPem: { type: "string", default: "", example: '-- "$(cat client-cert.pem)"' },
+  syslogClientKeyPem: {
+    type: "string",
+    default: "",
+    secret: true,
+    example: '-- "$(cat client-key.pem)"',
+  },
+  splunkHecUrl: { type: "string", default: "", example: "https://splunk.example.com:8088" },
+  splunkHecToken: { type: "string", default: "", secret: true, example: "<HEC token GUID>" },
+  splunkHecIndex: { type: "string", default: "", example: "o365" },
+  splunkHecSourcetype: {
+    type: "string",
+    default: DEFAULT_SPLUNK_HEC_SOURCETYPE,
+    example: DEFAULT_SPLUNK_HEC_SOURCETYPE,
+  },
+  splunkHecAck: { type: "boolean", default: false, example: "true" },
+  splunkHecCaPem: { type: "string", default: "", example: '-- "$(cat splunk-ca.pem)"' },
 } as const satisfies Record<string, ConfigKeySpec>;
+
+/**
+ * Keys that configure only the bundled collector (its image, sinks and workspace): with
+ * `collector none` a value other than the default is an error, not silently ignored.
+ */
+export const BUNDLED_ONLY_KEYS = [
+  "collectorImage",
+  "collectorRegistryResourceId",
+  "roleAssignmentWaitSeconds",
+  "sinks",
+  "workspaceResourceId",
+] as const satisfies readonly ConfigKey[];
+
+/** Keys of the audit workspace and its content: they need the logs-ingestion sink. */
+export const WORKSPACE_KEYS = [
+  "workspaceRetentionDays",
+  "workspaceDailyCapGb",
+  "tableName",
+  "deleteDataOnDestroy",
+  "sentinel",
+  "sentinelRulesEnabled",
+  "sentinelOnboarding",
+] as const satisfies readonly ConfigKey[];
+
+/** Keys of each SIEM sink: they need the sink in `sinks`. */
+export const SINK_KEYS = {
+  syslog: [
+    "syslogUrl",
+    "syslogFormat",
+    "syslogAppName",
+    "syslogMaxMessageBytes",
+    "syslogCaPem",
+    "syslogClientCertPem",
+    "syslogClientKeyPem",
+  ],
+  "splunk-hec": [
+    "splunkHecUrl",
+    "splunkHecToken",
+    "splunkHecIndex",
+    "splunkHecSourcetype",
+    "splunkHecAck",
+    "splunkHecCaPem",
+  ],
+} as const satisfies Record<Exclude<DeployedSinkKind, "logs-ingestion">, readonly ConfigKey[]>;
 
 /**
  * Microsoft 365 clouds whose tenants pair with Azure Government subscriptions: the azure-native
@@ -147,6 +246,13 @@ export type CredentialConfig<TSecret> =
   | { mode: "certificate"; certificatePem: TSecret }
   | { mode: "federated" };
 
+/** The sinks as configured; `TSecret` as in {@link CredentialConfig}. */
+export interface SinkConfig<TSecret> {
+  logsIngestion: boolean;
+  syslog?: Omit<SyslogSinkArgs, "clientKeyPem"> & { clientKeyPem?: TSecret };
+  splunkHec?: Omit<SplunkHecSinkArgs, "token"> & { token: TSecret };
+}
+
 /** The validated stack configuration. */
 export interface StackConfig<TSecret = pulumi.Output<string>> {
   stack: string;
@@ -165,7 +271,12 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
     | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
     | { kind: "existing"; resourceId: string };
   tableName: string;
-  collectorImage: string;
+  /** Who collects: the bundled collector, or none (bring your own SIEM). */
+  collector: CollectorKind;
+  /** Where the bundled collector delivers; absent with collector none. */
+  sinks?: SinkConfig<TSecret>;
+  /** The bundled collector's image; absent with collector none. */
+  collectorImage?: string;
   collectorRegistryResourceId?: string;
   keyVaultRecoverSoftDeleted: boolean;
   deleteDataOnDestroy: boolean;
@@ -247,6 +358,42 @@ function boolean(value: string, ctx: z.RefinementCtx): boolean {
 const optionalGuid = (value: string, ctx: z.RefinementCtx): string | undefined =>
   value === "" ? undefined : guid(value, ctx);
 
+/** A value checked by one of the collector's own setting parsers (domain/siemSettings.ts). */
+function setting<T>(parse: (value: string) => SettingResult<T>): Check<T> {
+  return (value, ctx) => {
+    const result = parse(value);
+    return result.ok ? result.value : problem(ctx, result.problem);
+  };
+}
+
+/** An optional value: empty means "not set", anything else goes through `check`. */
+function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (value, ctx) => (value === "" ? undefined : check(value, ctx));
+}
+
+const certificatesPem: Check<string> = (value, ctx) => {
+  const p = certificatesPemProblem(value);
+  return p ? problem(ctx, p) : value;
+};
+
+/** `sinks`: a comma list of the deployable sinks, in a fixed order, without repeats. */
+function sinkList(value: string, ctx: z.RefinementCtx): DeployedSinkKind[] {
+  const names = value
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
+  const unknown = names.filter(
+    (name) => !(DEPLOYED_SINK_KINDS as readonly string[]).includes(name),
+  );
+  if (names.length === 0 || unknown.length > 0) {
+    return problem(
+      ctx,
+      `must be a comma list of ${DEPLOYED_SINK_KINDS.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
+    );
+  }
+  return DEPLOYED_SINK_KINDS.filter((kind) => names.includes(kind));
+}
+
 function fieldSchemas(context: ParseContext) {
   return z.object({
     m365TenantId: checked(guid),
@@ -324,10 +471,20 @@ function fieldSchemas(context: ParseContext) {
       const p = tableNameProblem(value);
       return p ? problem(ctx, p) : value;
     }),
-    collectorImage: checked((value, ctx) => {
-      const p = imageReferenceProblem(value);
-      return p ? problem(ctx, p) : value;
-    }),
+    collector: checked((value, ctx) =>
+      (COLLECTOR_KINDS as readonly string[]).includes(value)
+        ? (value as CollectorKind)
+        : problem(
+            ctx,
+            "must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM: only the app, its credential and a Key Vault)",
+          ),
+    ),
+    collectorImage: checked(
+      optional((value, ctx) => {
+        const p = imageReferenceProblem(value);
+        return p ? problem(ctx, p) : value;
+      }),
+    ),
     collectorRegistryResourceId: checked((value, ctx) => {
       if (value === "") return undefined;
       const p = resourceIdProblem(value, "Microsoft.ContainerRegistry", "registries");
@@ -347,6 +504,22 @@ function fieldSchemas(context: ParseContext) {
     sentinel: checked(boolean),
     sentinelRulesEnabled: checked(boolean),
     enableAuditLogging: checked(boolean),
+    sinks: checked(sinkList),
+    // The URL's transport decides the size limit and whether TLS files apply: checked below.
+    syslogUrl: checked(optional(setting(parseSyslogUrl))),
+    syslogFormat: checked(setting<SyslogFormat>(parseSyslogFormat)),
+    syslogAppName: checked(setting(parseSyslogAppName)),
+    syslogMaxMessageBytes: checked(integer(MIN_SYSLOG_MAX_MESSAGE_BYTES, MAX_SYSLOG_MESSAGE_BYTES)),
+    syslogCaPem: checked(optional(certificatesPem)),
+    syslogClientCertPem: checked(optional(certificatesPem)),
+    // Secrets: whether they belong here and are stored encrypted comes first (below).
+    syslogClientKeyPem: checked((value) => (value === "" ? undefined : value)),
+    splunkHecUrl: checked(optional(setting(parseSplunkHecUrl))),
+    splunkHecToken: checked((value) => (value === "" ? undefined : value)),
+    splunkHecIndex: checked(optional(setting(parseSplunkIndex))),
+    splunkHecSourcetype: checked(setting(parseSplunkSourcetype)),
+    splunkHecAck: checked(boolean),
+    splunkHecCaPem: checked(optional(certificatesPem)),
     sentinelOnboarding: checked((value, ctx) =>
       value === "create" || value === "existing"
         ? value
@@ -366,7 +539,9 @@ function fixFor(key: ConfigKey): string {
 
 function lineFor(key: ConfigKey, what: string, raw: string | undefined): string {
   const spec: ConfigKeySpec = CONFIG_KEYS[key];
-  const shown = raw !== undefined && raw !== "" && !spec.secret ? ` (got ${raw})` : "";
+  // A PEM (or any multi-line value) would break the one line; secrets are never echoed.
+  const shown =
+    raw !== undefined && raw !== "" && !spec.secret && !raw.includes("\n") ? ` (got ${raw})` : "";
   return `${CONFIG_NAMESPACE}:${key} ${what}${shown}: ${fixFor(key)}`;
 }
 
@@ -425,7 +600,8 @@ export function parseStackConfig(
     if (certificate)
       throw new StackConfigError(lineFor("clientCertificatePem", certificate, undefined));
   }
-  if (v.collectorRegistryResourceId !== undefined) {
+  const sinks = sinkRules(v, raw, values, context);
+  if (v.collectorRegistryResourceId !== undefined && v.collectorImage !== undefined) {
     const registry = parseResourceId(v.collectorRegistryResourceId)!.name.toLowerCase();
     const host = imageRegistryHost(v.collectorImage).toLowerCase();
     if (!host.startsWith(`${registry}.`)) {
@@ -489,7 +665,9 @@ export function parseStackConfig(
             ...(v.workspaceDailyCapGb > 0 ? { dailyQuotaGb: v.workspaceDailyCapGb } : {}),
           },
     tableName: v.tableName,
-    collectorImage: v.collectorImage,
+    collector: v.collector,
+    ...(sinks !== undefined ? { sinks } : {}),
+    ...(v.collectorImage !== undefined ? { collectorImage: v.collectorImage } : {}),
     ...(v.collectorRegistryResourceId !== undefined
       ? { collectorRegistryResourceId: v.collectorRegistryResourceId }
       : {}),
@@ -504,6 +682,167 @@ export function parseStackConfig(
     ...(subscriptionId !== undefined ? { azureSubscriptionId: subscriptionId.toLowerCase() } : {}),
     ...(context.azureNative?.environment?.trim() ? { azureEnvironment: environment } : {}),
   });
+}
+
+type ParsedFields = z.infer<ReturnType<typeof fieldSchemas>>;
+
+/**
+ * The rules between `collector`, `sinks` and the keys they govern; returns the sinks (undefined
+ * with collector none). A key that only matters for a part the stack does not deploy is an
+ * error when set to anything but its default: a setting that silently does nothing hides a
+ * mistake.
+ */
+function sinkRules(
+  v: ParsedFields,
+  raw: Readonly<Record<string, string | undefined>>,
+  values: Readonly<Record<string, string>>,
+  context: ParseContext,
+): SinkConfig<string> | undefined {
+  const changed = (key: ConfigKey): boolean => {
+    const spec: ConfigKeySpec = CONFIG_KEYS[key];
+    const given = raw[key]?.trim();
+    return given !== undefined && given !== "" && given !== String(spec.default ?? "");
+  };
+  const remove = (key: ConfigKey) => `remove it with pulumi config rm ${CONFIG_NAMESPACE}:${key}`;
+
+  if (v.collector === "none") {
+    if (v.credentialMode === "federated") {
+      throw new StackConfigError(
+        `${CONFIG_NAMESPACE}:credentialMode federated needs the bundled collector's managed identity but ${CONFIG_NAMESPACE}:collector is none: set it with pulumi config set ${CONFIG_NAMESPACE}:credentialMode secret (or certificate)`,
+      );
+    }
+    const keys: readonly ConfigKey[] = [
+      ...BUNDLED_ONLY_KEYS,
+      ...WORKSPACE_KEYS,
+      ...SINK_KEYS.syslog,
+      ...SINK_KEYS["splunk-hec"],
+    ];
+    const extra = keys.find(changed);
+    if (extra) {
+      throw new StackConfigError(
+        `${CONFIG_NAMESPACE}:${extra} configures the bundled collector but ${CONFIG_NAMESPACE}:collector is none: ${remove(extra)}`,
+      );
+    }
+    return undefined;
+  }
+
+  if (v.collectorImage === undefined) {
+    throw new StackConfigError(lineFor("collectorImage", "is required", undefined));
+  }
+  const kinds = v.sinks;
+  for (const sink of ["syslog", "splunk-hec"] as const) {
+    if (kinds.includes(sink)) continue;
+    const extra = SINK_KEYS[sink].find(changed);
+    if (extra) {
+      throw new StackConfigError(
+        `${CONFIG_NAMESPACE}:${extra} is set but ${CONFIG_NAMESPACE}:sinks does not include ${sink}: ${remove(extra)}, or add ${sink} to ${CONFIG_NAMESPACE}:sinks`,
+      );
+    }
+  }
+  if (!kinds.includes("logs-ingestion")) {
+    const extra = WORKSPACE_KEYS.find(changed);
+    if (extra) {
+      throw new StackConfigError(
+        `${CONFIG_NAMESPACE}:${extra} applies to the audit workspace, which only the logs-ingestion sink creates: ${remove(extra)}, or add logs-ingestion to ${CONFIG_NAMESPACE}:sinks`,
+      );
+    }
+  }
+  const mustBeEncrypted = (key: "syslogClientKeyPem" | "splunkHecToken", what: string) => {
+    if (!context.secretKeys?.has(key)) {
+      throw new StackConfigError(lineFor(key, `${what} and must be stored encrypted`, undefined));
+    }
+  };
+
+  let syslog: SinkConfig<string>["syslog"];
+  if (kinds.includes("syslog")) {
+    const url = v.syslogUrl;
+    if (url === undefined) {
+      throw new StackConfigError(
+        lineFor("syslogUrl", "is required when sinks includes syslog", undefined),
+      );
+    }
+    const max = parseSyslogMaxMessageBytes(String(v.syslogMaxMessageBytes), url.transport);
+    if (!max.ok) {
+      throw new StackConfigError(
+        lineFor(
+          "syslogMaxMessageBytes",
+          `must fit the ${url.transport} transport: ${max.problem}`,
+          values.syslogMaxMessageBytes,
+        ),
+      );
+    }
+    const cert = v.syslogClientCertPem;
+    const key = v.syslogClientKeyPem;
+    if ((cert === undefined) !== (key === undefined)) {
+      const missing = cert === undefined ? "syslogClientCertPem" : "syslogClientKeyPem";
+      throw new StackConfigError(
+        lineFor(
+          missing,
+          "is required too: the client certificate and its key go together",
+          undefined,
+        ),
+      );
+    }
+    if (url.transport !== "tls") {
+      const tlsOnly = (["syslogCaPem", "syslogClientCertPem", "syslogClientKeyPem"] as const).find(
+        (k) => v[k] !== undefined,
+      );
+      if (tlsOnly) {
+        throw new StackConfigError(
+          `${CONFIG_NAMESPACE}:${tlsOnly} applies to a tls:// syslogUrl only (got ${url.transport}://): ${remove(tlsOnly)}, or set ${CONFIG_NAMESPACE}:syslogUrl to tls://host:port`,
+        );
+      }
+    }
+    if (key !== undefined) {
+      mustBeEncrypted("syslogClientKeyPem", "holds a private key");
+      const p = privateKeyPemProblem(key);
+      if (p) throw new StackConfigError(lineFor("syslogClientKeyPem", p, undefined));
+    }
+    syslog = {
+      url: values.syslogUrl!,
+      format: v.syslogFormat,
+      appName: v.syslogAppName,
+      maxMessageBytes: max.value,
+      ...(v.syslogCaPem !== undefined ? { caPem: v.syslogCaPem } : {}),
+      ...(cert !== undefined ? { clientCertPem: cert } : {}),
+      ...(key !== undefined ? { clientKeyPem: key } : {}),
+    };
+  }
+
+  let splunkHec: SinkConfig<string>["splunkHec"];
+  if (kinds.includes("splunk-hec")) {
+    if (v.splunkHecUrl === undefined) {
+      throw new StackConfigError(
+        lineFor("splunkHecUrl", "is required when sinks includes splunk-hec", undefined),
+      );
+    }
+    const token = v.splunkHecToken;
+    if (token === undefined) {
+      throw new StackConfigError(
+        lineFor("splunkHecToken", "is required when sinks includes splunk-hec", undefined),
+      );
+    }
+    mustBeEncrypted("splunkHecToken", "is a credential");
+    const parsedToken = parseSplunkHecToken(token);
+    if (!parsedToken.ok) {
+      throw new StackConfigError(
+        lineFor("splunkHecToken", `is invalid: ${parsedToken.problem}`, undefined),
+      );
+    }
+    splunkHec = {
+      url: values.splunkHecUrl!,
+      token: parsedToken.value,
+      sourcetype: v.splunkHecSourcetype,
+      ack: v.splunkHecAck,
+      ...(v.splunkHecIndex !== undefined ? { index: v.splunkHecIndex } : {}),
+      ...(v.splunkHecCaPem !== undefined ? { caPem: v.splunkHecCaPem } : {}),
+    };
+  }
+  return {
+    logsIngestion: kinds.includes("logs-ingestion"),
+    ...(syslog ? { syslog } : {}),
+    ...(splunkHec ? { splunkHec } : {}),
+  };
 }
 
 /**
@@ -543,7 +882,32 @@ export function loadStackConfig(nowMs: number = Date.now()): StackConfig {
           certificatePem: pulumi.secret(parsed.credential.certificatePem),
         })
       : parsed.credential;
-  return Object.freeze({ ...parsed, credential });
+  const { sinks, ...rest } = parsed;
+  return Object.freeze({
+    ...rest,
+    credential,
+    ...(sinks !== undefined ? { sinks: secretSinks(sinks) } : {}),
+  });
+}
+
+/** The sinks with their secret values (HEC token, syslog client key) as Pulumi secrets. */
+function secretSinks(sinks: SinkConfig<string>): SinkConfig<pulumi.Output<string>> {
+  const { syslog, splunkHec } = sinks;
+  let secretSyslog: SinkConfig<pulumi.Output<string>>["syslog"];
+  if (syslog) {
+    const { clientKeyPem, ...rest } = syslog;
+    secretSyslog = Object.freeze({
+      ...rest,
+      ...(clientKeyPem !== undefined ? { clientKeyPem: pulumi.secret(clientKeyPem) } : {}),
+    });
+  }
+  return Object.freeze({
+    logsIngestion: sinks.logsIngestion,
+    ...(secretSyslog ? { syslog: secretSyslog } : {}),
+    ...(splunkHec
+      ? { splunkHec: Object.freeze({ ...splunkHec, token: pulumi.secret(splunkHec.token) }) }
+      : {}),
+  });
 }
 
 /**

@@ -23,6 +23,8 @@ const pipeline = new TenantAuditPipeline("tenant", {
   credential: config.credential,
   workspace: config.workspace,
   tableName: config.tableName,
+  collector: config.collector,
+  ...(config.sinks !== undefined ? { sinks: config.sinks } : {}),
   collectorImage: config.collectorImage,
   collectorRegistryResourceId: config.collectorRegistryResourceId,
   keyVaultRecoverSoftDeleted: config.keyVaultRecoverSoftDeleted,
@@ -35,7 +37,10 @@ const pipeline = new TenantAuditPipeline("tenant", {
   enableAuditLogging: config.enableAuditLogging,
 });
 
-// Stack outputs. Nothing secret: the client secret lives only in Key Vault and in encrypted state.
+// Stack outputs: every one always present ("" when it does not apply to this stack) and none
+// secret. The client secret and the sinks' secrets live only in Key Vault and in encrypted state.
+const orEmpty = (value: pulumi.Input<string | undefined>) =>
+  pulumi.output(value).apply((v) => v ?? "");
 /** The Microsoft 365 tenant id. */
 export const tenantId = pipeline.tenantId;
 /** Application (client) id of the audit reader app. */
@@ -43,16 +48,41 @@ export const clientId = pipeline.clientId;
 /** Object id of the app's service principal in the M365 tenant. */
 export const servicePrincipalObjectId = pipeline.servicePrincipalObjectId;
 /** When the current app credential expires (RFC 3339); empty in keyless mode. */
-export const secretExpiresAt = pipeline.secretExpiresAt.apply((at) => at ?? "");
-/** Log Analytics workspace resource id. */
-export const workspaceResourceId = pipeline.workspaceResourceId;
+export const secretExpiresAt = orEmpty(pipeline.secretExpiresAt);
+/** Log Analytics workspace resource id; empty without the logs-ingestion sink. */
+export const workspaceResourceId = orEmpty(pipeline.workspaceResourceId);
 /** Log Analytics workspace (customer) id, for queries and `npm run verify`. */
-export const workspaceCustomerId = pipeline.workspaceCustomerId;
+export const workspaceCustomerId = orEmpty(pipeline.workspaceCustomerId);
 /** DCR immutable id (LOGS_INGESTION_RULE_ID). */
-export const dcrImmutableId = pipeline.dcrImmutableId;
+export const dcrImmutableId = orEmpty(pipeline.dcrImmutableId);
 /** Logs ingestion endpoint (LOGS_INGESTION_ENDPOINT). */
-export const ingestionEndpoint = pipeline.ingestionEndpoint;
-/** Name of the Container App running the collector. */
-export const collectorAppName = pipeline.collectorAppName;
+export const ingestionEndpoint = orEmpty(pipeline.ingestionEndpoint);
+/** Name of the Container App running the collector; empty with collector none. */
+export const collectorAppName = orEmpty(pipeline.collectorAppName);
 /** KQL function presenting the audit table in OfficeActivity's shape (docs/sentinel.md). */
-export const officeActivityFunction = pulumi.output(pipeline.officeActivityFunction);
+export const officeActivityFunction = orEmpty(pipeline.officeActivityFunction);
+/** Who collects: bundled or none (bring your own SIEM). */
+export const collector = pulumi.output(pipeline.collector);
+/** How the bundled collector runs (always-on); empty with collector none. */
+export const collectorMode = orEmpty(pipeline.collectorMode);
+/** Name of the scheduled collector's Container Apps Job; empty unless collectorMode is scheduled. */
+export const collectorJobName = pulumi.output("");
+/** The collector's sinks as a comma list (AUDIT_SINK); empty with collector none. */
+export const sinks = pulumi.output(pipeline.sinks.join(","));
+/** Microsoft 365 cloud of the tenant. */
+export const cloud = pulumi.output(config.cloud);
+/** Content types collected, as a comma list. */
+export const contentTypes = pulumi.output(config.contentTypes.join(","));
+/** PublisherIdentifier sent on every Management Activity API call. */
+export const publisherId = pulumi.output(config.publisherId);
+/** The stack's Key Vault; empty when there is none (keyless, without sink secrets). */
+export const keyVaultName = orEmpty(pipeline.keyVaultName);
+export const keyVaultUri = orEmpty(pipeline.keyVaultUri);
+/** App credential kind: secret, certificate or federated. */
+export const credentialMode = pulumi.output(config.credential.mode);
+/** Key Vault secret holding the current client secret; empty unless credentialMode is secret. */
+export const clientSecretName = orEmpty(pipeline.clientSecretName);
+/** Resource group everything is deployed in. */
+export const resourceGroupName = pulumi.output(config.resourceGroupName);
+/** Subscription the stack deploys to. */
+export const azureSubscriptionId = orEmpty(pipeline.azureSubscriptionId);

@@ -5,6 +5,7 @@
  */
 import { SETTINGS } from "../../collector/src/settings";
 import {
+  APP_CREDENTIAL_KINDS,
   FLAG_FOR_ENV,
   flagSpelling,
   SETTING_GROUPS,
@@ -53,7 +54,9 @@ export function render(): string {
     (setting) =>
       setting.setByDeployment === "always"
         ? `\`${setting.env}\``
-        : `\`${setting.env}\` (${setting.setByDeployment} credential only)`,
+        : (APP_CREDENTIAL_KINDS as readonly string[]).includes(setting.setByDeployment)
+          ? `\`${setting.env}\` (${setting.setByDeployment} credential only)`
+          : `\`${setting.env}\` (with the ${setting.setByDeployment} sink)`,
   );
   const lines = [
     "<!-- Generated from domain/collectorEnv.ts and collector/src/settings.ts by docs/gen/collectorSettings.ts. Do not edit: run `npm run docs`. -->",
@@ -79,7 +82,9 @@ export function render(): string {
     "## Set by the Azure deployment",
     "",
     "The Container App that `pulumi up` creates sets these; the others keep their defaults (or the",
-    "container image's own value):",
+    "container image's own value). A sink's variables are set when the stack's `sinks` names it,",
+    "its optional files (CA, client certificate and key) and index only when the stack gives them",
+    "([siem.md](siem.md#deploying-with-pulumi)):",
     "",
     ...deployed.map((entry) => `- ${entry}`),
   ];

@@ -45,6 +45,11 @@ export interface RecordedOptions {
   protect?: boolean;
   ignoreChanges: string[];
   customTimeouts?: { create: string; update: string; delete: string };
+  /**
+   * Aliases as sent: a URN, or a spec's name / type / parent URN (unset parts are the resource's
+   * own). azure-native adds one per earlier type token of a resource (with `type` set).
+   */
+  aliases: { urn?: string; name?: string; type?: string; parentUrn?: string }[];
 }
 
 /** One recorded resource registration. */
@@ -149,6 +154,10 @@ interface RegisterRequest {
   getRetainondelete(): boolean | undefined;
   getProtect(): boolean | undefined;
   getIgnorechangesList(): string[];
+  getAliasesList(): {
+    getUrn(): string;
+    getSpec(): { getName(): string; getType(): string; getParenturn(): string } | undefined;
+  }[];
   getCustomtimeouts():
     | { getCreate(): string; getUpdate(): string; getDelete(): string }
     | undefined;
@@ -162,6 +171,15 @@ function optionsOf(req: RegisterRequest): RecordedOptions {
     ...(req.getRetainondelete() !== undefined ? { retainOnDelete: req.getRetainondelete() } : {}),
     ...(req.getProtect() !== undefined ? { protect: req.getProtect() } : {}),
     ignoreChanges: req.getIgnorechangesList(),
+    aliases: req.getAliasesList().map((alias) => {
+      const spec = alias.getSpec();
+      if (!spec) return { urn: alias.getUrn() };
+      return {
+        ...(spec.getName() ? { name: spec.getName() } : {}),
+        ...(spec.getType() ? { type: spec.getType() } : {}),
+        ...(spec.getParenturn() ? { parentUrn: spec.getParenturn() } : {}),
+      };
+    }),
     ...(timeouts
       ? {
           customTimeouts: {

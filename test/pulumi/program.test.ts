@@ -3,7 +3,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { secretSchedule } from "../../components/secretRotation";
-import { CONFIG_KEYS } from "../../stacks/config";
+import { CONFIG_KEYS, SINK_KEYS } from "../../stacks/config";
 import { installMocks, isSecret, plain, type Recorder, resolved, settle } from "./mocks";
 import { cliConfigFor, type PulumiProject, readProject, readStackConfig } from "./pulumiProject";
 
@@ -19,6 +19,19 @@ const EXPORTS = [
   "ingestionEndpoint",
   "collectorAppName",
   "officeActivityFunction",
+  "collector",
+  "collectorMode",
+  "collectorJobName",
+  "sinks",
+  "cloud",
+  "contentTypes",
+  "publisherId",
+  "keyVaultName",
+  "keyVaultUri",
+  "credentialMode",
+  "clientSecretName",
+  "resourceGroupName",
+  "azureSubscriptionId",
 ];
 
 let project: PulumiProject;
@@ -69,11 +82,21 @@ describe("the Pulumi project file", () => {
     expect(project.config.clientCertificatePem?.secret).toBe(true);
   });
 
-  it("documents every key in the example stack", () => {
+  it("documents every key in the example stack: as a value, or in a comment for secrets and the SIEM sinks' settings", () => {
     const written = Object.keys(readStackConfig(project, "example"));
-    for (const key of Object.keys(CONFIG_KEYS)) {
-      if (key === "clientCertificatePem") continue; // a secret: shown as a comment, never a value
-      expect(written, key).toContain(`auditbridge:${key}`);
+    const comments = readFileSync(path.join(ROOT, "stacks", "Pulumi.example.yaml"), "utf8")
+      .split("\n")
+      .filter((line) => line.trimStart().startsWith("#"))
+      .join("\n");
+    // The example deploys the default sink; the syslog and HEC keys only apply with those sinks.
+    const commentedOnly = new Set<string>([...SINK_KEYS.syslog, ...SINK_KEYS["splunk-hec"]]);
+    for (const [key, spec] of Object.entries(CONFIG_KEYS)) {
+      if (("secret" in spec && spec.secret) || commentedOnly.has(key)) {
+        expect(written, key).not.toContain(`auditbridge:${key}`);
+        expect(comments, key).toContain(`auditbridge:${key}`);
+      } else {
+        expect(written, key).toContain(`auditbridge:${key}`);
+      }
     }
   });
 });
@@ -122,6 +145,27 @@ describe("the deploy lifecycle page", () => {
 });
 
 describe("the program with the example stack", () => {
+  it("exports the stack-mode outputs: bundled, always-on, logs-ingestion, with the vault and the client secret's name", () => {
+    const vault = recorder.one("azure-native:keyvault:Vault");
+    expect(outputs).toMatchObject({
+      collector: "bundled",
+      collectorMode: "always-on",
+      collectorJobName: "",
+      sinks: "logs-ingestion",
+      cloud: "commercial",
+      contentTypes:
+        "Audit.AzureActiveDirectory,Audit.Exchange,Audit.SharePoint,Audit.General,DLP.All",
+      publisherId: "11111111-2222-3333-4444-555555555555",
+      keyVaultName: vault.inputs.vaultName,
+      keyVaultUri: `https://${vault.inputs.vaultName}.vault.azure.net/`,
+      credentialMode: "secret",
+      clientSecretName: recorder.one("azure-native:keyvault:Secret").inputs.secretName,
+      resourceGroupName: "rg-auditbridge-contoso",
+      azureSubscriptionId: "00000000-0000-0000-0000-0000000000aa",
+    });
+    expect(outputs.clientSecretName).toBe("collector-credential");
+  });
+
   it("exports exactly the documented outputs, none of them secret", async () => {
     expect(Object.keys(program).sort()).toEqual([...EXPORTS].sort());
     for (const name of EXPORTS) expect(await isSecret(program[name]!), name).toBe(false);
@@ -208,6 +252,28 @@ describe("the program with the example stack", () => {
     expect(counts["azuread:index/applicationPassword:ApplicationPassword"]).toBeGreaterThanOrEqual(
       1,
     );
+  });
+
+  it("aliases the vault, its secret and the deployer's grant to the names they have without a collector", () => {
+    const pipelineUrn =
+      "urn:pulumi:example::auditbridge::auditbridge:pipeline:TenantAuditPipeline::tenant";
+    for (const type of [
+      "azure-native:keyvault:Vault",
+      "azure-native:keyvault:Secret",
+      "azure-native:authorization:RoleAssignment",
+    ]) {
+      for (const resource of recorder.ofType(type, "tenant-collector")) {
+        const own = resource.options.aliases.filter((alias) => alias.type === undefined);
+        const expected = [
+          "tenant-collector-vault",
+          "tenant-collector-credential",
+          "tenant-collector-deployer-secrets-officer",
+        ].includes(resource.name)
+          ? [{ parentUrn: pipelineUrn }]
+          : [];
+        expect(own, resource.name).toEqual(expected);
+      }
+    }
   });
 
   it("grants the collector identity publisher rights on the DCR", () => {

@@ -103,6 +103,9 @@ describe("parseStackConfig with valid config", () => {
       },
       workspace: { kind: "new", retentionInDays: 90 },
       tableName: "M365Audit_CL",
+      // The bundled collector, delivering to Log Analytics only.
+      collector: "bundled",
+      sinks: { logsIngestion: true },
       collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
       // Lifecycle defaults: no vault recovery, audit data kept on destroy, 90 s for RBAC.
       keyVaultRecoverSoftDeleted: false,
@@ -206,6 +209,72 @@ describe("parseStackConfig with valid config", () => {
     );
     // Surrounding whitespace is trimmed like every other value; the PEM itself is untouched.
     expect(config.credential).toEqual({ mode: "certificate", certificatePem: validBundle.trim() });
+  });
+
+  it("reads the SIEM sinks in a fixed order, with their defaults and every optional setting", () => {
+    const cert = certificateBlock(validBundle)!;
+    const key = validBundle.slice(validBundle.indexOf("-----BEGIN PRIVATE KEY-----")).trim();
+    const config = parse(
+      {
+        sinks: "splunk-hec, Syslog",
+        syslogUrl: "tls://siem.example.com",
+        syslogCaPem: cert,
+        syslogClientCertPem: cert,
+        syslogClientKeyPem: key,
+        splunkHecUrl: "https://splunk.example.com:8088/services/collector",
+        splunkHecToken: " 5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b ",
+        splunkHecIndex: "o365",
+        splunkHecAck: "true",
+      },
+      { secretKeys: ["syslogClientKeyPem", "splunkHecToken"] },
+    );
+    expect(config.sinks).toEqual({
+      logsIngestion: false,
+      syslog: {
+        url: "tls://siem.example.com",
+        format: "cef",
+        appName: "auditbridge",
+        maxMessageBytes: 8192,
+        caPem: cert.trim(),
+        clientCertPem: cert.trim(),
+        clientKeyPem: key,
+      },
+      splunkHec: {
+        url: "https://splunk.example.com:8088/services/collector",
+        token: "5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+        sourcetype: "o365:management:activity",
+        ack: true,
+        index: "o365",
+      },
+    });
+    expect(Object.isFrozen(config.sinks?.syslog)).toBe(true);
+    // Without logs-ingestion an existing workspace still takes the environment's logs.
+    expect(
+      parse({
+        sinks: "syslog",
+        syslogUrl: "udp://siem.example.com",
+        workspaceResourceId: WORKSPACE_ID,
+      }).workspace,
+    ).toEqual({ kind: "existing", resourceId: WORKSPACE_ID });
+  });
+
+  it("reads collector none without an image, sinks or workspace, and keeps the defaults quiet", () => {
+    const config = parse(
+      {
+        collector: "none",
+        collectorImage: undefined,
+        // Values equal to their defaults configure nothing and are accepted.
+        sinks: "logs-ingestion",
+        workspaceRetentionDays: "90",
+        credentialMode: "certificate",
+        clientCertificatePem: validBundle,
+      },
+      { secretKeys: ["clientCertificatePem"] },
+    );
+    expect(config.collector).toBe("none");
+    expect(config).not.toHaveProperty("sinks");
+    expect(config).not.toHaveProperty("collectorImage");
+    expect(config.credential.mode).toBe("certificate");
   });
 
   it("treats empty values as unset, the way Pulumi.yaml's empty defaults arrive", () => {
@@ -457,6 +526,131 @@ describe("parseStackConfig with bad config", () => {
       { azureNative: { environment: "china" } },
     ],
     [
+      "collector none with keyless credentials",
+      { collector: "none", collectorImage: undefined, credentialMode: "federated" },
+      "auditbridge:credentialMode federated needs the bundled collector's managed identity but auditbridge:collector is none: set it with pulumi config set auditbridge:credentialMode secret (or certificate)",
+    ],
+    [
+      "collector none with a collector image",
+      { collector: "none" },
+      "auditbridge:collectorImage configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:collectorImage",
+    ],
+    [
+      "collector none with sinks",
+      { collector: "none", collectorImage: undefined, sinks: "splunk-hec" },
+      "auditbridge:sinks configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:sinks",
+    ],
+    [
+      "collector none with a syslog receiver",
+      { collector: "none", collectorImage: undefined, syslogUrl: "tls://siem.example.com" },
+      "auditbridge:syslogUrl configures the bundled collector but auditbridge:collector is none",
+    ],
+    [
+      "an unknown collector",
+      { collector: "external" },
+      "auditbridge:collector must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM: only the app, its credential and a Key Vault) (got external): set it with pulumi config set auditbridge:collector none",
+    ],
+    [
+      "an unknown sink",
+      { sinks: "logs-ingestion,qradar" },
+      "auditbridge:sinks must be a comma list of logs-ingestion, syslog, splunk-hec (unknown: qradar) (got logs-ingestion,qradar): set it with pulumi config set auditbridge:sinks logs-ingestion,splunk-hec",
+    ],
+    ["an empty sink list", { sinks: " , " }, "auditbridge:sinks must be a comma list of"],
+    [
+      "the syslog sink without a receiver",
+      { sinks: "syslog" },
+      "auditbridge:syslogUrl is required when sinks includes syslog: set it with pulumi config set auditbridge:syslogUrl tls://siem.example.com:6514",
+    ],
+    [
+      "a syslog receiver with an http URL",
+      { sinks: "syslog", syslogUrl: "https://siem.example.com" },
+      'auditbridge:syslogUrl scheme "https" is not supported; use tcp, tls or udp (got https://siem.example.com)',
+    ],
+    [
+      "a syslog receiver without the syslog sink",
+      { syslogUrl: "tls://siem.example.com" },
+      "auditbridge:syslogUrl is set but auditbridge:sinks does not include syslog: remove it with pulumi config rm auditbridge:syslogUrl, or add syslog to auditbridge:sinks",
+    ],
+    [
+      "an unknown syslog format",
+      { sinks: "syslog", syslogUrl: "tls://siem.example.com", syslogFormat: "gelf" },
+      'auditbridge:syslogFormat "gelf" is not one of cef, leef, json (got gelf)',
+    ],
+    [
+      "a syslog message limit over one UDP datagram",
+      { sinks: "syslog", syslogUrl: "udp://siem.example.com", syslogMaxMessageBytes: "100000" },
+      "auditbridge:syslogMaxMessageBytes must fit the udp transport: 100000 is not between 1024 and 65507 (one UDP datagram) (got 100000)",
+    ],
+    [
+      "a syslog CA that is not PEM",
+      { sinks: "syslog", syslogUrl: "tcp://siem.example.com:514", syslogCaPem: "CA" },
+      "auditbridge:syslogCaPem must be PEM text holding at least one -----BEGIN CERTIFICATE----- block (got CA)",
+    ],
+    [
+      "a Splunk URL without the splunk-hec sink",
+      { splunkHecUrl: "https://splunk.example.com:8088" },
+      "auditbridge:splunkHecUrl is set but auditbridge:sinks does not include splunk-hec: remove it with pulumi config rm auditbridge:splunkHecUrl, or add splunk-hec to auditbridge:sinks",
+    ],
+    [
+      "the splunk-hec sink without a URL",
+      { sinks: "splunk-hec" },
+      "auditbridge:splunkHecUrl is required when sinks includes splunk-hec: set it with pulumi config set auditbridge:splunkHecUrl https://splunk.example.com:8088",
+    ],
+    [
+      "the splunk-hec sink without a token",
+      { sinks: "splunk-hec", splunkHecUrl: "https://splunk.example.com:8088" },
+      "auditbridge:splunkHecToken is required when sinks includes splunk-hec: set it with pulumi config set --secret auditbridge:splunkHecToken <HEC token GUID>",
+    ],
+    [
+      "a HEC token stored in plain text",
+      {
+        sinks: "splunk-hec",
+        splunkHecUrl: "https://splunk.example.com:8088",
+        splunkHecToken: "5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+      },
+      "auditbridge:splunkHecToken is a credential and must be stored encrypted: set it with pulumi config set --secret auditbridge:splunkHecToken <HEC token GUID>",
+    ],
+    [
+      "a HEC token with a space",
+      {
+        sinks: "splunk-hec",
+        splunkHecUrl: "https://splunk.example.com:8088",
+        splunkHecToken: "Splunk 5e1f2a3b",
+      },
+      "auditbridge:splunkHecToken is invalid: the token contains spaces or control characters: set it with pulumi config set --secret",
+      { secretKeys: ["splunkHecToken"] },
+    ],
+    [
+      "a Splunk index with capitals",
+      { sinks: "logs-ingestion,splunk-hec", splunkHecIndex: "O365" },
+      'auditbridge:splunkHecIndex "O365" is not an index name (lower-case letters, digits, _ and -) (got O365)',
+    ],
+    [
+      "a Splunk URL with credentials",
+      { sinks: "splunk-hec", splunkHecUrl: "https://admin:pw@splunk.example.com:8088" },
+      "auditbridge:splunkHecUrl the URL must not carry credentials; set SPLUNK_HEC_TOKEN",
+    ],
+    [
+      "Sentinel without the logs-ingestion sink",
+      {
+        sinks: "splunk-hec",
+        splunkHecUrl: "https://splunk.example.com:8088",
+        splunkHecToken: "5e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b",
+        sentinel: "true",
+      },
+      "auditbridge:sentinel applies to the audit workspace, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:sentinel, or add logs-ingestion to auditbridge:sinks",
+      { secretKeys: ["splunkHecToken"] },
+    ],
+    [
+      "a workspace retention without the logs-ingestion sink",
+      {
+        sinks: "syslog",
+        syslogUrl: "tls://siem.example.com",
+        workspaceRetentionDays: "365",
+      },
+      "auditbridge:workspaceRetentionDays applies to the audit workspace, which only the logs-ingestion sink creates",
+    ],
+    [
       "a misspelt key",
       { secretLifetimeDay: "180" },
       "auditbridge:secretLifetimeDay is not an AuditBridge setting (did you mean auditbridge:secretLifetimeDays?): remove it with pulumi config rm auditbridge:secretLifetimeDay",
@@ -474,6 +668,44 @@ describe("parseStackConfig with bad config", () => {
       );
     },
   );
+
+  it("rejects the syslog client files with a plain-TCP receiver, a certificate without its key, and a key in plain text, without echoing PEM text", () => {
+    const cert = certificateBlock(validBundle)!;
+    const key = validBundle.slice(validBundle.indexOf("-----BEGIN PRIVATE KEY-----"));
+    const syslog = { sinks: "syslog", syslogUrl: "tls://siem.example.com" };
+    const cases: [Record<string, string>, string, string[]][] = [
+      [
+        { ...syslog, syslogUrl: "tcp://siem.example.com:514", syslogCaPem: cert },
+        "auditbridge:syslogCaPem applies to a tls:// syslogUrl only (got tcp://): remove it with pulumi config rm auditbridge:syslogCaPem, or set auditbridge:syslogUrl to tls://host:port",
+        [],
+      ],
+      [
+        { ...syslog, syslogClientCertPem: cert },
+        'auditbridge:syslogClientKeyPem is required too: the client certificate and its key go together: set it with pulumi config set --secret auditbridge:syslogClientKeyPem -- "$(cat client-key.pem)"',
+        [],
+      ],
+      [
+        { ...syslog, syslogClientCertPem: cert, syslogClientKeyPem: key },
+        'auditbridge:syslogClientKeyPem holds a private key and must be stored encrypted: set it with pulumi config set --secret auditbridge:syslogClientKeyPem -- "$(cat client-key.pem)"',
+        [],
+      ],
+      [
+        { ...syslog, syslogClientCertPem: validBundle, syslogClientKeyPem: key },
+        'auditbridge:syslogClientCertPem holds a private key: give the certificate here and the key in its own secret setting: set it with pulumi config set auditbridge:syslogClientCertPem -- "$(cat client-cert.pem)"',
+        ["syslogClientKeyPem"],
+      ],
+      [
+        { ...syslog, syslogClientCertPem: cert, syslogClientKeyPem: cert },
+        'auditbridge:syslogClientKeyPem must be PEM text holding a -----BEGIN PRIVATE KEY----- block: set it with pulumi config set --secret auditbridge:syslogClientKeyPem -- "$(cat client-key.pem)"',
+        ["syslogClientKeyPem"],
+      ],
+    ];
+    for (const [overrides, expected, secretKeys] of cases) {
+      const error = errorOf(() => parse(overrides, { secretKeys }));
+      expect(error.message).toBe(expected);
+      expect(error.message).not.toContain("MII");
+    }
+  });
 
   it("rejects a malformed azure-native subscription in one line naming that key", () => {
     expect(errorOf(() => parse({}, { azureNative: { subscriptionId: "prod" } })).message).toBe(
