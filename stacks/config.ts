@@ -36,6 +36,7 @@ import {
 } from "../components/validators";
 import { CLOUD_NAMES, type CloudName } from "../domain/clouds";
 import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
+import { DEFAULT_COLLECTOR_SCHEDULE, parseCronSchedule } from "../domain/cron";
 import { AuditBridgeError } from "../domain/errors";
 import { DEFAULT_TABLE_NAME } from "../domain/table";
 import { guidProblem } from "../domain/validators";
@@ -46,6 +47,10 @@ export const CONFIG_NAMESPACE = "auditbridge";
 /** Credential modes of the app registration. */
 export const CREDENTIAL_MODES = ["secret", "certificate", "federated"] as const;
 export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
+
+/** How the bundled collector runs: a Container App (one replica) or a scheduled Container Apps Job. */
+export const COLLECTOR_MODES = ["always-on", "scheduled"] as const;
+export type CollectorMode = (typeof COLLECTOR_MODES)[number];
 
 /** One config key: its Pulumi.yaml type, default and the example the fix hint shows. */
 export interface ConfigKeySpec {
@@ -102,6 +107,10 @@ export const CONFIG_KEYS = {
   workspaceDailyCapGb: { type: "integer", default: -1, example: "5" },
   tableName: { type: "string", default: DEFAULT_TABLE_NAME, example: DEFAULT_TABLE_NAME },
   collectorImage: { type: "string", example: "myregistry.azurecr.io/auditbridge-collector:0.1.0" },
+  collectorMode: { type: "string", default: "always-on", example: "scheduled" },
+  // Empty = not set (so setting it in always-on mode is noticed); scheduled mode then runs on
+  // DEFAULT_COLLECTOR_SCHEDULE.
+  collectorSchedule: { type: "string", default: "", example: `"${DEFAULT_COLLECTOR_SCHEDULE}"` },
   collectorRegistryResourceId: {
     type: "string",
     default: "",
@@ -166,6 +175,10 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
     | { kind: "existing"; resourceId: string };
   tableName: string;
   collectorImage: string;
+  /** always-on: a Container App; scheduled: a Container Apps Job running `run --once`. */
+  collectorMode: CollectorMode;
+  /** Cron expression (UTC) of the scheduled job, with single spaces; set in both modes. */
+  collectorSchedule: string;
   collectorRegistryResourceId?: string;
   keyVaultRecoverSoftDeleted: boolean;
   deleteDataOnDestroy: boolean;
@@ -328,6 +341,18 @@ function fieldSchemas(context: ParseContext) {
       const p = imageReferenceProblem(value);
       return p ? problem(ctx, p) : value;
     }),
+    collectorMode: checked((value, ctx) =>
+      (COLLECTOR_MODES as readonly string[]).includes(value)
+        ? (value as CollectorMode)
+        : problem(
+            ctx,
+            `must be ${COLLECTOR_MODES.join(" or ")} (a Container App, or a Container Apps Job on collectorSchedule)`,
+          ),
+    ),
+    collectorSchedule: checked((value, ctx) => {
+      const parsed = parseCronSchedule(value === "" ? DEFAULT_COLLECTOR_SCHEDULE : value);
+      return parsed.ok ? parsed.value.expression : problem(ctx, parsed.problem);
+    }),
     collectorRegistryResourceId: checked((value, ctx) => {
       if (value === "") return undefined;
       const p = resourceIdProblem(value, "Microsoft.ContainerRegistry", "registries");
@@ -425,6 +450,11 @@ export function parseStackConfig(
     if (certificate)
       throw new StackConfigError(lineFor("clientCertificatePem", certificate, undefined));
   }
+  if (v.collectorMode !== "scheduled" && values.collectorSchedule !== "") {
+    throw new StackConfigError(
+      `${CONFIG_NAMESPACE}:collectorSchedule is set but collectorMode is ${v.collectorMode}: remove it with pulumi config rm ${CONFIG_NAMESPACE}:collectorSchedule, or set ${CONFIG_NAMESPACE}:collectorMode scheduled`,
+    );
+  }
   if (v.collectorRegistryResourceId !== undefined) {
     const registry = parseResourceId(v.collectorRegistryResourceId)!.name.toLowerCase();
     const host = imageRegistryHost(v.collectorImage).toLowerCase();
@@ -490,6 +520,8 @@ export function parseStackConfig(
           },
     tableName: v.tableName,
     collectorImage: v.collectorImage,
+    collectorMode: v.collectorMode,
+    collectorSchedule: v.collectorSchedule,
     ...(v.collectorRegistryResourceId !== undefined
       ? { collectorRegistryResourceId: v.collectorRegistryResourceId }
       : {}),
