@@ -5,6 +5,7 @@ import type * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
+import { DEFAULT_COLLECTOR_SCHEDULE, parseCronSchedule } from "../domain/cron";
 import { guidProblem } from "../domain/validators";
 import { AuditLoggingSwitch } from "./auditLogging";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
@@ -83,6 +84,16 @@ export interface TenantAuditPipelineArgs {
    * without a password.
    */
   collectorRegistryResourceId?: string;
+  /**
+   * always-on (default): the collector runs as a Container App with one replica. scheduled: a
+   * Container Apps Job runs `run --once` on `collectorSchedule`.
+   */
+  collectorMode?: "always-on" | "scheduled";
+  /**
+   * collectorMode scheduled: five-field cron expression in UTC, runs 5 minutes to 24 hours
+   * apart; default every 5 minutes.
+   */
+  collectorSchedule?: string;
   /** Recover a soft-deleted Key Vault left by an earlier destroy (createMode "recover"). */
   keyVaultRecoverSoftDeleted?: boolean;
   /** Let `pulumi destroy` delete the workspace it created and the audit table; default false. */
@@ -117,7 +128,10 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   public readonly workspaceCustomerId: pulumi.Output<string>;
   public readonly dcrImmutableId: pulumi.Output<string>;
   public readonly ingestionEndpoint: pulumi.Output<string>;
+  /** Name of the Container App running the collector; empty in scheduled mode. */
   public readonly collectorAppName: pulumi.Output<string>;
+  /** Name of the Container Apps Job running the collector; empty in always-on mode. */
+  public readonly collectorJobName: pulumi.Output<string>;
   /** Name of the KQL function that presents the audit table in OfficeActivity's shape. */
   public readonly officeActivityFunction: string;
 
@@ -250,6 +264,13 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
           stream: destination.streamName,
         },
         workspaceResourceId: destination.workspaceResourceId,
+        mode:
+          args.collectorMode === "scheduled"
+            ? {
+                kind: "scheduled",
+                cronExpression: args.collectorSchedule ?? DEFAULT_COLLECTOR_SCHEDULE,
+              }
+            : { kind: "always-on" },
         startAfter: [
           ...reader.signInPrerequisites,
           destination.publisherRoleAssignment,
@@ -276,6 +297,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
     this.dcrImmutableId = destination.dcrImmutableId;
     this.ingestionEndpoint = destination.ingestionEndpoint;
     this.collectorAppName = collector.containerAppName;
+    this.collectorJobName = collector.collectorJobName;
     this.officeActivityFunction = destination.officeActivityFunction;
     this.registerOutputs({
       tenantId: this.tenantId,
@@ -287,6 +309,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       dcrImmutableId: this.dcrImmutableId,
       ingestionEndpoint: this.ingestionEndpoint,
       collectorAppName: this.collectorAppName,
+      collectorJobName: this.collectorJobName,
       officeActivityFunction: this.officeActivityFunction,
     });
   }
@@ -310,5 +333,22 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
   if (args.publisherId !== undefined) {
     const problem = guidProblem(args.publisherId);
     if (problem) fail("publisherId", problem, args.publisherId);
+  }
+  if (
+    args.collectorMode !== undefined &&
+    !["always-on", "scheduled"].includes(args.collectorMode)
+  ) {
+    fail("collectorMode", "must be always-on or scheduled", args.collectorMode);
+  }
+  if (args.collectorSchedule !== undefined) {
+    if (args.collectorMode !== "scheduled") {
+      fail(
+        "collectorSchedule",
+        "is only used with collectorMode scheduled",
+        args.collectorSchedule,
+      );
+    }
+    const parsed = parseCronSchedule(args.collectorSchedule);
+    if (!parsed.ok) fail("collectorSchedule", parsed.problem, args.collectorSchedule);
   }
 }

@@ -25,6 +25,8 @@ const pipeline = new TenantAuditPipeline("tenant", {
   tableName: config.tableName,
   collectorImage: config.collectorImage,
   collectorRegistryResourceId: config.collectorRegistryResourceId,
+  collectorMode: config.collectorMode,
+  ...(config.collectorMode === "scheduled" ? { collectorSchedule: config.collectorSchedule } : {}),
   keyVaultRecoverSoftDeleted: config.keyVaultRecoverSoftDeleted,
   deleteDataOnDestroy: config.deleteDataOnDestroy,
   roleAssignmentWaitSeconds: config.roleAssignmentWaitSeconds,
@@ -54,5 +56,7 @@ export const dcrImmutableId = pipeline.dcrImmutableId;
 export const ingestionEndpoint = pipeline.ingestionEndpoint;
 /** Name of the Container App running the collector. */
 export const collectorAppName = pipeline.collectorAppName;
+/** Name of the Container Apps Job running the collector (collectorMode scheduled), else "". */
+export const collectorJobName = pipeline.collectorJobName;
 /** KQL function presenting the audit table in OfficeActivity's shape (docs/sentinel.md). */
 export const officeActivityFunction = pulumi.output(pipeline.officeActivityFunction);

@@ -18,6 +18,7 @@ const EXPORTS = [
   "dcrImmutableId",
   "ingestionEndpoint",
   "collectorAppName",
+  "collectorJobName",
   "officeActivityFunction",
 ];
 
@@ -153,6 +154,8 @@ describe("the program with the example stack", () => {
       workspaceCustomerId: workspace.state.customerId,
       dcrImmutableId: dcr.state.immutableId,
       collectorAppName: "ca-contoso-collector",
+      // Always-on: no job.
+      collectorJobName: "",
     });
     expect(outputs.ingestionEndpoint).toMatch(
       /^https:\/\/dce-contoso-.*\.ingest\.monitor\.azure\.com$/,
