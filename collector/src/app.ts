@@ -62,6 +62,7 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
     contentTypes: config.contentTypes,
     pollIntervalInMs: config.pollIntervalInMs,
     now: nowMs,
+    sinks: config.sinks.map((sink) => sink.kind),
   });
   const parts = buildParts(config, metrics, logger);
   const { abortSignal, stateLoss } = watchStateLoss(parts.state, {

@@ -4,6 +4,7 @@
  * request or blob a rate hits is decided from the seed, so tests can predict it.
  */
 
+import { type ContainerAppJobKnob, validateJobKnobs } from "./containerAppJobs";
 import {
   defaultPreflightKnobs,
   type PreflightKnobs,
@@ -55,6 +56,8 @@ export interface Knobs {
   subscriptionsDisabled: string[];
   /** Azure subscription and directory state that `npm run preflight` reads (see arm.ts). */
   preflight: PreflightKnobs;
+  /** Container Apps jobs (a scheduled collector) and their executions, served under ARM. */
+  containerAppJobs: ContainerAppJobKnob[];
 }
 
 /** How long the emulated app's client secret lives by default: the 180 days Entra suggests. */
@@ -83,6 +86,7 @@ export function defaultKnobs(startMs: number): Knobs {
     ingestionOutage: false,
     subscriptionsDisabled: [],
     preflight: defaultPreflightKnobs(),
+    containerAppJobs: [],
   };
 }
 
@@ -122,4 +126,5 @@ export function validateKnobs(knobs: Knobs): void {
     throw new Error("knobs.subscriptionsDisabled must be an array of content types");
   }
   validatePreflightKnobs(knobs.preflight);
+  validateJobKnobs(knobs.containerAppJobs);
 }
