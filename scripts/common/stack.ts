@@ -23,6 +23,16 @@ export interface StackOutputs {
   managementEndpoint?: string;
   healthzUrl?: string;
   rotationDays?: string;
+  /** `bundled` or `none` (bring your own SIEM). */
+  collector?: string;
+  /** `always-on` or `scheduled`; empty for collector none. */
+  collectorMode?: string;
+  /** Comma list of the collector's sinks. */
+  sinks?: string;
+  /** The Container Apps Job of a scheduled collector. */
+  collectorJobName?: string;
+  resourceGroupName?: string;
+  azureSubscriptionId?: string;
   /** True when the stack exports a (secret) `clientSecret` output a command may fetch on demand. */
   hasClientSecret: boolean;
 }
@@ -50,6 +60,12 @@ const STACK_OUTPUT_KEYS: Readonly<
   managementEndpoint: ["managementEndpoint"],
   healthzUrl: ["healthzUrl", "collectorHealthzUrl"],
   rotationDays: ["secretRotationDays", "rotationDays"],
+  collector: ["collector"],
+  collectorMode: ["collectorMode"],
+  sinks: ["sinks"],
+  collectorJobName: ["collectorJobName"],
+  resourceGroupName: ["resourceGroupName"],
+  azureSubscriptionId: ["azureSubscriptionId"],
 };
 
 /**
