@@ -70,19 +70,23 @@ export function collectorProbes(port: number): appInput.ContainerAppProbeArgs[] 
   ];
 }
 
-/** The single collector container. */
+/**
+ * The single collector container. `probes: false` for a scheduled job: a job has no ingress
+ * and no probes, and an execution is judged by its exit code.
+ */
 export function collectorContainer(args: {
   image: string;
   env: pulumi.Input<appInput.EnvironmentVarArgs>[];
   port: number;
   volumeMounts: pulumi.Input<appInput.VolumeMountArgs>[];
+  probes?: boolean;
 }): appInput.ContainerArgs {
   return {
     name: "collector",
     image: args.image,
     resources: { cpu: CONTAINER_CPU, memory: CONTAINER_MEMORY },
     env: args.env,
-    probes: collectorProbes(args.port),
+    ...(args.probes === false ? {} : { probes: collectorProbes(args.port) }),
     volumeMounts: args.volumeMounts,
   };
 }

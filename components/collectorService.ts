@@ -20,6 +20,7 @@ import {
 } from "./collectorCredential";
 import { collectorEnvironment } from "./collectorEnvironment";
 import { type CollectorGrant, grantRole } from "./collectorGrants";
+import { collectorJob, collectorJobProblem } from "./collectorJob";
 import {
   collectorSinks,
   DEFAULT_SINKS,
@@ -57,6 +58,11 @@ export const DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS = 90;
 /** Longest accepted wait (30 minutes). */
 export const MAX_ROLE_ASSIGNMENT_WAIT_SECONDS = 1800;
 
+/** How the collector runs: a Container App, or a scheduled Container Apps Job. */
+export type CollectorMode =
+  | { kind: "always-on" }
+  | { kind: "scheduled"; cronExpression: string; replicaTimeoutSeconds?: number };
+
 /** Arguments of {@link CollectorService}. */
 export interface CollectorServiceArgs {
   /** Existing resource group everything is created in. */
@@ -72,6 +78,7 @@ export interface CollectorServiceArgs {
     | "checkpointContainer"
     | "managedEnvironment"
     | "containerApp"
+    | "collectorJob"
   >;
   /** Collector image, pinned by tag or digest. */
   image: string;
@@ -108,6 +115,13 @@ export interface CollectorServiceArgs {
   /** /healthz and /metrics port; defaults to 9464. */
   httpPort?: number;
   /**
+   * How the collector runs: always-on (default), a Container App with one replica; or scheduled,
+   * a Container Apps Job running `run --once` on a five-field UTC cron expression (runs 5
+   * minutes to 24 hours apart), with a replica timeout (default: the longer of 30 minutes and
+   * the longest gap between runs).
+   */
+  mode?: CollectorMode;
+  /**
    * Grants made elsewhere that the collector needs at its first start: admin consent, the app
    * credential Entra ID checks, the publisher role on the DCR. The app waits for them too.
    */
@@ -125,7 +139,7 @@ export interface CollectorServiceArgs {
   tags?: Readonly<Record<string, string>>;
 }
 
-/** Managed identity, Key Vault, checkpoint storage, Container Apps environment and app. */
+/** Managed identity, Key Vault, checkpoint storage, Container Apps environment and app (or job). */
 export class CollectorService extends pulumi.ComponentResource {
   /** Resource id of the user-assigned identity. */
   public readonly identityId: pulumi.Output<string>;
@@ -137,11 +151,13 @@ export class CollectorService extends pulumi.ComponentResource {
   public readonly identityTenantId: pulumi.Output<string>;
   /** Checkpoint container URL (AUDIT_STATE). */
   public readonly checkpointUrl: pulumi.Output<string>;
-  /** Name of the Container App. */
+  /** Name of the Container App; empty in scheduled mode. */
   public readonly containerAppName: pulumi.Output<string>;
   /** Name and URI of the Key Vault, when one was needed (a stored credential or sink secret). */
   public readonly keyVaultName: pulumi.Output<string | undefined>;
   public readonly keyVaultUri: pulumi.Output<string | undefined>;
+  /** Name of the Container Apps Job; empty in always-on mode. */
+  public readonly collectorJobName: pulumi.Output<string>;
 
   constructor(name: string, args: CollectorServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
@@ -273,52 +289,86 @@ export class CollectorService extends pulumi.ComponentResource {
       sinkEnv: sinks.env,
       port,
     });
-    const containerApp = new app.ContainerApp(
-      `${name}-app`,
-      {
-        resourceGroupName: args.resourceGroupName,
-        containerAppName: args.names.containerApp,
-        location: args.location,
-        managedEnvironmentId: environment.id,
-        identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
-        configuration: {
-          activeRevisionsMode: "Single",
-          secrets: [...credential.secrets, ...sinks.secrets],
+    // The first run must be able to sign in and read Key Vault, storage and the registry.
+    const runAfter: pulumi.CustomResourceOptions = {
+      parent: this,
+      dependsOn: [grantsTakeEffect, ...prerequisites],
+    };
+    const container = {
+      image: args.image,
+      env,
+      port,
+      volumeMounts: [...credential.volumeMounts, ...sinks.volumeMounts],
+    };
+    const secrets = [...credential.secrets, ...sinks.secrets];
+    const volumes = [...credential.volumes, ...sinks.volumes];
+    let containerAppName: pulumi.Output<string> = pulumi.output("");
+    let jobName: pulumi.Output<string> = pulumi.output("");
+    if (args.mode?.kind === "scheduled") {
+      const job = collectorJob(
+        name,
+        {
+          resourceGroupName: args.resourceGroupName,
+          location: args.location,
+          jobName: args.names.collectorJob,
+          environmentId: environment.id,
+          identityId: identity.id,
+          container: collectorContainer({ ...container, probes: false }),
+          secrets,
           registries,
+          volumes,
+          cronExpression: args.mode.cronExpression,
+          ...(args.mode.replicaTimeoutSeconds !== undefined
+            ? { replicaTimeoutSeconds: args.mode.replicaTimeoutSeconds }
+            : {}),
+          ...(args.tags ? { tags: args.tags } : {}),
         },
-        template: {
-          containers: [
-            collectorContainer({
-              image: args.image,
-              env,
-              port,
-              volumeMounts: [...credential.volumeMounts, ...sinks.volumeMounts],
-            }),
-          ],
-          volumes: [...credential.volumes, ...sinks.volumes],
-          // Exactly one replica: one writer per tenant checkpoint (the blob lease also guards it).
-          scale: { minReplicas: 1, maxReplicas: 1 },
+        runAfter,
+      );
+      jobName = job.name;
+    } else {
+      const containerApp = new app.ContainerApp(
+        `${name}-app`,
+        {
+          resourceGroupName: args.resourceGroupName,
+          containerAppName: args.names.containerApp,
+          location: args.location,
+          managedEnvironmentId: environment.id,
+          identity: { type: "UserAssigned", userAssignedIdentities: [identity.id] },
+          configuration: {
+            activeRevisionsMode: "Single",
+            secrets,
+            registries,
+          },
+          template: {
+            containers: [collectorContainer(container)],
+            volumes,
+            // Exactly one replica: one writer per tenant checkpoint (the blob lease also guards it).
+            scale: { minReplicas: 1, maxReplicas: 1 },
+          },
+          ...tags,
         },
-        ...tags,
-      },
-      // The first revision must be able to sign in and read Key Vault, storage and the registry.
-      { parent: this, dependsOn: [grantsTakeEffect, ...prerequisites] },
-    );
+        runAfter,
+      );
+      containerAppName = containerApp.name;
+    }
 
     this.identityId = identity.id;
     this.identityPrincipalId = identity.principalId;
     this.identityClientId = identity.clientId;
     this.identityTenantId = identity.tenantId;
     this.checkpointUrl = checkpoints.url;
-    this.containerAppName = containerApp.name;
     this.keyVaultName = pulumi.output(credential.vault?.vault.name);
     this.keyVaultUri = pulumi.output(credential.vault?.vault.properties.vaultUri);
+    this.containerAppName = containerAppName;
+    this.collectorJobName = jobName;
     this.registerOutputs({
       identityPrincipalId: this.identityPrincipalId,
       identityClientId: this.identityClientId,
       checkpointUrl: this.checkpointUrl,
       containerAppName: this.containerAppName,
       keyVaultName: this.keyVaultName,
+      collectorJobName: this.collectorJobName,
     });
   }
 }
@@ -369,6 +419,16 @@ function checkArgs(name: string, args: CollectorServiceArgs): void {
     fail(
       "ingestion",
       "is required with the logs-ingestion sink (or set sinks.logsIngestion false)",
+    );
+  }
+  if (args.mode?.kind === "scheduled") {
+    const problem = collectorJobProblem(args.mode);
+    if (problem) fail(problem.arg, problem.problem);
+  } else if (args.mode !== undefined && args.mode.kind !== "always-on") {
+    fail(
+      "mode.kind",
+      "must be always-on or scheduled",
+      String((args.mode as { kind: unknown }).kind),
     );
   }
   if (args.credential.mode === "secret") {

@@ -11,6 +11,10 @@
 export { CLOUD_NAMES, type CloudName } from "../domain/clouds";
 export { SINK_KINDS, type SinkKind } from "../domain/collectorEnv";
 export { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
+export {
+  DEFAULT_COLLECTOR_SCHEDULE,
+  parseCronSchedule,
+} from "../domain/cron";
 export { DEFAULT_TABLE_NAME } from "../domain/table";
 export { guidProblem } from "../domain/validators";
 export {
@@ -34,6 +38,7 @@ export {
   CERTIFICATE_MOUNT_PATH,
   COLLECTOR_HTTP_PORT,
   type CollectorCredentialArgs,
+  type CollectorMode,
   CollectorService,
   type CollectorServiceArgs,
   DEFAULT_ROLE_ASSIGNMENT_WAIT_SECONDS,

@@ -57,6 +57,8 @@ export interface ResourceNames {
   checkpointContainer: string;
   managedEnvironment: string;
   containerApp: string;
+  /** The scheduled collector (collectorMode scheduled): lowercase, at most 32 characters. */
+  collectorJob: string;
 }
 
 /**
@@ -75,6 +77,7 @@ export function resourceNames(prefix: string, suffix: string): ResourceNames {
     checkpointContainer: "checkpoints",
     managedEnvironment: `cae-${prefix}`,
     containerApp: `ca-${prefix}-collector`,
+    collectorJob: `caj-${prefix}-collector`,
   };
 }
 

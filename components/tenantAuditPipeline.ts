@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
 import type { SinkKind } from "../domain/collectorEnv";
 import type { ContentType } from "../domain/contentTypes";
+import { DEFAULT_COLLECTOR_SCHEDULE, parseCronSchedule } from "../domain/cron";
 import { guidProblem } from "../domain/validators";
 import { AuditLoggingSwitch } from "./auditLogging";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
@@ -113,6 +114,16 @@ export interface TenantAuditPipelineArgs {
    * without a password.
    */
   collectorRegistryResourceId?: string;
+  /**
+   * always-on (default): the collector runs as a Container App with one replica. scheduled: a
+   * Container Apps Job runs `run --once` on `collectorSchedule`.
+   */
+  collectorMode?: "always-on" | "scheduled";
+  /**
+   * collectorMode scheduled: five-field cron expression in UTC, runs 5 minutes to 24 hours
+   * apart; default every 5 minutes.
+   */
+  collectorSchedule?: string;
   /** Recover a soft-deleted Key Vault left by an earlier destroy (createMode "recover"). */
   keyVaultRecoverSoftDeleted?: boolean;
   /** Let `pulumi destroy` delete the workspace it created and the audit table; default false. */
@@ -148,8 +159,10 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   public readonly workspaceCustomerId: pulumi.Output<string | undefined>;
   public readonly dcrImmutableId: pulumi.Output<string | undefined>;
   public readonly ingestionEndpoint: pulumi.Output<string | undefined>;
-  /** Name of the collector's Container App; undefined with `collector: "none"`. */
+  /** Name of the collector's Container App; undefined with `collector: "none"`, empty when scheduled. */
   public readonly collectorAppName: pulumi.Output<string | undefined>;
+  /** Name of the Container Apps Job running the collector; empty unless scheduled. */
+  public readonly collectorJobName: pulumi.Output<string>;
   /**
    * Name of the KQL function that presents the audit table in OfficeActivity's shape; undefined
    * without the logs-ingestion sink.
@@ -158,7 +171,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   /** Who collects: bundled or none. */
   public readonly collector: CollectorKind;
   /** How the bundled collector runs; undefined with `collector: "none"`. */
-  public readonly collectorMode: "always-on" | undefined;
+  public readonly collectorMode: "always-on" | "scheduled" | undefined;
   /** The sinks the collector delivers to (AUDIT_SINK); empty with `collector: "none"`. */
   public readonly sinks: readonly SinkKind[];
   /** The stack's Key Vault, when one exists (a stored credential or a sink secret). */
@@ -321,6 +334,13 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
             : workspace?.kind === "existing"
               ? { workspaceResourceId: workspace.resourceId }
               : {}),
+          mode:
+            args.collectorMode === "scheduled"
+              ? {
+                  kind: "scheduled",
+                  cronExpression: args.collectorSchedule ?? DEFAULT_COLLECTOR_SCHEDULE,
+                }
+              : { kind: "always-on" },
           startAfter: [
             ...reader.signInPrerequisites,
             ...(destination ? [destination.publisherRoleAssignment] : []),
@@ -382,9 +402,10 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
     this.dcrImmutableId = pulumi.output(destination?.dcrImmutableId);
     this.ingestionEndpoint = pulumi.output(destination?.ingestionEndpoint);
     this.collectorAppName = pulumi.output(collector?.containerAppName);
+    this.collectorJobName = collector ? collector.collectorJobName : pulumi.output("");
     this.officeActivityFunction = destination?.officeActivityFunction;
     this.collector = bundled ? "bundled" : "none";
-    this.collectorMode = bundled ? "always-on" : undefined;
+    this.collectorMode = bundled ? (args.collectorMode ?? "always-on") : undefined;
     this.sinks = kinds;
     this.keyVaultName = collector ? collector.keyVaultName : pulumi.output(vault?.vault.name);
     this.keyVaultUri = collector
@@ -405,6 +426,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       dcrImmutableId: this.dcrImmutableId,
       ingestionEndpoint: this.ingestionEndpoint,
       collectorAppName: this.collectorAppName,
+      collectorJobName: this.collectorJobName,
       officeActivityFunction: this.officeActivityFunction,
       collector: this.collector,
       sinks: this.sinks,
@@ -448,6 +470,11 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
     if (args.sinks !== undefined) {
       none('sinks configure the bundled collector; leave them out with collector "none"');
     }
+    if (args.collectorMode !== undefined || args.collectorSchedule !== undefined) {
+      none(
+        'collectorMode and collectorSchedule configure the bundled collector; leave them out with collector "none"',
+      );
+    }
     return;
   }
   if (args.collectorImage === undefined)
@@ -461,5 +488,22 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
   }
   if (!logsIngestion && args.sentinel?.enabled) {
     none("sentinel needs the logs-ingestion sink: Sentinel content reads the audit table");
+  }
+  if (
+    args.collectorMode !== undefined &&
+    !["always-on", "scheduled"].includes(args.collectorMode)
+  ) {
+    fail("collectorMode", "must be always-on or scheduled", args.collectorMode);
+  }
+  if (args.collectorSchedule !== undefined) {
+    if (args.collectorMode !== "scheduled") {
+      fail(
+        "collectorSchedule",
+        "is only used with collectorMode scheduled",
+        args.collectorSchedule,
+      );
+    }
+    const parsed = parseCronSchedule(args.collectorSchedule);
+    if (!parsed.ok) fail("collectorSchedule", parsed.problem, args.collectorSchedule);
   }
 }

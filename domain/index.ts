@@ -8,6 +8,7 @@ export * from "./apiLimits";
 export * from "./clouds";
 export * from "./collectorEnv";
 export * from "./contentTypes";
+export * from "./cron";
 export * from "./errors";
 export * from "./records";
 export * from "./siemSettings";

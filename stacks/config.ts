@@ -41,6 +41,7 @@ import {
 import { CLOUD_NAMES, type CloudName } from "../domain/clouds";
 import { DEPLOYED_SINK_KINDS, type DeployedSinkKind } from "../domain/collectorEnv";
 import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
+import { DEFAULT_COLLECTOR_SCHEDULE, parseCronSchedule } from "../domain/cron";
 import { AuditBridgeError } from "../domain/errors";
 import {
   DEFAULT_SPLUNK_HEC_SOURCETYPE,
@@ -69,6 +70,10 @@ export const CONFIG_NAMESPACE = "auditbridge";
 /** Credential modes of the app registration. */
 export const CREDENTIAL_MODES = ["secret", "certificate", "federated"] as const;
 export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
+
+/** How the bundled collector runs: a Container App (one replica) or a scheduled Container Apps Job. */
+export const COLLECTOR_MODES = ["always-on", "scheduled"] as const;
+export type CollectorMode = (typeof COLLECTOR_MODES)[number];
 
 /** One config key: its Pulumi.yaml type, default and the example the fix hint shows. */
 export interface ConfigKeySpec {
@@ -130,6 +135,10 @@ export const CONFIG_KEYS = {
     default: "",
     example: "myregistry.azurecr.io/auditbridge-collector:0.1.0",
   },
+  collectorMode: { type: "string", default: "always-on", example: "scheduled" },
+  // Empty = not set (so setting it in always-on mode is noticed); scheduled mode then runs on
+  // DEFAULT_COLLECTOR_SCHEDULE.
+  collectorSchedule: { type: "string", default: "", example: `"${DEFAULT_COLLECTOR_SCHEDULE}"` },
   collectorRegistryResourceId: {
     type: "string",
     default: "",
@@ -183,6 +192,8 @@ export const CONFIG_KEYS = {
  */
 export const BUNDLED_ONLY_KEYS = [
   "collectorImage",
+  "collectorMode",
+  "collectorSchedule",
   "collectorRegistryResourceId",
   "roleAssignmentWaitSeconds",
   "sinks",
@@ -277,6 +288,10 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
   sinks?: SinkConfig<TSecret>;
   /** The bundled collector's image; absent with collector none. */
   collectorImage?: string;
+  /** always-on: a Container App; scheduled: a Container Apps Job running `run --once`; absent with collector none. */
+  collectorMode?: CollectorMode;
+  /** Cron expression (UTC) of the scheduled job, with single spaces; absent with collector none. */
+  collectorSchedule?: string;
   collectorRegistryResourceId?: string;
   keyVaultRecoverSoftDeleted: boolean;
   deleteDataOnDestroy: boolean;
@@ -485,6 +500,18 @@ function fieldSchemas(context: ParseContext) {
         return p ? problem(ctx, p) : value;
       }),
     ),
+    collectorMode: checked((value, ctx) =>
+      (COLLECTOR_MODES as readonly string[]).includes(value)
+        ? (value as CollectorMode)
+        : problem(
+            ctx,
+            `must be ${COLLECTOR_MODES.join(" or ")} (a Container App, or a Container Apps Job on collectorSchedule)`,
+          ),
+    ),
+    collectorSchedule: checked((value, ctx) => {
+      const parsed = parseCronSchedule(value === "" ? DEFAULT_COLLECTOR_SCHEDULE : value);
+      return parsed.ok ? parsed.value.expression : problem(ctx, parsed.problem);
+    }),
     collectorRegistryResourceId: checked((value, ctx) => {
       if (value === "") return undefined;
       const p = resourceIdProblem(value, "Microsoft.ContainerRegistry", "registries");
@@ -601,6 +628,11 @@ export function parseStackConfig(
       throw new StackConfigError(lineFor("clientCertificatePem", certificate, undefined));
   }
   const sinks = sinkRules(v, raw, values, context);
+  if (v.collectorMode !== "scheduled" && values.collectorSchedule !== "") {
+    throw new StackConfigError(
+      `${CONFIG_NAMESPACE}:collectorSchedule is set but collectorMode is ${v.collectorMode}: remove it with pulumi config rm ${CONFIG_NAMESPACE}:collectorSchedule, or set ${CONFIG_NAMESPACE}:collectorMode scheduled`,
+    );
+  }
   if (v.collectorRegistryResourceId !== undefined && v.collectorImage !== undefined) {
     const registry = parseResourceId(v.collectorRegistryResourceId)!.name.toLowerCase();
     const host = imageRegistryHost(v.collectorImage).toLowerCase();
@@ -668,6 +700,9 @@ export function parseStackConfig(
     collector: v.collector,
     ...(sinks !== undefined ? { sinks } : {}),
     ...(v.collectorImage !== undefined ? { collectorImage: v.collectorImage } : {}),
+    ...(v.collector === "bundled"
+      ? { collectorMode: v.collectorMode, collectorSchedule: v.collectorSchedule }
+      : {}),
     ...(v.collectorRegistryResourceId !== undefined
       ? { collectorRegistryResourceId: v.collectorRegistryResourceId }
       : {}),

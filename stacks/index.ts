@@ -27,6 +27,8 @@ const pipeline = new TenantAuditPipeline("tenant", {
   ...(config.sinks !== undefined ? { sinks: config.sinks } : {}),
   collectorImage: config.collectorImage,
   collectorRegistryResourceId: config.collectorRegistryResourceId,
+  ...(config.collectorMode !== undefined ? { collectorMode: config.collectorMode } : {}),
+  ...(config.collectorMode === "scheduled" ? { collectorSchedule: config.collectorSchedule } : {}),
   keyVaultRecoverSoftDeleted: config.keyVaultRecoverSoftDeleted,
   deleteDataOnDestroy: config.deleteDataOnDestroy,
   roleAssignmentWaitSeconds: config.roleAssignmentWaitSeconds,
@@ -57,16 +59,16 @@ export const workspaceCustomerId = orEmpty(pipeline.workspaceCustomerId);
 export const dcrImmutableId = orEmpty(pipeline.dcrImmutableId);
 /** Logs ingestion endpoint (LOGS_INGESTION_ENDPOINT). */
 export const ingestionEndpoint = orEmpty(pipeline.ingestionEndpoint);
-/** Name of the Container App running the collector; empty with collector none. */
+/** Name of the Container App running the collector; empty with collector none or scheduled. */
 export const collectorAppName = orEmpty(pipeline.collectorAppName);
 /** KQL function presenting the audit table in OfficeActivity's shape (docs/sentinel.md). */
 export const officeActivityFunction = orEmpty(pipeline.officeActivityFunction);
 /** Who collects: bundled or none (bring your own SIEM). */
 export const collector = pulumi.output(pipeline.collector);
-/** How the bundled collector runs (always-on); empty with collector none. */
+/** How the bundled collector runs (always-on or scheduled); empty with collector none. */
 export const collectorMode = orEmpty(pipeline.collectorMode);
 /** Name of the scheduled collector's Container Apps Job; empty unless collectorMode is scheduled. */
-export const collectorJobName = pulumi.output("");
+export const collectorJobName = pipeline.collectorJobName;
 /** The collector's sinks as a comma list (AUDIT_SINK); empty with collector none. */
 export const sinks = pulumi.output(pipeline.sinks.join(","));
 /** Microsoft 365 cloud of the tenant. */

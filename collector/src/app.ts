@@ -16,7 +16,12 @@ import { listenForOperations } from "./run/operations";
 import { buildParts } from "./run/parts";
 import { healthOnCommit, runRounds } from "./run/rounds";
 import { shutDown } from "./run/shutdown";
-import { DEFAULT_STATE_LOCKED_RETRY_MS, openState, watchStateLoss } from "./run/stateOwnership";
+import {
+  DEFAULT_STATE_LOCKED_RETRY_MS,
+  openState,
+  stateHeldMessage,
+  watchStateLoss,
+} from "./run/stateOwnership";
 
 export { DEFAULT_CONFIG_ERROR_RETRY_MS } from "./run/configErrorGate";
 export { type CollectorRunResult, type FailureVerdict, judgeFailure } from "./run/failure";
@@ -57,6 +62,7 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
     contentTypes: config.contentTypes,
     pollIntervalInMs: config.pollIntervalInMs,
     now: nowMs,
+    sinks: config.sinks.map((sink) => sink.kind),
   });
   const parts = buildParts(config, metrics, logger);
   const { abortSignal, stateLoss } = watchStateLoss(parts.state, {
@@ -99,6 +105,15 @@ export async function runCollector(options: RunCollectorOptions): Promise<Collec
       stateLockedRetryInMs: options.stateLockedRetryInMs ?? DEFAULT_STATE_LOCKED_RETRY_MS,
     });
     if (open.kind === "failed") return open.result;
+    if (open.kind === "held") {
+      // Exit 0, on purpose: in a scheduled Container Apps Job the holder is the previous
+      // execution still catching up (or an always-on collector), which is already doing this
+      // run's work. A non-zero exit would make Container Apps retry the replica
+      // (replicaRetryLimit) and mark the execution Failed, so every long catch-up would read as
+      // an outage and page someone. The warning is the visible trace in the job's console logs.
+      logger.warn({ state: open.message }, stateHeldMessage(parts.state));
+      return { exitCode: 0 };
+    }
     opened = open.kind === "opened";
     health.setGlobalCause(undefined);
     options.progress?.start();

@@ -21,11 +21,28 @@ export interface ContentTypeHealth {
   cause?: string;
 }
 
+/**
+ * What this process has delivered: the evidence `npm run verify` reads when no sink writes to a
+ * workspace it can query (syslog, Splunk HEC).
+ */
+export interface DeliveryReport {
+  /** The sinks every record goes to (AUDIT_SINK). */
+  sinks: readonly string[];
+  /** Records every sink acknowledged since `since`. */
+  recordsDelivered: number;
+  /** When this process started counting, ISO-8601 UTC. */
+  since: string;
+  /** The last commit of delivered records, ISO-8601 UTC. */
+  lastDeliveryAt?: string;
+}
+
 export interface HealthReport {
   status: "ok" | "unavailable";
   contentTypes: Partial<Record<ContentType, ContentTypeHealth>>;
   /** A process-wide cause (e.g. the state store or token endpoint), when there is one. */
   cause?: string;
+  /** Delivery counters, when the monitor knows the sinks. */
+  delivery?: DeliveryReport;
 }
 
 export interface HealthMonitorOptions {
@@ -33,6 +50,8 @@ export interface HealthMonitorOptions {
   pollIntervalInMs: number;
   slackInMs?: number;
   now?: () => number;
+  /** The sinks records go to; with them, the report carries {@link DeliveryReport}. */
+  sinks?: readonly string[];
 }
 
 interface Entry {
@@ -50,10 +69,14 @@ export class HealthMonitor {
   private readonly freshnessInMs: number;
   private readonly now: () => number;
   private globalCause: string | undefined;
+  private readonly sinceMs: number;
+  private recordsDelivered = 0;
+  private lastDeliveryMs: number | undefined;
 
   constructor(private readonly options: HealthMonitorOptions) {
     this.freshnessInMs = 2 * options.pollIntervalInMs + (options.slackInMs ?? HEALTH_SLACK_MS);
     this.now = options.now ?? Date.now;
+    this.sinceMs = this.now();
     for (const contentType of options.contentTypes) this.entries.set(contentType, {});
   }
 
@@ -69,6 +92,13 @@ export class HealthMonitor {
   recordFailure(contentType: ContentType, cause: string, misconfigured = false): void {
     const entry = this.entries.get(contentType) ?? {};
     this.entries.set(contentType, { ...entry, failure: { cause, misconfigured } });
+  }
+
+  /** A commit of `records` records every sink acknowledged. */
+  recordDelivered(records: number): void {
+    if (records <= 0) return;
+    this.recordsDelivered += records;
+    this.lastDeliveryMs = this.now();
   }
 
   /** A cause that affects every content type (e.g. no token); `undefined` clears it. */
@@ -111,6 +141,18 @@ export class HealthMonitor {
       status: healthy ? "ok" : "unavailable",
       contentTypes,
       ...(this.globalCause !== undefined ? { cause: this.globalCause } : {}),
+      ...(this.options.sinks
+        ? {
+            delivery: {
+              sinks: [...this.options.sinks],
+              recordsDelivered: this.recordsDelivered,
+              since: new Date(this.sinceMs).toISOString(),
+              ...(this.lastDeliveryMs !== undefined
+                ? { lastDeliveryAt: new Date(this.lastDeliveryMs).toISOString() }
+                : {}),
+            },
+          }
+        : {}),
     };
   }
 }

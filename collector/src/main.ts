@@ -2,8 +2,8 @@
  * Entry point of the collector CLI: `npm run collector -- run [--once]`.
  *
  * The only file that calls `process.exit`. Exit codes: 0 done (or stopped by SIGTERM/SIGINT
- * after draining), 1 could not complete (`--once`) or failed at runtime, 2 bad configuration
- * or usage. One AbortController, owned here, cancels everything on the first signal.
+ * after draining, or `--once` found another run holding the state and left the work to it), 1
+ * could not complete (`--once`) or failed at runtime, 2 bad configuration or usage. One AbortController, owned here, cancels everything on the first signal.
  */
 import { setMaxListeners } from "node:events";
 import { Command, CommanderError, Option } from "commander";
@@ -76,7 +76,10 @@ function buildProgram(onRun: (flags: CliFlags, once: boolean) => Promise<number>
     .description(
       "Poll the Management Activity API and deliver records; runs until SIGTERM unless --once.",
     )
-    .option("--once", "catch up to now, deliver, checkpoint, exit 0")
+    .option(
+      "--once",
+      "catch up to now, deliver, checkpoint, exit 0 (also 0, without collecting, when another run holds the state)",
+    )
     .addHelpText(
       "after",
       `

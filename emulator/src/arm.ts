@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { normalizeAudience } from "./audiences";
+import { jobExecutions, jobResource } from "./containerAppJobs";
 import { type RequestContext, type Router, sendJson } from "./http";
 import { bearerToken } from "./jwt";
 import {
@@ -23,6 +24,8 @@ import type { EmulatorState } from "./state";
  * - https://learn.microsoft.com/en-us/rest/api/authorization/permissions/list-for-resource
  * - https://learn.microsoft.com/en-us/rest/api/keyvault/keyvault/vaults/list-deleted
  * - https://learn.microsoft.com/en-us/rest/api/resources/resources/get-by-id
+ * and the two reads verify makes of a scheduled collector's Container Apps Job
+ * (containerAppJobs.ts).
  */
 
 /** Resource Manager token audiences, plus the emulator's own URL (the SDK's scope for a custom endpoint). */
@@ -61,6 +64,8 @@ const RESOURCE_PERMISSIONS =
 const PROVIDER = /^\/subscriptions\/([^/]+)\/providers\/([^/]+)$/i;
 const DELETED_VAULTS = /^\/subscriptions\/([^/]+)\/providers\/Microsoft\.KeyVault\/deletedVaults$/i;
 const RESOURCE = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/.+$/i;
+const JOB =
+  /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/Microsoft\.App\/jobs\/([^/]+)(\/executions)?$/i;
 
 /** Registers the ARM routes (every GET under /subscriptions/). */
 export function registerArm(router: Router, state: EmulatorState): void {
@@ -171,6 +176,20 @@ export function registerArm(router: Router, state: EmulatorState): void {
     if (m) {
       if (forbidden("providers", path)) return;
       return sendProvider(ctx, state, subscriptionId, m[2]!);
+    }
+    m = JOB.exec(path);
+    if (m) {
+      if (!hasGroup(m[2]!)) return groupMissing(m[2]!);
+      const [group, name] = [m[2]!.toLowerCase(), m[3]!.toLowerCase()];
+      const job = state.knobs.containerAppJobs.find(
+        (j) => j.resourceGroup.toLowerCase() === group && j.name === name,
+      );
+      if (!job) return resourceMissing(ctx, path.replace(/\/executions$/i, ""));
+      return sendJson(
+        ctx,
+        200,
+        m[4] ? jobExecutions(subscriptionId, job) : jobResource(subscriptionId, job),
+      );
     }
     m = RESOURCE.exec(path);
     if (m) {

@@ -39,6 +39,7 @@ import { DEFAULT_TEST_CERT_DIR, ensureTestCertificates } from "./tls";
 
 export type { BlobTruth } from "./activity";
 export type { AppCertificate } from "./certificate";
+export type { ContainerAppJobKnob, JobExecutionKnob } from "./containerAppJobs";
 export type { ExchangeAdminKnobs } from "./exchangeAdmin";
 export type { IngestedRow } from "./ingestion";
 export { EMULATED_CLIENT_SECRET_NAME, EMULATED_VAULT_NAME } from "./keyVault";

@@ -4,6 +4,7 @@
  * request or blob a rate hits is decided from the seed, so tests can predict it.
  */
 
+import { type ContainerAppJobKnob, validateJobKnobs } from "./containerAppJobs";
 import {
   defaultPreflightKnobs,
   type PreflightKnobs,
@@ -57,6 +58,8 @@ export interface Knobs {
   preflight: PreflightKnobs;
   /** The Key Vault data plane's secrets and access (see keyVault.ts). */
   keyVault: KeyVaultKnobs;
+  /** Container Apps jobs (a scheduled collector) and their executions, served under ARM. */
+  containerAppJobs: ContainerAppJobKnob[];
 }
 
 /** A secret the emulated Key Vault holds. */
@@ -105,6 +108,7 @@ export function defaultKnobs(startMs: number): Knobs {
     subscriptionsDisabled: [],
     preflight: defaultPreflightKnobs(),
     keyVault: { secrets: {}, forbidden: false },
+    containerAppJobs: [],
   };
 }
 
@@ -160,4 +164,5 @@ export function validateKnobs(knobs: Knobs): void {
       throw new Error(`knobs.keyVault.secrets.${name}.value must be a string`);
     }
   }
+  validateJobKnobs(knobs.containerAppJobs);
 }

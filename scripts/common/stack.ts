@@ -36,6 +36,14 @@ export interface StackOutputs {
   secretExpiresAt?: string;
   /** Log Analytics workspace resource id. */
   workspaceResourceId?: string;
+  /** `always-on` or `scheduled`; empty for collector none. */
+  collectorMode?: string;
+  /** Comma list of the collector's sinks. */
+  sinks?: string;
+  /** The Container Apps Job of a scheduled collector. */
+  collectorJobName?: string;
+  resourceGroupName?: string;
+  azureSubscriptionId?: string;
   /** True when the stack exports a (secret) `clientSecret` output a command may fetch on demand. */
   hasClientSecret: boolean;
 }
@@ -70,6 +78,11 @@ const STACK_OUTPUT_KEYS: Readonly<
   clientSecretName: ["clientSecretName"],
   secretExpiresAt: ["secretExpiresAt"],
   workspaceResourceId: ["workspaceResourceId"],
+  collectorMode: ["collectorMode"],
+  sinks: ["sinks"],
+  collectorJobName: ["collectorJobName"],
+  resourceGroupName: ["resourceGroupName"],
+  azureSubscriptionId: ["azureSubscriptionId"],
 };
 
 /**

@@ -12,6 +12,7 @@ import { CommandInputError } from "../common/errors";
 import { commanderMessage, guidFlag, httpsUrlFlag, integerFlag, nonEmpty } from "../common/flags";
 import { Secret } from "../common/secret";
 import { pulumiStackReader, type StackOutputs, type StackReader } from "../common/stack";
+import { ARM_ENDPOINTS } from "../preflight/inputs";
 
 /** Default for `--since`: hours of workspace rows check 7 looks at. */
 export const DEFAULT_SINCE_HOURS = 24;
@@ -49,6 +50,30 @@ export type CallerCredentialSpec =
   | { kind: "app" }
   | { kind: "default" };
 
+/** Where records go, as verify adapts check 7 to it (stack output `sinks`, flag `--sinks`). */
+export const DELIVERY_SINKS = ["logs-ingestion", "syslog", "splunk-hec"] as const;
+export type DeliverySink = (typeof DELIVERY_SINKS)[number];
+
+/** A Container Apps Job, by resource group and name, in a subscription. */
+export interface JobRef {
+  subscriptionId: string;
+  resourceGroup: string;
+  name: string;
+}
+
+/**
+ * The collector verify checks, and how (stack outputs `collector`, `collectorMode`, `sinks`,
+ * `collectorJobName`, `resourceGroupName`, `azureSubscriptionId`; or the flags):
+ * - `none`: bring your own SIEM, no collector of ours: no /healthz or workspace check;
+ * - `always-on`: a Container App with /healthz;
+ * - `scheduled`: a Container Apps Job without an endpoint; its executions are read from ARM
+ *   (`job` is null when the job is not known, and check 7 says which flags name it).
+ */
+export type CollectorSetup =
+  | { kind: "none" }
+  | { kind: "always-on"; sinks: readonly DeliverySink[] }
+  | { kind: "scheduled"; sinks: readonly DeliverySink[]; job: JobRef | null };
+
 /** Everything a verify run needs, validated and frozen. */
 export interface VerifyConfig {
   readonly stack: string | null;
@@ -82,6 +107,12 @@ export interface VerifyConfig {
   readonly logAnalyticsEndpoint: string;
   readonly logAnalyticsAudience: string;
   readonly healthzUrl: string | null;
+  /** The collector and its sinks: what check 7 looks at. */
+  readonly collector: CollectorSetup;
+  /** Azure Resource Manager base URL (a scheduled job's executions). */
+  readonly armEndpoint: string;
+  /** Scope of ARM tokens: `<armEndpoint>/.default`. */
+  readonly armScope: string;
   readonly sinceHours: number;
   readonly expiryWarnDays: number;
   readonly rotationDays: number | null;
@@ -105,6 +136,12 @@ interface RawFlags {
   exchangeEndpoint?: string;
   logAnalyticsEndpoint?: string;
   healthzUrl?: string;
+  collectorMode?: string;
+  sinks?: string;
+  jobName?: string;
+  resourceGroup?: string;
+  subscriptionId?: string;
+  armEndpoint?: string;
   since?: string;
   expiryWarnDays?: string;
   rotationDays?: string;
@@ -156,6 +193,29 @@ export function buildProgram(): Command {
     )
     .option("--log-analytics-endpoint <url>", "Log Analytics query API base URL override")
     .option("--healthz-url <url>", "the collector's /healthz URL, checked when given")
+    .addOption(
+      new Option(
+        "--collector-mode <mode>",
+        "how the collector runs: always-on (/healthz), scheduled (a Container Apps Job) or none (your own SIEM collects); default from the stack, else always-on",
+      ).choices(["always-on", "scheduled", "none"]),
+    )
+    .option(
+      "--sinks <list>",
+      `comma list of where records go: ${DELIVERY_SINKS.join(", ")} (default from the stack, else logs-ingestion)`,
+    )
+    .option(
+      "--job-name <name>",
+      "scheduled mode: the Container Apps Job (stack output collectorJobName)",
+    )
+    .option("--resource-group <name>", "scheduled mode: the job's resource group")
+    .option(
+      "--subscription-id <guid>",
+      "scheduled mode: the job's subscription (env AZURE_SUBSCRIPTION_ID)",
+    )
+    .option(
+      "--arm-endpoint <url>",
+      "Azure Resource Manager base URL override (env AZURE_RESOURCE_MANAGER_ENDPOINT)",
+    )
     .option(
       "--since <hours>",
       `hours of workspace rows to look at (default ${DEFAULT_SINCE_HOURS})`,
@@ -263,6 +323,45 @@ const mergedSchema = z.object({
       }
     }, "--healthz-url: must be an http:// or https:// URL")
     .optional(),
+  collectorMode: z.enum(["always-on", "scheduled", "none"]).optional(),
+  sinks: z
+    .string()
+    .transform((value, ctx) => {
+      const list = [
+        ...new Set(
+          value
+            .split(",")
+            .map((item) => item.trim().toLowerCase())
+            .filter((item) => item !== ""),
+        ),
+      ];
+      const unknown = list.filter((item) => !(DELIVERY_SINKS as readonly string[]).includes(item));
+      if (list.length === 0 || unknown.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          message: `--sinks: must be a comma list of ${DELIVERY_SINKS.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
+        });
+        return z.NEVER;
+      }
+      return list as DeliverySink[];
+    })
+    .optional(),
+  jobName: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/,
+      "--job-name: must be a Container Apps Job name (lowercase letters, digits and -, 2-32 characters)",
+    )
+    .optional(),
+  resourceGroup: z
+    .string()
+    .regex(
+      /^[-\w.()]{0,89}[-\w()]$/u,
+      "--resource-group: must be 1-90 letters, digits, '-', '_', '.', '(' or ')' and not end in '.'",
+    )
+    .optional(),
+  subscriptionId: guidFlag("--subscription-id", "the Azure subscription id").optional(),
+  armEndpoint: httpsUrlFlag("--arm-endpoint").optional(),
   since: integerFlag("--since", 1, 720).optional(),
   expiryWarnDays: integerFlag("--expiry-warn-days", 0, 3650).optional(),
   rotationDays: integerFlag("--rotation-days", 1, 3650).optional(),
@@ -312,6 +411,19 @@ export async function resolveVerifyConfig(
     exchangeEndpoint: pick(flags.exchangeEndpoint, undefined, "EXCHANGE_ADMIN_ENDPOINT"),
     logAnalyticsEndpoint: pick(flags.logAnalyticsEndpoint, undefined),
     healthzUrl: pick(flags.healthzUrl, stackOutputs.healthzUrl),
+    collectorMode: pick(
+      flags.collectorMode,
+      stackOutputs.collector === "none" ? "none" : stackOutputs.collectorMode,
+    ),
+    sinks: pick(flags.sinks, stackOutputs.sinks),
+    jobName: pick(flags.jobName, stackOutputs.collectorJobName),
+    resourceGroup: pick(flags.resourceGroup, stackOutputs.resourceGroupName),
+    subscriptionId: pick(
+      flags.subscriptionId,
+      stackOutputs.azureSubscriptionId,
+      "AZURE_SUBSCRIPTION_ID",
+    ),
+    armEndpoint: pick(flags.armEndpoint, undefined, "AZURE_RESOURCE_MANAGER_ENDPOINT"),
     since: pick(flags.since, undefined),
     expiryWarnDays: pick(flags.expiryWarnDays, undefined),
     rotationDays: pick(flags.rotationDays, stackOutputs.rotationDays),
@@ -354,6 +466,25 @@ export async function resolveVerifyConfig(
   const disableInstanceDiscovery = !isMicrosoftAuthorityHost(authorityHost);
 
   const callerCredential = resolveCallerCredential(env, v.tenantId, disableInstanceDiscovery);
+  const armEndpoint = (v.armEndpoint ?? ARM_ENDPOINTS[cloud]).replace(/\/+$/, "");
+  const sinks: readonly DeliverySink[] = Object.freeze(v.sinks ?? ["logs-ingestion"]);
+  const collector: CollectorSetup =
+    v.collectorMode === "none"
+      ? { kind: "none" }
+      : v.collectorMode === "scheduled"
+        ? {
+            kind: "scheduled",
+            sinks,
+            job:
+              v.jobName && v.resourceGroup && v.subscriptionId
+                ? {
+                    subscriptionId: v.subscriptionId,
+                    resourceGroup: v.resourceGroup,
+                    name: v.jobName,
+                  }
+                : null,
+          }
+        : { kind: "always-on", sinks };
 
   return Object.freeze({
     stack: flags.stack ?? null,
@@ -379,6 +510,9 @@ export async function resolveVerifyConfig(
     ).replace(/\/v1$/, ""),
     logAnalyticsAudience: profile.logAnalyticsAudience,
     healthzUrl: v.healthzUrl ?? null,
+    collector: Object.freeze(collector),
+    armEndpoint,
+    armScope: `${armEndpoint}/.default`,
     sinceHours: v.since ?? DEFAULT_SINCE_HOURS,
     expiryWarnDays: v.expiryWarnDays ?? DEFAULT_EXPIRY_WARN_DAYS,
     rotationDays: v.rotationDays ?? null,

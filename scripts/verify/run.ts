@@ -19,6 +19,7 @@ import type { VerifyConfig } from "./inputs";
 import { readAuditSwitch } from "./probes/auditSwitch";
 import { createGraphClient, type GraphReader } from "./probes/graph";
 import { probeHealthz } from "./probes/healthz";
+import { readJob } from "./probes/job";
 import { createManagementClient, listContent, listSubscriptions } from "./probes/management";
 import { probeToken } from "./probes/token";
 import { queryWorkspace } from "./probes/workspace";
@@ -81,12 +82,24 @@ export async function runChecks(
     const applicationP = settle(graph.application(config.clientId));
     const graphRolesP = settle(graph.managementRolesGranted(config.clientId));
     const healthP = settle(graph.healthOverviews());
-    const workspaceP = config.workspaceId
-      ? settle(queryWorkspace(config, caller.credential, { abortSignal }))
-      : null;
+    const setup = config.collector;
+    // Collector none has no workspace of ours; sinks without Logs Ingestion write none.
+    const queriesWorkspace = setup.kind !== "none" && setup.sinks.includes("logs-ingestion");
+    const workspaceP =
+      config.workspaceId && queriesWorkspace
+        ? settle(queryWorkspace(config, caller.credential, { abortSignal }))
+        : null;
+    // A scheduled job has no endpoint: its executions, read from ARM, stand in for /healthz.
+    const jobP =
+      setup.kind === "scheduled" && setup.job
+        ? settle(readJob(config, setup.job, caller.credential, { abortSignal }))
+        : null;
     // The switch is read with the caller's credential, the one that reads Graph.
     const switchP = readAuditSwitch(config, caller.credential, { abortSignal });
-    const healthzP = config.healthzUrl ? probeHealthz(config.healthzUrl, { abortSignal }) : null;
+    const healthzP =
+      config.healthzUrl && setup.kind === "always-on"
+        ? probeHealthz(config.healthzUrl, { abortSignal })
+        : null;
 
     // The Management API reads wait for check 1: without a token they could only repeat its error.
     const clientP = tokenP.then((t) =>
@@ -142,6 +155,7 @@ export async function runChecks(
           await contentP,
           healthzP ? await healthzP : null,
           nowMs(),
+          jobP ? await jobP : null,
         ),
       ),
       bounded("service-health", async () => judgeServiceHealth(await healthP)),

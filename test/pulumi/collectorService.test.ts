@@ -21,6 +21,7 @@ const CONTAINER = "azure-native:storage:BlobContainer";
 const ROLE = "azure-native:authorization:RoleAssignment";
 const ENVIRONMENT = "azure-native:app:ManagedEnvironment";
 const APP = "azure-native:app:ContainerApp";
+const JOB = "azure-native:app:Job";
 const SLEEP = "time:index/sleep:Sleep";
 const DIAGNOSTICS = "azure-native:monitor:DiagnosticSetting";
 const SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
@@ -38,6 +39,8 @@ type Container = {
 let recorder: Recorder;
 let service: import("../../components/collectorService").CollectorService;
 let badWait: unknown;
+let scheduled: import("../../components/collectorService").CollectorService;
+const badModes: Record<string, unknown> = {};
 
 function containerOf(prefix: string): Container {
   const template = recorder.one(APP, prefix).inputs.template as { containers: Container[] };
@@ -94,6 +97,42 @@ beforeAll(async () => {
     credential: { mode: "certificate", certificatePem: pulumi.secret(CERT_BUNDLE) },
     recoverSoftDeletedVault: true,
   });
+  scheduled = new CollectorService("scheduled", {
+    ...common("scheduled"),
+    registryResourceId: REGISTRY_ID,
+    startAfter: [externalConsent],
+    credential: {
+      mode: "secret",
+      clientSecret: pulumi.secret(CLIENT_SECRET),
+      expiresAt: "2027-03-27T00:00:00Z",
+      rotationSlot: 3,
+    },
+    mode: { kind: "scheduled", cronExpression: "*/5 * * * *" },
+  });
+  new CollectorService("hourlyjob", {
+    ...common("hourlyjob"),
+    credential: { mode: "certificate", certificatePem: pulumi.secret(CERT_BUNDLE) },
+    mode: { kind: "scheduled", cronExpression: "0 * * * *", replicaTimeoutSeconds: 7200 },
+  });
+  new CollectorService("dailyjob", {
+    ...common("dailyjob"),
+    credential: { mode: "federated" },
+    mode: { kind: "scheduled", cronExpression: "30 2 * * *" },
+  });
+  for (const [label, mode] of Object.entries({
+    badcron: { kind: "scheduled" as const, cronExpression: "* * * * *" },
+    badtimeout: {
+      kind: "scheduled" as const,
+      cronExpression: "*/5 * * * *",
+      replicaTimeoutSeconds: 60,
+    },
+  })) {
+    try {
+      new CollectorService(label, { ...common(label), credential: { mode: "federated" }, mode });
+    } catch (error) {
+      badModes[label] = error;
+    }
+  }
   try {
     new CollectorService("badwait", {
       ...common("badwait"),
@@ -433,5 +472,147 @@ describe("CollectorService with a certificate", () => {
     const vault = recorder.one(VAULT, "withcert");
     expect(vault.inputs.properties).toMatchObject({ createMode: "recover" });
     expect(vault.options.ignoreChanges).toEqual(["properties.createMode"]);
+  });
+});
+
+describe("CollectorService in scheduled mode", () => {
+  type JobConfiguration = {
+    triggerType: string;
+    scheduleTriggerConfig: Record<string, unknown>;
+    replicaTimeout: number;
+    replicaRetryLimit: number;
+    secrets: Record<string, unknown>[];
+    registries: Record<string, unknown>[];
+  };
+  type JobContainer = Container & { args: string[]; resources: unknown; name: string };
+  const configurationOf = (prefix: string) =>
+    recorder.one(JOB, prefix).inputs.configuration as JobConfiguration;
+  const jobContainerOf = (prefix: string): JobContainer => {
+    const template = recorder.one(JOB, prefix).inputs.template as { containers: JobContainer[] };
+    expect(template.containers).toHaveLength(1);
+    return template.containers[0]!;
+  };
+
+  it("creates a Container Apps Job on the cron schedule instead of a Container App", () => {
+    expect(recorder.ofType(APP, "scheduled")).toEqual([]);
+    const job = recorder.one(JOB, "scheduled");
+    expect(job.inputs).toMatchObject({
+      resourceGroupName: RG,
+      jobName: "caj-scheduled-collector",
+      location: "westeurope",
+      environmentId: recorder.one(ENVIRONMENT, "scheduled").id,
+    });
+    const configuration = configurationOf("scheduled");
+    expect(configuration.triggerType).toBe("Schedule");
+    // One replica per execution: one writer per tenant checkpoint.
+    expect(configuration.scheduleTriggerConfig).toEqual({
+      cronExpression: "*/5 * * * *",
+      parallelism: 1,
+      replicaCompletionCount: 1,
+    });
+    // 30 minutes for a 5-minute schedule: a catch-up outlives the interval; the lease holds
+    // the next executions off.
+    expect(configuration.replicaTimeout).toBe(1800);
+    expect(configuration.replicaRetryLimit).toBe(1);
+  });
+
+  it("runs the image's command with --once, with no probes and no ingress", async () => {
+    const { COLLECTOR_RUN_ONCE_ARGS } = await import("../../components/collectorJob");
+    const container = jobContainerOf("scheduled");
+    expect(container.args).toEqual([...COLLECTOR_RUN_ONCE_ARGS]);
+    expect(container.args.slice(-2)).toEqual(["run", "--once"]);
+    expect(container).not.toHaveProperty("probes");
+    expect(container.image).toBe("contosoacr.azurecr.io/auditbridge-collector:0.1.0");
+    expect(container.resources).toEqual({ cpu: 0.25, memory: "0.5Gi" });
+    const job = recorder.one(JOB, "scheduled");
+    expect(JSON.stringify(job.inputs)).not.toMatch(/ingress|\/livez|\/healthz/);
+  });
+
+  it("runs as the same identity with the same Key Vault secret reference, registry and environment as the app", () => {
+    const job = recorder.one(JOB, "scheduled");
+    const identity = recorder.one(IDENTITY, "scheduled");
+    expect(job.inputs.identity).toEqual({
+      type: "UserAssigned",
+      userAssignedIdentities: [identity.id],
+    });
+    const configuration = configurationOf("scheduled");
+    const secret = recorder.one(SECRET, "scheduled");
+    expect(configuration.secrets).toEqual([
+      {
+        name: "client-secret-3",
+        keyVaultUrl: (secret.state.properties as { secretUri: string }).secretUri,
+        identity: identity.id,
+      },
+    ]);
+    expect(configuration.registries).toEqual([
+      { server: "contosoacr.azurecr.io", identity: identity.id },
+    ]);
+    // The same variables as the always-on app gets for the same inputs.
+    const env = Object.fromEntries(jobContainerOf("scheduled").env.map((e) => [e.name, e]));
+    expect(Object.keys(env)).toEqual(Object.keys(envOf("withsecret")));
+    expect(env.AZURE_CLIENT_SECRET).toEqual({
+      name: "AZURE_CLIENT_SECRET",
+      secretRef: "client-secret-3",
+    });
+    expect(env.AUDIT_STATE?.value).toBe(
+      "https://stscheduleda1b2c3.blob.core.windows.net/checkpoints",
+    );
+    expect(env.AUDIT_MANAGED_IDENTITY_CLIENT_ID?.value).toBe(identity.state.clientId);
+    expect(JSON.stringify(plain(job.inputs))).not.toContain(CLIENT_SECRET);
+  });
+
+  it("waits for every grant and the role propagation sleep before the job exists, like the app", () => {
+    const sleep = recorder.one(SLEEP, "scheduled");
+    const job = recorder.one(JOB, "scheduled");
+    const grants = recorder
+      .ofType(ROLE, "scheduled")
+      .filter((r) => r.inputs.principalId === recorder.one(IDENTITY, "scheduled").state.principalId)
+      .map((r) => r.name);
+    expect(grants).toHaveLength(3);
+    for (const dependency of [sleep.name, ...grants, "external-consent"]) {
+      expect(job.options.dependsOn, dependency).toContain(dependency);
+      if (dependency !== sleep.name) expect(sleep.options.dependsOn).toContain(dependency);
+    }
+  });
+
+  it("mounts a certificate from Key Vault and takes a given replica timeout", () => {
+    const configuration = configurationOf("hourlyjob");
+    expect(configuration.scheduleTriggerConfig.cronExpression).toBe("0 * * * *");
+    expect(configuration.replicaTimeout).toBe(7200);
+    const template = recorder.one(JOB, "hourlyjob").inputs.template as { volumes: unknown[] };
+    expect(template.volumes).toEqual([
+      {
+        name: "credentials",
+        storageType: "Secret",
+        secrets: [{ secretRef: "client-certificate", path: "client-certificate.pem" }],
+      },
+    ]);
+    expect(jobContainerOf("hourlyjob").volumeMounts).toEqual([
+      { volumeName: "credentials", mountPath: "/mnt/credentials" },
+    ]);
+  });
+
+  it("gives a daily job the day as its replica timeout, and a keyless job no secrets", () => {
+    const configuration = configurationOf("dailyjob");
+    expect(configuration.replicaTimeout).toBe(86_400);
+    expect(configuration.secrets).toEqual([]);
+    expect(configuration.registries).toEqual([]);
+  });
+
+  it("names the job and leaves the app name empty; an always-on service the reverse", async () => {
+    expect(await resolved(scheduled.collectorJobName)).toBe("caj-scheduled-collector");
+    expect(await resolved(scheduled.containerAppName)).toBe("");
+    expect(await resolved(service.collectorJobName)).toBe("");
+    expect(recorder.ofType(JOB, "withsecret")).toEqual([]);
+  });
+
+  it("refuses a bad schedule or replica timeout in one line before creating anything", () => {
+    expect((badModes.badcron as Error).message).toBe(
+      "CollectorService badcron: mode.cronExpression runs 1 minute apart at times; runs must be at least 5 minutes apart (for fresher data use collectorMode always-on)",
+    );
+    expect((badModes.badtimeout as Error).message).toBe(
+      "CollectorService badtimeout: mode.replicaTimeoutSeconds must be a whole number of seconds from 300 (5 minutes) to 86400 (24 hours)",
+    );
+    expect(recorder.resources.filter((r) => r.name.startsWith("bad"))).toEqual([]);
   });
 });

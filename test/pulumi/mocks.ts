@@ -129,6 +129,7 @@ const ARM: Readonly<Record<string, (inputs: Record<string, unknown>) => string>>
   "azure-native:app:ManagedEnvironment": (i) =>
     `Microsoft.App/managedEnvironments/${i.environmentName}`,
   "azure-native:app:ContainerApp": (i) => `Microsoft.App/containerApps/${i.containerAppName}`,
+  "azure-native:app:Job": (i) => `Microsoft.App/jobs/${i.jobName}`,
 };
 
 /** Last path segment of an ARM id: the resource's name. */

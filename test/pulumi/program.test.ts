@@ -18,10 +18,11 @@ const EXPORTS = [
   "dcrImmutableId",
   "ingestionEndpoint",
   "collectorAppName",
+  "collectorJobName",
   "officeActivityFunction",
   "collector",
   "collectorMode",
-  "collectorJobName",
+
   "sinks",
   "cloud",
   "contentTypes",
@@ -197,6 +198,8 @@ describe("the program with the example stack", () => {
       workspaceCustomerId: workspace.state.customerId,
       dcrImmutableId: dcr.state.immutableId,
       collectorAppName: "ca-contoso-collector",
+      // Always-on: no job.
+      collectorJobName: "",
     });
     expect(outputs.ingestionEndpoint).toMatch(
       /^https:\/\/dce-contoso-.*\.ingest\.monitor\.azure\.com$/,

@@ -8,6 +8,7 @@ const WORKSPACE_ID =
 let recorder: Recorder;
 let pipeline: import("../../components/tenantAuditPipeline").TenantAuditPipeline;
 let badPrefix: unknown;
+const badSchedules: Record<string, string> = {};
 
 beforeAll(async () => {
   recorder = await installMocks();
@@ -33,6 +34,17 @@ beforeAll(async () => {
     new TenantAuditPipeline("badprefix", { ...args, namePrefix: "Fabrikam!" });
   } catch (error) {
     badPrefix = error;
+  }
+  for (const [label, extra] of [
+    ["badmode", { collectorMode: "cron" as "scheduled" }],
+    ["stray", { collectorSchedule: "*/10 * * * *" }],
+    ["badcron", { collectorMode: "scheduled" as const, collectorSchedule: "0 0 * * 1" }],
+  ] as const) {
+    try {
+      new TenantAuditPipeline(label, { ...args, ...extra });
+    } catch (error) {
+      badSchedules[label] = (error as Error).message;
+    }
   }
   await resolved(pipeline.collectorAppName);
   await settle();
@@ -120,6 +132,18 @@ describe("TenantAuditPipeline in keyless mode across tenants", () => {
     const sp = recorder.one("azuread:index/servicePrincipal:ServicePrincipal");
     expect(sp.options.dependsOn).toEqual(expect.arrayContaining([app.name, wait.name]));
     expect(sp.options.customTimeouts?.create).toBe("10m");
+  });
+
+  it("refuses a bad collector mode or schedule in one line before creating anything", () => {
+    expect(badSchedules).toEqual({
+      badmode:
+        "TenantAuditPipeline badmode: collectorMode must be always-on or scheduled (got cron)",
+      stray:
+        "TenantAuditPipeline stray: collectorSchedule is only used with collectorMode scheduled (got */10 * * * *)",
+      badcron:
+        "TenantAuditPipeline badcron: collectorSchedule leaves 7 days between runs; at most 24 hours, so failed runs are retried well before the Management API drops content after 7 days (got 0 0 * * 1)",
+    });
+    expect(recorder.resources.filter((r) => /^(badmode|stray|badcron)/.test(r.name))).toEqual([]);
   });
 
   it("refuses a bad name prefix before creating anything", () => {

@@ -107,6 +107,9 @@ describe("parseStackConfig with valid config", () => {
       collector: "bundled",
       sinks: { logsIngestion: true },
       collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
+      // An always-on Container App; a scheduled job would run every 5 minutes.
+      collectorMode: "always-on",
+      collectorSchedule: "*/5 * * * *",
       // Lifecycle defaults: no vault recovery, audit data kept on destroy, 90 s for RBAC.
       keyVaultRecoverSoftDeleted: false,
       deleteDataOnDestroy: false,
@@ -162,6 +165,17 @@ describe("parseStackConfig with valid config", () => {
         .sentinel,
     ).toEqual({ enabled: true, onboarding: "existing", rulesEnabled: false });
     expect(parse({ sentinelRulesEnabled: "false" }).sentinel).toEqual({ enabled: false });
+  });
+
+  it("reads the scheduled mode, with the default schedule or a given one", () => {
+    expect(parse({ collectorMode: "scheduled" })).toMatchObject({
+      collectorMode: "scheduled",
+      collectorSchedule: "*/5 * * * *",
+    });
+    expect(parse({ collectorMode: "scheduled", collectorSchedule: " 0  * * * * " })).toMatchObject({
+      collectorMode: "scheduled",
+      collectorSchedule: "0 * * * *",
+    });
   });
 
   it("reads enableAuditLogging", () => {
@@ -536,6 +550,16 @@ describe("parseStackConfig with bad config", () => {
       "auditbridge:collectorImage configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:collectorImage",
     ],
     [
+      "collector none with a scheduled collector",
+      { collector: "none", collectorImage: undefined, collectorMode: "scheduled" },
+      "auditbridge:collectorMode configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:collectorMode",
+    ],
+    [
+      "collector none with a schedule",
+      { collector: "none", collectorImage: undefined, collectorSchedule: "0 * * * *" },
+      "auditbridge:collectorSchedule configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:collectorSchedule",
+    ],
+    [
       "collector none with sinks",
       { collector: "none", collectorImage: undefined, sinks: "splunk-hec" },
       "auditbridge:sinks configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:sinks",
@@ -649,6 +673,36 @@ describe("parseStackConfig with bad config", () => {
         workspaceRetentionDays: "365",
       },
       "auditbridge:workspaceRetentionDays applies to the audit workspace, which only the logs-ingestion sink creates",
+    ],
+    [
+      "an unknown collector mode",
+      { collectorMode: "cron" },
+      `auditbridge:collectorMode must be always-on or scheduled (a Container App, or a Container Apps Job on collectorSchedule) (got cron): ${fix("collectorMode", "scheduled")}`,
+    ],
+    [
+      "a schedule without five fields",
+      { collectorMode: "scheduled", collectorSchedule: "*/5 * * *" },
+      `auditbridge:collectorSchedule must be a cron expression with 5 fields (minute hour day-of-month month day-of-week, in UTC), e.g. */5 * * * * (got 4 fields) (got */5 * * *): ${fix("collectorSchedule", '"*/5 * * * *"')}`,
+    ],
+    [
+      "a schedule field out of range",
+      { collectorMode: "scheduled", collectorSchedule: "0 25 * * *" },
+      'auditbridge:collectorSchedule field 2 (hour) has "25", outside 0-23 (got 0 25 * * *)',
+    ],
+    [
+      "a schedule running every minute",
+      { collectorMode: "scheduled", collectorSchedule: "* * * * *" },
+      "auditbridge:collectorSchedule runs 1 minute apart at times; runs must be at least 5 minutes apart (for fresher data use collectorMode always-on) (got * * * * *)",
+    ],
+    [
+      "a weekly schedule",
+      { collectorMode: "scheduled", collectorSchedule: "0 0 * * 0" },
+      "auditbridge:collectorSchedule leaves 7 days between runs; at most 24 hours",
+    ],
+    [
+      "a schedule without the scheduled mode",
+      { collectorSchedule: "*/10 * * * *" },
+      "auditbridge:collectorSchedule is set but collectorMode is always-on: remove it with pulumi config rm auditbridge:collectorSchedule, or set auditbridge:collectorMode scheduled",
     ],
     [
       "a misspelt key",

@@ -58,6 +58,56 @@ describe("verify inputs from flags and environment", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("defaults to an always-on collector delivering to the workspace, and reads the mode flags", async () => {
+    const base = ["--tenant-id", TENANT, "--client-id", CLIENT];
+    const defaults = await resolve(base);
+    expect(defaults.collector).toEqual({ kind: "always-on", sinks: ["logs-ingestion"] });
+    expect(defaults.armEndpoint).toBe("https://management.azure.com");
+    expect(defaults.armScope).toBe("https://management.azure.com/.default");
+    const gov = await resolve([...base, "--cloud", "dod"]);
+    expect(gov.armEndpoint).toBe("https://management.usgovcloudapi.net");
+    expect(
+      (await resolve([...base, "--collector-mode", "none", "--sinks", "syslog"])).collector,
+    ).toEqual({
+      kind: "none",
+    });
+    const scheduled = await resolve(
+      [
+        ...base,
+        "--collector-mode",
+        "scheduled",
+        "--sinks",
+        "Syslog, splunk-hec,syslog",
+        "--job-name",
+        "caj-x-collector",
+        "--resource-group",
+        "rg-x",
+      ],
+      {
+        AZURE_CLIENT_SECRET: SECRET,
+        AZURE_SUBSCRIPTION_ID: WORKSPACE,
+        AZURE_RESOURCE_MANAGER_ENDPOINT: "https://arm.example.test/",
+      },
+    );
+    expect(scheduled.collector).toEqual({
+      kind: "scheduled",
+      sinks: ["syslog", "splunk-hec"],
+      job: { subscriptionId: WORKSPACE, resourceGroup: "rg-x", name: "caj-x-collector" },
+    });
+    expect(scheduled.armEndpoint).toBe("https://arm.example.test");
+  });
+
+  it.each([
+    [["--collector-mode", "cron"], /^--collector-mode/],
+    [["--job-name", "Bad_Name"], /^--job-name: must be a Container Apps Job name/],
+    [["--subscription-id", "prod"], /^--subscription-id/],
+    [["--arm-endpoint", "http://arm"], /^--arm-endpoint/],
+  ])("refuses %j in one line", async (flags, message) => {
+    expect(
+      await inputError(resolve(["--tenant-id", TENANT, "--client-id", CLIENT, ...flags])),
+    ).toMatch(message);
+  });
+
   it("uses the cloud profile's hosts and audiences for gcchigh", async () => {
     const config = await resolve([
       "--tenant-id",

@@ -43,6 +43,7 @@ export function healthOnCommit(health: HealthMonitor): (event: PipelineProgressE
   const lastProgress = new Map<string, string>();
   return (event) => {
     if (event.type !== "commit") return;
+    health.recordDelivered(event.records);
     for (const [contentType, progress] of Object.entries(event.byContentType)) {
       const mark = `${progress.delivered}/${progress.blobsDone}/${progress.blobsSkipped}/${progress.windowStart ?? ""}`;
       if (lastProgress.get(contentType) !== mark) {

@@ -68,10 +68,25 @@ export function watchStateLoss(
   return { abortSignal: AbortSignal.any([options.abortSignal, stateLoss.signal]), stateLoss };
 }
 
+/**
+ * The log line of a `run --once` that finds the state held by another run. It names the lease
+ * (blob state) or the lock (SQLite) so an operator reading the job's console logs knows why an
+ * execution delivered nothing.
+ */
+export function stateHeldMessage(state: StateStore): string {
+  const what = state instanceof BlobStateStore ? "lease" : "lock";
+  return `another run holds the checkpoint ${what}; this run exits without collecting`;
+}
+
 /** Options of {@link openState}. */
 export interface OpenStateOptions {
   abortSignal: AbortSignal;
-  /** `run --once`: a held state is a failure, not a reason to wait. */
+  /**
+   * `run --once`: a held state is not a reason to wait; the run ends at once as `held`. A
+   * scheduled job's next execution starts while a long previous one (a catch-up after an outage)
+   * still holds the lease; waiting would pile executions up, and the holder is already doing the
+   * work.
+   */
   once: boolean;
   health: HealthMonitor;
   logger: Logger;
@@ -84,12 +99,14 @@ export type OpenStateOutcome =
   | { kind: "opened" }
   /** Stopped before the state could be opened. */
   | { kind: "aborted" }
+  /** `once` only: another run holds the state; `message` is the store's one-line reason. */
+  | { kind: "held"; message: string }
   | { kind: "failed"; result: CollectorRunResult };
 
 /**
  * Opens the state (exclusively) and starts the sinks at their committed positions. While
- * another collector holds the state, waits as a standby (shown in `/healthz`) and tries again;
- * any other failure, or a held state with `once`, fails the run.
+ * another collector holds the state, waits as a standby (shown in `/healthz`) and tries again,
+ * or with `once` ends as `held`; any other failure fails the run.
  */
 export async function openState(
   pipeline: Pipeline,
@@ -105,7 +122,8 @@ export async function openState(
       if (abortSignal.aborted) break;
       const message = error instanceof Error ? error.message : String(error);
       const locked = isStateStoreError(error) && error.code === "locked";
-      if (options.once || !locked) {
+      if (locked && options.once) return { kind: "held", message: message.split("\n")[0]! };
+      if (!locked) {
         logger.error({ err: message }, "cannot open the state store or the sinks");
         return {
           kind: "failed",

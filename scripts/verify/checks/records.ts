@@ -1,11 +1,55 @@
-/** Check 7: audit rows reach the workspace, for every type the API lists, without a long lag. */
+/**
+ * Check 7: audit records reach their destination. For the Logs Ingestion sink, rows in the
+ * workspace for every type the API lists, without a long lag; for sinks verify cannot query,
+ * the collector's delivery counters on `/healthz`; for a scheduled collector, also the job's
+ * executions; for no collector of ours (bring your own SIEM), nothing: the SIEM is checked there.
+ */
+
 import { DEFAULT_TABLE_NAME } from "../../../domain/table";
+import type { CheckStatus } from "../../common/output";
 import { describeQueryError } from "../explain";
 import type { VerifyConfig } from "../inputs";
 import type { HealthzProbe } from "../probes/healthz";
+import type { JobAnswer } from "../probes/job";
 import type { WorkspaceAnswer } from "../probes/workspace";
+import { judgeHealthzDelivery, judgeJobRuns, type PartVerdict } from "./collectorRuns";
 import { type ContentOutcome, newestCreated } from "./content";
 import { formatAge, result, type Settled, type VerifyCheckResult } from "./result";
+
+/** What check 7 reports for collector none: the SIEM is where records are checked. */
+export const COLLECTOR_NONE_REASON =
+  "skipped: collector none — verify cannot see your SIEM: search it for Office 365 audit records of the last hours (for example Azure AD sign-ins, Audit.AzureActiveDirectory) and check its Office 365 connector's health page";
+
+const SEVERITY: Readonly<Record<CheckStatus, number>> = { pass: 0, skip: 1, warn: 2, fail: 3 };
+
+/** One check result from several parts: the worst status, every reason, the fixes that apply. */
+function merge(parts: readonly PartVerdict[]): VerifyCheckResult {
+  const status = parts.reduce<CheckStatus>(
+    (worst, part) => (SEVERITY[part.status] > SEVERITY[worst] ? part.status : worst),
+    "pass",
+  );
+  const fixes = parts.filter((part) => part.status !== "pass" && part.fix).map((part) => part.fix);
+  const details = Object.assign({}, ...parts.map((part) => part.details)) as Record<
+    string,
+    unknown
+  >;
+  return result(
+    "records",
+    status,
+    parts.map((part) => part.reason).join("; "),
+    fixes.length > 0 ? fixes.join("; then ") : null,
+    details,
+  );
+}
+
+function part(check: VerifyCheckResult): PartVerdict {
+  return {
+    status: check.status,
+    reason: check.reason,
+    fix: check.fix,
+    details: check.details ?? {},
+  };
+}
 
 /**
  * Check 7 warns when the workspace's newest ingestion trails the API's newest content by more
@@ -15,10 +59,54 @@ import { formatAge, result, type Settled, type VerifyCheckResult } from "./resul
 export const MAX_INGESTION_LAG_IN_MS = 60 * 60 * 1000;
 
 /**
- * Judges the workspace's rows: some in the window, none missing for a type the API lists, the
- * newest not far behind the API's newest content; `/healthz` is shown as context. Pure.
+ * Judges check 7 for the configured collector (see the module comment). `healthz` is probed
+ * only for an always-on collector; `job` only for a scheduled one. Pure.
  */
 export function judgeRecords(
+  config: VerifyConfig,
+  workspace: Settled<WorkspaceAnswer> | null,
+  content: ContentOutcome[] | null,
+  healthz: HealthzProbe | null,
+  now: number,
+  job: Settled<JobAnswer> | null = null,
+): VerifyCheckResult {
+  const setup = config.collector;
+  if (setup.kind === "none") {
+    return result(
+      "records",
+      "skip",
+      COLLECTOR_NONE_REASON,
+      "check records in the SIEM itself; checks 1-6 cover the app registration its connector signs in with",
+      { collector: "none" },
+    );
+  }
+  const toWorkspace = setup.sinks.includes("logs-ingestion");
+  const elsewhere = setup.sinks.filter((sink) => sink !== "logs-ingestion");
+  if (setup.kind === "always-on") {
+    if (toWorkspace) return judgeWorkspaceRows(config, workspace, content, healthz, now);
+    return merge([judgeHealthzDelivery(healthz, elsewhere, now)]);
+  }
+  // Scheduled: a job has no endpoint; its executions stand in for /healthz.
+  const runs = judgeJobRuns(setup.job, job, now);
+  if (!toWorkspace) {
+    return merge([
+      runs,
+      {
+        status: "pass",
+        reason: `records go to ${elsewhere.join(", ")}, which verify cannot query: check them there`,
+        fix: null,
+        details: { sinks: elsewhere },
+      },
+    ]);
+  }
+  return merge([part(judgeWorkspaceRows(config, workspace, content, null, now)), runs]);
+}
+
+/**
+ * Judges the workspace's rows: some in the window, none missing for a type the API lists, the
+ * newest not far behind the API's newest content; `/healthz` is shown as context.
+ */
+function judgeWorkspaceRows(
   config: VerifyConfig,
   workspace: Settled<WorkspaceAnswer> | null,
   content: ContentOutcome[] | null,

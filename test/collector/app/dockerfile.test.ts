@@ -18,6 +18,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { COLLECTOR_NODE_FLAGS } from "../../../collector/src/nodeFlags";
+import { COLLECTOR_RUN_ONCE_ARGS } from "../../../components/collectorJob";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
   exitCodeOf,
@@ -105,6 +106,8 @@ describe("collector/Dockerfile", () => {
   it("runs node directly and checks health with node", () => {
     expect(cmd).toEqual(["node", ...COLLECTOR_NODE_FLAGS, "bin/collector/src/main.js", "run"]);
     expect(healthcheck[0]).toBe("node");
+    // A scheduled Container Apps Job replaces CMD with its args: the same command, run once.
+    expect(COLLECTOR_RUN_ONCE_ARGS).toEqual([...cmd, "--once"]);
   });
 
   it("keeps secrets and local state out of the build context", () => {

@@ -19,6 +19,33 @@ function clock(startMs = Date.UTC(2025, 0, 1)) {
 }
 
 describe("HealthMonitor", () => {
+  it("counts delivered records for the sinks it was given, from its start", () => {
+    const c = clock();
+    const health = new HealthMonitor({
+      contentTypes: ["Audit.Exchange"],
+      pollIntervalInMs: POLL_MS,
+      now: c.now,
+      sinks: ["syslog", "splunk-hec"],
+    });
+    const start = new Date(c.now()).toISOString();
+    expect(health.report().delivery).toEqual({
+      sinks: ["syslog", "splunk-hec"],
+      recordsDelivered: 0,
+      since: start,
+    });
+    c.advance(5_000);
+    health.recordDelivered(40);
+    health.recordDelivered(0);
+    c.advance(5_000);
+    health.recordDelivered(2);
+    expect(health.report().delivery).toEqual({
+      sinks: ["syslog", "splunk-hec"],
+      recordsDelivered: 42,
+      since: start,
+      lastDeliveryAt: new Date(c.now()).toISOString(),
+    });
+  });
+
   it("is unavailable until every content type has completed a poll", () => {
     const c = clock();
     const health = new HealthMonitor({
