@@ -10,7 +10,7 @@
 
 export { CLOUD_NAMES, type CloudName } from "../domain/clouds";
 export { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
-export { DEFAULT_TABLE_NAME } from "../domain/table";
+export { DEFAULT_TABLE_NAME, TABLE_PLANS, type TablePlan } from "../domain/table";
 export { guidProblem } from "../domain/validators";
 export {
   type AppCredentialArgs,

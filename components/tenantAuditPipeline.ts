@@ -5,6 +5,7 @@ import type * as azuread from "@pulumi/azuread";
 import * as pulumi from "@pulumi/pulumi";
 import type { CloudName } from "../domain/clouds";
 import type { ContentType } from "../domain/contentTypes";
+import type { TablePlan } from "../domain/table";
 import { guidProblem } from "../domain/validators";
 import { AuditLoggingSwitch } from "./auditLogging";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
@@ -76,6 +77,8 @@ export interface TenantAuditPipelineArgs {
     | Extract<WorkspaceArgs, { kind: "existing" }>;
   /** Custom table the rows land in (must end in `_CL`). */
   tableName: string;
+  /** The table's plan (LogAnalyticsDestinationArgs.tablePlan); default Analytics. */
+  tablePlan?: TablePlan;
   /** Collector image, pinned by tag or digest. */
   collectorImage: string;
   /**
@@ -119,7 +122,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   public readonly ingestionEndpoint: pulumi.Output<string>;
   public readonly collectorAppName: pulumi.Output<string>;
   /** Name of the KQL function that presents the audit table in OfficeActivity's shape. */
-  public readonly officeActivityFunction: string;
+  public readonly officeActivityFunction: string | undefined;
 
   constructor(name: string, args: TenantAuditPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     checkArgs(name, args);
@@ -186,6 +189,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
             ? { ...args.workspace, name: names.workspace }
             : args.workspace,
         tableName: args.tableName,
+        ...(args.tablePlan !== undefined ? { tablePlan: args.tablePlan } : {}),
         dataCollectionEndpointName: names.dataCollectionEndpoint,
         dataCollectionRuleName: names.dataCollectionRule,
         publisherPrincipalId: identityPrincipalId,

@@ -23,6 +23,7 @@ const pipeline = new TenantAuditPipeline("tenant", {
   credential: config.credential,
   workspace: config.workspace,
   tableName: config.tableName,
+  tablePlan: config.tablePlan,
   collectorImage: config.collectorImage,
   collectorRegistryResourceId: config.collectorRegistryResourceId,
   keyVaultRecoverSoftDeleted: config.keyVaultRecoverSoftDeleted,
@@ -54,5 +55,7 @@ export const dcrImmutableId = pipeline.dcrImmutableId;
 export const ingestionEndpoint = pipeline.ingestionEndpoint;
 /** Name of the Container App running the collector. */
 export const collectorAppName = pipeline.collectorAppName;
-/** KQL function presenting the audit table in OfficeActivity's shape (docs/sentinel.md). */
-export const officeActivityFunction = pulumi.output(pipeline.officeActivityFunction);
+/** KQL function presenting the audit table in OfficeActivity's shape (docs/sentinel.md); none for a Basic table. */
+export const officeActivityFunction = pulumi.output(pipeline.officeActivityFunction ?? "");
+/** The audit table's plan (Analytics or Basic); `npm run verify -- --stack` queries accordingly. */
+export const tablePlan = pulumi.output(config.tablePlan);
