@@ -23,6 +23,8 @@ export interface StackOutputs {
   managementEndpoint?: string;
   healthzUrl?: string;
   rotationDays?: string;
+  /** The audit table's plan (Analytics or Basic). */
+  tablePlan?: string;
   /** True when the stack exports a (secret) `clientSecret` output a command may fetch on demand. */
   hasClientSecret: boolean;
 }
@@ -50,6 +52,7 @@ const STACK_OUTPUT_KEYS: Readonly<
   managementEndpoint: ["managementEndpoint"],
   healthzUrl: ["healthzUrl", "collectorHealthzUrl"],
   rotationDays: ["secretRotationDays", "rotationDays"],
+  tablePlan: ["tablePlan"],
 };
 
 /**
