@@ -75,12 +75,8 @@ export interface LogAnalyticsDestinationArgs {
   /** Custom table name; defaults to M365Audit_CL. */
   tableName?: string;
   /**
-   * The table's plan; default Analytics. Basic costs less to ingest but its queries read one
-   * table without user-defined functions or joins, billed per GB scanned, over the last 30 days
-   * (https://learn.microsoft.com/azure/azure-monitor/logs/basic-logs-query). With Basic the table
-   * keeps rows for the workspace's retention (30 days interactive, the rest long-term), the
-   * OfficeActivity-shaped function is not deployed (it could not be queried) and `sentinel`
-   * must stay off.
+   * Table plan, default Analytics. Basic: cheaper ingestion, single-table queries over 30 days,
+   * no OfficeActivity-shaped function and no `sentinel` (docs/deploying.md#choosing-a-table-plan).
    */
   tablePlan?: TablePlan;
   /** DCE name. */
