@@ -315,4 +315,12 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
     const problem = guidProblem(args.publisherId);
     if (problem) fail("publisherId", problem, args.publisherId);
   }
+  // Checked here too, so nothing is created before LogAnalyticsDestination would refuse it.
+  if (args.tablePlan === "Basic" && args.sentinel?.enabled) {
+    fail(
+      "sentinel",
+      "needs tablePlan Analytics: Sentinel content cannot query a Basic table",
+      "tablePlan Basic",
+    );
+  }
 }
