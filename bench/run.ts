@@ -13,14 +13,19 @@ import { parseArgs } from "node:util";
 import { BENCH_SCENARIOS, type BenchOptions, type BenchResult } from "./lib/benchScenarios";
 import { REPO_ROOT, setCollectorCpuProfileDir, setEchoCollectorLogs } from "./lib/collector";
 import { formatInt, machineInfo, renderTable, say } from "./lib/common";
+import { SINK_SCENARIOS } from "./lib/sinkScenarios";
+
+/** Every scenario in run order: the collector's own, then one per sink. */
+const SCENARIOS = { ...BENCH_SCENARIOS, ...SINK_SCENARIOS };
 
 const HELP = `Example:
   npm run bench -- --scenario throughput --records 200000
 
 Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live-minutes <n>]
 
-  --scenario <name>    run one scenario: ${Object.keys(BENCH_SCENARIOS).join(", ")} (default: all)
-  --records <n>        backlog size of throughput and logs-ingestion (default 1000000)
+  --scenario <name>    run one scenario: ${Object.keys(SCENARIOS).join(", ")} (default: all)
+  --records <n>        backlog size of throughput, logs-ingestion and the sink scenarios
+                       (syslog-*, splunk-hec*, fanout-*) (default 1000000)
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
   --render-on-demand   the emulator renders throughput and logs-ingestion blobs while serving
@@ -75,7 +80,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     strict: true,
   });
   if (values.help) return "help";
-  const names = Object.keys(BENCH_SCENARIOS);
+  const names = Object.keys(SCENARIOS);
   if (values.scenario !== undefined && !names.includes(values.scenario)) {
     throw new UsageError(
       `--scenario must be one of ${names.join(", ")} (got "${values.scenario}")`,
@@ -156,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     const loadBefore = loadavg()[0]!;
     let result: BenchResult;
     try {
-      result = await BENCH_SCENARIOS[name]!(options);
+      result = await SCENARIOS[name]!(options);
     } catch (error) {
       const message = (error as Error).message;
       result = {
@@ -179,13 +184,17 @@ async function main(argv: string[]): Promise<number> {
   say("\n== summary");
   say(
     renderTable(
-      ["scenario", "expected", "delivered", "lost", "duplicated", "time"],
+      ["scenario", "expected", "delivered", "lost", "duplicated", "records/s", "peak RSS", "time"],
       results.map((r) => [
         r.scenario,
         r.truth ? formatInt(r.truth.expected) : "-",
         r.truth ? formatInt(r.truth.delivered) : "-",
         r.truth ? formatInt(r.truth.lost) : "-",
         r.truth ? formatInt(r.truth.duplicated) : "-",
+        typeof r.figures.recordsPerSecond === "number"
+          ? formatInt(r.figures.recordsPerSecond)
+          : "-",
+        typeof r.figures.peakRssMb === "number" ? `${r.figures.peakRssMb} MB` : "-",
         typeof r.figures.elapsedMs === "number"
           ? `${(r.figures.elapsedMs / 1000).toFixed(1)} s`
           : typeof r.figures.runMs === "number"

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import type { SyslogFormat } from "../collector/src/sinks/siemSettings";
 import { SyslogSink } from "../collector/src/sinks/syslogSink";
 import type { Batch, ReceivedRecord } from "../collector/src/types";
-import { startRsyslog, type Transport } from "../test/collector/sinks/rsyslog";
+import { startRsyslog, type Transport } from "./lib/rsyslog";
 
 function records(count: number): ReceivedRecord[] {
   const out: ReceivedRecord[] = [];

@@ -15,7 +15,7 @@ export {
   DEFAULT_COLLECTOR_SCHEDULE,
   parseCronSchedule,
 } from "../domain/cron";
-export { DEFAULT_TABLE_NAME } from "../domain/table";
+export { DEFAULT_TABLE_NAME, TABLE_PLANS, type TablePlan } from "../domain/table";
 export { guidProblem } from "../domain/validators";
 export {
   type AppCredentialArgs,

@@ -10,7 +10,14 @@ import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import { Provider as AzureNativeProvider } from "@pulumi/azure-native/provider";
 import * as pulumi from "@pulumi/pulumi";
 import * as time from "@pulumiverse/time";
-import { DEFAULT_STREAM_NAME, DEFAULT_TABLE_NAME } from "../domain/table";
+import {
+  BASIC_INTERACTIVE_RETENTION_DAYS,
+  DEFAULT_STREAM_NAME,
+  DEFAULT_TABLE_NAME,
+  DEFAULT_TABLE_PLAN,
+  TABLE_PLANS,
+  type TablePlan,
+} from "../domain/table";
 import {
   outputStreamFor,
   projectionKql,
@@ -67,6 +74,11 @@ export interface LogAnalyticsDestinationArgs {
   workspace: WorkspaceArgs;
   /** Custom table name; defaults to M365Audit_CL. */
   tableName?: string;
+  /**
+   * Table plan, default Analytics. Basic: cheaper ingestion, single-table queries over 30 days,
+   * no OfficeActivity-shaped function and no `sentinel` (docs/deploying.md#choosing-a-table-plan).
+   */
+  tablePlan?: TablePlan;
   /** DCE name. */
   dataCollectionEndpointName: string;
   /** DCR name. */
@@ -134,8 +146,13 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
   public readonly ingestionEndpoint: pulumi.Output<string>;
   /** The collector's publisher role on the DCR: it must take effect before the collector starts. */
   public readonly publisherRoleAssignment: authorization.RoleAssignment;
-  /** Name of the KQL function that presents the table in OfficeActivity's shape. */
-  public readonly officeActivityFunction: string;
+  /**
+   * Name of the KQL function that presents the table in OfficeActivity's shape; undefined for a
+   * Basic table, which functions cannot query.
+   */
+  public readonly officeActivityFunction: string | undefined;
+  /** The table's plan. */
+  public readonly tablePlan: TablePlan;
 
   constructor(
     name: string,
@@ -143,7 +160,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     opts?: pulumi.ComponentResourceOptions,
   ) {
     const tableName = args.tableName ?? DEFAULT_TABLE_NAME;
-    checkArgs(name, args, tableName);
+    const tablePlan = args.tablePlan ?? DEFAULT_TABLE_PLAN;
+    checkArgs(name, args, tableName, tablePlan);
     super("auditbridge:monitor:LogAnalyticsDestination", name, {}, opts);
     // Audit rows outlive the stack unless the operator explicitly says otherwise.
     const retainOnDelete = !(args.deleteDataOnDestroy ?? false);
@@ -154,6 +172,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     let workspaceName: pulumi.Output<string>;
     let workspaceResourceGroupName: pulumi.Output<string>;
     let location: pulumi.Output<string>;
+    // The workspace's retention: an Analytics table follows it by default, a Basic table does not.
+    let workspaceRetentionInDays: pulumi.Output<number | undefined>;
     let workspaceDependency: pulumi.Resource[] = [];
     // Options for reading and extending the workspace: its own subscription's provider if needed.
     let workspaceScope: pulumi.CustomResourceOptions = { parent: this };
@@ -179,6 +199,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
       workspaceName = workspace.name;
       workspaceResourceGroupName = pulumi.output(args.resourceGroupName);
       location = workspace.location;
+      workspaceRetentionInDays = pulumi.output(args.workspace.retentionInDays);
       workspaceDependency = [workspace];
     } else {
       const parsed = parseResourceId(args.workspace.resourceId)!;
@@ -212,6 +233,7 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
       workspaceName = pulumi.output(parsed.name);
       workspaceResourceGroupName = pulumi.output(parsed.resourceGroupName);
       location = existing.location;
+      workspaceRetentionInDays = existing.apply((w) => w.retentionInDays);
     }
 
     // The table must exist before the DCR's output stream can name it.
@@ -221,7 +243,21 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
         resourceGroupName: workspaceResourceGroupName,
         workspaceName,
         tableName,
-        plan: "Analytics",
+        plan: tablePlan,
+        // A Basic table's interactive retention is fixed at 30 days and its total retention
+        // defaults to that, whatever the workspace keeps: set it to the workspace's retention so
+        // the plan never shortens how long audit rows exist.
+        // https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure
+        ...(tablePlan === "Basic"
+          ? {
+              totalRetentionInDays: workspaceRetentionInDays.apply((days) =>
+                Math.max(
+                  days ?? BASIC_INTERACTIVE_RETENTION_DAYS,
+                  BASIC_INTERACTIVE_RETENTION_DAYS,
+                ),
+              ),
+            }
+          : {}),
         schema: { name: tableName, columns: tableSchemaColumns() },
       },
       { ...workspaceScope, dependsOn: workspaceDependency, retainOnDelete },
@@ -232,21 +268,28 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
       { parent: this, dependsOn: [table] },
     );
 
-    // Sentinel content sits in the workspace, so it goes through the workspace's provider.
-    const sentinel = new SentinelContent(
-      `${name}-sentinel`,
-      {
-        resourceGroupName: workspaceResourceGroupName,
-        workspaceName,
-        workspaceResourceId,
-        location,
-        tableName,
-        sentinel: args.sentinel ?? { enabled: false },
-        dependsOn: [table],
-        ...(args.tags ? { tags: args.tags } : {}),
-      },
-      { parent: this, ...(workspaceScope.provider ? { provider: workspaceScope.provider } : {}) },
-    );
+    // Sentinel content sits in the workspace, so it goes through the workspace's provider. A
+    // Basic table gets none: queries on it cannot call functions (checkArgs refuses sentinel).
+    const sentinel =
+      tablePlan === "Analytics"
+        ? new SentinelContent(
+            `${name}-sentinel`,
+            {
+              resourceGroupName: workspaceResourceGroupName,
+              workspaceName,
+              workspaceResourceId,
+              location,
+              tableName,
+              sentinel: args.sentinel ?? { enabled: false },
+              dependsOn: [table],
+              ...(args.tags ? { tags: args.tags } : {}),
+            },
+            {
+              parent: this,
+              ...(workspaceScope.provider ? { provider: workspaceScope.provider } : {}),
+            },
+          )
+        : undefined;
 
     // A DCE gives the ingestion URL: azure-native v3's DCR API version (2022-06-01) has no
     // `endpoints.logsIngestion` output for kind "Direct" rules.
@@ -322,7 +365,8 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
     this.tableName = tableName;
     this.streamName = DEFAULT_STREAM_NAME;
     this.publisherRoleAssignment = publisher;
-    this.officeActivityFunction = sentinel.functionAlias;
+    this.officeActivityFunction = sentinel?.functionAlias;
+    this.tablePlan = tablePlan;
     this.dataCollectionRuleId = dcr.id;
     this.dcrImmutableId = dcr.immutableId;
     this.ingestionEndpoint = dce.logsIngestion.apply((li) => {
@@ -341,7 +385,12 @@ export class LogAnalyticsDestination extends pulumi.ComponentResource {
 }
 
 /** Argument checks, before any resource exists; one line naming the argument. */
-function checkArgs(name: string, args: LogAnalyticsDestinationArgs, tableName: string): void {
+function checkArgs(
+  name: string,
+  args: LogAnalyticsDestinationArgs,
+  tableName: string,
+  tablePlan: TablePlan,
+): void {
   const fail = (arg: string, problem: string, got?: string | number): never => {
     throw new Error(
       `LogAnalyticsDestination ${name}: ${arg} ${problem}${got === undefined ? "" : ` (got ${got})`}`,
@@ -349,6 +398,15 @@ function checkArgs(name: string, args: LogAnalyticsDestinationArgs, tableName: s
   };
   const tableProblem = tableNameProblem(tableName);
   if (tableProblem) fail("tableName", tableProblem, tableName);
+  if (!(TABLE_PLANS as readonly string[]).includes(tablePlan)) {
+    fail("tablePlan", `must be ${TABLE_PLANS.join(" or ")}`, tablePlan);
+  }
+  if (tablePlan === "Basic" && args.sentinel?.enabled) {
+    fail(
+      "sentinel",
+      "needs tablePlan Analytics: Sentinel analytics rules, hunting queries and functions cannot query a Basic table (https://learn.microsoft.com/azure/azure-monitor/logs/basic-logs-query)",
+    );
+  }
   if (args.tags) {
     const problem = tagsProblem(args.tags);
     if (problem) fail("tags", problem);

@@ -8,6 +8,7 @@ import type { CloudName } from "../domain/clouds";
 import type { SinkKind } from "../domain/collectorEnv";
 import type { ContentType } from "../domain/contentTypes";
 import { DEFAULT_COLLECTOR_SCHEDULE, parseCronSchedule } from "../domain/cron";
+import type { TablePlan } from "../domain/table";
 import { guidProblem } from "../domain/validators";
 import { AuditLoggingSwitch } from "./auditLogging";
 import { type AppCredentialArgs, AuditReaderApp } from "./auditReaderApp";
@@ -107,6 +108,8 @@ export interface TenantAuditPipelineArgs {
     | Extract<WorkspaceArgs, { kind: "existing" }>;
   /** Custom table the rows land in (must end in `_CL`); default M365Audit_CL. */
   tableName?: string;
+  /** The table's plan (LogAnalyticsDestinationArgs.tablePlan); default Analytics. */
+  tablePlan?: TablePlan;
   /** Collector image, pinned by tag or digest; required with the bundled collector. */
   collectorImage?: string;
   /**
@@ -253,6 +256,7 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
               workspace:
                 workspace.kind === "new" ? { ...workspace, name: names.workspace } : workspace,
               ...(args.tableName !== undefined ? { tableName: args.tableName } : {}),
+              ...(args.tablePlan !== undefined ? { tablePlan: args.tablePlan } : {}),
               dataCollectionEndpointName: names.dataCollectionEndpoint,
               dataCollectionRuleName: names.dataCollectionRule,
               publisherPrincipalId: identityPrincipalId,
@@ -505,5 +509,13 @@ function checkArgs(name: string, args: TenantAuditPipelineArgs): void {
     }
     const parsed = parseCronSchedule(args.collectorSchedule);
     if (!parsed.ok) fail("collectorSchedule", parsed.problem, args.collectorSchedule);
+  }
+  // Checked here too, so nothing is created before LogAnalyticsDestination would refuse it.
+  if (args.tablePlan === "Basic" && args.sentinel?.enabled) {
+    fail(
+      "sentinel",
+      "needs tablePlan Analytics: Sentinel content cannot query a Basic table",
+      "tablePlan Basic",
+    );
   }
 }

@@ -7,6 +7,22 @@
 export const DEFAULT_TABLE_NAME = "M365Audit_CL";
 export const DEFAULT_STREAM_NAME = "Custom-M365Audit";
 
+/**
+ * Table plans a DCR-based custom table can have, as the table API names them. Analytics: full
+ * KQL, alerts, Microsoft Sentinel content. Basic: cheaper ingestion, queries on one table without
+ * user-defined functions or joins, billed per GB scanned, 30 days interactive.
+ * https://learn.microsoft.com/azure/azure-monitor/logs/data-platform-logs#table-plans
+ */
+export const TABLE_PLANS = ["Analytics", "Basic"] as const;
+export type TablePlan = (typeof TABLE_PLANS)[number];
+export const DEFAULT_TABLE_PLAN: TablePlan = "Analytics";
+/**
+ * Interactive retention of a Basic table, fixed by the service; older rows stay in long-term
+ * retention (search jobs) until the table's total retention ends.
+ * https://learn.microsoft.com/azure/azure-monitor/logs/data-retention-configure
+ */
+export const BASIC_INTERACTIVE_RETENTION_DAYS = 30;
+
 /** Column types as Log Analytics tables name them (`dateTime`, not `datetime`). */
 export type TableColumnType =
   | "string"

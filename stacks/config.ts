@@ -61,7 +61,12 @@ import {
   type SettingResult,
   type SyslogFormat,
 } from "../domain/siemSettings";
-import { DEFAULT_TABLE_NAME } from "../domain/table";
+import {
+  DEFAULT_TABLE_NAME,
+  DEFAULT_TABLE_PLAN,
+  TABLE_PLANS,
+  type TablePlan,
+} from "../domain/table";
 import { guidProblem } from "../domain/validators";
 
 /** Config namespace: the Pulumi project name. */
@@ -129,6 +134,7 @@ export const CONFIG_KEYS = {
   workspaceRetentionDays: { type: "integer", default: 90, example: "90" },
   workspaceDailyCapGb: { type: "integer", default: -1, example: "5" },
   tableName: { type: "string", default: DEFAULT_TABLE_NAME, example: DEFAULT_TABLE_NAME },
+  tablePlan: { type: "string", default: DEFAULT_TABLE_PLAN, example: "Basic" },
   collector: { type: "string", default: "bundled", example: "none" },
   collectorImage: {
     type: "string",
@@ -203,6 +209,7 @@ export const BUNDLED_ONLY_KEYS = [
 /** Keys of the audit workspace and its content: they need the logs-ingestion sink. */
 export const WORKSPACE_KEYS = [
   "workspaceRetentionDays",
+  "tablePlan",
   "workspaceDailyCapGb",
   "tableName",
   "deleteDataOnDestroy",
@@ -282,6 +289,8 @@ export interface StackConfig<TSecret = pulumi.Output<string>> {
     | { kind: "new"; retentionInDays: number; dailyQuotaGb?: number }
     | { kind: "existing"; resourceId: string };
   tableName: string;
+  /** The table's plan; Basic rules out `sentinel` (docs/deploying.md#choosing-a-table-plan). */
+  tablePlan: TablePlan;
   /** Who collects: the bundled collector, or none (bring your own SIEM). */
   collector: CollectorKind;
   /** Where the bundled collector delivers; absent with collector none. */
@@ -486,6 +495,16 @@ function fieldSchemas(context: ParseContext) {
       const p = tableNameProblem(value);
       return p ? problem(ctx, p) : value;
     }),
+    tablePlan: checked((value, ctx) => {
+      const plan = TABLE_PLANS.find((p) => p.toLowerCase() === value.toLowerCase());
+      return (
+        plan ??
+        problem(
+          ctx,
+          "must be Analytics (full queries, Microsoft Sentinel) or Basic (cheaper ingestion, single-table queries, no Sentinel content)",
+        )
+      );
+    }),
     collector: checked((value, ctx) =>
       (COLLECTOR_KINDS as readonly string[]).includes(value)
         ? (value as CollectorKind)
@@ -643,6 +662,16 @@ export function parseStackConfig(
     }
   }
 
+  // Sentinel's rules, hunting queries and workbook all read the table through the
+  // OfficeActivity-shaped function, and a Basic table answers no user-defined function, no join,
+  // and no scheduled analytics rule: https://learn.microsoft.com/azure/azure-monitor/logs/basic-logs-query
+  // and https://learn.microsoft.com/azure/sentinel/basic-logs-use-cases
+  if (v.sentinel && v.tablePlan === "Basic") {
+    throw new StackConfigError(
+      `${CONFIG_NAMESPACE}:sentinel needs ${CONFIG_NAMESPACE}:tablePlan Analytics (a Basic table cannot feed Sentinel analytics rules, hunting queries or functions): set it with pulumi config set ${CONFIG_NAMESPACE}:tablePlan Analytics, or pulumi config set ${CONFIG_NAMESPACE}:sentinel false`,
+    );
+  }
+
   const environment = context.azureNative?.environment?.trim().toLowerCase() || "public";
   if (GOVERNMENT_CLOUDS.includes(v.cloud) && environment !== AZURE_GOVERNMENT_ENVIRONMENT) {
     throw new StackConfigError(
@@ -697,6 +726,7 @@ export function parseStackConfig(
             ...(v.workspaceDailyCapGb > 0 ? { dailyQuotaGb: v.workspaceDailyCapGb } : {}),
           },
     tableName: v.tableName,
+    tablePlan: v.tablePlan,
     collector: v.collector,
     ...(sinks !== undefined ? { sinks } : {}),
     ...(v.collectorImage !== undefined ? { collectorImage: v.collectorImage } : {}),

@@ -25,6 +25,7 @@ const pipeline = new TenantAuditPipeline("tenant", {
   tableName: config.tableName,
   collector: config.collector,
   ...(config.sinks !== undefined ? { sinks: config.sinks } : {}),
+  tablePlan: config.tablePlan,
   collectorImage: config.collectorImage,
   collectorRegistryResourceId: config.collectorRegistryResourceId,
   ...(config.collectorMode !== undefined ? { collectorMode: config.collectorMode } : {}),
@@ -88,3 +89,5 @@ export const clientSecretName = orEmpty(pipeline.clientSecretName);
 export const resourceGroupName = pulumi.output(config.resourceGroupName);
 /** Subscription the stack deploys to. */
 export const azureSubscriptionId = orEmpty(pipeline.azureSubscriptionId);
+/** The audit table's plan (Analytics or Basic); `npm run verify -- --stack` queries accordingly. */
+export const tablePlan = pulumi.output(config.tablePlan);

@@ -50,7 +50,7 @@ export interface BenchOptions {
  * records costs the emulator about as much CPU as the collector spends reading them, and on a
  * 2-core machine that would be measured as the collector's. Returns how the blobs are served.
  */
-function prepareServing(emulator: Emulator, options: BenchOptions): string {
+export function prepareServing(emulator: Emulator, options: BenchOptions): string {
   if (options.renderOnDemand) return "emulator rendering blobs on demand";
   const startedMs = performance.now();
   const { blobs, bytes } = emulator.prerenderBlobs();
@@ -92,7 +92,7 @@ const BACKLOG_HISTORY_HOURS = 48;
 /** The emulator's default share of repeated records; the backlog is sized for unique records. */
 const DUPLICATE_RATE = 0.02;
 
-function backlogScenario(records: number) {
+export function backlogScenario(records: number) {
   return {
     historyHours: BACKLOG_HISTORY_HOURS,
     blobsPerHour: blobsPerHourFor(
@@ -106,16 +106,16 @@ function backlogScenario(records: number) {
   };
 }
 
-function truthLine(truth: TruthComparison): string {
+export function truthLine(truth: TruthComparison): string {
   return `ground truth: ${formatInt(truth.expected)} expected, ${formatInt(truth.delivered)} delivered, ${formatInt(truth.lost)} lost, ${formatInt(truth.duplicated)} duplicated, ${formatInt(truth.unexpected)} unexpected`;
 }
 
-function withoutSample(truth: TruthComparison): Omit<TruthComparison, "lostSample"> {
+export function withoutSample(truth: TruthComparison): Omit<TruthComparison, "lostSample"> {
   const { lostSample: _sample, ...rest } = truth;
   return rest;
 }
 
-function mb(bytes: number): number {
+export function mb(bytes: number): number {
   return Math.round((bytes / 2 ** 20) * 10) / 10;
 }
 
@@ -131,7 +131,10 @@ function runOnceToFile(emulator: Emulator, ws: Workspace) {
   });
 }
 
-async function withWorkspace<T>(label: string, body: (ws: Workspace) => Promise<T>): Promise<T> {
+export async function withWorkspace<T>(
+  label: string,
+  body: (ws: Workspace) => Promise<T>,
+): Promise<T> {
   const ws = createWorkspace(label);
   try {
     return await body(ws);

@@ -23,11 +23,26 @@ export const RSS_SAMPLE_INTERVAL_MS = 100;
 /** Lines of the child's stderr kept for the report when it fails. */
 const STDERR_TAIL_LINES = 40;
 
+/** A syslog receiver for the collector's syslog sink (SYSLOG_* settings). */
+export interface SyslogSetup {
+  /** `tcp://`, `tls://` or `udp://host:port`. */
+  url: string;
+  format: "cef" | "leef" | "json";
+  /** PEM files for `tls://` (the receiver's CA, and a client certificate for mutual TLS). */
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}
+
 /** Where the collector writes and keeps its state. */
 export type SinkSetup =
   | { kind: "file"; filePath: string }
   | { kind: "logs-ingestion" }
-  | { kind: "file+logs-ingestion"; filePath: string };
+  | { kind: "file+logs-ingestion"; filePath: string }
+  | { kind: "syslog"; syslog: SyslogSetup }
+  /** The emulator's Splunk HEC receiver, with or without indexer acknowledgement. */
+  | { kind: "splunk-hec"; ack: boolean }
+  | { kind: "logs-ingestion+syslog"; syslog: SyslogSetup };
 
 export interface CollectorEnvOptions {
   emulator: Emulator;
@@ -61,16 +76,44 @@ export function collectorEnv(options: CollectorEnvOptions): NodeJS.ProcessEnv {
     AUDIT_HTTP_PORT: "0",
     AUDIT_LOG_LEVEL: options.logLevel ?? "warn",
   };
-  if (sink.kind === "file") {
-    env.AUDIT_SINK = "file";
-    env.AUDIT_FILE_PATH = sink.filePath;
-  } else if (sink.kind === "logs-ingestion") {
-    env.AUDIT_SINK = "logs-ingestion";
-  } else {
-    env.AUDIT_SINK = "file,logs-ingestion";
-    env.AUDIT_FILE_PATH = sink.filePath;
+  switch (sink.kind) {
+    case "file":
+      env.AUDIT_SINK = "file";
+      env.AUDIT_FILE_PATH = sink.filePath;
+      break;
+    case "logs-ingestion":
+      env.AUDIT_SINK = "logs-ingestion";
+      break;
+    case "file+logs-ingestion":
+      env.AUDIT_SINK = "file,logs-ingestion";
+      env.AUDIT_FILE_PATH = sink.filePath;
+      break;
+    case "syslog":
+      env.AUDIT_SINK = "syslog";
+      Object.assign(env, syslogEnv(sink.syslog));
+      break;
+    case "splunk-hec":
+      env.AUDIT_SINK = "splunk-hec";
+      env.SPLUNK_HEC_URL = emulator.url;
+      env.SPLUNK_HEC_TOKEN = emulator.splunkHec.token;
+      env.SPLUNK_HEC_ACK = String(sink.ack);
+      break;
+    case "logs-ingestion+syslog":
+      env.AUDIT_SINK = "logs-ingestion,syslog";
+      Object.assign(env, syslogEnv(sink.syslog));
+      break;
   }
   return env;
+}
+
+function syslogEnv(syslog: SyslogSetup): Record<string, string> {
+  return {
+    SYSLOG_URL: syslog.url,
+    SYSLOG_FORMAT: syslog.format,
+    ...(syslog.caFile ? { SYSLOG_CA_FILE: syslog.caFile } : {}),
+    ...(syslog.clientCertFile ? { SYSLOG_CLIENT_CERT_FILE: syslog.clientCertFile } : {}),
+    ...(syslog.clientKeyFile ? { SYSLOG_CLIENT_KEY_FILE: syslog.clientKeyFile } : {}),
+  };
 }
 
 /** How a collector child ended. */

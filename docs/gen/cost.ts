@@ -50,10 +50,14 @@ export function render(): string {
     "  than with **always-on**, which keeps a 0.25 vCPU container running the whole month. The",
     "  estimate covers both; the stack deploys the always-on Container App today, and the same",
     "  `run --once` can already be run on any scheduler.",
-    "- **Basic** tables cost about a fifth per GB to ingest, but support a limited query language,",
-    "  no scheduled analytics rules or alerts on the table, and queries are billed by data scanned.",
-    "  Sentinel's analytics rules need **Analytics**.",
-    "  ([Table plans](https://learn.microsoft.com/en-us/azure/azure-monitor/logs/data-platform-logs#table-plans))",
+    "- **Basic** tables cost about a fifth per GB to ingest, but their queries read one table",
+    "  without functions or joins, over the last 30 days, and are billed by data scanned (not in",
+    "  these figures; `npm run verify` scans its `--since` window once a run). Sentinel's analytics",
+    "  rules need **Analytics**. The stack key `auditbridge:tablePlan` picks the plan; with `Basic`",
+    "  the table keeps rows for the workspace retention (30 days interactive, the rest long-term),",
+    "  as estimated here, and `auditbridge:sentinel` must stay off",
+    "  ([choosing a table plan](deploying.md#choosing-a-table-plan),",
+    "  [Table plans](https://learn.microsoft.com/en-us/azure/azure-monitor/logs/data-platform-logs#table-plans)).",
     "",
   ];
   return `${lines.join("\n")}`;

@@ -54,6 +54,11 @@ export interface Knobs {
   ingestionOutage: boolean;
   /** Content types whose subscription an admin disabled (the API answers AF20023). */
   subscriptionsDisabled: string[];
+  /**
+   * Plan of the emulated custom table. Basic: `/search` answers queries over it and `/query`
+   * refuses them (see query.ts).
+   */
+  tablePlan: "Analytics" | "Basic";
   /** Azure subscription and directory state that `npm run preflight` reads (see arm.ts). */
   preflight: PreflightKnobs;
   /** The Key Vault data plane's secrets and access (see keyVault.ts). */
@@ -106,6 +111,7 @@ export function defaultKnobs(startMs: number): Knobs {
     ingestionThrottle: null,
     ingestionOutage: false,
     subscriptionsDisabled: [],
+    tablePlan: "Analytics",
     preflight: defaultPreflightKnobs(),
     keyVault: { secrets: {}, forbidden: false },
     containerAppJobs: [],
@@ -146,6 +152,9 @@ export function validateKnobs(knobs: Knobs): void {
     throw new Error("knobs.grantedRoles must be an array of role names");
   if (!Array.isArray(knobs.subscriptionsDisabled)) {
     throw new Error("knobs.subscriptionsDisabled must be an array of content types");
+  }
+  if (knobs.tablePlan !== "Analytics" && knobs.tablePlan !== "Basic") {
+    throw new Error(`knobs.tablePlan must be Analytics or Basic, got ${String(knobs.tablePlan)}`);
   }
   validatePreflightKnobs(knobs.preflight);
   const vault = knobs.keyVault as Partial<KeyVaultKnobs> | undefined;

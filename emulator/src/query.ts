@@ -10,14 +10,24 @@ import type { EmulatorState } from "./state";
  * Emulated Log Analytics query API, just enough for verify: the one summary query over the
  * AuditBridge table, answered from the rows the Logs Ingestion endpoint accepted, in the shape
  * `@azure/monitor-query-logs` parses. Any other query gets a 400 that says what is supported.
+ *
+ * A table with the Basic plan is queried through `POST /v1/workspaces/{id}/search`, with the
+ * time range in the request (`?timespan=`) and not in the query; the answer has the shape of
+ * `/query`'s: https://learn.microsoft.com/azure/azure-monitor/logs/basic-logs-query. What
+ * `/query` answers for a Basic table is not documented: the emulator refuses it with a 400 that
+ * names `/search`, the strict reading of that page.
  */
 
 /** The one query shape the emulator answers (whitespace-insensitive; `<N>` with unit d, h or m). */
 export const SUPPORTED_QUERY = `${EMULATED_TABLE_NAME} | where TimeGenerated > ago(<N>h) | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType`;
+/** The same summary for `/search` over a Basic table: the time range comes from `?timespan=`. */
+export const SUPPORTED_SEARCH_QUERY = `${EMULATED_TABLE_NAME} | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType`;
 
+const SUMMARY = String.raw`summarize\s+Rows\s*=\s*count\(\s*\)\s*,\s*Newest\s*=\s*max\(\s*TimeGenerated\s*\)\s*,\s*NewestIngested\s*=\s*max\(\s*ingestion_time\(\s*\)\s*\)\s+by\s+ContentType\s*;?\s*$`;
 const QUERY_PATTERN = new RegExp(
-  String.raw`^\s*${EMULATED_TABLE_NAME}\s*\|\s*where\s+TimeGenerated\s*>\s*ago\(\s*(\d+(?:\.\d+)?)\s*([dhm])\s*\)\s*\|\s*summarize\s+Rows\s*=\s*count\(\s*\)\s*,\s*Newest\s*=\s*max\(\s*TimeGenerated\s*\)\s*,\s*NewestIngested\s*=\s*max\(\s*ingestion_time\(\s*\)\s*\)\s+by\s+ContentType\s*;?\s*$`,
+  String.raw`^\s*${EMULATED_TABLE_NAME}\s*\|\s*where\s+TimeGenerated\s*>\s*ago\(\s*(\d+(?:\.\d+)?)\s*([dhm])\s*\)\s*\|\s*${SUMMARY}`,
 );
+const SEARCH_PATTERN = new RegExp(String.raw`^\s*${EMULATED_TABLE_NAME}\s*\|\s*${SUMMARY}`);
 
 const UNIT_MS: Record<string, number> = { d: 86_400_000, h: 3_600_000, m: 60_000 };
 const MAX_QUERY_BODY_BYTES = 256 * 1024;
@@ -80,7 +90,7 @@ export function registerQuery(
   target: IngestionTarget,
   rows: readonly IngestedRow[],
 ): void {
-  router.add("POST", /^(?:\/v1)?\/workspaces\/(?<workspaceId>[^/]+)\/query$/, async (ctx) => {
+  const answer = async (ctx: RequestContext, api: "query" | "search") => {
     const check = state.signer.verify(bearerToken(ctx.req.headers.authorization), state.now());
     if (!check.ok || !LOG_ANALYTICS_AUDIENCES.has(normalizeAudience(check.claims.aud))) {
       ctx.req.resume();
@@ -123,24 +133,49 @@ export function registerQuery(
         "The request body must contain a 'query' string.",
       );
     }
-    const match = QUERY_PATTERN.exec(body.query);
+    const basic = state.knobs.tablePlan === "Basic";
+    if (api === "query" && basic) {
+      return queryError(ctx, 400, "BadArgumentError", "The request had some invalid properties", {
+        code: "BasicTableQueryError",
+        message: `${EMULATED_TABLE_NAME} has the Basic plan: query it through /search with the time range in ?timespan=`,
+      });
+    }
+    if (api === "search" && !basic) {
+      return queryError(ctx, 400, "BadArgumentError", "The request had some invalid properties", {
+        code: "SearchTableError",
+        message: `${EMULATED_TABLE_NAME} has the Analytics plan: query it through /query`,
+      });
+    }
+    const match = (api === "query" ? QUERY_PATTERN : SEARCH_PATTERN).exec(body.query);
     if (!match) {
       return queryError(ctx, 400, "BadArgumentError", "The request had some invalid properties", {
         code: "SyntaxError",
-        message: `The emulator answers only this query shape: ${SUPPORTED_QUERY}`,
+        message: `The emulator answers only this query shape: ${api === "query" ? SUPPORTED_QUERY : SUPPORTED_SEARCH_QUERY}`,
       });
     }
     const nowMs = state.now();
-    let fromMs = nowMs - Number(match[1]) * UNIT_MS[match[2]!]!;
+    let fromMs =
+      api === "query" ? nowMs - Number(match[1]) * UNIT_MS[match[2]!]! : Number.NEGATIVE_INFINITY;
     let toMs = Number.POSITIVE_INFINITY;
-    if (typeof body.timespan === "string" && body.timespan !== "") {
-      const span = parseTimespan(body.timespan, nowMs);
+    // /query takes the timespan in the body; /search in the URL, where it is required.
+    const timespan =
+      api === "query" ? body.timespan : (ctx.url.searchParams.get("timespan") ?? undefined);
+    if (api === "search" && (typeof timespan !== "string" || timespan === "")) {
+      return queryError(
+        ctx,
+        400,
+        "BadArgumentError",
+        "A query on a Basic table needs its time range in the request: add ?timespan=<ISO 8601 duration or interval>.",
+      );
+    }
+    if (typeof timespan === "string" && timespan !== "") {
+      const span = parseTimespan(timespan, nowMs);
       if (!span) {
         return queryError(
           ctx,
           400,
           "BadArgumentError",
-          `timespan '${body.timespan}' is not an ISO 8601 duration or interval.`,
+          `timespan '${timespan}' is not an ISO 8601 duration or interval.`,
         );
       }
       fromMs = Math.max(fromMs, span[0]);
@@ -183,5 +218,11 @@ export function registerQuery(
         },
       ],
     });
-  });
+  };
+  router.add("POST", /^(?:\/v1)?\/workspaces\/(?<workspaceId>[^/]+)\/query$/, (ctx) =>
+    answer(ctx, "query"),
+  );
+  router.add("POST", /^(?:\/v1)?\/workspaces\/(?<workspaceId>[^/]+)\/search$/, (ctx) =>
+    answer(ctx, "search"),
+  );
 }

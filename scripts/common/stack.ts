@@ -44,6 +44,8 @@ export interface StackOutputs {
   collectorJobName?: string;
   resourceGroupName?: string;
   azureSubscriptionId?: string;
+  /** The audit table's plan (Analytics or Basic). */
+  tablePlan?: string;
   /** True when the stack exports a (secret) `clientSecret` output a command may fetch on demand. */
   hasClientSecret: boolean;
 }
@@ -83,6 +85,7 @@ const STACK_OUTPUT_KEYS: Readonly<
   collectorJobName: ["collectorJobName"],
   resourceGroupName: ["resourceGroupName"],
   azureSubscriptionId: ["azureSubscriptionId"],
+  tablePlan: ["tablePlan"],
 };
 
 /**

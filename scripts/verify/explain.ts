@@ -317,7 +317,7 @@ export function describeQueryError(error: unknown, config: VerifyConfig): Explan
         0,
         240,
       ),
-      fix: `check that table ${DEFAULT_TABLE_NAME} exists (pulumi up creates it)`,
+      fix: `check that table ${DEFAULT_TABLE_NAME} exists (pulumi up creates it) and that --table-plan names its plan (${config.tablePlan} was used)`,
     };
   }
   if (isAbortOrTimeout(error))

@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
 import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
+import { DEFAULT_TABLE_PLAN, TABLE_PLANS, type TablePlan } from "../../domain/table";
 import { isGuid } from "../../domain/validators";
 import { CommandInputError } from "../common/errors";
 import { commanderMessage, guidFlag, httpsUrlFlag, integerFlag, nonEmpty } from "../common/flags";
@@ -83,6 +84,8 @@ export interface VerifyConfig {
   readonly appCredential: AppCredentialSpec;
   readonly callerCredential: CallerCredentialSpec;
   readonly workspaceId: string | null;
+  /** The audit table's plan: a Basic table is queried through the /search API. */
+  readonly tablePlan: TablePlan;
   readonly contentTypes: readonly ContentType[];
   readonly cloud: CloudName;
   /** Entra ID login host, e.g. https://login.microsoftonline.com. */
@@ -128,6 +131,7 @@ interface RawFlags {
   publisherId?: string;
   certificatePath?: string;
   workspaceId?: string;
+  tablePlan?: string;
   contentTypes?: string;
   cloud?: string;
   authorityHost?: string;
@@ -175,6 +179,10 @@ export function buildProgram(): Command {
     )
     .option("--publisher-id <guid>", "PublisherIdentifier (env O365_PUBLISHER_ID; default tenant)")
     .option("--workspace-id <guid>", "Log Analytics workspace id (customer id) for check 7")
+    .option(
+      "--table-plan <plan>",
+      "the audit table's plan, Analytics or Basic (default Analytics; --stack reads it)",
+    )
     .option("--content-types <list>", "comma list of content types (env O365_CONTENT_TYPES)")
     .addOption(
       new Option("--cloud <name>", "Microsoft 365 cloud (env O365_CLOUD)").choices([
@@ -304,6 +312,18 @@ const mergedSchema = z.object({
   publisherId: guidFlag("--publisher-id", "the publisher's tenant id").optional(),
   certificatePath: z.string().min(1, "--certificate-path: must not be empty").optional(),
   workspaceId: guidFlag("--workspace-id", "the Log Analytics workspace (customer) id").optional(),
+  tablePlan: z
+    .string()
+    .transform((value, ctx) => {
+      const plan = TABLE_PLANS.find((p) => p.toLowerCase() === value.toLowerCase());
+      if (plan) return plan;
+      ctx.addIssue({
+        code: "custom",
+        message: `--table-plan: must be ${TABLE_PLANS.join(" or ")}`,
+      });
+      return z.NEVER;
+    })
+    .optional(),
   contentTypes: contentTypesSchema.optional(),
   cloud: z
     .enum(CLOUD_NAMES, { message: `--cloud: must be one of ${CLOUD_NAMES.join(", ")}` })
@@ -399,6 +419,7 @@ export async function resolveVerifyConfig(
     publisherId: pick(flags.publisherId, stackOutputs.publisherId, "O365_PUBLISHER_ID"),
     certificatePath: pick(flags.certificatePath, undefined, "AZURE_CLIENT_CERTIFICATE_PATH"),
     workspaceId: pick(flags.workspaceId, stackOutputs.workspaceId),
+    tablePlan: pick(flags.tablePlan, stackOutputs.tablePlan),
     contentTypes: pick(flags.contentTypes, stackOutputs.contentTypes, "O365_CONTENT_TYPES"),
     cloud: pick(flags.cloud, stackOutputs.cloud, "O365_CLOUD"),
     authorityHost: pick(flags.authorityHost, stackOutputs.authorityHost, "AZURE_AUTHORITY_HOST"),
@@ -494,6 +515,7 @@ export async function resolveVerifyConfig(
     appCredential,
     callerCredential,
     workspaceId: v.workspaceId ?? null,
+    tablePlan: v.tablePlan ?? DEFAULT_TABLE_PLAN,
     contentTypes: Object.freeze(v.contentTypes ?? [...CONTENT_TYPES]),
     cloud,
     authorityHost: authorityHost.replace(/\/+$/, ""),

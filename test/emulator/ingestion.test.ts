@@ -257,6 +257,64 @@ describe("Log Analytics query", () => {
     expect(body.error.code).toBe("BadArgumentError");
     expect(body.error.innererror.message).toContain("summarize Rows = count()");
   });
+
+  it("answers a Basic table's summary on /search, with the time range from ?timespan=", async () => {
+    const token = await rawToken(emulator, "https://api.loganalytics.io/.default");
+    const search = (timespan: string | null, query: string) =>
+      fetch(
+        `${emulator.url}/v1/workspaces/${emulator.ingestion.workspaceId}/search${timespan ? `?timespan=${timespan}` : ""}`,
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ query }),
+        },
+      );
+    const summary =
+      "M365Audit_CL | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType";
+    const old = Date.now() - 5 * 3_600_000;
+    expect(
+      (await post(JSON.stringify([row(601, "Audit.General"), row(602, "Audit.General", old)])))
+        .status,
+    ).toBe(204);
+    // An Analytics table is not searched, and /query refuses a Basic one.
+    expect((await search("PT2H", summary)).status).toBe(400);
+    emulator.knobs.tablePlan = "Basic";
+    try {
+      const refused = await fetch(
+        `${emulator.url}/v1/workspaces/${emulator.ingestion.workspaceId}/query`,
+        {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({
+            query: summary.replace("| summarize", "| where TimeGenerated > ago(2h) | summarize"),
+          }),
+        },
+      );
+      expect(refused.status).toBe(400);
+      expect(
+        ((await refused.json()) as { error: { innererror: { message: string } } }).error.innererror
+          .message,
+      ).toContain("/search");
+      const answered = await search("PT2H", summary);
+      expect(answered.status).toBe(200);
+      const table = ((await answered.json()) as { tables: { rows: unknown[][] }[] }).tables[0]!;
+      const general = table.rows.find((r) => r[0] === "Audit.General")!;
+      const inWindow = emulator.truth
+        .ingestedRows()
+        .filter(
+          (r) =>
+            r.row.ContentType === "Audit.General" &&
+            Date.parse(String(r.row.TimeGenerated)) > Date.now() - 2 * 3_600_000,
+        ).length;
+      expect(general[1]).toBe(inWindow);
+      expect((await search(null, summary)).status).toBe(400);
+      expect((await search("PT2H", `${summary} | join (M365Audit_CL) on ContentType`)).status).toBe(
+        400,
+      );
+    } finally {
+      emulator.knobs.tablePlan = "Analytics";
+    }
+  });
 });
 
 describe("Microsoft Graph", () => {

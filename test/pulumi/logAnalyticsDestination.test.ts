@@ -14,12 +14,14 @@ const DCE = "azure-native:monitor:DataCollectionEndpoint";
 const DCR = "azure-native:monitor:DataCollectionRule";
 const ROLE = "azure-native:authorization:RoleAssignment";
 const SLEEP = "time:index/sleep:Sleep";
+const SAVED_SEARCH = "azure-native:operationalinsights:SavedSearch";
 const OTHER_SUBSCRIPTION = "00000000-0000-0000-0000-0000000000bb";
 const OTHER_ID = `/subscriptions/${OTHER_SUBSCRIPTION}/resourceGroups/rg-central-logs/providers/Microsoft.OperationalInsights/workspaces/log-central`;
 
 let recorder: Recorder;
 let fresh: import("../../components/logAnalyticsDestination").LogAnalyticsDestination;
 let existing: import("../../components/logAnalyticsDestination").LogAnalyticsDestination;
+let basic: import("../../components/logAnalyticsDestination").LogAnalyticsDestination;
 const argErrors: string[] = [];
 
 beforeAll(async () => {
@@ -62,6 +64,26 @@ beforeAll(async () => {
     publisherPrincipalId: PUBLISHER,
     deleteDataOnDestroy: true,
   });
+  basic = new LogAnalyticsDestination("basic", {
+    resourceGroupName: RG,
+    location: "westeurope",
+    workspace: { kind: "new", name: "log-basic", retentionInDays: 365 },
+    tablePlan: "Basic",
+    dataCollectionEndpointName: "dce-basic",
+    dataCollectionRuleName: "dcr-basic",
+    publisherPrincipalId: PUBLISHER,
+  });
+  new LogAnalyticsDestination("sharedbasic", {
+    resourceGroupName: RG,
+    location: "westeurope",
+    workspace: { kind: "existing", resourceId: EXISTING_ID.replace("log-shared", "log-archive") },
+    tableName: "Basic365_CL",
+    tablePlan: "Basic",
+    dataCollectionEndpointName: "dce-basic-existing",
+    dataCollectionRuleName: "dcr-basic-existing",
+    publisherPrincipalId: PUBLISHER,
+    deploymentSubscriptionId: MOCK.subscriptionId,
+  });
   const bad: [
     string,
     Partial<import("../../components/logAnalyticsDestination").LogAnalyticsDestinationArgs>,
@@ -70,6 +92,14 @@ beforeAll(async () => {
     ["bad-retention", { workspace: { kind: "new", name: "x", retentionInDays: 7 } }],
     ["bad-cap", { workspace: { kind: "new", name: "x", retentionInDays: 90, dailyQuotaGb: 0 } }],
     ["bad-id", { workspace: { kind: "existing", resourceId: "/subscriptions/x/log-shared" } }],
+    ["bad-plan", { tablePlan: "Auxiliary" as "Basic" }],
+    [
+      "bad-basic-sentinel",
+      {
+        tablePlan: "Basic",
+        sentinel: { enabled: true, onboarding: "create", rulesEnabled: true },
+      },
+    ],
   ];
   for (const [name, override] of bad) {
     try {
@@ -165,6 +195,62 @@ describe("LogAnalyticsDestination with a new workspace", () => {
     expect(await resolved(fresh.workspaceCustomerId)).toBe(
       recorder.one(WORKSPACE, "fresh").state.customerId,
     );
+  });
+});
+
+describe("LogAnalyticsDestination table plan", () => {
+  it("leaves an Analytics table's retention to the workspace", () => {
+    const table = recorder.one(TABLE, "fresh");
+    expect(table.inputs.plan).toBe("Analytics");
+    expect(table.inputs).not.toHaveProperty("totalRetentionInDays");
+    expect(table.inputs).not.toHaveProperty("retentionInDays");
+    expect(fresh.tablePlan).toBe("Analytics");
+  });
+
+  it("creates a Basic table that keeps rows as long as the new workspace does", () => {
+    const table = recorder.one(TABLE, "basic");
+    expect(table.inputs).toMatchObject({
+      workspaceName: "log-basic",
+      tableName: "M365Audit_CL",
+      plan: "Basic",
+      totalRetentionInDays: 365,
+    });
+    // Interactive retention of a Basic table is fixed by the service: never sent.
+    expect(table.inputs).not.toHaveProperty("retentionInDays");
+    expect(basic.tablePlan).toBe("Basic");
+  });
+
+  it("takes an existing workspace's retention for a Basic table's total retention", () => {
+    expect(recorder.one(TABLE, "sharedbasic").inputs).toMatchObject({
+      workspaceName: "log-archive",
+      tableName: "Basic365_CL",
+      plan: "Basic",
+      totalRetentionInDays: MOCK.existingWorkspaceRetentionDays,
+    });
+  });
+
+  it("keeps a Basic table's options: retained on destroy, after the workspace, before the DCR", () => {
+    const table = recorder.one(TABLE, "basic");
+    expect(table.options.retainOnDelete).toBe(true);
+    expect(table.options.dependsOn).toContain(recorder.one(WORKSPACE, "basic").name);
+    expect(recorder.one(DCR, "basic").options.dependsOn).toEqual(
+      expect.arrayContaining([table.name, recorder.one(SLEEP, "basic").name]),
+    );
+  });
+
+  it("routes the stream through the same transformation into a Basic table", () => {
+    const flows = (name: string) =>
+      recorder.one(DCR, name).inputs.dataFlows as { transformKql: string; outputStream: string }[];
+    expect(flows("basic")).toEqual(flows("fresh"));
+  });
+
+  it("deploys no OfficeActivity-shaped function over a Basic table, which functions cannot query", async () => {
+    expect(recorder.ofType(SAVED_SEARCH, "basic")).toEqual([]);
+    expect(recorder.ofType(SAVED_SEARCH, "sharedbasic")).toEqual([]);
+    expect(basic.officeActivityFunction).toBeUndefined();
+    // An Analytics table gets it.
+    expect(recorder.ofType(SAVED_SEARCH, "fresh")).toHaveLength(1);
+    expect(fresh.officeActivityFunction).toBe("M365AuditOfficeActivity");
   });
 });
 
@@ -274,6 +360,8 @@ describe("LogAnalyticsDestination argument checks", () => {
       "LogAnalyticsDestination bad-retention: workspace.retentionInDays must be a whole number between 30 and 730 (got 7)",
       "LogAnalyticsDestination bad-cap: workspace.dailyQuotaGb must be a positive number of GB (omit it for no cap) (got 0)",
       "LogAnalyticsDestination bad-id: workspace.resourceId must be a resource id like /subscriptions/<guid>/resourceGroups/<group>/providers/Microsoft.OperationalInsights/workspaces/<name> (got /subscriptions/x/log-shared)",
+      "LogAnalyticsDestination bad-plan: tablePlan must be Analytics or Basic (got Auxiliary)",
+      "LogAnalyticsDestination bad-basic-sentinel: sentinel needs tablePlan Analytics: Sentinel analytics rules, hunting queries and functions cannot query a Basic table (https://learn.microsoft.com/azure/azure-monitor/logs/basic-logs-query)",
     ]);
     expect(recorder.resources.filter((r) => r.name.startsWith("bad-"))).toEqual([]);
   });

@@ -19,6 +19,8 @@ export const MOCK = {
   },
   existingWorkspaceCustomerId: "abababab-abab-abab-abab-abababababab",
   existingWorkspaceLocation: "northeurope",
+  /** Retention (days) an existing workspace reports. */
+  existingWorkspaceRetentionDays: 180,
   managementApiObjectId: "0a0a0a0a-0000-0000-0000-0000000000f1",
   /** Role ids the Management APIs service principal reports, by name (as in every tenant). */
   managementRoleIds: {
@@ -304,6 +306,7 @@ function call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
         name: inputs.workspaceName,
         customerId: MOCK.existingWorkspaceCustomerId,
         location: MOCK.existingWorkspaceLocation,
+        retentionInDays: MOCK.existingWorkspaceRetentionDays,
       };
     default:
       throw new Error(`unmocked invoke ${args.token}`);

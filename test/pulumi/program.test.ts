@@ -33,6 +33,7 @@ const EXPORTS = [
   "clientSecretName",
   "resourceGroupName",
   "azureSubscriptionId",
+  "tablePlan",
 ];
 
 let project: PulumiProject;
@@ -170,6 +171,12 @@ describe("the program with the example stack", () => {
   it("exports exactly the documented outputs, none of them secret", async () => {
     expect(Object.keys(program).sort()).toEqual([...EXPORTS].sort());
     for (const name of EXPORTS) expect(await isSecret(program[name]!), name).toBe(false);
+  });
+
+  it("creates the table with the stack's plan and exports it for verify", () => {
+    expect(config["auditbridge:tablePlan"]).toBe("Analytics");
+    expect(recorder.one("azure-native:operationalinsights:Table").inputs.plan).toBe("Analytics");
+    expect(outputs.tablePlan).toBe("Analytics");
   });
 
   it("leaks no secret value into any output", () => {

@@ -9,6 +9,7 @@ let recorder: Recorder;
 let pipeline: import("../../components/tenantAuditPipeline").TenantAuditPipeline;
 let badPrefix: unknown;
 const badSchedules: Record<string, string> = {};
+let basicSentinel: unknown;
 
 beforeAll(async () => {
   recorder = await installMocks();
@@ -45,6 +46,15 @@ beforeAll(async () => {
     } catch (error) {
       badSchedules[label] = (error as Error).message;
     }
+  }
+  try {
+    new TenantAuditPipeline("basicsentinel", {
+      ...args,
+      tablePlan: "Basic",
+      sentinel: { enabled: true, onboarding: "existing", rulesEnabled: true },
+    });
+  } catch (error) {
+    basicSentinel = error;
   }
   await resolved(pipeline.collectorAppName);
   await settle();
@@ -151,5 +161,12 @@ describe("TenantAuditPipeline in keyless mode across tenants", () => {
       "TenantAuditPipeline badprefix: namePrefix must be 2 to 12 lowercase letters or digits, starting with a letter (it goes into storage account and Key Vault names) (got Fabrikam!)",
     );
     expect(recorder.resources.filter((r) => r.name.startsWith("badprefix"))).toEqual([]);
+  });
+
+  it("refuses Sentinel over a Basic table before creating anything", () => {
+    expect((basicSentinel as Error).message).toBe(
+      "TenantAuditPipeline basicsentinel: sentinel needs tablePlan Analytics: Sentinel content cannot query a Basic table (got tablePlan Basic)",
+    );
+    expect(recorder.resources.filter((r) => r.name.startsWith("basicsentinel"))).toEqual([]);
   });
 });

@@ -106,6 +106,7 @@ describe("parseStackConfig with valid config", () => {
       // The bundled collector, delivering to Log Analytics only.
       collector: "bundled",
       sinks: { logsIngestion: true },
+      tablePlan: "Analytics",
       collectorImage: "contosoacr.azurecr.io/auditbridge-collector:0.1.0",
       // An always-on Container App; a scheduled job would run every 5 minutes.
       collectorMode: "always-on",
@@ -176,6 +177,13 @@ describe("parseStackConfig with valid config", () => {
       collectorMode: "scheduled",
       collectorSchedule: "0 * * * *",
     });
+  });
+
+  it("reads the table plan, Analytics by default, in any letter case", () => {
+    expect(parse({}).tablePlan).toBe("Analytics");
+    expect(parse({ tablePlan: "Basic" }).tablePlan).toBe("Basic");
+    expect(parse({ tablePlan: "basic" }).tablePlan).toBe("Basic");
+    expect(parse({ tablePlan: "ANALYTICS", sentinel: "true" }).tablePlan).toBe("Analytics");
   });
 
   it("reads enableAuditLogging", () => {
@@ -527,6 +535,16 @@ describe("parseStackConfig with bad config", () => {
       "an unknown Sentinel onboarding",
       { sentinelOnboarding: "maybe" },
       `auditbridge:sentinelOnboarding must be create (onboard the workspace to Microsoft Sentinel) or existing (it already is) (got maybe): ${fix("sentinelOnboarding", "existing")}`,
+    ],
+    [
+      "an unknown table plan",
+      { tablePlan: "Auxiliary" },
+      `auditbridge:tablePlan must be Analytics (full queries, Microsoft Sentinel) or Basic (cheaper ingestion, single-table queries, no Sentinel content) (got Auxiliary): ${fix("tablePlan", "Basic")}`,
+    ],
+    [
+      "Sentinel over a Basic table",
+      { tablePlan: "Basic", sentinel: "true" },
+      "auditbridge:sentinel needs auditbridge:tablePlan Analytics (a Basic table cannot feed Sentinel analytics rules, hunting queries or functions): set it with pulumi config set auditbridge:tablePlan Analytics, or pulumi config set auditbridge:sentinel false",
     ],
     [
       "GCC High against the public Azure cloud",

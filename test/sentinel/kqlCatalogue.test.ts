@@ -54,6 +54,11 @@ function everyShippedKql(): CheckedText[] {
     schema: { tables: [{ name: "source", columns: streamDeclarationColumns() }] },
   });
   entries.push({ id: "verify/records", text: recordsQuery(24), schema: workspace() });
+  entries.push({
+    id: "verify/records-basic",
+    text: recordsQuery(24, "Basic"),
+    schema: tableOnly,
+  });
   return entries;
 }
 

@@ -256,6 +256,28 @@ describe("verify failure modes against the emulator", () => {
     expect(records.reason).toContain("no rows for Audit.SharePoint although the API lists content");
   });
 
+  it("passes check 7 over a Basic table through the /search API", async () => {
+    const e = await healthyTenant();
+    e.knobs.tablePlan = "Basic";
+    const report = await verify(await emulatorConfig(e, ["--table-plan", "Basic"]));
+    const records = checkById(report, "records");
+    expect(records.status).toBe("pass");
+    expect(records.details).toMatchObject({ rows: 15 });
+    const searches = e.truth.requestLog().filter((r) => r.path.endsWith("/search"));
+    expect(searches).toHaveLength(1);
+    expect(searches[0]!.query).toBe("timespan=PT24H");
+    expect(e.truth.requestLog().filter((r) => r.path.endsWith("/query"))).toEqual([]);
+  });
+
+  it("fails check 7 naming --table-plan when the table's plan is not the one given", async () => {
+    const e = await healthyTenant();
+    e.knobs.tablePlan = "Basic";
+    const records = checkById(await verify(await emulatorConfig(e)), "records");
+    expect(records.status).toBe("fail");
+    expect(records.reason).toContain("400");
+    expect(records.fix).toContain("--table-plan names its plan (Analytics was used)");
+  });
+
   it("skips check 7 with a fix when no workspace id is known", async () => {
     const e = await healthyTenant();
     const config = { ...(await emulatorConfig(e)), workspaceId: null };

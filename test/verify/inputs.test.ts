@@ -54,6 +54,7 @@ describe("verify inputs from flags and environment", () => {
     expect(config.rotationDays).toBeNull();
     expect(config.timeoutInMs).toBe(30_000);
     expect(config.workspaceId).toBeNull();
+    expect(config.tablePlan).toBe("Analytics");
     expect(config.callerCredential).toEqual({ kind: "default" });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -273,6 +274,7 @@ describe("verify input errors", () => {
       '--content-types: unknown content type "Audit.Teams"',
     ],
     [[...base, "--cloud", "mars"], "--cloud: must be one of commercial, gcc, gcchigh, dod"],
+    [[...base, "--table-plan", "Auxiliary"], "--table-plan: must be Analytics or Basic"],
     [[...base, "--since", "0"], "--since: must be a whole number between 1 and 720"],
     [[...base, "--since", "abc"], "--since: must be a whole number"],
     [[...base, "--timeout", "-5"], "--timeout"],
@@ -336,13 +338,20 @@ describe("verify inputs from a Pulumi stack", () => {
       contentTypes: ["Audit.Exchange", "Audit.SharePoint"],
       cloud: "gcc",
       secretRotationDays: 90,
+      tablePlan: "Basic",
       clientSecret: "[secret]",
     };
     const pulumi = await fakePulumi(
       `if [ "$1 $2 $3 $4 $5" = "stack output --json --stack dev" ]; then echo '${JSON.stringify(outputs)}'; else echo "bad args: $*" >&2; exit 1; fi`,
     );
+    const fromStack = await resolve(
+      ["--stack", "dev"],
+      { AZURE_CLIENT_SECRET: SECRET },
+      pulumiStackReader(pulumi),
+    );
+    expect(fromStack.tablePlan).toBe("Basic");
     const config = await resolve(
-      ["--stack", "dev", "--cloud", "commercial"],
+      ["--stack", "dev", "--cloud", "commercial", "--table-plan", "analytics"],
       { AZURE_CLIENT_SECRET: SECRET },
       pulumiStackReader(pulumi),
     );
@@ -353,6 +362,7 @@ describe("verify inputs from a Pulumi stack", () => {
     expect(config.contentTypes).toEqual(["Audit.Exchange", "Audit.SharePoint"]);
     expect(config.cloud).toBe("commercial");
     expect(config.rotationDays).toBe(90);
+    expect(config.tablePlan).toBe("Analytics");
   });
 
   it("fetches the secret output only when no secret is in the environment", async () => {

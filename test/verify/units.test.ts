@@ -239,4 +239,11 @@ describe("verify report", () => {
       "M365Audit_CL | where TimeGenerated > ago(6h) | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType",
     );
   });
+
+  it("queries a Basic table without a time filter in the query (the request carries it)", () => {
+    expect(recordsQuery(6, "Basic")).toBe(
+      "M365Audit_CL | summarize Rows = count(), Newest = max(TimeGenerated), NewestIngested = max(ingestion_time()) by ContentType",
+    );
+    expect(recordsQuery(6, "Basic")).not.toMatch(/\b(where|join|find|search|externaldata)\b/);
+  });
 });

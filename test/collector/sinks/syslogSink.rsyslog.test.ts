@@ -7,11 +7,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  createTestPki,
+  type Rsyslog,
+  startRsyslog,
+  type Transport,
+} from "../../../bench/lib/rsyslog";
 import type { SyslogFormat } from "../../../collector/src/sinks/siemSettings";
 import { SyslogSink, type SyslogSinkOptions } from "../../../collector/src/sinks/syslogSink";
 import type { Batch, ReceivedRecord } from "../../../collector/src/types";
 import { recordTypeName } from "../../../domain/records";
-import { createTestPki, type Rsyslog, startRsyslog, type Transport } from "./rsyslog";
 import {
   auditRecords,
   blob,

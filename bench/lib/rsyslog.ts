@@ -1,8 +1,9 @@
 /**
- * A real rsyslogd for the syslog sink tests: started in the foreground on loopback with a
- * generated configuration in a temp dir, writing every message's raw text (`%rawmsg%`) as one
- * line to a file. Missing rsyslogd is an error, never a skip: the tests exist to prove the sink
- * against a real receiver (CI installs it, see .ci/run).
+ * A real rsyslogd on loopback, for the syslog sink tests (test/collector/sinks/) and the
+ * benchmark's syslog scenarios: started in the foreground with a generated configuration in a
+ * temp dir, writing every message's raw text (`%rawmsg%`) as one line to a file. Missing
+ * rsyslogd is an error, never a skip: the tests exist to prove the sink against a real receiver
+ * (CI installs it, see .ci/run).
  * Configuration reference: https://www.rsyslog.com/doc/configuration/modules/imtcp.html
  */
 import { type ChildProcess, spawn } from "node:child_process";
