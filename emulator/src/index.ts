@@ -41,7 +41,13 @@ export type { AppCertificate } from "./certificate";
 export type { ExchangeAdminKnobs } from "./exchangeAdmin";
 export type { IngestedRow } from "./ingestion";
 export type { Knobs } from "./knobs";
-export { MANAGEMENT_ROLES } from "./knobs";
+export {
+  DEFAULT_TOKEN_BUCKET_CAPACITY,
+  MANAGEMENT_ROLES,
+  THROTTLE_MODELS,
+  type ThrottleKnob,
+  type ThrottleModel,
+} from "./knobs";
 export type {
   ArmPermission,
   ArmResource,
