@@ -10,7 +10,12 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { BENCH_SCENARIOS, type BenchOptions, type BenchResult } from "./lib/benchScenarios";
+import {
+  BENCH_SCENARIOS,
+  type BenchOptions,
+  type BenchResult,
+  DEFAULT_DRAIN_BUDGET,
+} from "./lib/benchScenarios";
 import { REPO_ROOT, setCollectorCpuProfileDir, setEchoCollectorLogs } from "./lib/collector";
 import { formatInt, machineInfo, renderTable, say } from "./lib/common";
 import { SINK_SCENARIOS } from "./lib/sinkScenarios";
@@ -22,12 +27,17 @@ const HELP = `Example:
   npm run bench -- --scenario throughput --records 200000
 
 Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live-minutes <n>]
+                        [--drain-budget <n>]
 
   --scenario <name>    run one scenario: ${Object.keys(SCENARIOS).join(", ")} (default: all)
   --records <n>        backlog size of throughput, logs-ingestion and the sink scenarios
                        (syslog-*, splunk-hec*, fanout-*) (default 1000000)
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
+  --drain-budget <n>   the collector's AUDIT_API_REQUESTS_PER_MINUTE in the drain scenario,
+                       whose emulated limit is 6000 a minute (default 5700); above 6000 it
+                       shows how the pacer backs away from AF429; results are kept as
+                       drain-budget-<n>
   --render-on-demand   the emulator renders throughput and logs-ingestion blobs while serving
                        them (default: rendered before the collector starts, so the figure is
                        the collector's and not the test data generator's); results are kept
@@ -50,6 +60,7 @@ interface BenchArgs {
   records: number;
   seed: number;
   liveMinutes: number;
+  drainBudget: number;
   renderOnDemand: boolean;
 }
 
@@ -72,6 +83,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       records: { type: "string" },
       seed: { type: "string" },
       "live-minutes": { type: "string" },
+      "drain-budget": { type: "string" },
       verbose: { type: "boolean" },
       "render-on-demand": { type: "boolean" },
       "cpu-prof-dir": { type: "string" },
@@ -93,6 +105,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     records: positiveInt("--records", values.records, 1_000_000),
     seed: positiveInt("--seed", values.seed, 1),
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
+    drainBudget: positiveInt("--drain-budget", values["drain-budget"], DEFAULT_DRAIN_BUDGET),
     renderOnDemand: values["render-on-demand"] === true,
   };
 }
@@ -150,6 +163,7 @@ async function main(argv: string[]): Promise<number> {
     records: args.records,
     seed: args.seed,
     liveMinutes: args.liveMinutes,
+    drainBudget: args.drainBudget,
     renderOnDemand: args.renderOnDemand,
     log: (line) => say(`  … ${line}`),
   };

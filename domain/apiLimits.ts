@@ -11,6 +11,12 @@ export const DAY_IN_MS = 24 * HOUR_IN_MS;
 export const MAX_WINDOW_IN_MS = DAY_IN_MS;
 /** How far back the API lists content: `startTime` no more than 7 days in the past. */
 export const API_HISTORY_IN_MS = 7 * DAY_IN_MS;
+/**
+ * Requests a minute the API allows a tenant before it answers `403 AF429` (the baseline; larger
+ * tenants get more). How the service counts them is not documented.
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#api-throttling
+ */
+export const API_REQUESTS_PER_MINUTE_LIMIT = 2_000;
 /** Response header that carries the next page of a content listing. */
 export const NEXT_PAGE_URI_HEADER = "NextPageUri";
 /** Every request names the publisher whose request quota it counts against. */

@@ -157,6 +157,15 @@ export const COLLECTOR_ENV = [
     setByDeployment: "always",
   },
   {
+    env: "AUDIT_API_REQUESTS_PER_MINUTE",
+    flag: "apiRequestsPerMinute",
+    secret: false,
+    group: "api",
+    meaning:
+      "request budget spread evenly over every Management Activity API call; AF429 lowers the rate until it recovers",
+    setByDeployment: "never",
+  },
+  {
     env: "AUDIT_STATE",
     flag: "state",
     secret: false,

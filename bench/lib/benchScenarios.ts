@@ -6,7 +6,13 @@
 import path from "node:path";
 import { DEFAULT_BLOB_CONCURRENCY } from "../../collector/src/pipeline/pipeline";
 import { blobRecordIds, buildCatalogue } from "../../emulator/src/generator";
-import type { Emulator, IngestedRow } from "../../emulator/src/index";
+import {
+  DEFAULT_TOKEN_BUCKET_CAPACITY,
+  type Emulator,
+  type IngestedRow,
+  THROTTLE_MODELS,
+  type ThrottleModel,
+} from "../../emulator/src/index";
 import { collectorEnv, runCollectorOnce, spawnCollector } from "./collector";
 import {
   createWorkspace,
@@ -39,6 +45,8 @@ export interface BenchOptions {
   seed: number;
   /** Length of the live-edge (freshness) run, in minutes. */
   liveMinutes: number;
+  /** The collector's request budget in the drain scenario (AUDIT_API_REQUESTS_PER_MINUTE). */
+  drainBudget: number;
   /** The emulator renders blobs while serving them instead of before the collector starts. */
   renderOnDemand: boolean;
   /** Prints a progress line. */
@@ -79,7 +87,8 @@ export interface BenchResult {
 export const TARGETS = {
   recordsPerSecond: 30_000,
   floorShare: 0.35,
-  drainRatio: 1.2,
+  drainRatio: 1.15,
+  drainAf429Share: 0.05,
   backlogRssMb: 300,
   bigBlobRssMb: 400,
   freshnessSlackMs: 5_000,
@@ -120,13 +129,14 @@ export function mb(bytes: number): number {
 }
 
 /** The collector's `run --once` into the workspace's file sink, with SQLite state. */
-function runOnceToFile(emulator: Emulator, ws: Workspace) {
+function runOnceToFile(emulator: Emulator, ws: Workspace, apiRequestsPerMinute?: number) {
   return runCollectorOnce({
     env: collectorEnv({
       emulator,
       state: ws.statePath,
       sink: { kind: "file", filePath: ws.filePath },
       quarantineDir: ws.quarantineDir,
+      apiRequestsPerMinute,
     }),
   });
 }
@@ -208,27 +218,48 @@ export async function throughputScenario(options: BenchOptions): Promise<BenchRe
   }
 }
 
-/** Request budget and latency of the drain scenario (issue: e.g. 6,000/min and 80 ms). */
+/** Request limit and latency of the drain scenario (issue: e.g. 6,000/min and 80 ms). */
 const DRAIN_REQUESTS_PER_MINUTE = 6_000;
 const DRAIN_LATENCY_MS = 80;
-
 /**
- * 2. Backlog drain under the API's rate limit: a 7-day backlog of a few thousand small blobs,
- * throttled at 6,000 requests/min with 80 ms latency per request.
+ * The collector's AUDIT_API_REQUESTS_PER_MINUTE in the drain scenario, as an operator would set
+ * it for a tenant whose quota is 6,000 a minute: a margin under the limit, as the default 1,800
+ * keeps under the documented 2,000.
  */
-export async function drainScenario(options: BenchOptions): Promise<BenchResult> {
+export const DEFAULT_DRAIN_BUDGET = 5_700;
+
+/** What one drain run under one throttling model measured. */
+interface DrainRun {
+  model: ThrottleModel;
+  elapsedMs: number;
+  startupMs: number;
+  requestSpanMs: number;
+  exitAfterLastRequestMs: number;
+  ratio: number;
+  apiRequests: number;
+  af429: number;
+  af429Share: number;
+  serverErrors: number;
+  peakRssMb: number;
+  truth: TruthComparison;
+  blobs: number;
+  floor: ReturnType<typeof computeDrainFloor>;
+}
+
+/** One drain of the 7-day backlog with the emulator counting requests as `model` does. */
+async function drainUnder(model: ThrottleModel, options: BenchOptions): Promise<DrainRun> {
   // 164 h of history planned 3 h back: 7 days minus the collector's 10-minute safety margin.
   const { emulator } = await startBenchEmulator({
     seed: options.seed,
     scenario: { historyHours: 164, blobsPerHour: 4, recordsPerBlob: [5, 40] },
     knobs: {
-      throttle: { requestsPerMinute: DRAIN_REQUESTS_PER_MINUTE },
+      throttle: { requestsPerMinute: DRAIN_REQUESTS_PER_MINUTE, model },
       latencyMs: DRAIN_LATENCY_MS,
     },
     backdateMs: SETTLED_BACKDATE_MS,
   });
   try {
-    return await withWorkspace("bench-drain", async (ws) => {
+    return await withWorkspace(`bench-drain-${model}`, async (ws) => {
       const expected = normaliseIds(emulator.truth.expectedRecordIds());
       const listed = emulator.truth.listedBlobs();
       const floor = computeDrainFloor(
@@ -237,49 +268,104 @@ export async function drainScenario(options: BenchOptions): Promise<BenchResult>
         DRAIN_REQUESTS_PER_MINUTE,
       );
       options.log(
-        `drain: ${formatInt(listed.length)} blobs over 7 days, budget ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} requests/min, ${DRAIN_LATENCY_MS} ms latency`,
+        `drain (${model}): ${formatInt(listed.length)} blobs over 7 days, limit ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} requests/min, collector budget ${formatInt(options.drainBudget)}/min, ${DRAIN_LATENCY_MS} ms latency`,
       );
-      const exit = await runOnceToFile(emulator, ws);
+      const spawnedAtMs = Date.now();
+      const exit = await runOnceToFile(emulator, ws, options.drainBudget);
+      const exitedAtMs = Date.now();
       const truth = compareWithTruth(
         expected,
         await readDeliveredIds(await sinkFiles(ws.filePath)),
       );
       const api = emulator.truth.requestLog().filter((entry) => entry.path.startsWith("/api/"));
       const af429 = api.filter((entry) => entry.code === "AF429").length;
-      const serverErrors = api.filter((entry) => entry.status >= 500).length;
-      const ratio = exit.elapsedMs / floor.floorMs;
-      // What latency alone allows at the collector's fixed blob concurrency.
-      const latencyFloorMs = (floor.requests * DRAIN_LATENCY_MS) / DEFAULT_BLOB_CONCURRENCY;
+      const arrivals = api.map((entry) => entry.atMs);
       return {
-        scenario: "drain",
-        figures: {
-          blobs: listed.length,
-          elapsedMs: Math.round(exit.elapsedMs),
-          floorMs: Math.round(floor.floorMs),
-          ratioToFloor: Math.round(ratio * 100) / 100,
-          latencyFloorMs: Math.round(latencyFloorMs),
-          blobConcurrency: DEFAULT_BLOB_CONCURRENCY,
-          apiRequests: api.length,
-          minimumRequests: floor.requests,
-          af429Answers: af429,
-          serverErrors,
-          requestsPerMinute: DRAIN_REQUESTS_PER_MINUTE,
-          latencyMs: DRAIN_LATENCY_MS,
-          peakRssMb: mb(exit.peakRssBytes),
-          targetRatioToFloor: TARGETS.drainRatio,
-        },
-        lines: [
-          `drain time: ${formatSeconds(exit.elapsedMs)}; floor ${formatSeconds(floor.floorMs)} = ${formatInt(floor.requests)} requests (${formatInt(floor.blobs)} blobs + ${floor.listPages} list pages + ${floor.subscriptionCalls} subscription starts) / ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} per min`,
-          `ratio to floor: ${ratio.toFixed(2)}× (target ≤ ${TARGETS.drainRatio}×); latency alone at the collector's ${DEFAULT_BLOB_CONCURRENCY} concurrent requests allows ${formatSeconds(latencyFloorMs)}`,
-          `API requests made: ${formatInt(api.length)}, AF429 answers: ${af429} (target ≤ 1), 5xx: ${serverErrors}`,
-          truthLine(truth),
-        ],
-        truth: withoutSample(truth),
+        model,
+        // Process start to the first API request, and the API's requests from first to last.
+        startupMs: arrivals.length > 0 ? Math.min(...arrivals) - spawnedAtMs : Number.NaN,
+        requestSpanMs:
+          arrivals.length > 0 ? Math.max(...arrivals) - Math.min(...arrivals) : Number.NaN,
+        exitAfterLastRequestMs:
+          arrivals.length > 0 ? exitedAtMs - Math.max(...arrivals) : Number.NaN,
+        elapsedMs: exit.elapsedMs,
+        ratio: exit.elapsedMs / floor.floorMs,
+        apiRequests: api.length,
+        af429,
+        af429Share: api.length > 0 ? af429 / api.length : 0,
+        serverErrors: api.filter((entry) => entry.status >= 500).length,
+        peakRssMb: mb(exit.peakRssBytes),
+        truth,
+        blobs: listed.length,
+        floor,
       };
     });
   } finally {
     await emulator.stop();
   }
+}
+
+/**
+ * 2. Backlog drain under the API's rate limit: a 7-day backlog of a few thousand small blobs,
+ * the emulator limiting each PublisherIdentifier to 6,000 requests/min with 80 ms latency per
+ * request, once per throttling model (Microsoft does not document how it counts: per calendar
+ * minute, or a small token bucket). The collector's budget is a margin under the limit.
+ */
+export async function drainScenario(options: BenchOptions): Promise<BenchResult> {
+  const runs: DrainRun[] = [];
+  for (const model of THROTTLE_MODELS) runs.push(await drainUnder(model, options));
+  const first = runs[0]!;
+  const figures: Record<string, Figure> = {
+    blobs: first.blobs,
+    minimumRequests: first.floor.requests,
+    floorMs: Math.round(first.floor.floorMs),
+    requestsPerMinute: DRAIN_REQUESTS_PER_MINUTE,
+    collectorRequestsPerMinute: options.drainBudget,
+    latencyMs: DRAIN_LATENCY_MS,
+    tokenBucketCapacity: DEFAULT_TOKEN_BUCKET_CAPACITY,
+    blobConcurrency: DEFAULT_BLOB_CONCURRENCY,
+    // Both runs, for the summary table's time column.
+    elapsedMs: Math.round(runs.reduce((sum, run) => sum + run.elapsedMs, 0)),
+    targetRatioToFloor: TARGETS.drainRatio,
+    targetAf429Share: TARGETS.drainAf429Share,
+  };
+  const lines: string[] = [
+    `floor ${formatSeconds(first.floor.floorMs)} = ${formatInt(first.floor.requests)} requests (${formatInt(first.floor.blobs)} blobs + ${first.floor.listPages} list pages + ${first.floor.subscriptionCalls} subscription starts) / ${formatInt(DRAIN_REQUESTS_PER_MINUTE)} per min; collector budget ${formatInt(options.drainBudget)}/min, ${DEFAULT_BLOB_CONCURRENCY} blobs at once`,
+  ];
+  for (const run of runs) {
+    const prefix = run.model;
+    figures[`${prefix}.elapsedMs`] = Math.round(run.elapsedMs);
+    figures[`${prefix}.ratioToFloor`] = Math.round(run.ratio * 100) / 100;
+    figures[`${prefix}.startupMs`] = Math.round(run.startupMs);
+    figures[`${prefix}.requestSpanMs`] = Math.round(run.requestSpanMs);
+    figures[`${prefix}.exitAfterLastRequestMs`] = Math.round(run.exitAfterLastRequestMs);
+    figures[`${prefix}.apiRequests`] = run.apiRequests;
+    figures[`${prefix}.af429Answers`] = run.af429;
+    figures[`${prefix}.af429Share`] = Math.round(run.af429Share * 10_000) / 10_000;
+    figures[`${prefix}.serverErrors`] = run.serverErrors;
+    figures[`${prefix}.peakRssMb`] = run.peakRssMb;
+    figures[`${prefix}.lost`] = run.truth.lost;
+    figures[`${prefix}.duplicated`] = run.truth.duplicated;
+    lines.push(
+      `${run.model}: drain ${formatSeconds(run.elapsedMs)}, ${run.ratio.toFixed(2)}× the floor (target ≤ ${TARGETS.drainRatio}×); ${formatInt(run.apiRequests)} API requests, ${run.af429} AF429 = ${(run.af429Share * 100).toFixed(2)}% of calls (target ≤ ${TARGETS.drainAf429Share * 100}%), 5xx: ${run.serverErrors}`,
+      `${run.model}: process start → first request ${formatSeconds(run.startupMs)}, first → last request ${formatSeconds(run.requestSpanMs)} (${formatInt((run.apiRequests / run.requestSpanMs) * 60_000)}/min), last request → exit ${formatSeconds(run.exitAfterLastRequestMs)}`,
+      `${run.model}: ${truthLine(run.truth)}`,
+    );
+  }
+  const truth = runs.reduce(
+    (sum, run) => ({
+      expected: sum.expected + run.truth.expected,
+      delivered: sum.delivered + run.truth.delivered,
+      lost: sum.lost + run.truth.lost,
+      duplicated: sum.duplicated + run.truth.duplicated,
+      unexpected: sum.unexpected + run.truth.unexpected,
+    }),
+    { expected: 0, delivered: 0, lost: 0, duplicated: 0, unexpected: 0 },
+  );
+  // A non-default budget is kept apart in the results file, like --render-on-demand.
+  const scenario =
+    options.drainBudget === DEFAULT_DRAIN_BUDGET ? "drain" : `drain-budget-${options.drainBudget}`;
+  return { scenario, figures, lines, truth };
 }
 
 /** Size of the single big blob (issue: 100 MB). */

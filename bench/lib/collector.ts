@@ -54,6 +54,8 @@ export interface CollectorEnvOptions {
   pollInterval?: string;
   /** AUDIT_INITIAL_LOOKBACK, e.g. "7d". */
   initialLookback?: string;
+  /** AUDIT_API_REQUESTS_PER_MINUTE: the request pacer's budget (the collector's default when unset). */
+  apiRequestsPerMinute?: number;
   logLevel?: string;
 }
 
@@ -75,6 +77,9 @@ export function collectorEnv(options: CollectorEnvOptions): NodeJS.ProcessEnv {
     // Port 0: several collectors may run on this machine at once (other benches, tests).
     AUDIT_HTTP_PORT: "0",
     AUDIT_LOG_LEVEL: options.logLevel ?? "warn",
+    ...(options.apiRequestsPerMinute !== undefined
+      ? { AUDIT_API_REQUESTS_PER_MINUTE: String(options.apiRequestsPerMinute) }
+      : {}),
   };
   switch (sink.kind) {
     case "file":

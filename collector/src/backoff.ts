@@ -168,6 +168,11 @@ export type RetryDecision =
       delayInMs?: number;
       /** Use these backoff parameters for this wait (e.g. longer ones after throttling). */
       backoff?: BackoffOptions;
+      /**
+       * The next attempt is paced elsewhere (a request pacer spaces it): it does not use up one
+       * of `maxAttempts`; the deadline still bounds it.
+       */
+      paced?: boolean;
     };
 
 export interface RetryAttemptInfo {
@@ -175,6 +180,8 @@ export interface RetryAttemptInfo {
   attempt: number;
   error: unknown;
   delayInMs: number;
+  /** The retry is paced elsewhere and does not use up an attempt. */
+  paced: boolean;
 }
 
 export interface RetryOptions extends BackoffOptions {
@@ -197,6 +204,7 @@ export interface RetryOptions extends BackoffOptions {
  * Runs `fn` until it succeeds, the decision says stop (the error is rethrown unchanged), the
  * attempts or the deadline run out (`RetryExhaustedError` with the reason), or the signal aborts
  * (the signal's reason is thrown). A wait that would end past the deadline is not started.
+ * Retries the decision marks `paced` do not count against `maxAttempts`.
  */
 export async function retryAsync<T>(
   fn: (attempt: number) => Promise<T>,
@@ -205,6 +213,8 @@ export async function retryAsync<T>(
   const now = options.nowMs ?? Date.now;
   const maxAttempts = Math.max(1, Math.floor(options.maxAttempts));
   const startedAtMs = now();
+  // Failed attempts that count against maxAttempts (all but paced ones).
+  let counted = 0;
   for (let attempt = 1; ; attempt++) {
     options.abortSignal?.throwIfAborted();
     try {
@@ -217,12 +227,13 @@ export async function retryAsync<T>(
       if (!decision.retry) {
         throw error;
       }
-      if (attempt >= maxAttempts) {
+      if (!decision.paced) counted++;
+      if (counted >= maxAttempts) {
         throw giveUp(options, new RetryExhaustedError("attempts", attempt, error));
       }
       const waitInMs =
         decision.delayInMs ??
-        computeBackoffDelay(attempt - 1, {
+        computeBackoffDelay(Math.max(0, counted - 1), {
           baseDelayInMs: options.baseDelayInMs,
           maxDelayInMs: options.maxDelayInMs,
           random: options.random,
@@ -231,7 +242,7 @@ export async function retryAsync<T>(
       if (now() + waitInMs - startedAtMs > options.deadlineInMs) {
         throw giveUp(options, new RetryExhaustedError("deadline", attempt, error));
       }
-      options.onRetry?.({ attempt, error, delayInMs: waitInMs });
+      options.onRetry?.({ attempt, error, delayInMs: waitInMs, paced: decision.paced === true });
       await sleep(waitInMs, options.abortSignal);
     }
   }

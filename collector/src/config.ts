@@ -80,6 +80,8 @@ export interface CollectorConfig {
   authorityHostOverridden: boolean;
   contentTypes: readonly ContentType[];
   publisherId: string;
+  /** Request budget of the Management API pacer (AUDIT_API_REQUESTS_PER_MINUTE). */
+  apiRequestsPerMinute: number;
   state: StateConfig;
   sinks: readonly SinkConfig[];
   /** Directory where malformed blobs are kept for inspection. */
@@ -344,6 +346,7 @@ export function loadConfig(
     authorityHostOverridden: authorityHost !== undefined,
     contentTypes: v.O365_CONTENT_TYPES,
     publisherId: (v.O365_PUBLISHER_ID ?? v.AZURE_TENANT_ID!).toLowerCase(),
+    apiRequestsPerMinute: v.AUDIT_API_REQUESTS_PER_MINUTE,
     state,
     sinks,
     quarantineDir: path.resolve(v.AUDIT_QUARANTINE_DIR),
@@ -398,6 +401,7 @@ export function describeConfig(config: CollectorConfig): Record<string, unknown>
     managementEndpoint: config.cloud.managementEndpoint,
     contentTypes: config.contentTypes,
     publisherId: config.publisherId,
+    apiRequestsPerMinute: config.apiRequestsPerMinute,
     state:
       config.state.kind === "sqlite"
         ? `sqlite:${config.state.path}`

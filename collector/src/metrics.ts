@@ -69,6 +69,22 @@ export function createMetrics(registry: Registry = new Registry()) {
       labelNames: ["target"],
       registers: [registry],
     }),
+    apiPacerRequestsPerMinute: new Gauge({
+      name: `${prefix}api_pacer_requests_per_minute`,
+      help: "Rate the Management Activity API request pacer spends now (the budget, lower after AF429 answers).",
+      registers: [registry],
+    }),
+    apiPacerWaitSeconds: new Counter({
+      name: `${prefix}api_pacer_wait_seconds_total`,
+      help: "Seconds Management Activity API requests waited for the request pacer.",
+      registers: [registry],
+    }),
+    apiThrottled: new Counter({
+      name: `${prefix}api_throttled_total`,
+      help: "Throttling answers (AF429, HTTP 429) from the Management Activity API, by operation.",
+      labelNames: ["operation"],
+      registers: [registry],
+    }),
     tokenRefreshes: new Counter({
       name: `${prefix}token_refreshes_total`,
       help: "Access tokens obtained, by audience.",

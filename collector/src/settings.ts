@@ -49,6 +49,7 @@ import {
   parseSyslogUrl,
   type SettingResult as SiemSettingResult,
 } from "./sinks/siemSettings";
+import { DEFAULT_API_REQUESTS_PER_MINUTE } from "./source/pacer";
 import { defaultParseWorkers, MAX_DEFAULT_PARSE_WORKERS } from "./source/parseWorkers";
 import {
   DEFAULT_OVERLAP_IN_MS,
@@ -87,6 +88,14 @@ export const DEFAULT_RELIST_OVERLAP_IN_MS = DEFAULT_OVERLAP_IN_MS;
 export const MIN_RELIST_OVERLAP_IN_MS = MIN_OVERLAP_IN_MS;
 /** Longest accepted re-list overlap: one listing window. */
 export const MAX_RELIST_OVERLAP_IN_MS = MAX_OVERLAP_IN_MS;
+/**
+ * Highest accepted AUDIT_API_REQUESTS_PER_MINUTE: the 60,000 a minute Microsoft's
+ * troubleshooting page still names for a publisher's pool, the most it has ever documented.
+ * Tenants get 2,000 a minute and more when large; a budget above the tenant's real quota only
+ * earns AF429 answers, which the pacer then backs away from.
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/troubleshooting-the-office-365-management-activity-api
+ */
+export const MAX_API_REQUESTS_PER_MINUTE = 60_000;
 /** Most parse worker threads accepted (AUDIT_PARSE_WORKERS). */
 export const MAX_PARSE_WORKERS = 16;
 
@@ -333,6 +342,18 @@ export const SETTING_PARSERS = {
   O365_PUBLISHER_ID: setting(
     guid("use the tenant GUID of the publisher (defaults to AZURE_TENANT_ID)"),
     "the tenant id",
+  ),
+  AUDIT_API_REQUESTS_PER_MINUTE: defaulted(
+    (value, name) => {
+      const budget = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+      return budget >= 1 && budget <= MAX_API_REQUESTS_PER_MINUTE
+        ? ok(budget)
+        : fail(
+            `${name} must be a whole number of requests a minute, 1-${MAX_API_REQUESTS_PER_MINUTE} (got ${shown(value)}): Microsoft allows a tenant 2,000 a minute, more for large tenants; the default ${DEFAULT_API_REQUESTS_PER_MINUTE} keeps a margin under 2,000`,
+          );
+    },
+    () => DEFAULT_API_REQUESTS_PER_MINUTE,
+    `${DEFAULT_API_REQUESTS_PER_MINUTE} (a margin under the API's 2,000 a minute)`,
   ),
   AUDIT_STATE: defaulted(parseState, defaultState, DEFAULT_STATE),
   AZURE_STORAGE_CONNECTION_STRING: setting(text),

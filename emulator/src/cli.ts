@@ -2,11 +2,15 @@ import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import {
   collectorConnectionEnv,
+  DEFAULT_TOKEN_BUCKET_CAPACITY,
   type Emulator,
   type Knobs,
   type ScenarioOptions,
   startEmulator,
+  THROTTLE_MODELS,
+  type ThrottleModel,
 } from "./index";
+import { REQUESTS_PER_MINUTE_PER_TENANT } from "./microsoft/activityApi";
 
 /**
  * `npm run emulator -- [options]`: starts the emulated Microsoft 365 tenant, prints where it
@@ -16,6 +20,7 @@ import {
 
 const EXAMPLE = `Example:
   npm run emulator -- --seed 7 --history-hours 48 --live-blobs-per-minute 2
+  npm run emulator -- --throttle 2000 --throttle-model tokenBucket   # AF429 past 2,000 requests/min
   eval "$(npm run -s emulator -- --print-secret --env-only)"   # in another shell: env for a collector`;
 
 interface CliOptions {
@@ -37,6 +42,9 @@ interface CliOptions {
   scenario?: string;
   knobs?: string;
   latencyMs?: number;
+  throttle?: number;
+  throttleModel?: ThrottleModel;
+  throttleBucketCapacity?: number;
   auditDisabled?: boolean;
   printSecret?: boolean;
   json?: boolean;
@@ -134,6 +142,22 @@ function buildProgram(): Command {
     .option("--scenario <json|@file>", "scenario options as JSON (flags above win)")
     .option("--knobs <json|@file>", "fault knobs as JSON, e.g. '{\"truncateRate\":0.1}'")
     .option("--latency-ms <ms>", "extra latency per API request", number("--latency-ms"))
+    .option(
+      "--throttle <n>",
+      `answer HTTP 403 AF429 past n requests a minute per PublisherIdentifier (Microsoft documents ${REQUESTS_PER_MINUTE_PER_TENANT})`,
+      number("--throttle"),
+    )
+    .addOption(
+      new Option(
+        "--throttle-model <model>",
+        `how requests are counted against --throttle (undocumented by Microsoft; default ${THROTTLE_MODELS[0]}; alone it implies --throttle ${REQUESTS_PER_MINUTE_PER_TENANT})`,
+      ).choices(THROTTLE_MODELS),
+    )
+    .option(
+      "--throttle-bucket-capacity <n>",
+      `tokenBucket model: tokens when full (default ${DEFAULT_TOKEN_BUCKET_CAPACITY})`,
+      number("--throttle-bucket-capacity"),
+    )
     .option("--audit-disabled", "answer as a tenant whose unified audit log is off")
     .option("--print-secret", "include AZURE_CLIENT_SECRET in the printed environment")
     .addOption(new Option("--json", "print one JSON object instead of text").conflicts("envOnly"))
@@ -166,8 +190,33 @@ function scenarioFrom(options: CliOptions): Partial<ScenarioOptions> {
 function knobsFrom(options: CliOptions): Partial<Knobs> {
   const knobs = (options.knobs ? jsonObject("--knobs", options.knobs) : {}) as Partial<Knobs>;
   if (options.latencyMs !== undefined) knobs.latencyMs = options.latencyMs;
+  const throttleFlags = [options.throttle, options.throttleModel, options.throttleBucketCapacity];
+  if (throttleFlags.some((flag) => flag !== undefined)) {
+    // Flags win over --knobs, field by field.
+    knobs.throttle = {
+      requestsPerMinute: REQUESTS_PER_MINUTE_PER_TENANT,
+      ...(knobs.throttle ?? {}),
+      ...(options.throttle !== undefined ? { requestsPerMinute: options.throttle } : {}),
+      ...(options.throttleModel !== undefined ? { model: options.throttleModel } : {}),
+      ...(options.throttleBucketCapacity !== undefined
+        ? { bucketCapacity: options.throttleBucketCapacity }
+        : {}),
+    };
+  }
   if (options.auditDisabled) knobs.auditDisabled = true;
   return knobs;
+}
+
+/** The throttling knob in one line. */
+function describeThrottle(knobs: Knobs): string {
+  const throttle = knobs.throttle;
+  if (throttle === null) return "off (no request limit)";
+  const model = throttle.model ?? THROTTLE_MODELS[0];
+  const bucket =
+    model === "tokenBucket"
+      ? `, bucket of ${throttle.bucketCapacity ?? DEFAULT_TOKEN_BUCKET_CAPACITY}`
+      : "";
+  return `AF429 past ${throttle.requestsPerMinute} requests/min per PublisherIdentifier, counted as ${model}${bucket}`;
 }
 
 /** The environment a collector (and verify) needs to talk to this emulator. */
@@ -239,6 +288,7 @@ async function run(argv: string[]): Promise<number> {
           endpoint: emulator.managedIdentity.endpoint,
         },
         ingestion: emulator.ingestion,
+        throttle: emulator.knobs.throttle,
         env: Object.fromEntries(env),
       })}\n`,
     );
@@ -259,6 +309,7 @@ async function run(argv: string[]): Promise<number> {
         `  DCR / stream     ${emulator.ingestion.ruleId} / ${emulator.ingestion.stream}`,
         `  workspace id     ${emulator.ingestion.workspaceId}`,
         `  scenario         seed ${emulator.seed}, ${s.historyHours} h history, ${s.blobsPerHour} blobs/h x ${s.contentTypes.length} content types, ${s.liveBlobsPerMinute} live blobs/min`,
+        `  throttling       ${describeThrottle(emulator.knobs)}`,
         "",
         "Environment for a collector:",
         ...env.map(([key, value]) => `  export ${key}=${shellQuote(value)}`),

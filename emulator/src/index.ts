@@ -44,7 +44,13 @@ export type { ExchangeAdminKnobs } from "./exchangeAdmin";
 export type { IngestedRow } from "./ingestion";
 export { EMULATED_CLIENT_SECRET_NAME, EMULATED_VAULT_NAME } from "./keyVault";
 export type { EmulatedSecret, KeyVaultKnobs, Knobs } from "./knobs";
-export { MANAGEMENT_ROLES } from "./knobs";
+export {
+  DEFAULT_TOKEN_BUCKET_CAPACITY,
+  MANAGEMENT_ROLES,
+  THROTTLE_MODELS,
+  type ThrottleKnob,
+  type ThrottleModel,
+} from "./knobs";
 export type {
   ArmPermission,
   ArmResource,

@@ -18,6 +18,30 @@ export const MANAGEMENT_ROLES = [
   "ServiceHealth.Read",
 ] as const;
 
+/**
+ * How the emulated API counts requests against `throttle.requestsPerMinute`. Microsoft documents
+ * the limit but not the counting, so both plausible readings are modelled:
+ * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#api-throttling
+ * - `perMinuteWindow`: every request (refused ones too) counts in its calendar minute; past the
+ *   limit, AF429 until the minute turns. Lenient to a client that bursts early in a minute.
+ * - `tokenBucket`: a small bucket (`bucketCapacity`) refilled at limit / 60 a second; a request
+ *   without a token is refused and takes none. Strict with bursts at any moment.
+ */
+export const THROTTLE_MODELS = ["perMinuteWindow", "tokenBucket"] as const;
+export type ThrottleModel = (typeof THROTTLE_MODELS)[number];
+
+/** Tokens the `tokenBucket` model holds when full: about a second of the documented limit. */
+export const DEFAULT_TOKEN_BUCKET_CAPACITY = 30;
+
+/** The Management Activity API's request limit per PublisherIdentifier, as the emulator applies it. */
+export interface ThrottleKnob {
+  requestsPerMinute: number;
+  /** How requests are counted; default `perMinuteWindow`. */
+  model?: ThrottleModel;
+  /** `tokenBucket` only: tokens when full; default {@link DEFAULT_TOKEN_BUCKET_CAPACITY}. */
+  bucketCapacity?: number;
+}
+
 export interface Knobs {
   /** Extra delay before the Management Activity API and Logs Ingestion answer, in ms. */
   latencyMs: number;
@@ -25,8 +49,11 @@ export interface Knobs {
   serverErrorRate: number;
   /** Fraction of Management Activity API requests answered with HTTP 500 AF50000. */
   af50000Rate: number;
-  /** Per-PublisherIdentifier budget; past it the API answers HTTP 403 AF429. null = unlimited. */
-  throttle: { requestsPerMinute: number } | null;
+  /**
+   * Per-PublisherIdentifier request limit and how it is counted; past it the API answers
+   * HTTP 403 AF429. null = unlimited.
+   */
+  throttle: ThrottleKnob | null;
   /** The next N Management Activity API requests answer HTTP 403 AF429 (counts down). */
   af429Burst: number;
   /** Fraction of blobs whose first download is cut mid-stream (a retry succeeds). */
@@ -138,11 +165,7 @@ export function validateKnobs(knobs: Knobs): void {
   if (!(Number.isInteger(knobs.af429Burst) && knobs.af429Burst >= 0)) {
     throw new Error(`knobs.af429Burst must be a non-negative integer, got ${knobs.af429Burst}`);
   }
-  if (knobs.throttle !== null && !(knobs.throttle.requestsPerMinute >= 0)) {
-    throw new Error(
-      "knobs.throttle.requestsPerMinute must be >= 0 (or set knobs.throttle to null)",
-    );
-  }
+  if (knobs.throttle !== null) validateThrottle(knobs.throttle);
   for (const name of ["secretExpiresAtMs", "certificateExpiresAtMs"] as const) {
     if (typeof knobs[name] !== "number" || !Number.isFinite(knobs[name])) {
       throw new Error(`knobs.${name} must be an epoch time in ms, got ${String(knobs[name])}`);
@@ -174,4 +197,23 @@ export function validateKnobs(knobs: Knobs): void {
     }
   }
   validateJobKnobs(knobs.containerAppJobs);
+}
+
+function validateThrottle(throttle: ThrottleKnob): void {
+  if (typeof throttle !== "object" || !(throttle.requestsPerMinute >= 0)) {
+    throw new Error(
+      "knobs.throttle.requestsPerMinute must be >= 0 (or set knobs.throttle to null)",
+    );
+  }
+  if (throttle.model !== undefined && !THROTTLE_MODELS.includes(throttle.model)) {
+    throw new Error(
+      `knobs.throttle.model must be one of ${THROTTLE_MODELS.join(", ")}, got ${String(throttle.model)}`,
+    );
+  }
+  const capacity = throttle.bucketCapacity;
+  if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1)) {
+    throw new Error(
+      `knobs.throttle.bucketCapacity must be a whole number of at least 1, got ${String(capacity)}`,
+    );
+  }
 }

@@ -69,6 +69,53 @@ describe("npm run emulator", () => {
     expect(await exitCode(child)).toBe(0);
   });
 
+  it("applies --throttle-model over --knobs, field by field, and prints the throttle knob with --json", async () => {
+    const child = run([
+      "--history-hours",
+      "1",
+      "--json",
+      "--knobs",
+      '{"throttle":{"requestsPerMinute":50,"bucketCapacity":4}}',
+      "--throttle-model",
+      "tokenBucket",
+    ]);
+    const reader = createInterface({ input: child.stdout! });
+    const first = await new Promise<string>((resolve) => reader.once("line", resolve));
+    const printed = JSON.parse(first) as {
+      url: string;
+      tenant: { tenantId: string };
+      throttle: unknown;
+    };
+    expect(printed.throttle).toEqual({
+      requestsPerMinute: 50,
+      bucketCapacity: 4,
+      model: "tokenBucket",
+    });
+    child.kill("SIGTERM");
+    expect(await exitCode(child)).toBe(0);
+  });
+
+  it("takes the documented 2,000 a minute when only the throttle model is given, and refuses an unknown model", async () => {
+    const child = run(["--history-hours", "1", "--throttle-model", "perMinuteWindow"]);
+    const reader = createInterface({ input: child.stdout! });
+    const line = await new Promise<string>((resolve) => {
+      reader.on("line", (l) => {
+        if (l.includes("throttling")) resolve(l);
+      });
+    });
+    expect(line).toContain(
+      "AF429 past 2000 requests/min per PublisherIdentifier, counted as perMinuteWindow",
+    );
+    child.kill("SIGTERM");
+    expect(await exitCode(child)).toBe(0);
+
+    const bad = run(["--throttle-model", "slidingLog"]);
+    const err = collect(bad.stderr);
+    expect(await exitCode(bad)).toBe(2);
+    expect(err().trim().split("\n")).toHaveLength(1);
+    expect(err()).toContain("perMinuteWindow, tokenBucket");
+  });
+
   it("prints the secret only with --print-secret", async () => {
     const child = run(["--seed", "3", "--history-hours", "1", "--env-only", "--print-secret"]);
     const reader = createInterface({ input: child.stdout! });

@@ -6,7 +6,11 @@
  * served back to the code that made the mistake.
  */
 import { describe, expect, it } from "vitest";
-import { API_HISTORY_IN_MS, MAX_WINDOW_IN_MS } from "../../domain/apiLimits";
+import {
+  API_HISTORY_IN_MS,
+  API_REQUESTS_PER_MINUTE_LIMIT,
+  MAX_WINDOW_IN_MS,
+} from "../../domain/apiLimits";
 import { CLOUD_NAMES, CLOUDS } from "../../domain/clouds";
 import { CONTENT_TYPES as DOMAIN_CONTENT_TYPES } from "../../domain/contentTypes";
 import { RECORD_TYPE_NAMES } from "../../domain/records";
@@ -24,7 +28,11 @@ import {
   MONITOR_AUDIENCES,
   TOKEN_EXCHANGE_AUDIENCES,
 } from "../../emulator/src/audiences";
-import { MAX_LOOKBACK_MS, MAX_WINDOW_MS } from "../../emulator/src/microsoft/activityApi";
+import {
+  MAX_LOOKBACK_MS,
+  MAX_WINDOW_MS,
+  REQUESTS_PER_MINUTE_PER_TENANT,
+} from "../../emulator/src/microsoft/activityApi";
 import { EMULATED_CLOUD_NAMES, EMULATED_CLOUDS } from "../../emulator/src/microsoft/clouds";
 import { CONTENT_TYPES } from "../../emulator/src/microsoft/contentTypes";
 import {
@@ -106,5 +114,9 @@ describe("the emulator's Microsoft facts and AuditBridge's domain module", () =>
   it("apply the same listing limits: 7 days back, windows of at most 24 hours", () => {
     expect(MAX_LOOKBACK_MS).toBe(API_HISTORY_IN_MS);
     expect(MAX_WINDOW_MS).toBe(MAX_WINDOW_IN_MS);
+  });
+
+  it("apply the same request limit: 2,000 a minute before AF429", () => {
+    expect(REQUESTS_PER_MINUTE_PER_TENANT).toBe(API_REQUESTS_PER_MINUTE_LIMIT);
   });
 });

@@ -75,6 +75,64 @@ describe("fault knobs", () => {
     clock.advance(60_000);
   });
 
+  it("counts per calendar minute under perMinuteWindow: a burst of the whole limit passes, refused requests count too, and the next minute starts afresh", async () => {
+    clock.set(Math.ceil(clock.now() / 60_000) * 60_000 + 59_000);
+    emulator.knobs.throttle = { requestsPerMinute: 4, model: "perMinuteWindow" };
+    const p = "cccccccc-0000-4000-8000-000000000003";
+    const list = () => api.get(`/subscriptions/list?PublisherIdentifier=${p}`);
+    // Four at once in the last second of a minute, four more at once in the first of the next:
+    // eight requests within two seconds, none refused.
+    for (let i = 0; i < 4; i++) expect((await list()).status).toBe(200);
+    expect((await list()).status).toBe(403);
+    clock.advance(1_000);
+    for (let i = 0; i < 4; i++) expect((await list()).status).toBe(200);
+    expect((await list()).status).toBe(403);
+  });
+
+  it("refills a small bucket at limit / 60 a second under tokenBucket, and a refused request takes no token", async () => {
+    emulator.knobs.throttle = { requestsPerMinute: 120, model: "tokenBucket", bucketCapacity: 5 };
+    const p = "dddddddd-0000-4000-8000-000000000004";
+    const q = "eeeeeeee-0000-4000-8000-000000000005";
+    const list = (publisher = p) => api.get(`/subscriptions/list?PublisherIdentifier=${publisher}`);
+    // The full bucket lets five go at once, far fewer than the 120 a minute.
+    for (let i = 0; i < 5; i++) expect((await list()).status).toBe(200);
+    const refused = await list();
+    expect(refused.status).toBe(403);
+    expect(refused.json.error.code).toBe("AF429");
+    expect((await list()).status).toBe(403);
+    // Another publisher has its own bucket.
+    expect((await list(q)).status).toBe(200);
+    // 120 a minute is two tokens a second; the refusals above took none.
+    clock.advance(1_000);
+    expect((await list()).status).toBe(200);
+    expect((await list()).status).toBe(200);
+    expect((await list()).status).toBe(403);
+    // Spaced at the refill rate, every request passes, minute boundaries or not.
+    for (let i = 0; i < 130; i++) {
+      clock.advance(500);
+      expect((await list()).status).toBe(200);
+    }
+    // An idle spell refills the bucket to its capacity and no further.
+    clock.advance(60_000);
+    for (let i = 0; i < 5; i++) expect((await list()).status).toBe(200);
+    expect((await list()).status).toBe(403);
+  });
+
+  it("refuses a throttle model or bucket capacity it does not know, naming the knob", async () => {
+    await expect(
+      startEmulator({
+        knobs: { throttle: { requestsPerMinute: 10, model: "slidingLog" as never } },
+      }),
+    ).rejects.toThrow(
+      "knobs.throttle.model must be one of perMinuteWindow, tokenBucket, got slidingLog",
+    );
+    await expect(
+      startEmulator({
+        knobs: { throttle: { requestsPerMinute: 10, model: "tokenBucket", bucketCapacity: 0 } },
+      }),
+    ).rejects.toThrow("knobs.throttle.bucketCapacity must be a whole number of at least 1, got 0");
+  });
+
   it("answers the next N requests with AF429 for an af429Burst", async () => {
     emulator.knobs.af429Burst = 2;
     const blob = emulator.truth.listedBlobs("Audit.Exchange")[0]!;

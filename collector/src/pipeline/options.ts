@@ -6,10 +6,13 @@ import type { Sink, Source, StateStore } from "../types";
 import type { ContentTypeProgress } from "./counters";
 
 /**
- * Blobs fetched at once across all content types (API etiquette and a memory bound). Eight keeps
- * a backlog drain near the request budget (the drain scenario in bench/results/2026-11-28.json).
+ * Blobs fetched at once across all content types (a memory bound; the request pacer, not this
+ * number, keeps the collector inside the API's request budget). Twelve keeps a backlog drain at
+ * the pacer's budget with 80 ms per request (the drain scenario of `npm run bench`, see
+ * docs/benchmarks.md: eight left it latency-bound at 1.27× the floor); sixteen raised the
+ * backlog's peak RSS by about 25 MB for nothing more.
  */
-export const DEFAULT_BLOB_CONCURRENCY = 8;
+export const DEFAULT_BLOB_CONCURRENCY = 12;
 /** Records per sink batch; a blob with more records is delivered in several batches. */
 export const DEFAULT_MAX_BATCH_RECORDS = 1_000;
 /**

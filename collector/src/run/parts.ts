@@ -43,6 +43,7 @@ export function buildParts(
     publisherId: config.publisherId,
     credential: appCredential,
     audience: config.cloud.managementAudience,
+    requestsPerMinute: config.apiRequestsPerMinute,
     metrics,
     logger: logger.child({ component: "management-api" }),
   });

@@ -79,6 +79,9 @@ export interface ActivitySourceOptions {
     | "apiRequests"
     | "requestDurationSeconds"
     | "throttleWaitSeconds"
+    | "apiPacerRequestsPerMinute"
+    | "apiPacerWaitSeconds"
+    | "apiThrottled"
   >;
   /** Aborts everything this source does (in addition to per-call signals). */
   abortSignal?: AbortSignal;

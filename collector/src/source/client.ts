@@ -13,6 +13,7 @@ import type { CollectorMetrics } from "../metrics";
 import type { OperationOptions } from "../types";
 import { isManagementApiError, ManagementApiError } from "./apiError";
 import { type ApiOperation, classifyApiResponse } from "./classifier";
+import { RequestPacer } from "./pacer";
 import { ManagementRetryPolicy, type RetryPreset } from "./retryPolicy";
 import { TokenCache } from "./tokenCache";
 import { ManagementTransport } from "./transport";
@@ -31,9 +32,24 @@ export interface ManagementApiClientOptions extends RetryPreset {
   credential: TokenCredential;
   /** Token audience of the Management API in this cloud, e.g. `https://manage.office.com`. */
   audience: string;
+  /**
+   * Budget of the client's own request pacer (AUDIT_API_REQUESTS_PER_MINUTE); default
+   * `DEFAULT_API_REQUESTS_PER_MINUTE` (pacer.ts). Ignored when `pacer` is given.
+   */
+  requestsPerMinute?: number;
+  /**
+   * A pacer to share: clients of the same tenant and PublisherIdentifier in one process spend
+   * one budget. Its rate gauge is the creator's to wire.
+   */
+  pacer?: RequestPacer;
   metrics?: Pick<
     CollectorMetrics,
-    "apiRequests" | "requestDurationSeconds" | "throttleWaitSeconds"
+    | "apiRequests"
+    | "requestDurationSeconds"
+    | "throttleWaitSeconds"
+    | "apiPacerRequestsPerMinute"
+    | "apiPacerWaitSeconds"
+    | "apiThrottled"
   >;
   logger?: Logger;
   /** Uniform random in [0, 1) for backoff jitter; injectable for tests. */
@@ -93,13 +109,16 @@ export function resolveNextPageUri(raw: string, location: ApiLocation): NextPage
 /**
  * Client of the Office 365 Management Activity API over `fetch`: bearer tokens from an
  * `@azure/identity` credential (cached, renewed before expiry, renewed once more on a 401),
- * `PublisherIdentifier` on every request, classified errors, retries with backoff bounded by
- * attempts and a deadline, and metrics per request. It sends the token only to the configured
- * API origin and tenant.
+ * `PublisherIdentifier` on every request, every request (retries, pages and blob GETs included)
+ * paced by one {@link RequestPacer}, classified errors, retries bounded by attempts and a
+ * deadline, and metrics per request. It sends the token only to the configured API origin and
+ * tenant.
  */
 export class ManagementApiClient {
   readonly location: ApiLocation;
   readonly root: string;
+  /** Spaces every request of this client; AF429 answers lower its rate. */
+  readonly pacer: RequestPacer;
   private readonly transport: ManagementTransport;
   private readonly retries: ManagementRetryPolicy;
 
@@ -114,15 +133,24 @@ export class ManagementApiClient {
       scope: scopeFor(options.audience),
       nowMs: options.nowMs,
     });
+    const gauge = options.metrics?.apiPacerRequestsPerMinute;
+    this.pacer =
+      options.pacer ??
+      new RequestPacer({
+        requestsPerMinute: options.requestsPerMinute,
+        onRateChange: gauge ? (rate) => gauge.set(Math.round(rate)) : undefined,
+      });
     this.transport = new ManagementTransport({
       location: this.location,
       publisherId: options.publisherId,
       tokens,
+      pacer: this.pacer,
       fetchTimeoutInMs: options.fetchTimeoutInMs,
       metrics: options.metrics,
+      logger: options.logger,
       nowMs: options.nowMs,
     });
-    this.retries = new ManagementRetryPolicy(options);
+    this.retries = new ManagementRetryPolicy({ ...options, pacer: this.pacer });
   }
 
   /** `GET /subscriptions/list`. */

@@ -1,9 +1,11 @@
 /**
  * How Management Activity API requests are retried: by their classification, with clamped
- * exponential backoff and full jitter, longer waits after throttling, `Retry-After` honoured,
- * one token renewal after a 401, and every run bounded by attempts and a deadline. Two presets:
- * the collector's (patient: it runs unattended) and the interactive one `verify` uses (it must
- * answer in seconds).
+ * exponential backoff and full jitter, `Retry-After` honoured, one token renewal after a 401,
+ * and every run bounded by attempts and a deadline. After AF429 the request pacer has already
+ * lowered its rate, so the request goes again at once through the pacer (which spaces it) and
+ * the retry does not use up an attempt; only when the pacer's rate is at its floor does the
+ * retry wait out a throttling backoff of seconds. Two presets: the collector's (patient: it runs
+ * unattended) and the interactive one `verify` uses (it must answer in seconds).
  */
 import {
   DEFAULT_BASE_DELAY_IN_MS,
@@ -16,12 +18,16 @@ import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
 import { isManagementApiError, ManagementApiError } from "./apiError";
 import type { ApiOperation } from "./classifier";
+import type { RequestPacer } from "./pacer";
 
 /** Attempts per request, the first included. */
 export const DEFAULT_MAX_ATTEMPTS = 6;
 /** A request and its retries give up after this long. */
 export const DEFAULT_REQUEST_DEADLINE_IN_MS = 5 * 60_000;
-/** First wait after AF429; the API documents no Retry-After, so throttling waits start longer. */
+/**
+ * First wait after AF429 once the request pacer's rate is at its floor (pacing alone did not
+ * help); the API documents no Retry-After, so throttling waits start longer.
+ */
 export const DEFAULT_THROTTLE_BASE_DELAY_IN_MS = 5_000;
 /** Longest wait after AF429. */
 export const DEFAULT_THROTTLE_MAX_DELAY_IN_MS = 60_000;
@@ -54,6 +60,8 @@ export const INTERACTIVE_RETRY_PRESET: Readonly<Required<RetryPreset>> = Object.
 
 /** Options for {@link ManagementRetryPolicy}. */
 export interface ManagementRetryPolicyOptions extends RetryPreset {
+  /** The pacer the requests go through; without one, every AF429 waits out a backoff. */
+  pacer?: RequestPacer;
   metrics?: Pick<CollectorMetrics, "throttleWaitSeconds">;
   logger?: Logger;
   /** Uniform random in [0, 1) for backoff jitter; injectable for tests. */
@@ -117,6 +125,10 @@ export class ManagementRetryPolicy {
             if (error.retryAfterInMs !== undefined) {
               return { retry: true, delayInMs: Math.min(error.retryAfterInMs, throttleMax) };
             }
+            if (throttled && o.pacer !== undefined && !o.pacer.atFloor) {
+              // The transport has told the pacer, whose lower rate spaces the next attempt.
+              return { retry: true, delayInMs: 0, paced: true };
+            }
             return throttled
               ? {
                   retry: true,
@@ -127,23 +139,25 @@ export class ManagementRetryPolicy {
                 }
               : { retry: true };
           },
-          onRetry: ({ attempt, error, delayInMs }) => {
+          onRetry: ({ attempt, error, delayInMs, paced }) => {
             const apiError = error as ManagementApiError;
-            if (apiError.classification.throttled) {
+            if (apiError.classification.throttled && delayInMs > 0) {
               o.metrics?.throttleWaitSeconds.inc({ target: "management-api" }, delayInMs / 1000);
             }
-            o.logger?.warn(
-              {
-                operation,
-                context,
-                attempt,
-                delayInMs,
-                status: apiError.status,
-                code: apiError.code,
-                reason: apiError.classification.reason,
-              },
-              "Management API request failed; retrying",
-            );
+            // A paced retry after AF429 is routine (the pacer logs its rate cuts); the others
+            // are worth a warning.
+            const fields = {
+              operation,
+              context,
+              attempt,
+              delayInMs,
+              status: apiError.status,
+              code: apiError.code,
+              reason: apiError.classification.reason,
+            };
+            const message = "Management API request failed; retrying";
+            if (paced) o.logger?.debug(fields, message);
+            else o.logger?.warn(fields, message);
           },
           onGiveUp: (exhausted) => {
             o.logger?.warn(

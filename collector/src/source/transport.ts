@@ -1,14 +1,17 @@
 /**
  * One attempt of one Management Activity API request over `fetch`: the target checked against
- * the configured API and tenant, a bearer token and `PublisherIdentifier` attached, a timeout
- * per request (restarted by every body chunk), metrics, and every failure turned into a
- * classified {@link ManagementApiError}. Retrying is the retry policy's business, not this one's.
+ * the configured API and tenant, a bearer token and `PublisherIdentifier` attached, a permit
+ * from the request pacer, a timeout per request (restarted by every body chunk), metrics, and
+ * every failure turned into a classified {@link ManagementApiError}; a throttling answer is
+ * reported to the pacer. Retrying is the retry policy's business, not this one's.
  */
 import { entraErrorCode } from "../../../domain/apiErrors";
 import { describeTokenError, isFatalTokenError } from "../credentials";
+import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
 import { ManagementApiError, parseApiError } from "./apiError";
 import { type ApiOperation, classifyApiResponse } from "./classifier";
+import type { PacerPermit, RequestPacer } from "./pacer";
 import type { TokenCache } from "./tokenCache";
 import { type ApiLocation, isFeedUrl, withPublisherIdentifier } from "./urls";
 
@@ -24,7 +27,13 @@ export interface ManagementTransportOptions {
   publisherId: string;
   tokens: TokenCache;
   fetchTimeoutInMs?: number;
-  metrics?: Pick<CollectorMetrics, "apiRequests" | "requestDurationSeconds">;
+  /** Every attempt takes a permit from it before it is sent, and reports AF429 to it. */
+  pacer?: RequestPacer;
+  metrics?: Pick<
+    CollectorMetrics,
+    "apiRequests" | "requestDurationSeconds" | "apiPacerWaitSeconds" | "apiThrottled"
+  >;
+  logger?: Logger;
   /** Clock, epoch ms (for `Retry-After` dates). */
   nowMs?: () => number;
 }
@@ -111,6 +120,9 @@ export class ManagementTransport {
       });
     }
     const token = await this.token(operation, options);
+    // After the token: Entra ID's answer is not the API's budget, and the permit's moment is
+    // the moment the request leaves.
+    const permit = await this.pace(abortSignal);
     const scope = new AttemptScope(
       abortSignal,
       this.options.fetchTimeoutInMs ?? DEFAULT_FETCH_TIMEOUT_IN_MS,
@@ -158,6 +170,7 @@ export class ManagementTransport {
             reason: `unexpected redirect (HTTP ${response.status}) from the Management API: check O365_MANAGEMENT_ENDPOINT`,
           }
         : classifyApiResponse({ status: response.status, code, message, operation });
+    if (classification.throttled) this.throttled(operation, permit);
     const serverDate = Date.parse(response.headers.get("Date") ?? "");
     throw new ManagementApiError({
       operation,
@@ -204,6 +217,36 @@ export class ManagementTransport {
       return { body, headers: response.headers };
     } finally {
       scope.close();
+    }
+  }
+
+  /** Waits for the pacer's permit (none without a pacer) and counts the wait. */
+  private async pace(abortSignal: AbortSignal | undefined): Promise<PacerPermit | undefined> {
+    const { pacer, metrics } = this.options;
+    if (pacer === undefined) return undefined;
+    const startedAt = performance.now();
+    const permit = await pacer.acquire(abortSignal);
+    metrics?.apiPacerWaitSeconds.inc((performance.now() - startedAt) / 1000);
+    return permit;
+  }
+
+  /** A throttling answer: the pacer spends less from now on; counted and, on a cut, logged. */
+  private throttled(operation: ApiOperation, permit: PacerPermit | undefined): void {
+    const { pacer, metrics, logger } = this.options;
+    metrics?.apiThrottled.inc({ operation });
+    if (pacer === undefined) return;
+    const before = pacer.currentRequestsPerMinute;
+    pacer.onThrottled(permit);
+    const after = pacer.currentRequestsPerMinute;
+    if (after < before) {
+      logger?.info(
+        {
+          operation,
+          requestsPerMinute: Math.round(after),
+          budgetPerMinute: pacer.budgetPerMinute,
+        },
+        "throttled by the Management Activity API (AF429); the request pacer lowered its rate",
+      );
     }
   }
 

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { MANAGEMENT_AUDIENCES, normalizeAudience } from "../audiences";
 import { delay, queryParam, type RequestContext, sendJson } from "../http";
 import { bearerToken, type TokenClaims } from "../jwt";
+import { DEFAULT_TOKEN_BUCKET_CAPACITY, type ThrottleKnob } from "../knobs";
 import { DLP_CONTENT_TYPE } from "../microsoft/contentTypes";
 import { knobFires } from "../random";
 import type { EmulatorState } from "../state";
@@ -9,7 +10,8 @@ import { API_HEADERS, type ApiMethod, apiError, sendApiError } from "./wire";
 
 /**
  * What every Management Activity API call passes before its operation runs: latency, the bearer
- * token and its tenant, throttling per PublisherIdentifier, injected faults, the tenant's audit
+ * token and its tenant, throttling per PublisherIdentifier (counted per calendar minute or in a
+ * token bucket: knobs.ts), injected faults, the tenant's audit
  * state and the app's permissions. Errors as documented:
  * https://learn.microsoft.com/en-us/office/office-365-management-api/office-365-management-activity-api-reference#errors
  */
@@ -24,9 +26,22 @@ const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** An operation that runs once the guard has let the request through. */
 export type ApiHandler = (ctx: RequestContext, claims: TokenClaims) => Promise<void> | void;
 
+/** One PublisherIdentifier's count under the `perMinuteWindow` model. */
+interface MinuteWindow {
+  minute: number;
+  count: number;
+}
+
+/** One PublisherIdentifier's bucket under the `tokenBucket` model. */
+interface TokenBucket {
+  tokens: number;
+  refilledAtMs: number;
+}
+
 /** The checks in front of every operation of one emulated tenant's API. */
 export class Guard {
-  private readonly throttleBuckets = new Map<string, { minute: number; count: number }>();
+  private readonly minuteWindows = new Map<string, MinuteWindow>();
+  private readonly tokenBuckets = new Map<string, TokenBucket>();
 
   constructor(private readonly state: EmulatorState) {}
 
@@ -111,21 +126,56 @@ export class Guard {
     await handler(ctx, claims);
   }
 
-  /** Counts the request against its publisher's per-minute budget and any AF429 burst. */
+  /**
+   * Whether the request is refused with AF429: an injected burst first, then the publisher's
+   * limit under the configured counting model (see `THROTTLE_MODELS` in knobs.ts; Microsoft
+   * documents the limit, not how it counts).
+   */
   private isThrottled(publisher: string, nowMs: number): boolean {
     const { knobs } = this.state;
-    const minute = Math.floor(nowMs / 60_000);
-    let bucket = this.throttleBuckets.get(publisher);
-    if (!bucket || bucket.minute !== minute) {
-      bucket = { minute, count: 0 };
-      this.throttleBuckets.set(publisher, bucket);
-    }
-    bucket.count++;
+    const throttle = knobs.throttle;
+    // Every request counts in its minute whatever the model, so switching models mid-run
+    // starts the window from what was really sent.
+    const overMinute = this.countInMinute(publisher, nowMs, throttle);
     if (knobs.af429Burst > 0) {
       knobs.af429Burst--;
       return true;
     }
-    return knobs.throttle !== null && bucket.count > knobs.throttle.requestsPerMinute;
+    if (throttle === null) return false;
+    return throttle.model === "tokenBucket"
+      ? !this.takeToken(publisher, nowMs, throttle)
+      : overMinute;
+  }
+
+  /** `perMinuteWindow`: counts the request in its calendar minute; true past the limit. */
+  private countInMinute(publisher: string, nowMs: number, throttle: ThrottleKnob | null): boolean {
+    const minute = Math.floor(nowMs / 60_000);
+    let window = this.minuteWindows.get(publisher);
+    if (!window || window.minute !== minute) {
+      window = { minute, count: 0 };
+      this.minuteWindows.set(publisher, window);
+    }
+    window.count++;
+    return throttle !== null && window.count > throttle.requestsPerMinute;
+  }
+
+  /** `tokenBucket`: refills at limit / 60 a second up to the capacity; false when empty. */
+  private takeToken(publisher: string, nowMs: number, throttle: ThrottleKnob): boolean {
+    const capacity = throttle.bucketCapacity ?? DEFAULT_TOKEN_BUCKET_CAPACITY;
+    let bucket = this.tokenBuckets.get(publisher);
+    if (!bucket) {
+      bucket = { tokens: capacity, refilledAtMs: nowMs };
+      this.tokenBuckets.set(publisher, bucket);
+    }
+    const elapsedMs = Math.max(0, nowMs - bucket.refilledAtMs);
+    bucket.tokens = Math.min(
+      capacity,
+      bucket.tokens + (elapsedMs * throttle.requestsPerMinute) / 60_000,
+    );
+    bucket.refilledAtMs = nowMs;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 
   /**

@@ -77,6 +77,7 @@ describe("loadConfig", () => {
     expect(config.logLevel).toBe("info");
     expect(config.parseWorkers).toBe(defaultParseWorkers());
     expect(config.azureManagedIdentityClientId).toBeUndefined();
+    expect(config.apiRequestsPerMinute).toBe(1_800);
   });
 
   it("returns a deeply frozen object", () => {
@@ -110,6 +111,7 @@ describe("loadConfig", () => {
       AUDIT_HTTP_HOST: "0.0.0.0",
       AUDIT_LOG_LEVEL: "DEBUG",
       AUDIT_PARSE_WORKERS: "0",
+      AUDIT_API_REQUESTS_PER_MINUTE: "4000",
     });
     expect(config.tenantId).toBe(TENANT);
     expect(config.credential).toEqual({ kind: "federated", managedIdentityClientId: MI });
@@ -142,12 +144,20 @@ describe("loadConfig", () => {
     expect(config.httpPort).toBe(0);
     expect(config.httpHost).toBe("0.0.0.0");
     expect(config.logLevel).toBe("debug");
+    expect(config.apiRequestsPerMinute).toBe(4_000);
   });
 
   it("lets command-line flags win over the environment", () => {
     const config = load(
-      { ...base, AUDIT_POLL_INTERVAL: "5m", AUDIT_RELIST_OVERLAP: "6h", O365_CLOUD: "dod" },
       {
+        ...base,
+        AUDIT_POLL_INTERVAL: "5m",
+        AUDIT_RELIST_OVERLAP: "6h",
+        O365_CLOUD: "dod",
+        AUDIT_API_REQUESTS_PER_MINUTE: "1000",
+      },
+      {
+        apiRequestsPerMinute: "1500",
         pollInterval: "30s",
         relistOverlap: "4h",
         cloud: "gcc",
@@ -161,6 +171,7 @@ describe("loadConfig", () => {
     expect(config.cloud.name).toBe("gcc");
     expect(config.sinks).toEqual([{ kind: "stdout" }]);
     expect(config.state).toEqual({ kind: "sqlite", path: "/tmp/x.db" });
+    expect(config.apiRequestsPerMinute).toBe(1_500);
   });
 
   it("names the flag, not the variable, when the bad value came from a flag", () => {
@@ -485,6 +496,21 @@ const BAD_VALUES: [string, Record<string, string | undefined>, RegExp][] = [
     "too many parse workers",
     { AUDIT_PARSE_WORKERS: "17" },
     /^AUDIT_PARSE_WORKERS must be a whole number 0-16/,
+  ],
+  [
+    "a request budget of zero",
+    { AUDIT_API_REQUESTS_PER_MINUTE: "0" },
+    /^AUDIT_API_REQUESTS_PER_MINUTE must be a whole number of requests a minute, 1-60000 \(got "0"\): Microsoft allows a tenant 2,000 a minute, more for large tenants; the default 1800 keeps a margin under 2,000$/,
+  ],
+  [
+    "a request budget over the most Microsoft has documented",
+    { AUDIT_API_REQUESTS_PER_MINUTE: "60001" },
+    /^AUDIT_API_REQUESTS_PER_MINUTE must be a whole number of requests a minute, 1-60000 \(got "60001"\)/,
+  ],
+  [
+    "a request budget that is not a whole number",
+    { AUDIT_API_REQUESTS_PER_MINUTE: "1800/min" },
+    /^AUDIT_API_REQUESTS_PER_MINUTE must be a whole number of requests a minute/,
   ],
   [
     "an unknown log level",

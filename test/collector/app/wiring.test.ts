@@ -55,6 +55,25 @@ async function firstBlobRecords(parts: CollectorParts): Promise<ReceivedRecord[]
 }
 
 describe("buildParts", () => {
+  it("gives the Management API client a pacer with the configured budget, its rate on the gauge", async () => {
+    const ws = workspace(emulator, {
+      AUDIT_API_REQUESTS_PER_MINUTE: "1200",
+      O365_CONTENT_TYPES: "Audit.Exchange",
+    });
+    const metrics = createMetrics();
+    const parts = buildParts(loadConfig({}, ws.env), metrics, createLogger({ level: "silent" }));
+    try {
+      expect(parts.client.pacer.budgetPerMinute).toBe(1_200);
+      const gauge = await metrics.apiPacerRequestsPerMinute.get();
+      expect(gauge.values.map((v) => v.value)).toEqual([1_200]);
+      expect(
+        (await metrics.registry.metrics()).includes("auditbridge_api_pacer_requests_per_minute"),
+      ).toBe(true);
+    } finally {
+      await parts.parseWorkers?.close();
+    }
+  });
+
   it("keeps Logs Ingestion's need for parsed records through the metrics wrapper, so no parse worker starts", async () => {
     const parts = partsFor("logs-ingestion,file");
     try {

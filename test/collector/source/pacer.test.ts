@@ -111,6 +111,54 @@ describe("RequestPacer", () => {
     expect(order).toEqual(["aborted", "next"]);
   });
 
+  it("cuts once for answers to requests let through before the last cut, and again for later ones", async () => {
+    const time = fakeTime();
+    const pacer = new RequestPacer({ requestsPerMinute: 1_000, burst: 5, ...time });
+    const sentTogether = await Promise.all([1, 2, 3].map(() => pacer.acquire()));
+    for (const permit of sentTogether) pacer.onThrottled(permit);
+    expect(pacer.currentRequestsPerMinute).toBe(700);
+    expect(pacer.stats).toMatchObject({ throttled: 3, cuts: 1 });
+    const retry = await pacer.acquire();
+    pacer.onThrottled(retry);
+    expect(pacer.currentRequestsPerMinute).toBeCloseTo(490, 9);
+    expect(pacer.stats).toMatchObject({ throttled: 4, cuts: 2 });
+  });
+
+  it("says when it is at its floor, and reports every rate change", async () => {
+    const rates: number[] = [];
+    const time = fakeTime();
+    const pacer = new RequestPacer({
+      requestsPerMinute: 1_000,
+      onRateChange: (rate) => rates.push(Math.round(rate)),
+      ...time,
+    });
+    expect(pacer.atFloor).toBe(false);
+    for (let i = 0; i < 9; i++) pacer.onThrottled();
+    expect(pacer.atFloor).toBe(true);
+    expect(rates.slice(0, 4)).toEqual([1_000, 700, 490, 343]);
+    expect(rates.at(-1)).toBe(50);
+    time.advance(5_000);
+    await pacer.acquire();
+    expect(rates.at(-1)).toBe(100);
+    expect(pacer.atFloor).toBe(false);
+  });
+
+  it("rejects an aborted wait at once, even behind other waiting callers", async () => {
+    const pacer = new RequestPacer({ requestsPerMinute: 1, burst: 1 });
+    await pacer.acquire();
+    // Real time: the next permit is a minute away, so both below would wait that long.
+    const aheadController = new AbortController();
+    const ahead = pacer.acquire(aheadController.signal).catch((error: unknown) => error);
+    const controller = new AbortController();
+    const behind = pacer.acquire(controller.signal);
+    controller.abort(new Error("stop"));
+    await expect(behind).rejects.toThrow("stop");
+    // The caller ahead is still waiting; nothing was granted to the aborted one.
+    expect(pacer.stats.granted).toBe(1);
+    aheadController.abort(new Error("done"));
+    expect(await ahead).toEqual(new Error("done"));
+  });
+
   it("refuses a budget that is not a positive number", () => {
     expect(() => new RequestPacer({ requestsPerMinute: 0 })).toThrow(/positive number/);
   });
