@@ -284,6 +284,11 @@ function sendProvider(
             locations: [...knobs.containerAppsLocations],
             apiVersions: ["2025-01-01", "2024-03-01"],
           },
+          {
+            resourceType: "jobs",
+            locations: [...knobs.containerAppsLocations],
+            apiVersions: ["2025-01-01", "2024-03-01"],
+          },
         ]
       : [];
   sendJson(ctx, 200, {

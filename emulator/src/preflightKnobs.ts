@@ -45,7 +45,7 @@ export interface PreflightKnobs {
   unregisteredProviders: string[];
   /** Namespaces whose registration is still in progress (registrationState "Registering"). */
   registeringProviders: string[];
-  /** Locations (ARM display names) of Microsoft.App/managedEnvironments. */
+  /** Locations (ARM display names) of Microsoft.App/managedEnvironments, containerApps and jobs. */
   containerAppsLocations: string[];
   /** Soft-deleted Key Vaults in the subscription. */
   deletedVaults: DeletedVault[];

@@ -13,9 +13,18 @@ import {
   resourceIdProblem,
 } from "../../components/validators";
 import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
+import { DEPLOYED_SINK_KINDS, type DeployedSinkKind } from "../../domain/collectorEnv";
+import { DEFAULT_TABLE_PLAN, TABLE_PLANS, type TablePlan } from "../../domain/table";
 import { CommandInputError } from "../common/errors";
 import { commanderMessage, guidFlag, httpsUrlFlag, nonEmpty } from "../common/flags";
 import { runPulumiCli } from "../common/stack";
+import {
+  type DeploymentShape,
+  PREFLIGHT_COLLECTOR_KINDS,
+  PREFLIGHT_COLLECTOR_MODES,
+  type PreflightCollectorKind,
+  type PreflightCollectorMode,
+} from "./scope";
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 60;
@@ -42,7 +51,7 @@ export function isPreflightInputError(error: unknown): error is PreflightInputEr
 }
 
 /** Everything a preflight run needs, validated and frozen. */
-export interface PreflightConfig {
+export interface PreflightConfig extends DeploymentShape {
   readonly stack: string | null;
   /** The Microsoft 365 tenant (where the app is registered and consent is granted). */
   readonly tenantId: string;
@@ -57,6 +66,15 @@ export interface PreflightConfig {
   readonly keyVaultName: string;
   /** Stack config keyVaultRecoverSoftDeleted: a soft-deleted vault of that name is recovered. */
   readonly keyVaultRecoverSoftDeleted: boolean;
+  /** bundled (default) or none: bring your own SIEM, no collector resources. */
+  readonly collector: PreflightCollectorKind;
+  /** always-on (a Container App) or scheduled (a Container Apps Job); null with collector none. */
+  readonly collectorMode: PreflightCollectorMode | null;
+  /** The bundled collector's sinks (default logs-ingestion); empty with collector none. */
+  readonly sinks: readonly DeployedSinkKind[];
+  /** Plan of the audit table (it exists only with the logs-ingestion sink). */
+  readonly tablePlan: TablePlan;
+  /** With logs-ingestion: the audit workspace; without: where the environment's logs go. */
   readonly workspaceResourceId: string | null;
   readonly registryResourceId: string | null;
   readonly cloud: CloudName;
@@ -85,6 +103,9 @@ interface RawFlags {
   namePrefix?: string;
   workspaceResourceId?: string;
   registryResourceId?: string;
+  collector?: string;
+  collectorMode?: string;
+  sinks?: string;
   cloud?: string;
   authorityHost?: string;
   armEndpoint?: string;
@@ -104,6 +125,10 @@ export interface StackSettings {
   workspaceResourceId?: string;
   collectorRegistryResourceId?: string;
   keyVaultRecoverSoftDeleted?: string;
+  collector?: string;
+  collectorMode?: string;
+  sinks?: string;
+  tablePlan?: string;
   cloud?: string;
 }
 
@@ -141,6 +166,15 @@ export function buildProgram(): Command {
     .option("--name-prefix <prefix>", "namePrefix of the stack (default: derived from --stack)")
     .option("--workspace-resource-id <id>", "existing Log Analytics workspace resource id")
     .option("--registry-resource-id <id>", "Azure Container Registry resource id (AcrPull)")
+    .option(
+      "--collector <kind>",
+      "bundled (default): the collector in Container Apps; none: bring your own SIEM",
+    )
+    .option("--collector-mode <mode>", "always-on (default): a Container App; scheduled: a Job")
+    .option(
+      "--sinks <list>",
+      `comma list of ${DEPLOYED_SINK_KINDS.join(", ")} (default logs-ingestion)`,
+    )
     .addOption(
       new Option("--cloud <name>", "Microsoft 365 cloud (env O365_CLOUD)").choices([
         ...CLOUD_NAMES,
@@ -194,6 +228,10 @@ const STACK_KEYS: Readonly<Record<string, keyof StackSettings>> = {
   "auditbridge:workspaceResourceId": "workspaceResourceId",
   "auditbridge:collectorRegistryResourceId": "collectorRegistryResourceId",
   "auditbridge:keyVaultRecoverSoftDeleted": "keyVaultRecoverSoftDeleted",
+  "auditbridge:collector": "collector",
+  "auditbridge:collectorMode": "collectorMode",
+  "auditbridge:sinks": "sinks",
+  "auditbridge:tablePlan": "tablePlan",
   "auditbridge:cloud": "cloud",
   "azure-native:subscriptionId": "subscriptionId",
 };
@@ -353,6 +391,7 @@ export async function resolvePreflightConfig(
     throw new PreflightInputError(parsed.error.issues[0]?.message ?? "invalid input");
   }
   const v = parsed.data;
+  const shape = resolveShape(flags, settings, stack);
   const cloud: CloudName = v.cloud ?? "commercial";
   const profile = CLOUDS[cloud];
   const authorityHost = (v.authorityHost ?? profile.authorityHost).replace(/\/+$/, "");
@@ -368,6 +407,7 @@ export async function resolvePreflightConfig(
     namePrefix: v.namePrefix,
     keyVaultName: resourceNames(v.namePrefix, suffix).keyVault,
     keyVaultRecoverSoftDeleted: v.keyVaultRecoverSoftDeleted === "true",
+    ...shape,
     workspaceResourceId: v.workspaceResourceId ?? null,
     registryResourceId: v.registryResourceId ?? null,
     cloud,
@@ -380,6 +420,145 @@ export async function resolvePreflightConfig(
     json: flags.json === true,
     timeoutMs: (v.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000,
   });
+}
+
+/** One input as given: its value and where it came from (a flag, or the stack's config). */
+interface Given {
+  value: string;
+  /** `--sinks` or `auditbridge:sinks`. */
+  name: string;
+  flag: string;
+  key: string;
+  fromStack: boolean;
+}
+
+/** The deployment's shape: collector, its mode, sinks and the table plan, checked together. */
+function resolveShape(
+  flags: RawFlags,
+  settings: StackSettings,
+  stack: string | undefined,
+): Omit<DeploymentShape, "workspaceResourceId"> & { tablePlan: TablePlan } {
+  const given = (
+    flagValue: string | undefined,
+    stackValue: string | undefined,
+    flag: string,
+    key: string,
+  ): Given | undefined => {
+    const fromFlag = nonEmpty(flagValue);
+    if (fromFlag !== undefined) {
+      return { value: fromFlag, name: flag, flag, key, fromStack: false };
+    }
+    const fromStack = nonEmpty(stackValue);
+    if (fromStack === undefined) return undefined;
+    return { value: fromStack, name: `auditbridge:${key}`, flag, key, fromStack: true };
+  };
+  const stackFlag = stack ? ` --stack ${stack}` : "";
+  const setTo = (g: Given, example: string) =>
+    g.fromStack
+      ? `set it with pulumi config set auditbridge:${g.key} ${example}${stackFlag}`
+      : `pass ${g.flag} ${example}`;
+  const invalid = (g: Given, what: string, example: string): never => {
+    throw new PreflightInputError(
+      `${g.name}${g.fromStack ? " (stack config)" : ""}: ${what}: ${setTo(g, example)}`,
+    );
+  };
+
+  const collectorGiven = given(flags.collector, settings.collector, "--collector", "collector");
+  const collector: PreflightCollectorKind =
+    collectorGiven === undefined
+      ? "bundled"
+      : (PREFLIGHT_COLLECTOR_KINDS as readonly string[]).includes(collectorGiven.value)
+        ? (collectorGiven.value as PreflightCollectorKind)
+        : invalid(
+            collectorGiven,
+            `must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM) (got ${collectorGiven.value})`,
+            "none",
+          );
+
+  const modeGiven = given(
+    flags.collectorMode,
+    settings.collectorMode,
+    "--collector-mode",
+    "collectorMode",
+  );
+  const mode: PreflightCollectorMode =
+    modeGiven === undefined
+      ? "always-on"
+      : (PREFLIGHT_COLLECTOR_MODES as readonly string[]).includes(modeGiven.value)
+        ? (modeGiven.value as PreflightCollectorMode)
+        : invalid(
+            modeGiven,
+            `must be ${PREFLIGHT_COLLECTOR_MODES.join(" or ")} (got ${modeGiven.value})`,
+            "scheduled",
+          );
+
+  const sinksGiven = given(flags.sinks, settings.sinks, "--sinks", "sinks");
+  let sinks: DeployedSinkKind[] = ["logs-ingestion"];
+  if (sinksGiven !== undefined) {
+    const names = sinksGiven.value
+      .split(",")
+      .map((name) => name.trim().toLowerCase())
+      .filter((name) => name !== "");
+    const unknown = names.filter(
+      (name) => !(DEPLOYED_SINK_KINDS as readonly string[]).includes(name),
+    );
+    if (names.length === 0 || unknown.length > 0) {
+      invalid(
+        sinksGiven,
+        `must be a comma list of ${DEPLOYED_SINK_KINDS.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
+        "logs-ingestion,syslog",
+      );
+    }
+    sinks = DEPLOYED_SINK_KINDS.filter((kind) => names.includes(kind));
+  }
+
+  const planGiven = given(undefined, settings.tablePlan, "", "tablePlan");
+  let tablePlan: TablePlan = DEFAULT_TABLE_PLAN;
+  if (planGiven !== undefined) {
+    tablePlan =
+      TABLE_PLANS.find((plan) => plan.toLowerCase() === planGiven.value.toLowerCase()) ??
+      invalid(planGiven, `must be ${TABLE_PLANS.join(" or ")} (got ${planGiven.value})`, "Basic");
+  }
+
+  // A setting for a part the stack does not deploy is refused, as the stack's own config check
+  // refuses it (stacks/config.ts): it would do nothing and hide a mistake.
+  const drop = (g: Given, otherwise: string) =>
+    g.fromStack
+      ? `remove it with pulumi config rm auditbridge:${g.key}${stackFlag}`
+      : `drop ${g.flag}, or ${otherwise}`;
+  if (collector === "none") {
+    const collectorName = collectorGiven?.name ?? "--collector";
+    const bundledOnly: (Given | undefined)[] = [
+      modeGiven?.value === "always-on" ? undefined : modeGiven,
+      sinks.length === 1 && sinks[0] === "logs-ingestion" ? undefined : sinksGiven,
+      given(
+        flags.workspaceResourceId,
+        settings.workspaceResourceId,
+        "--workspace-resource-id",
+        "workspaceResourceId",
+      ),
+      given(
+        flags.registryResourceId,
+        settings.collectorRegistryResourceId,
+        "--registry-resource-id",
+        "collectorRegistryResourceId",
+      ),
+      tablePlan === DEFAULT_TABLE_PLAN ? undefined : planGiven,
+    ];
+    const extra = bundledOnly.find((g): g is Given => g !== undefined);
+    if (extra) {
+      throw new PreflightInputError(
+        `${extra.name} configures the bundled collector but ${collectorName} is none: ${drop(extra, "pass --collector bundled")}`,
+      );
+    }
+    return { collector, collectorMode: null, sinks: [], tablePlan };
+  }
+  if (!sinks.includes("logs-ingestion") && planGiven && tablePlan !== DEFAULT_TABLE_PLAN) {
+    throw new PreflightInputError(
+      `${planGiven.name} applies to the audit table, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:tablePlan${stackFlag}, or add logs-ingestion to ${sinksGiven?.name ?? "--sinks"}`,
+    );
+  }
+  return { collector, collectorMode: mode, sinks, tablePlan };
 }
 
 /** The parts of a resource id the permissions API takes (listForResource). */

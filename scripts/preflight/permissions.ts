@@ -5,6 +5,9 @@
  * (https://learn.microsoft.com/en-us/azure/role-based-access-control/role-definitions#actions).
  * Deny assignments are not part of this listing. Pure.
  */
+import { deploymentActions, ROLE_ASSIGNMENT_WRITE } from "./scope";
+
+export { ROLE_ASSIGNMENT_WRITE };
 
 /** One entry of `GET {scope}/providers/Microsoft.Authorization/permissions`. */
 export interface PermissionEntry {
@@ -39,21 +42,10 @@ export function missingActions(
   return required.filter((action) => !isAllowed(permissions, action));
 }
 
-/** Creating the role assignments a deployment makes (DCR, Key Vault, AcrPull). */
-export const ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write";
-
-/** Write actions `pulumi up` needs in the resource group (one per resource type it creates). */
-export const DEPLOYMENT_ACTIONS: readonly string[] = [
-  "Microsoft.OperationalInsights/workspaces/write",
-  "Microsoft.OperationalInsights/workspaces/tables/write",
-  "Microsoft.Insights/dataCollectionEndpoints/write",
-  "Microsoft.Insights/dataCollectionRules/write",
-  "Microsoft.KeyVault/vaults/write",
-  "Microsoft.KeyVault/vaults/secrets/write",
-  "Microsoft.Storage/storageAccounts/write",
-  "Microsoft.ManagedIdentity/userAssignedIdentities/write",
-  "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
-  "Microsoft.App/managedEnvironments/write",
-  "Microsoft.App/containerApps/write",
-  ROLE_ASSIGNMENT_WRITE,
-];
+/** Write actions `pulumi up` needs in the resource group for a default stack (scope.ts). */
+export const DEPLOYMENT_ACTIONS: readonly string[] = deploymentActions({
+  collector: "bundled",
+  collectorMode: "always-on",
+  sinks: ["logs-ingestion"],
+  workspaceResourceId: null,
+});

@@ -1,6 +1,7 @@
 /**
  * Runs every preflight check for a validated config: sign-in first, then the Azure reads and the
  * Graph reads in parallel, the whole run bounded by `--timeout`. Read-only: every call is a GET.
+ * A check about something the stack does not deploy (scope.ts) is skipped without a request.
  * Never throws for a check; each returns a {@link PreflightCheckResult}.
  */
 import type { TokenCredential } from "@azure/identity";
@@ -30,6 +31,7 @@ import {
   skip,
   type Verdict,
 } from "./result";
+import { notDeployed } from "./scope";
 
 /** Options for {@link runPreflightChecks}. */
 export interface RunPreflightOptions {
@@ -48,6 +50,8 @@ export async function runPreflightChecks(
   if (options.abortSignal) signals.push(options.abortSignal);
   const abortSignal = AbortSignal.any(signals);
   const verdicts = new Map<PreflightCheckId, Verdict>();
+  const skipped = notDeployed(config);
+  const applies = (id: PreflightCheckId): boolean => skipped[id] === undefined;
 
   const signIn = await probeSignIn(config, credential, abortSignal);
   verdicts.set("sign-in", judgeSignIn(config, signIn));
@@ -84,9 +88,11 @@ export async function runPreflightChecks(
       verdicts.set("rg-permissions", judgeResourceGroupPermissions(config, permissions, callerId));
     };
     const providers = async () => {
-      const probes = await probeProviders(clients, abortSignal);
+      const probes = await probeProviders(config, clients, abortSignal);
       verdicts.set("providers", judgeProviders(config, probes));
-      verdicts.set("container-apps-location", judgeContainerAppsLocation(config, probes));
+      if (applies("container-apps-location")) {
+        verdicts.set("container-apps-location", judgeContainerAppsLocation(config, probes));
+      }
     };
     const vault = async () => {
       verdicts.set(
@@ -95,10 +101,12 @@ export async function runPreflightChecks(
       );
     };
     const workspace = async () => {
+      if (!applies("workspace")) return;
       const probe = await probeWorkspace(config, credential, abortSignal);
       verdicts.set("workspace", judgeWorkspace(config, probe, callerId));
     };
     const registry = async () => {
+      if (!applies("registry")) return;
       const probe = await probeRegistry(config, credential, abortSignal);
       verdicts.set("registry", judgeRegistry(config, probe, callerId));
     };
@@ -118,7 +126,8 @@ export async function runPreflightChecks(
   await Promise.all([azure(), directory()]);
 
   return PREFLIGHT_CHECK_IDS.map((id, index) => {
-    const verdict = verdicts.get(id) ?? skip("not run");
+    const reason = skipped[id];
+    const verdict = reason !== undefined ? skip(reason) : (verdicts.get(id) ?? skip("not run"));
     return { id, number: index + 1, title: PREFLIGHT_CHECK_TITLES[id], ...verdict };
   });
 }

@@ -212,6 +212,29 @@ describe("the preflight CLI", { timeout: 90_000 }, () => {
     );
   });
 
+  it("exits 2 with one line naming --collector or --sinks for an unknown value", async () => {
+    const collector = await runCli(preflightFlags(emulator, ["--collector", "external"]), spEnv);
+    expect(collector.code).toBe(2);
+    expect(collector.stdout).toBe("");
+    expect(collector.stderr).toMatch(/^preflight: --collector: must be bundled .* or none .*\n$/);
+    expect(collector.stderr.trim().split("\n")).toHaveLength(1);
+    const sinks = await runCli(preflightFlags(emulator, ["--sinks", "syslog,kafka"]), spEnv);
+    expect(sinks.code).toBe(2);
+    expect(sinks.stderr).toBe(
+      "preflight: --sinks: must be a comma list of logs-ingestion, syslog, splunk-hec (unknown: kafka): pass --sinks logs-ingestion,syslog\n",
+    );
+  });
+
+  it("exits 0 for a collector-none run, showing the checks it skips", async () => {
+    emulator.knobs.preflight.unregisteredProviders = ["Microsoft.App"];
+    const result = await runCli(preflightFlags(emulator, ["--collector", "none"]), spEnv);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /Container Apps in the location\s+SKIP\s+collector none — not deployed/,
+    );
+    expect(result.stdout).toMatch(/Result: PASS \(0 failed, 0 warnings, 7 passed, 3 skipped\)/);
+  });
+
   it("--help starts with an example", async () => {
     const result = await runCli(["--help"], {});
     expect(result.code).toBe(0);

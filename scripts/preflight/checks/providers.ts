@@ -1,23 +1,14 @@
 /**
- * Checks 4 and 5: the resource providers AuditBridge deploys are registered in the subscription,
- * and the location offers Container Apps managed environments (the Microsoft.App provider's
- * `managedEnvironments` locations).
+ * Checks 4 and 5: the resource providers this stack deploys are registered in the subscription
+ * (scope.ts decides which), and the location offers Container Apps managed environments (the
+ * Microsoft.App provider's `managedEnvironments` locations), plus `jobs` for a scheduled collector.
  * https://learn.microsoft.com/en-us/rest/api/resources/providers/get
  */
 import type { ArmClients, Failure } from "../azure";
 import { describeError } from "../azure";
 import type { PreflightConfig } from "../inputs";
 import { fail, pass, type Verdict, warn } from "../result";
-
-/** Namespaces a deployment uses; each must be registered. */
-export const REQUIRED_PROVIDERS = [
-  "Microsoft.App",
-  "Microsoft.Insights",
-  "Microsoft.OperationalInsights",
-  "Microsoft.KeyVault",
-  "Microsoft.ManagedIdentity",
-  "Microsoft.Storage",
-] as const;
+import { ALL_PROVIDERS, type DeploymentShape, requiredProviders } from "../scope";
 
 /** One provider as the probe saw it. */
 export type ProviderProbe =
@@ -30,13 +21,14 @@ export type ProviderProbe =
     }
   | { namespace: string; kind: "error"; failure: Failure };
 
-/** `GET /subscriptions/{sub}/providers/{namespace}` for every required namespace. */
+/** `GET /subscriptions/{sub}/providers/{namespace}` for every namespace the stack needs. */
 export async function probeProviders(
+  shape: DeploymentShape,
   clients: ArmClients,
   abortSignal?: AbortSignal,
 ): Promise<ProviderProbe[]> {
   return Promise.all(
-    REQUIRED_PROVIDERS.map(async (namespace): Promise<ProviderProbe> => {
+    requiredProviders(shape).map(async (namespace): Promise<ProviderProbe> => {
       try {
         const provider = await clients.resources.providers.get(namespace, { abortSignal });
         const resourceTypes: Record<string, string[]> = {};
@@ -90,7 +82,11 @@ export function judgeProviders(config: PreflightConfig, probes: readonly Provide
       `wait until az provider show --namespace ${names[0]} --subscription ${config.subscriptionId} --query registrationState prints "Registered", then re-run`,
     );
   }
-  return pass(`all ${REQUIRED_PROVIDERS.length} registered`);
+  const needed = requiredProviders(config);
+  const unneeded = ALL_PROVIDERS.filter((ns) => !needed.includes(ns));
+  return pass(
+    `all ${needed.length} registered${unneeded.length > 0 ? ` (${needed.join(", ")}; this stack deploys nothing of ${unneeded.join(", ")})` : ""}`,
+  );
 }
 
 /** "West Europe" → "westeurope": ARM lists display names, stacks use location names. */
@@ -110,13 +106,23 @@ export function judgeContainerAppsLocation(
       `az provider show --namespace Microsoft.App --subscription ${config.subscriptionId} --query "resourceTypes[?resourceType=='managedEnvironments'].locations"`,
     );
   }
-  const locations = app.resourceTypes.managedenvironments ?? [];
-  if (locations.some((l) => locationName(l) === config.location)) {
-    return pass(`${config.location} offers Container Apps`);
+  // A scheduled collector is a Container Apps Job (Microsoft.App/jobs) in the environment.
+  const types =
+    config.collectorMode === "scheduled"
+      ? ["managedEnvironments", "jobs"]
+      : ["managedEnvironments"];
+  const offered = types.map((type) =>
+    (app.resourceTypes[type.toLowerCase()] ?? []).map(locationName),
+  );
+  const choices = offered.reduce((all, some) => all.filter((l) => some.includes(l)));
+  if (choices.includes(config.location)) {
+    return pass(
+      `${config.location} offers Container Apps${config.collectorMode === "scheduled" ? " environments and jobs" : ""}`,
+    );
   }
-  const choices = locations.map(locationName);
+  const missing = types.filter((_, i) => !offered[i]!.includes(config.location));
   return fail(
-    `${config.location} does not offer Container Apps managed environments`,
+    `${config.location} does not offer Container Apps ${missing.map((t) => (t === "jobs" ? "jobs" : "managed environments")).join(" or ")}`,
     `pick one of ${choices.slice(0, 12).join(", ")}${choices.length > 12 ? ", ..." : ""}: ${config.stack ? `pulumi config set auditbridge:location <location> --stack ${config.stack}` : "--location <location>"}`,
     { locations: choices },
   );

@@ -1,19 +1,15 @@
 /**
  * Checks 2 and 3: the resource group exists, and the caller's effective permissions on it
- * (`Microsoft.Authorization/permissions`) allow every write `pulumi up` makes, role assignments
- * included (Contributor alone cannot create role assignments).
+ * (`Microsoft.Authorization/permissions`) allow every write `pulumi up` makes for this stack
+ * (scope.ts), role assignments included (Contributor alone cannot create role assignments).
  * https://learn.microsoft.com/en-us/rest/api/authorization/permissions/list-for-resource-group
  */
 import type { ArmClients, Failure } from "../azure";
 import { describeError } from "../azure";
 import type { PreflightConfig } from "../inputs";
-import {
-  DEPLOYMENT_ACTIONS,
-  missingActions,
-  type PermissionEntry,
-  ROLE_ASSIGNMENT_WRITE,
-} from "../permissions";
+import { missingActions, type PermissionEntry, ROLE_ASSIGNMENT_WRITE } from "../permissions";
 import { fail, pass, type Verdict } from "../result";
+import { deploymentActions } from "../scope";
 
 /** What the resource group probe found. */
 export type ResourceGroupProbe =
@@ -103,9 +99,13 @@ export function judgeResourceGroupPermissions(
       `ask an Owner to run: ${roleAssignmentCommand(callerId, "Owner", scope)}`,
     );
   }
-  const missing = missingActions(probe.permissions, DEPLOYMENT_ACTIONS);
+  const missing = missingActions(probe.permissions, deploymentActions(config));
   if (missing.length === 0) {
-    return pass("you can create the resources and their role assignments");
+    return pass(
+      config.collector === "none"
+        ? "you can create the Key Vault, its secret and its role assignment (collector none)"
+        : "you can create the resources and their role assignments",
+    );
   }
   if (missing.length === 1 && missing[0] === ROLE_ASSIGNMENT_WRITE) {
     return fail(

@@ -1,20 +1,32 @@
 /**
- * Check 7: an existing workspace (`workspaceResourceId`) is reachable and the caller can create
- * the custom table in it (Microsoft.OperationalInsights/workspaces/tables/write).
+ * Check 7: an existing workspace (`workspaceResourceId`) is reachable and the caller can use it.
+ * With the logs-ingestion sink the stack creates the custom table in it
+ * (Microsoft.OperationalInsights/workspaces/tables/write); either way the Container Apps
+ * environment's diagnostic setting sends its logs there, which needs read and
+ * `workspaces/sharedKeys/action` on the workspace
+ * (https://learn.microsoft.com/azure/azure-monitor/logs/manage-access).
+ * Skipped with collector none, and without logs-ingestion when no workspace is given (scope.ts).
  */
 import type { TokenCredential } from "@azure/identity";
 import type { PreflightConfig } from "../inputs";
 import { missingActions } from "../permissions";
 import { fail, pass, skip, type Verdict } from "../result";
+import { deploysLogsIngestion, describeSinks } from "../scope";
 import { type ExistingResourceProbe, probeExistingResource } from "./existingResource";
 import { roleAssignmentCommand } from "./resourceGroup";
 
 /** ARM api-version for reading a workspace. */
 export const WORKSPACE_API_VERSION = "2023-09-01";
-/** Actions the stack needs on an existing workspace: its table (and reading it). */
+/** Actions a diagnostic setting needs on the workspace it sends to. */
+export const WORKSPACE_LOG_DESTINATION_ACTIONS = [
+  "Microsoft.OperationalInsights/workspaces/read",
+  "Microsoft.OperationalInsights/workspaces/sharedKeys/action",
+] as const;
+/** Actions the stack needs on an existing audit workspace: its table, and the environment's logs. */
 export const WORKSPACE_ACTIONS = [
   "Microsoft.OperationalInsights/workspaces/read",
   "Microsoft.OperationalInsights/workspaces/tables/write",
+  "Microsoft.OperationalInsights/workspaces/sharedKeys/action",
 ] as const;
 
 /** Reads the workspace and the caller's permissions on it; null when the stack creates one. */
@@ -62,6 +74,21 @@ export function judgeWorkspace(
         `ask its owner to run: ${grant}`,
       );
     case "found": {
+      const where = probe.location ? ` (${probe.location})` : "";
+      if (!deploysLogsIngestion(config)) {
+        // No audit table: the workspace only receives the Container Apps environment's logs.
+        const missing = missingActions(probe.permissions, WORKSPACE_LOG_DESTINATION_ACTIONS);
+        if (missing.length > 0) {
+          return fail(
+            `you cannot send the Container Apps environment's logs to the workspace (missing ${missing.join(", ")})`,
+            `ask its owner to run: ${grant}`,
+            { missingActions: missing },
+          );
+        }
+        return pass(
+          `reachable${where}; it receives the Container Apps environment's logs (${describeSinks(config)}: no audit table)`,
+        );
+      }
       const missing = missingActions(probe.permissions, WORKSPACE_ACTIONS);
       if (missing.length > 0) {
         return fail(
@@ -70,9 +97,7 @@ export function judgeWorkspace(
           { missingActions: missing },
         );
       }
-      return pass(
-        `reachable${probe.location ? ` (${probe.location})` : ""}; you can create the table`,
-      );
+      return pass(`reachable${where}; you can create the ${config.tablePlan} table`);
     }
   }
 }

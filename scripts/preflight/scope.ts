@@ -1,0 +1,139 @@
+/**
+ * What a stack deploys, as far as the checks care: the bundled collector or none (bring your own
+ * SIEM), its mode and sinks. It decides which checks apply, which resource providers must be
+ * registered and which write actions `pulumi up` needs in the resource group; docs/preflight.md
+ * shows the same mapping as a table (check × mode). Pure.
+ */
+import type { DeployedSinkKind } from "../../domain/collectorEnv";
+import type { PreflightCheckId } from "./result";
+
+/** Who collects, as stacks/config.ts names it (a unit test compares the lists). */
+export const PREFLIGHT_COLLECTOR_KINDS = ["bundled", "none"] as const;
+export type PreflightCollectorKind = (typeof PREFLIGHT_COLLECTOR_KINDS)[number];
+
+/** How the bundled collector runs, as stacks/config.ts names it (a unit test compares the lists). */
+export const PREFLIGHT_COLLECTOR_MODES = ["always-on", "scheduled"] as const;
+export type PreflightCollectorMode = (typeof PREFLIGHT_COLLECTOR_MODES)[number];
+
+/** The parts of the validated config that shape the deployment. */
+export interface DeploymentShape {
+  readonly collector: PreflightCollectorKind;
+  /** null with collector none. */
+  readonly collectorMode: PreflightCollectorMode | null;
+  /** Empty with collector none. */
+  readonly sinks: readonly DeployedSinkKind[];
+  readonly workspaceResourceId: string | null;
+}
+
+/** The reason a check reports when the stack deploys nothing it looks at. */
+export const COLLECTOR_NONE_SKIP = "collector none — not deployed";
+
+/** Whether the stack creates the audit workspace's table, DCE and DCR (the logs-ingestion sink). */
+export function deploysLogsIngestion(shape: DeploymentShape): boolean {
+  return shape.collector === "bundled" && shape.sinks.includes("logs-ingestion");
+}
+
+/**
+ * Whether some workspace receives the Container Apps environment's logs through a diagnostic
+ * setting: the audit workspace with logs-ingestion, else `workspaceResourceId` when given.
+ */
+export function shipsEnvironmentLogs(shape: DeploymentShape): boolean {
+  return (
+    shape.collector === "bundled" &&
+    (shape.sinks.includes("logs-ingestion") || shape.workspaceResourceId !== null)
+  );
+}
+
+/** "sinks syslog,splunk-hec", for reasons. */
+export function describeSinks(shape: DeploymentShape): string {
+  return `sinks ${shape.sinks.join(",")}`;
+}
+
+/**
+ * Checks that do not apply to this stack, with the skip reason; the others run. Sign-in, the
+ * resource group, its permissions, the providers, the Key Vault name and the two Microsoft 365
+ * checks always apply: with collector none the stack still creates the app, its consent and a
+ * Key Vault (with a role assignment for the deployer) in the resource group.
+ */
+export function notDeployed(shape: DeploymentShape): Partial<Record<PreflightCheckId, string>> {
+  if (shape.collector === "none") {
+    return {
+      "container-apps-location": `${COLLECTOR_NONE_SKIP} (no Container Apps environment)`,
+      workspace: `${COLLECTOR_NONE_SKIP} (no workspace, table or DCR)`,
+      registry: `${COLLECTOR_NONE_SKIP} (no image to pull)`,
+    };
+  }
+  if (!deploysLogsIngestion(shape) && shape.workspaceResourceId === null) {
+    return {
+      workspace: `${describeSinks(shape)} without logs-ingestion — not deployed (no workspace, table or DCR)`,
+    };
+  }
+  return {};
+}
+
+/** Every namespace a deployment can use, in the order the providers check reads them. */
+export const ALL_PROVIDERS = [
+  "Microsoft.App",
+  "Microsoft.Insights",
+  "Microsoft.OperationalInsights",
+  "Microsoft.KeyVault",
+  "Microsoft.ManagedIdentity",
+  "Microsoft.Storage",
+] as const;
+export type ProviderNamespace = (typeof ALL_PROVIDERS)[number];
+
+/**
+ * The namespaces this stack creates resources of. Microsoft.App covers both the Container App
+ * and the scheduled Container Apps Job (`Microsoft.App/jobs`); Microsoft.Insights the DCE, the
+ * DCR and the environment's diagnostic setting.
+ */
+export function requiredProviders(shape: DeploymentShape): ProviderNamespace[] {
+  const needed = new Set<ProviderNamespace>(["Microsoft.KeyVault"]);
+  if (shape.collector === "bundled") {
+    for (const ns of ["Microsoft.App", "Microsoft.ManagedIdentity", "Microsoft.Storage"] as const) {
+      needed.add(ns);
+    }
+  }
+  if (deploysLogsIngestion(shape)) needed.add("Microsoft.OperationalInsights");
+  if (shipsEnvironmentLogs(shape)) needed.add("Microsoft.Insights");
+  return ALL_PROVIDERS.filter((ns) => needed.has(ns));
+}
+
+/** Creating the role assignments a deployment makes (Key Vault, DCR, storage, AcrPull). */
+export const ROLE_ASSIGNMENT_WRITE = "Microsoft.Authorization/roleAssignments/write";
+/** The diagnostic setting that ships the Container Apps environment's logs to a workspace. */
+export const DIAGNOSTIC_SETTINGS_WRITE = "Microsoft.Insights/diagnosticSettings/write";
+
+/**
+ * Write actions `pulumi up` needs in the resource group for this stack, one per resource type it
+ * creates there, plus the role assignments: with collector none the deployer's Key Vault Secrets
+ * Officer grant on the vault still needs them.
+ */
+export function deploymentActions(shape: DeploymentShape): string[] {
+  const bundled = shape.collector === "bundled";
+  return [
+    ...(deploysLogsIngestion(shape)
+      ? [
+          "Microsoft.OperationalInsights/workspaces/write",
+          "Microsoft.OperationalInsights/workspaces/tables/write",
+          "Microsoft.Insights/dataCollectionEndpoints/write",
+          "Microsoft.Insights/dataCollectionRules/write",
+        ]
+      : []),
+    "Microsoft.KeyVault/vaults/write",
+    "Microsoft.KeyVault/vaults/secrets/write",
+    ...(bundled
+      ? [
+          "Microsoft.Storage/storageAccounts/write",
+          "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+          "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+          "Microsoft.App/managedEnvironments/write",
+          shape.collectorMode === "scheduled"
+            ? "Microsoft.App/jobs/write"
+            : "Microsoft.App/containerApps/write",
+        ]
+      : []),
+    ...(shipsEnvironmentLogs(shape) ? [DIAGNOSTIC_SETTINGS_WRITE] : []),
+    ROLE_ASSIGNMENT_WRITE,
+  ];
+}

@@ -1,0 +1,275 @@
+import { describe, expect, it } from "vitest";
+import { COLLECTOR_KINDS } from "../../components/tenantAuditPipeline";
+import { KNOWN_PROVIDERS } from "../../emulator/src/preflightKnobs";
+import { judgeContainerAppsLocation } from "../../scripts/preflight/checks/providers";
+import {
+  isPreflightInputError,
+  type PreflightConfig,
+  resolvePreflightConfig,
+  type StackSettings,
+  stackSettingsFromJson,
+} from "../../scripts/preflight/inputs";
+import { DEPLOYMENT_ACTIONS } from "../../scripts/preflight/permissions";
+import {
+  ALL_PROVIDERS,
+  deploymentActions,
+  notDeployed,
+  PREFLIGHT_COLLECTOR_KINDS,
+  PREFLIGHT_COLLECTOR_MODES,
+  requiredProviders,
+} from "../../scripts/preflight/scope";
+import { COLLECTOR_MODES, CONFIG_KEYS } from "../../stacks/config";
+
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
+const BASE = [
+  "--tenant-id",
+  TENANT,
+  "--subscription-id",
+  SUBSCRIPTION,
+  "--resource-group",
+  "rg-auditbridge",
+  "--location",
+  "westeurope",
+  "--name-prefix",
+  "contoso",
+];
+const WORKSPACE = `/subscriptions/${SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.OperationalInsights/workspaces/w`;
+const REGISTRY = `/subscriptions/${SUBSCRIPTION}/resourceGroups/g/providers/Microsoft.ContainerRegistry/registries/r`;
+
+async function config(argv: string[], settings: StackSettings = {}): Promise<PreflightConfig> {
+  const result = await resolvePreflightConfig(
+    argv,
+    {},
+    { stackReader: { config: async () => settings } },
+  );
+  if (result === "help") throw new Error("help");
+  return result;
+}
+
+async function inputError(argv: string[], settings: StackSettings = {}): Promise<string> {
+  try {
+    await config(argv, settings);
+  } catch (error) {
+    if (isPreflightInputError(error)) return error.message;
+    throw error;
+  }
+  throw new Error("expected an input error");
+}
+
+describe("deployment mode inputs", () => {
+  it("names the modes exactly as the stack's config does", () => {
+    expect([...PREFLIGHT_COLLECTOR_KINDS]).toEqual([...COLLECTOR_KINDS]);
+    expect([...PREFLIGHT_COLLECTOR_MODES]).toEqual([...COLLECTOR_MODES]);
+    expect(CONFIG_KEYS.collector.default).toBe("bundled");
+    expect(CONFIG_KEYS.collectorMode.default).toBe("always-on");
+    expect(CONFIG_KEYS.sinks.default).toBe("logs-ingestion");
+    // The emulator knows every namespace preflight may read.
+    for (const ns of ALL_PROVIDERS) expect(KNOWN_PROVIDERS).toContain(ns);
+  });
+
+  it("defaults to the bundled, always-on collector with the logs-ingestion sink", async () => {
+    expect(await config(BASE)).toMatchObject({
+      collector: "bundled",
+      collectorMode: "always-on",
+      sinks: ["logs-ingestion"],
+      tablePlan: "Analytics",
+    });
+  });
+
+  it("reads the modes from the stack's config, and lets flags win", async () => {
+    const settings = {
+      collector: "bundled",
+      collectorMode: "scheduled",
+      sinks: "syslog",
+      tablePlan: "Analytics",
+    };
+    expect(await config([...BASE, "--stack", "contoso"], settings)).toMatchObject({
+      collectorMode: "scheduled",
+      sinks: ["syslog"],
+    });
+    expect(
+      await config(
+        [...BASE, "--stack", "contoso", "--sinks", " Splunk-HEC , logs-ingestion,syslog,syslog"],
+        settings,
+      ),
+    ).toMatchObject({ sinks: ["logs-ingestion", "syslog", "splunk-hec"] });
+    expect(
+      await config([...BASE, "--stack", "contoso", "--collector", "none"], {
+        ...settings,
+        collectorMode: "always-on",
+        sinks: "logs-ingestion",
+      }),
+    ).toMatchObject({ collector: "none", collectorMode: null, sinks: [] });
+  });
+
+  it("keeps the new keys from pulumi config --json", () => {
+    expect(
+      stackSettingsFromJson(
+        JSON.stringify({
+          "auditbridge:collector": { value: "none", secret: false },
+          "auditbridge:collectorMode": { value: "scheduled", secret: false },
+          "auditbridge:sinks": { value: "syslog,splunk-hec", secret: false },
+          "auditbridge:tablePlan": { value: "Basic", secret: false },
+          "auditbridge:splunkHecToken": { value: "[secret]", secret: true },
+        }),
+      ),
+    ).toEqual({
+      collector: "none",
+      collectorMode: "scheduled",
+      sinks: "syslog,splunk-hec",
+      tablePlan: "Basic",
+    });
+  });
+
+  it("answers bad or contradictory mode input with one line naming the flag or key and the fix", async () => {
+    const stack = [...BASE, "--stack", "contoso"];
+    const cases: [string[], StackSettings, string][] = [
+      [
+        [...BASE, "--collector", "external"],
+        {},
+        "--collector: must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM) (got external): pass --collector none",
+      ],
+      [
+        stack,
+        { collector: "None" },
+        "auditbridge:collector (stack config): must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM) (got None): set it with pulumi config set auditbridge:collector none --stack contoso",
+      ],
+      [
+        [...BASE, "--sinks", "syslog,kafka"],
+        {},
+        "--sinks: must be a comma list of logs-ingestion, syslog, splunk-hec (unknown: kafka): pass --sinks logs-ingestion,syslog",
+      ],
+      [
+        [...BASE, "--sinks", " , "],
+        {},
+        "--sinks: must be a comma list of logs-ingestion, syslog, splunk-hec: pass --sinks logs-ingestion,syslog",
+      ],
+      [
+        stack,
+        { sinks: "sentinel" },
+        "auditbridge:sinks (stack config): must be a comma list of logs-ingestion, syslog, splunk-hec (unknown: sentinel): set it with pulumi config set auditbridge:sinks logs-ingestion,syslog --stack contoso",
+      ],
+      [
+        [...BASE, "--collector-mode", "cron"],
+        {},
+        "--collector-mode: must be always-on or scheduled (got cron): pass --collector-mode scheduled",
+      ],
+      [
+        stack,
+        { tablePlan: "Auxiliary" },
+        "auditbridge:tablePlan (stack config): must be Analytics or Basic (got Auxiliary): set it with pulumi config set auditbridge:tablePlan Basic --stack contoso",
+      ],
+      [
+        [...BASE, "--collector", "none", "--sinks", "syslog"],
+        {},
+        "--sinks configures the bundled collector but --collector is none: drop --sinks, or pass --collector bundled",
+      ],
+      [
+        stack,
+        { collector: "none", collectorMode: "scheduled" },
+        "auditbridge:collectorMode configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:collectorMode --stack contoso",
+      ],
+      [
+        [...BASE, "--collector", "none", "--workspace-resource-id", WORKSPACE],
+        {},
+        "--workspace-resource-id configures the bundled collector but --collector is none: drop --workspace-resource-id, or pass --collector bundled",
+      ],
+      [
+        stack,
+        { collector: "none", collectorRegistryResourceId: REGISTRY },
+        "auditbridge:collectorRegistryResourceId configures the bundled collector but auditbridge:collector is none: remove it with pulumi config rm auditbridge:collectorRegistryResourceId --stack contoso",
+      ],
+      [
+        [...stack, "--collector", "none"],
+        { tablePlan: "Basic" },
+        "auditbridge:tablePlan configures the bundled collector but --collector is none: remove it with pulumi config rm auditbridge:tablePlan --stack contoso",
+      ],
+      [
+        [...stack, "--sinks", "syslog"],
+        { tablePlan: "Basic" },
+        "auditbridge:tablePlan applies to the audit table, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:tablePlan --stack contoso, or add logs-ingestion to --sinks",
+      ],
+    ];
+    for (const [argv, settings, expected] of cases) {
+      const message = await inputError(argv, settings);
+      expect(message, `${argv.join(" ")} ${JSON.stringify(settings)}`).toBe(expected);
+      expect(message).not.toContain("\n");
+    }
+  });
+});
+
+describe("which checks, providers and actions apply per mode", () => {
+  const shape = (overrides: Partial<Parameters<typeof requiredProviders>[0]>) => ({
+    collector: "bundled" as const,
+    collectorMode: "always-on" as const,
+    sinks: ["logs-ingestion" as const],
+    workspaceResourceId: null,
+    ...overrides,
+  });
+
+  it("maps each mode to its providers and writes", () => {
+    expect(requiredProviders(shape({}))).toEqual([...ALL_PROVIDERS]);
+    expect(deploymentActions(shape({}))).toEqual([...DEPLOYMENT_ACTIONS]);
+    const none = shape({ collector: "none", collectorMode: null, sinks: [] });
+    expect(requiredProviders(none)).toEqual(["Microsoft.KeyVault"]);
+    expect(deploymentActions(none)).toEqual([
+      "Microsoft.KeyVault/vaults/write",
+      "Microsoft.KeyVault/vaults/secrets/write",
+      "Microsoft.Authorization/roleAssignments/write",
+    ]);
+    expect(Object.keys(notDeployed(none))).toEqual([
+      "container-apps-location",
+      "workspace",
+      "registry",
+    ]);
+    const syslog = shape({ sinks: ["syslog"] });
+    expect(requiredProviders(syslog)).toEqual([
+      "Microsoft.App",
+      "Microsoft.KeyVault",
+      "Microsoft.ManagedIdentity",
+      "Microsoft.Storage",
+    ]);
+    expect(deploymentActions(syslog).filter((a) => /Insights|OperationalInsights/.test(a))).toEqual(
+      [],
+    );
+    expect(Object.keys(notDeployed(syslog))).toEqual(["workspace"]);
+    const syslogWithLogs = shape({ sinks: ["syslog"], workspaceResourceId: WORKSPACE });
+    expect(requiredProviders(syslogWithLogs)).toContain("Microsoft.Insights");
+    expect(requiredProviders(syslogWithLogs)).not.toContain("Microsoft.OperationalInsights");
+    expect(deploymentActions(syslogWithLogs)).toContain(
+      "Microsoft.Insights/diagnosticSettings/write",
+    );
+    expect(notDeployed(syslogWithLogs)).toEqual({});
+    const scheduled = deploymentActions(shape({ collectorMode: "scheduled" }));
+    expect(scheduled).toContain("Microsoft.App/jobs/write");
+    expect(scheduled).not.toContain("Microsoft.App/containerApps/write");
+  });
+
+  it("fails a scheduled collector where the location has environments but no jobs", async () => {
+    const c = await config([...BASE, "--collector-mode", "scheduled"]);
+    const verdict = judgeContainerAppsLocation(c, [
+      {
+        namespace: "Microsoft.App",
+        kind: "found",
+        registrationState: "Registered",
+        resourceTypes: {
+          managedenvironments: ["West Europe", "North Europe"],
+          jobs: ["North Europe"],
+        },
+      },
+    ]);
+    expect(verdict.status).toBe("fail");
+    expect(verdict.reason).toBe("westeurope does not offer Container Apps jobs");
+    expect(verdict.fix).toMatch(/^pick one of northeurope: --location <location>$/);
+    const alwaysOn = judgeContainerAppsLocation(await config(BASE), [
+      {
+        namespace: "Microsoft.App",
+        kind: "found",
+        registrationState: "Registered",
+        resourceTypes: { managedenvironments: ["West Europe"], jobs: [] },
+      },
+    ]);
+    expect(alwaysOn).toMatchObject({ status: "pass", reason: "westeurope offers Container Apps" });
+  });
+});
