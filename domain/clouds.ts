@@ -101,3 +101,14 @@ export function isMicrosoftAuthorityHost(authorityHost: string): boolean {
 export function scopeFor(audience: string): string {
   return `${audience.replace(/\/+$/, "")}/.default`;
 }
+
+/**
+ * Resource Manager endpoint per Microsoft 365 cloud: GCC High and DoD tenants usually pair with
+ * Azure Government subscriptions (https://learn.microsoft.com/en-us/azure/azure-government/documentation-government-developer-guide).
+ */
+export const ARM_ENDPOINTS: Readonly<Record<CloudName, string>> = Object.freeze({
+  commercial: "https://management.azure.com",
+  gcc: "https://management.azure.com",
+  gcchigh: "https://management.usgovcloudapi.net",
+  dod: "https://management.usgovcloudapi.net",
+});

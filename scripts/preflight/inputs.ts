@@ -12,7 +12,13 @@ import {
   parseResourceId,
   resourceIdProblem,
 } from "../../components/validators";
-import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
+import {
+  ARM_ENDPOINTS,
+  CLOUD_NAMES,
+  CLOUDS,
+  type CloudName,
+  isMicrosoftAuthorityHost,
+} from "../../domain/clouds";
 import { DEPLOYED_SINK_KINDS, type DeployedSinkKind } from "../../domain/collectorEnv";
 import { DEFAULT_TABLE_PLAN, TABLE_PLANS, type TablePlan } from "../../domain/table";
 import { CommandInputError } from "../common/errors";
@@ -28,17 +34,6 @@ import {
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 60;
-
-/**
- * Resource Manager endpoint per Microsoft 365 cloud: GCC High and DoD tenants usually pair with
- * Azure Government subscriptions (https://learn.microsoft.com/en-us/azure/azure-government/documentation-government-developer-guide).
- */
-export const ARM_ENDPOINTS: Readonly<Record<CloudName, string>> = Object.freeze({
-  commercial: "https://management.azure.com",
-  gcc: "https://management.azure.com",
-  gcchigh: "https://management.usgovcloudapi.net",
-  dod: "https://management.usgovcloudapi.net",
-});
 
 /** Bad input: main.ts prints the one-line message and exits with code 2. */
 export class PreflightInputError extends CommandInputError {

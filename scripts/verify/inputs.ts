@@ -5,7 +5,13 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { z } from "zod";
-import { CLOUD_NAMES, CLOUDS, type CloudName, isMicrosoftAuthorityHost } from "../../domain/clouds";
+import {
+  ARM_ENDPOINTS,
+  CLOUD_NAMES,
+  CLOUDS,
+  type CloudName,
+  isMicrosoftAuthorityHost,
+} from "../../domain/clouds";
 import { CONTENT_TYPES, type ContentType } from "../../domain/contentTypes";
 import { DEFAULT_TABLE_PLAN, TABLE_PLANS, type TablePlan } from "../../domain/table";
 import { isGuid } from "../../domain/validators";
@@ -13,7 +19,6 @@ import { CommandInputError } from "../common/errors";
 import { commanderMessage, guidFlag, httpsUrlFlag, integerFlag, nonEmpty } from "../common/flags";
 import { Secret } from "../common/secret";
 import { pulumiStackReader, type StackOutputs, type StackReader } from "../common/stack";
-import { ARM_ENDPOINTS } from "../preflight/inputs";
 
 /** Default for `--since`: hours of workspace rows check 7 looks at. */
 export const DEFAULT_SINCE_HOURS = 24;
