@@ -68,10 +68,12 @@ export function buildParts(
     }),
   );
   const keepParsedRecords = sinks.some((sink) => sink.usesParsedRecords === true);
-  // Worker threads pay off only when records can stay bytes until a sink writes them.
+  // Worker threads pay off only when records can stay bytes until a sink writes them (or sends
+  // the rows the workers built for it).
+  const auditRows = sinks.find((sink) => sink.auditRows !== undefined)?.auditRows;
   const parseWorkers =
     !keepParsedRecords && config.parseWorkers > 0
-      ? new ParseWorkerPool(config.parseWorkers)
+      ? new ParseWorkerPool(config.parseWorkers, auditRows ? { auditRows } : {})
       : undefined;
   const source = new ActivitySource({
     contentTypes: config.contentTypes,

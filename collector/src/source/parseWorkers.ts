@@ -5,11 +5,14 @@
  * exact UTF-8 text, which the file sink writes without ever turning it into a string.
  *
  * Used only when no sink reads the parsed record (`Sink.usesParsedRecords`): sending parsed
- * objects between threads costs more than parsing them again.
+ * objects between threads costs more than parsing them again. A Logs Ingestion sink reads no
+ * parsed record either: it asks for rows (`Sink.auditRows`), which the workers build from the
+ * record they just parsed and send as UTF-8 JSON, the record's text being a slice of its row.
  */
 import type { Worker } from "node:worker_threads";
 import type { AuditRecord } from "../../../domain/records";
 import { usableCores } from "../containerLimits";
+import type { AuditRowOptions, EncodedRow, RowContext } from "../sinks/logsIngestionRows";
 import { startWorkerThread } from "../threads";
 import type { ReceivedRecord } from "../types";
 import { BlobMalformedError, BlobTruncatedError, type StreamJsonArrayOptions } from "./blobStream";
@@ -33,6 +36,8 @@ export class ByteRecord implements ReceivedRecord {
   constructor(
     readonly id: string,
     readonly bytes: Uint8Array,
+    /** The record's Logs Ingestion row, when the worker built one. */
+    readonly row?: EncodedRow,
   ) {}
 
   get raw(): string {
@@ -105,11 +110,15 @@ class ParseWorker {
     return new ParseWorker(worker, onExit);
   }
 
-  open(stream: number, maxElementChars: number | undefined): ReplyQueue {
+  open(
+    stream: number,
+    maxElementChars: number | undefined,
+    rows: { context: RowContext; fieldLimitBytes: number } | undefined,
+  ): ReplyQueue {
     const queue = new ReplyQueue();
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(stream, queue);
-    this.post({ op: "open", stream, maxElementChars });
+    this.post({ op: "open", stream, maxElementChars, ...(rows ? { rows } : {}) });
     return queue;
   }
 
@@ -163,6 +172,17 @@ class ParseWorker {
   }
 }
 
+export interface ParseWorkerPoolOptions {
+  /** Build each record's Logs Ingestion row for blobs read with a `rowContext`. */
+  auditRows?: AuditRowOptions;
+}
+
+/** Options of one blob read on the workers. */
+export interface ParseElementsOptions extends StreamJsonArrayOptions {
+  /** The blob the records come from: with `auditRows`, each record gets its row. */
+  rowContext?: RowContext;
+}
+
 /**
  * A fixed set of parse worker threads; each blob goes to the worker with the fewest open
  * blobs. Workers start on first use and are replaced when one fails.
@@ -171,11 +191,17 @@ export class ParseWorkerPool {
   private readonly workers: ParseWorker[] = [];
   private nextStream = 1;
   private closed = false;
+  /** Rows the workers build, if a sink asked for them. */
+  readonly auditRows: AuditRowOptions | undefined;
 
-  constructor(readonly size: number = defaultParseWorkers()) {
+  constructor(
+    readonly size: number = defaultParseWorkers(),
+    options: ParseWorkerPoolOptions = {},
+  ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`ParseWorkerPool needs at least one worker (got ${size})`);
     }
+    this.auditRows = options.auditRows;
   }
 
   /**
@@ -185,11 +211,15 @@ export class ParseWorkerPool {
    */
   async *elements(
     chunks: AsyncIterable<Uint8Array>,
-    options: StreamJsonArrayOptions = {},
+    options: ParseElementsOptions = {},
   ): AsyncGenerator<ParsedElement[], void, undefined> {
     const worker = this.pick();
     const stream = this.nextStream++;
-    const replies = worker.open(stream, options.maxElementChars);
+    const rows =
+      this.auditRows && options.rowContext
+        ? { context: options.rowContext, fieldLimitBytes: this.auditRows.fieldLimitBytes }
+        : undefined;
+    const replies = worker.open(stream, options.maxElementChars, rows);
     const input = chunks[Symbol.asyncIterator]();
     let finished = false;
     let inputDone = false;
@@ -217,7 +247,7 @@ export class ParseWorkerPool {
           finished = true;
           throw toError(reply.error);
         }
-        yield toElements(reply);
+        yield toElements(reply, rows?.fieldLimitBytes);
         if (reply.done) {
           finished = true;
           return;
@@ -255,8 +285,14 @@ export class ParseWorkerPool {
   }
 }
 
-function toElements(reply: Extract<ParseReply, { ids: unknown }>): ParsedElement[] {
-  const { ids, ends, bytes, firstIndex } = reply;
+function toElements(
+  reply: Extract<ParseReply, { ids: unknown }>,
+  fieldLimitBytes: number | undefined,
+): ParsedElement[] {
+  const { ids, ends, bytes, firstIndex, rows } = reply;
+  if (rows !== undefined && fieldLimitBytes !== undefined) {
+    return toRowElements(reply, rows, fieldLimitBytes);
+  }
   const elements: ParsedElement[] = new Array(ids.length);
   let start = 0;
   for (let i = 0; i < ids.length; i++) {
@@ -267,6 +303,33 @@ function toElements(reply: Extract<ParseReply, { ids: unknown }>): ParsedElement
       record: id === null ? undefined : new ByteRecord(id, bytes.subarray(start, end)),
     };
     start = end;
+  }
+  return elements;
+}
+
+function toRowElements(
+  reply: Extract<ParseReply, { ids: unknown }>,
+  rows: NonNullable<Extract<ParseReply, { ids: unknown }>["rows"]>,
+  fieldLimitBytes: number,
+): ParsedElement[] {
+  const { ids, ends, bytes, firstIndex } = reply;
+  const reduced = new Map(rows.reductions.map((entry) => [entry.at, entry.reductions]));
+  const elements: ParsedElement[] = new Array(ids.length);
+  let start = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] ?? null;
+    let record: ByteRecord | undefined;
+    if (id !== null) {
+      const reductions = reduced.get(i);
+      const row: EncodedRow = {
+        bytes: bytes.subarray(start, rows.rowEnds[i]!),
+        fieldLimitBytes,
+        ...(reductions ? { reductions } : {}),
+      };
+      record = new ByteRecord(id, bytes.subarray(rows.rawStarts[i]!, rows.rawEnds[i]!), row);
+    }
+    elements[i] = { index: firstIndex + i, record };
+    start = ends[i]!;
   }
   return elements;
 }
