@@ -167,10 +167,7 @@ export class LogsIngestionSink implements Sink {
     this.name = options.name ?? "logs-ingestion";
     this.ruleId = options.ruleId;
     this.streamName = streamName;
-    this.maxConcurrency = Math.max(
-      1,
-      options.maxConcurrency ?? DEFAULT_INGESTION_CONCURRENCY,
-    );
+    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? DEFAULT_INGESTION_CONCURRENCY);
     this.maxFieldBytes = options.maxFieldBytes ?? LOG_ANALYTICS_FIELD_LIMIT_BYTES;
     this.auditRows = { fieldLimitBytes: this.maxFieldBytes };
     this.metrics = options.metrics;
@@ -291,9 +288,7 @@ export class LogsIngestionSink implements Sink {
         await this.sendBody(body, abortSignal, result);
       }
     };
-    await Promise.all(
-      Array.from({ length: Math.min(this.maxConcurrency, bodies.length) }, lane),
-    );
+    await Promise.all(Array.from({ length: Math.min(this.maxConcurrency, bodies.length) }, lane));
     return result;
   }
 

@@ -131,13 +131,14 @@ class ParseWorker {
   send(stream: number, chunk: Uint8Array): void {
     // Transferred, not cloned. A chunk that is a view on part of a larger buffer (the HTTP
     // client may share one between chunks) is copied first: cloning would copy all of it, and
-    // transferring would take it from its other users.
+    // transferring would take it from its other users. `new Uint8Array(view)` copies; a Buffer's
+    // own `slice()` would not (it returns a view on the same memory).
     const own =
       chunk.byteOffset === 0 &&
       chunk.byteLength === chunk.buffer.byteLength &&
       chunk.buffer instanceof ArrayBuffer
         ? chunk
-        : chunk.slice();
+        : new Uint8Array(chunk);
     this.post({ op: "chunk", stream, chunk: own }, [own.buffer as ArrayBuffer]);
   }
 

@@ -186,6 +186,17 @@ describe("ParseWorkerPool", () => {
     ).toEqual(await inThread(BODY));
   });
 
+  it("copies Buffer chunks that are views on a larger buffer, leaving that buffer to its owner", async () => {
+    const body = Buffer.from(BODY);
+    const parsed = await viaPool(
+      pool,
+      chunked(body, () => 100),
+    );
+    expect(parsed).toEqual(await inThread(BODY));
+    expect(body.byteLength).toBe(BODY.byteLength);
+    expect(body.equals(BODY)).toBe(true);
+  });
+
   it("refuses new streams once closed", async () => {
     const own = new ParseWorkerPool(1);
     expect(
