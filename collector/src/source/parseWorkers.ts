@@ -9,9 +9,9 @@
  * parsed record either: it asks for rows (`Sink.auditRows`), which the workers build from the
  * record they just parsed and send as UTF-8 JSON, the record's text being a slice of its row.
  */
-import type { Worker } from "node:worker_threads";
+import type { ResourceLimits, Worker } from "node:worker_threads";
 import type { AuditRecord } from "../../../domain/records";
-import { usableCores } from "../containerLimits";
+import { heapSizes, PARSE_WORKER_YOUNG_GENERATION_MB, usableCores } from "../containerLimits";
 import type { AuditRowOptions, EncodedRow, RowContext } from "../sinks/logsIngestionRows";
 import { startWorkerThread } from "../threads";
 import type { ReceivedRecord } from "../types";
@@ -103,10 +103,8 @@ class ParseWorker {
     worker.unref();
   }
 
-  static start(onExit: (worker: ParseWorker) => void): ParseWorker {
-    const worker = startWorkerThread(__dirname, "parseWorker", {
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
-    });
+  static start(resourceLimits: ResourceLimits, onExit: (worker: ParseWorker) => void): ParseWorker {
+    const worker = startWorkerThread(__dirname, "parseWorker", { resourceLimits });
     return new ParseWorker(worker, onExit);
   }
 
@@ -176,6 +174,11 @@ class ParseWorker {
 export interface ParseWorkerPoolOptions {
   /** Build each record's Logs Ingestion row for blobs read with a `rowContext`. */
   auditRows?: AuditRowOptions;
+  /**
+   * Old-generation heap of each worker, MB; default from the container's memory limit
+   * (`heapSizes`), none without one.
+   */
+  workerOldGenerationMb?: number;
 }
 
 /** Options of one blob read on the workers. */
@@ -194,6 +197,8 @@ export class ParseWorkerPool {
   private closed = false;
   /** Rows the workers build, if a sink asked for them. */
   readonly auditRows: AuditRowOptions | undefined;
+  /** What each worker thread starts with. */
+  readonly resourceLimits: ResourceLimits;
 
   constructor(
     readonly size: number = defaultParseWorkers(),
@@ -203,6 +208,14 @@ export class ParseWorkerPool {
       throw new RangeError(`ParseWorkerPool needs at least one worker (got ${size})`);
     }
     this.auditRows = options.auditRows;
+    const oldGenerationMb =
+      "workerOldGenerationMb" in options
+        ? options.workerOldGenerationMb
+        : heapSizes().workerOldGenerationMb;
+    this.resourceLimits = {
+      maxYoungGenerationSizeMb: PARSE_WORKER_YOUNG_GENERATION_MB,
+      ...(oldGenerationMb !== undefined ? { maxOldGenerationSizeMb: oldGenerationMb } : {}),
+    };
   }
 
   /**
@@ -272,7 +285,7 @@ export class ParseWorkerPool {
     if (this.closed) throw new Error("the parse worker pool is closed");
     while (this.workers.length < this.size) {
       this.workers.push(
-        ParseWorker.start((gone) => {
+        ParseWorker.start(this.resourceLimits, (gone) => {
           const at = this.workers.indexOf(gone);
           if (at >= 0) this.workers.splice(at, 1);
         }),
