@@ -23,6 +23,9 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
   --records <n>        backlog size of throughput and logs-ingestion (default 1000000)
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
+  --container          logs-ingestion: run the collector in a cgroup of the Container App's size
+                       (0.25 vCPU, 0.5 GiB; needs root or a delegated cgroup); kept as
+                       logs-ingestion-container
   --render-on-demand   the emulator renders throughput and logs-ingestion blobs while serving
                        them (default: rendered before the collector starts, so the figure is
                        the collector's and not the test data generator's); results are kept
@@ -46,6 +49,7 @@ interface BenchArgs {
   seed: number;
   liveMinutes: number;
   renderOnDemand: boolean;
+  container: boolean;
 }
 
 class UsageError extends Error {}
@@ -69,6 +73,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       "live-minutes": { type: "string" },
       verbose: { type: "boolean" },
       "render-on-demand": { type: "boolean" },
+      container: { type: "boolean" },
       "cpu-prof-dir": { type: "string" },
       help: { type: "boolean" },
     },
@@ -89,6 +94,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     seed: positiveInt("--seed", values.seed, 1),
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
     renderOnDemand: values["render-on-demand"] === true,
+    container: values.container === true,
   };
 }
 
@@ -146,6 +152,7 @@ async function main(argv: string[]): Promise<number> {
     seed: args.seed,
     liveMinutes: args.liveMinutes,
     renderOnDemand: args.renderOnDemand,
+    container: args.container,
     log: (line) => say(`  … ${line}`),
   };
   const results: BenchResult[] = [];

@@ -116,6 +116,8 @@ export interface SpawnCollectorOptions {
   once: boolean;
   /** Extra node flags for the child, e.g. a heap limit. */
   nodeFlags?: string[];
+  /** Runs node through this command prefix (the container mode's move into a cgroup). */
+  launcher?: string[];
   /** Called with every complete stderr line (for watching log events). */
   onStderrLine?: (line: string) => void;
 }
@@ -147,7 +149,8 @@ export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess
     ...(options.once ? ["--once"] : []),
   ];
   const startedAt = performance.now();
-  const child = spawn(process.execPath, args, {
+  const [command, ...prefix] = options.launcher ?? [process.execPath];
+  const child = spawn(command!, options.launcher ? [...prefix, process.execPath, ...args] : args, {
     cwd: REPO_ROOT,
     env: options.env,
     stdio: ["ignore", "ignore", "pipe"],
