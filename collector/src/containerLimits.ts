@@ -135,6 +135,12 @@ export function usableCores(
  * set (the pipeline holds well under 150 MB at the defaults).
  */
 export const DEFAULT_MAX_OLD_SPACE_SIZE_MB = 192;
+/**
+ * Old generation of each parse worker when no memory limit is found: what a 0.5 GiB container
+ * gives it. A worker holds one message's records at a time; without a cap V8 lets its garbage
+ * grow as large as the main thread's.
+ */
+export const DEFAULT_WORKER_OLD_GENERATION_MB = 64;
 /** Young generation of each parse worker: its garbage is short-lived (one chunk's records). */
 export const PARSE_WORKER_YOUNG_GENERATION_MB = 8;
 
@@ -142,8 +148,8 @@ export const PARSE_WORKER_YOUNG_GENERATION_MB = 8;
 export interface HeapSizes {
   /** `--max-old-space-size` of the main thread. */
   mainOldSpaceMb: number;
-  /** `resourceLimits.maxOldGenerationSizeMb` of each parse worker; undefined: V8's default. */
-  workerOldGenerationMb?: number;
+  /** `resourceLimits.maxOldGenerationSizeMb` of each parse worker. */
+  workerOldGenerationMb: number;
 }
 
 function clamp(value: number, min: number, max: number): number {
@@ -154,10 +160,16 @@ function clamp(value: number, min: number, max: number): number {
  * Heaps sized from the memory limit: 3/8 of it for the main thread (192 MB of a 0.5 GiB Container
  * App) and 1/8 for each parse worker (64 MB), so four workers and the main thread still leave
  * over a third for young generations, code, the records' bytes outside the heap, SQLite and
- * gzip. Without a limit: {@link DEFAULT_MAX_OLD_SPACE_SIZE_MB} and V8's default for workers.
+ * gzip. Without a limit: {@link DEFAULT_MAX_OLD_SPACE_SIZE_MB} and
+ * {@link DEFAULT_WORKER_OLD_GENERATION_MB}.
  */
 export function heapSizes(limits: ContainerLimits = readContainerLimits()): HeapSizes {
-  if (limits.memoryBytes === undefined) return { mainOldSpaceMb: DEFAULT_MAX_OLD_SPACE_SIZE_MB };
+  if (limits.memoryBytes === undefined) {
+    return {
+      mainOldSpaceMb: DEFAULT_MAX_OLD_SPACE_SIZE_MB,
+      workerOldGenerationMb: DEFAULT_WORKER_OLD_GENERATION_MB,
+    };
+  }
   const mib = limits.memoryBytes / 2 ** 20;
   return {
     mainOldSpaceMb: clamp((mib * 3) / 8, 64, 4096),

@@ -138,9 +138,15 @@ describe("heap sizes from the memory limit", () => {
     expect(heapSizes(mib(64 * 1024))).toEqual({ mainOldSpaceMb: 4096, workerOldGenerationMb: 512 });
   });
 
-  it("keeps the fixed flags and V8's worker default without a memory limit", () => {
-    expect(heapSizes({ source: "none" })).toEqual({ mainOldSpaceMb: 192 });
-    expect(heapSizes({ source: "cgroup2", cpus: 1 })).toEqual({ mainOldSpaceMb: 192 });
+  it("keeps the fixed flags and the 0.5 GiB container's worker heap without a memory limit", () => {
+    expect(heapSizes({ source: "none" })).toEqual({
+      mainOldSpaceMb: 192,
+      workerOldGenerationMb: 64,
+    });
+    expect(heapSizes({ source: "cgroup2", cpus: 1 })).toEqual({
+      mainOldSpaceMb: 192,
+      workerOldGenerationMb: 64,
+    });
     expect(collectorNodeFlags({ source: "none" })).toEqual([...COLLECTOR_NODE_FLAGS]);
   });
 

@@ -37,13 +37,38 @@ export type RowReduction =
     }
   | { kind: "column"; column: string };
 
-/** A row as JSON text, with what was reduced to fit it. */
+/**
+ * A row as JSON text in two parts, `head` + `auditData` + `}`: kept apart so that the record's
+ * text is written once, straight into the row's bytes, and never copied into a joined string.
+ */
 export interface RowText {
-  json: string;
-  /** Where the record's own text starts in `json` (characters); absent when AuditData was reduced. */
-  rawAt?: number;
+  /** The mapped columns, ending in `,"AuditData":`. */
+  head: string;
+  /** The record's own text, or the reduced AuditData's JSON. */
+  auditData: string;
+  /** `auditData` is the record's own text (nothing was reduced in it). */
+  auditDataIsRaw: boolean;
   reductions: RowReduction[];
 }
+
+/** The row's JSON text (tests and diagnostics; the collector writes the parts as bytes). */
+export function rowJson(row: RowText): string {
+  return `${row.head}${row.auditData}}`;
+}
+
+/** The row's UTF-8 JSON in a buffer of its own. */
+export function rowBytes(row: RowText): Buffer {
+  const headBytes = Buffer.byteLength(row.head, "utf8");
+  const size = headBytes + Buffer.byteLength(row.auditData, "utf8") + 1;
+  const bytes = Buffer.allocUnsafe(size);
+  bytes.write(row.head, 0, "utf8");
+  bytes.write(row.auditData, headBytes, "utf8");
+  bytes[size - 1] = CLOSE_BRACE;
+  return bytes;
+}
+
+/** `}`, closing a row. */
+export const CLOSE_BRACE = 0x7d;
 
 /** What a sink that sends Logs Ingestion rows asks of the parse workers (`Sink.auditRows`). */
 export interface AuditRowOptions {
@@ -140,10 +165,15 @@ export function encodeAuditRow(
         originalBytes: fitted.truncation.originalBytes,
         fields: fitted.truncation.fields.map((field) => field.path),
       });
-      return { json: `${head}${JSON.stringify(fitted.data)}}`, reductions };
+      return {
+        head,
+        auditData: JSON.stringify(fitted.data),
+        auditDataIsRaw: false,
+        reductions,
+      };
     }
   }
-  return { json: `${head}${raw}}`, rawAt: head.length, reductions };
+  return { head, auditData: raw, auditDataIsRaw: true, reductions };
 }
 
 /** The API writes CreationTime without a zone ("2026-03-01T10:00:00"); it is UTC. */

@@ -9,7 +9,13 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { AuditRecord } from "../../../domain/records";
-import { encodeAuditRow, type RowContext, type RowReduction } from "../sinks/logsIngestionRows";
+import {
+  CLOSE_BRACE,
+  encodeAuditRow,
+  type RowContext,
+  type RowReduction,
+  type RowText,
+} from "../sinks/logsIngestionRows";
 import {
   isBlobMalformedError,
   isBlobTruncatedError,
@@ -84,7 +90,8 @@ function encodeRows(
   const rowEnds = new Uint32Array(count);
   const rawStarts = new Uint32Array(count);
   const rawEnds = new Uint32Array(count);
-  const texts: (string | undefined)[] = new Array(count);
+  const texts: (RowText | undefined)[] = new Array(count);
+  const headBytes = new Uint32Array(count);
   const reductions: { at: number; reductions: RowReduction[] }[] = [];
   let size = 0;
   for (let i = 0; i < count; i++) {
@@ -97,32 +104,35 @@ function encodeRows(
         rows.context,
         rows.fieldLimitBytes,
       );
+      texts[i] = row;
+      headBytes[i] = Buffer.byteLength(row.head, "utf8");
+      const dataBytes = Buffer.byteLength(row.auditData, "utf8");
       const rowStart = size;
-      size += Buffer.byteLength(row.json, "utf8");
+      size += headBytes[i]! + dataBytes + 1;
       rowEnds[i] = size;
-      if (row.rawAt !== undefined) {
+      if (row.auditDataIsRaw) {
         // The record's text is inside the row: `<columns>,"AuditData":<text>}`.
-        rawStarts[i] = rowStart + Buffer.byteLength(row.json.slice(0, row.rawAt), "utf8");
+        rawStarts[i] = rowStart + headBytes[i]!;
         rawEnds[i] = size - 1;
-        texts[i] = row.json;
       } else {
         rawStarts[i] = size;
         size += Buffer.byteLength(element.raw, "utf8");
         rawEnds[i] = size;
-        texts[i] = row.json + element.raw;
       }
-      if (row.reductions.length > 0) {
-        reductions.push({ at: i, reductions: row.reductions });
-      }
+      if (row.reductions.length > 0) reductions.push({ at: i, reductions: row.reductions });
     }
     ends[i] = size;
   }
   // Not from Buffer's shared pool: the buffer is transferred to the main thread.
   const bytes = Buffer.allocUnsafeSlow(size);
-  let offset = 0;
   for (let i = 0; i < count; i++) {
-    const text = texts[i];
-    if (text !== undefined) offset += bytes.write(text, offset, "utf8");
+    const row = texts[i];
+    if (row === undefined) continue;
+    const rowStart = i > 0 ? ends[i - 1]! : 0;
+    bytes.write(row.head, rowStart, "utf8");
+    bytes.write(row.auditData, rowStart + headBytes[i]!, "utf8");
+    bytes[rowEnds[i]! - 1] = CLOSE_BRACE;
+    if (!row.auditDataIsRaw) bytes.write(elements[i]!.raw, rowEnds[i]!, "utf8");
   }
   const reply: ElementsReply = {
     stream,

@@ -22,6 +22,12 @@ import type { ParseReply, ParseRequest } from "./parseWorker";
 export const MAX_DEFAULT_PARSE_WORKERS = 4;
 /** Chunks of one blob sent ahead of the replies read back. */
 const CHUNKS_AHEAD = 3;
+/**
+ * Network chunks are joined up to this size before they go to a worker: each message and its
+ * reply cost a fixed amount on both threads (serialization, one reply's arrays), and the HTTP
+ * client hands out chunks of 16-64 KB.
+ */
+const MESSAGE_BYTES = 256 * 1024;
 
 /**
  * Default worker count: one core is left to the main thread, at least one worker. Cores are the
@@ -175,8 +181,8 @@ export interface ParseWorkerPoolOptions {
   /** Build each record's Logs Ingestion row for blobs read with a `rowContext`. */
   auditRows?: AuditRowOptions;
   /**
-   * Old-generation heap of each worker, MB; default from the container's memory limit
-   * (`heapSizes`), none without one.
+   * Old-generation heap of each worker, MB (undefined: V8's default); default from the
+   * container's memory limit (`heapSizes`).
    */
   workerOldGenerationMb?: number;
 }
@@ -245,14 +251,26 @@ export class ParseWorkerPool {
         // for a reply only when there is nothing else to do.
         let reply = replies.poll();
         if (reply === undefined && !inputDone && ahead < CHUNKS_AHEAD) {
-          const next = await input.next();
-          if (next.done === true) {
-            inputDone = true;
-            worker.end(stream);
-          } else {
-            worker.send(stream, next.value);
+          const pieces: Uint8Array[] = [];
+          let size = 0;
+          while (size < MESSAGE_BYTES) {
+            const next = await input.next();
+            if (next.done === true) {
+              inputDone = true;
+              break;
+            }
+            if (next.value.byteLength === 0) continue;
+            pieces.push(next.value);
+            size += next.value.byteLength;
           }
-          ahead++;
+          if (pieces.length > 0) {
+            worker.send(stream, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+            ahead++;
+          }
+          if (inputDone) {
+            worker.end(stream);
+            ahead++;
+          }
           continue;
         }
         reply ??= await replies.next();
