@@ -3,14 +3,14 @@
  * emulator started for it, measures, and returns figures with the ratio to its floor. Nothing
  * here asserts; the figures are for people.
  */
+import { execFileSync } from "node:child_process";
 import path from "node:path";
-import { collectorNodeFlags } from "../../collector/src/nodeFlags";
 import { DEFAULT_BLOB_CONCURRENCY } from "../../collector/src/pipeline/pipeline";
 import { CONTAINER_CPU, CONTAINER_MEMORY } from "../../components/collectorContainer";
 import { blobRecordIds, buildCatalogue } from "../../emulator/src/generator";
 import type { Emulator, IngestedRow } from "../../emulator/src/index";
 import { type BenchCgroup, createBenchCgroup, processCpuMs } from "./cgroup";
-import { collectorEnv, runCollectorOnce, spawnCollector } from "./collector";
+import { collectorEnv, REPO_ROOT, runCollectorOnce, spawnCollector } from "./collector";
 import {
   createWorkspace,
   formatInt,
@@ -481,11 +481,33 @@ function quantityBytes(quantity: string): number {
 }
 
 /**
+ * Compiles the collector as the image's build stage does (collector/Dockerfile), into a git-ignored
+ * folder inside the repository so that its imports resolve from the repository's node_modules.
+ * Returns the folder.
+ */
+function compileCollector(): string {
+  const outDir = path.join(REPO_ROOT, ".auditbridge", "bench-build");
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      "collector/tsconfig.build.json",
+      "--outDir",
+      outDir,
+    ],
+    { cwd: REPO_ROOT, stdio: "inherit" },
+  );
+  return outDir;
+}
+
+/**
  * 5. The same backlog into the emulator's Logs Ingestion endpoint: the path that runs in Azure.
  * The emulator runs in this process, so this process's CPU time is the emulator's (serving
  * blobs, gunzipping and checking every request, counting the rows); the collector's is read
- * from /proc. With `container`, the collector runs in a cgroup of the Container App's size
- * (0.25 vCPU, 0.5 GiB), with the heap flags the image computes for it.
+ * from /proc. With `container`, the collector runs as the image runs it: compiled JavaScript, in
+ * a cgroup of the Container App's size (0.25 vCPU, 0.5 GiB), with the node flags its compiled
+ * nodeFlags.js prints inside that cgroup (the image's CMD).
  */
 export async function logsIngestionScenario(options: BenchOptions): Promise<BenchResult> {
   const scenario = `logs-ingestion${options.container ? "-container" : ""}${options.renderOnDemand ? "-render-on-demand" : ""}`;
@@ -514,6 +536,22 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
       options.log(
         `logs-ingestion: ${formatInt(expected.size)} unique records; collector run --once → Logs Ingestion API (emulated)${cgroup ? `, collector in a ${cgroup.kind} cgroup of ${CONTAINER_CPU} vCPU / ${CONTAINER_MEMORY}` : ""}`,
       );
+      let compiled: { compiledMain: string; nodeFlags: string[] } | undefined;
+      if (cgroup) {
+        const build = compileCollector();
+        const printed = execFileSync(cgroup.launcher[0]!, [
+          ...cgroup.launcher.slice(1),
+          process.execPath,
+          path.join(build, "collector", "src", "nodeFlags.js"),
+        ]);
+        compiled = {
+          compiledMain: path.join(build, "collector", "src", "main.js"),
+          nodeFlags: printed.toString("utf8").trim().split(/\s+/),
+        };
+        options.log(
+          `compiled collector; node flags inside the cgroup: ${compiled.nodeFlags.join(" ")}`,
+        );
+      }
       const serving = prepareServing(emulator, options);
       const counts: DeliveryCounts = new Map();
       const drainer = setInterval(
@@ -532,13 +570,7 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
             quarantineDir: ws.quarantineDir,
           }),
           once: true,
-          // In the container: the flags the image's CMD computes for its memory limit.
-          ...(cgroup
-            ? {
-                launcher: cgroup.launcher,
-                nodeFlags: collectorNodeFlags({ source: cgroup.kind, ...limits }),
-              }
-            : {}),
+          ...(cgroup && compiled ? { launcher: cgroup.launcher, ...compiled } : {}),
         });
         const cpuSampler = setInterval(() => {
           collectorCpuMs = processCpuMs(proc.pid) ?? collectorCpuMs;
@@ -589,6 +621,8 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
           ...(cgroup
             ? {
                 cgroup: cgroup.kind,
+                compiled: true,
+                nodeFlags: compiled?.nodeFlags.join(" ") ?? null,
                 containerCpus: limits.cpus,
                 containerMemoryMb: mb(limits.memoryBytes),
                 cgroupThrottledMs:

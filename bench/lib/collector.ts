@@ -118,6 +118,8 @@ export interface SpawnCollectorOptions {
   nodeFlags?: string[];
   /** Runs node through this command prefix (the container mode's move into a cgroup). */
   launcher?: string[];
+  /** The compiled collector's main.js to run instead of the TypeScript sources (the image's). */
+  compiledMain?: string;
   /** Called with every complete stderr line (for watching log events). */
   onStderrLine?: (line: string) => void;
 }
@@ -142,9 +144,9 @@ export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess
     ...COLLECTOR_NODE_FLAGS,
     ...(options.nodeFlags ?? []),
     ...(cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : []),
-    "--import",
-    TSX_LOADER.href,
-    COLLECTOR_MAIN,
+    ...(options.compiledMain
+      ? [options.compiledMain]
+      : ["--import", TSX_LOADER.href, COLLECTOR_MAIN]),
     "run",
     ...(options.once ? ["--once"] : []),
   ];

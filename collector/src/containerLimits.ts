@@ -136,11 +136,11 @@ export function usableCores(
  */
 export const DEFAULT_MAX_OLD_SPACE_SIZE_MB = 192;
 /**
- * Old generation of each parse worker when no memory limit is found: what a 0.5 GiB container
- * gives it. A worker holds one message's records at a time; without a cap V8 lets its garbage
- * grow as large as the main thread's.
+ * Old generation of each worker thread when no memory limit is found, and the least it gets: what
+ * a 0.5 GiB container gives it. A worker holds one message's data at a time; without a cap V8
+ * lets its garbage grow as large as the main thread's.
  */
-export const DEFAULT_WORKER_OLD_GENERATION_MB = 64;
+export const DEFAULT_WORKER_OLD_GENERATION_MB = 32;
 /** Young generation of each parse worker: its garbage is short-lived (one chunk's records). */
 export const PARSE_WORKER_YOUNG_GENERATION_MB = 8;
 
@@ -148,7 +148,7 @@ export const PARSE_WORKER_YOUNG_GENERATION_MB = 8;
 export interface HeapSizes {
   /** `--max-old-space-size` of the main thread. */
   mainOldSpaceMb: number;
-  /** `resourceLimits.maxOldGenerationSizeMb` of each parse worker. */
+  /** `resourceLimits.maxOldGenerationSizeMb` of each worker thread (parse workers, state store). */
   workerOldGenerationMb: number;
 }
 
@@ -158,9 +158,9 @@ function clamp(value: number, min: number, max: number): number {
 
 /**
  * Heaps sized from the memory limit: 3/8 of it for the main thread (192 MB of a 0.5 GiB Container
- * App) and 1/8 for each parse worker (64 MB), so four workers and the main thread still leave
- * over a third for young generations, code, the records' bytes outside the heap, SQLite and
- * gzip. Without a limit: {@link DEFAULT_MAX_OLD_SPACE_SIZE_MB} and
+ * App) and 1/16 for each worker thread (32 MB; the parse workers and the state store's thread
+ * hold one message's data at a time), so five workers and the main thread still leave over a
+ * third for young generations, code, the records' bytes outside the heap, SQLite and gzip. Without a limit: {@link DEFAULT_MAX_OLD_SPACE_SIZE_MB} and
  * {@link DEFAULT_WORKER_OLD_GENERATION_MB}.
  */
 export function heapSizes(limits: ContainerLimits = readContainerLimits()): HeapSizes {
@@ -173,6 +173,6 @@ export function heapSizes(limits: ContainerLimits = readContainerLimits()): Heap
   const mib = limits.memoryBytes / 2 ** 20;
   return {
     mainOldSpaceMb: clamp((mib * 3) / 8, 64, 4096),
-    workerOldGenerationMb: clamp(mib / 8, 48, 512),
+    workerOldGenerationMb: clamp(mib / 16, DEFAULT_WORKER_OLD_GENERATION_MB, 256),
   };
 }

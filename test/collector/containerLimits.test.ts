@@ -115,11 +115,11 @@ describe("sizing from the container, not the host", () => {
 });
 
 describe("heap sizes from the memory limit", () => {
-  it("gives a 0.5 GiB Container App a 192 MB main heap and 64 MB per parse worker", () => {
+  it("gives a 0.5 GiB Container App a 192 MB main heap and 32 MB per worker thread", () => {
     const limits = readContainerLimits(
       cgroup({ "cpu.max": "25000 100000", "memory.max": String(512 * 1024 * 1024) }),
     );
-    expect(heapSizes(limits)).toEqual({ mainOldSpaceMb: 192, workerOldGenerationMb: 64 });
+    expect(heapSizes(limits)).toEqual({ mainOldSpaceMb: 192, workerOldGenerationMb: 32 });
     expect(collectorNodeFlags(limits)).toEqual(["--max-old-space-size=192"]);
   });
 
@@ -127,25 +127,25 @@ describe("heap sizes from the memory limit", () => {
     const limits = readContainerLimits(
       cgroup({ "memory/memory.limit_in_bytes": String(2 * 1024 ** 3) }),
     );
-    expect(heapSizes(limits)).toEqual({ mainOldSpaceMb: 768, workerOldGenerationMb: 256 });
+    expect(heapSizes(limits)).toEqual({ mainOldSpaceMb: 768, workerOldGenerationMb: 128 });
     expect(collectorNodeFlags(limits)).toEqual(["--max-old-space-size=768"]);
   });
 
   it("keeps small containers workable and large ones bounded", () => {
     const mib = (n: number) => ({ source: "cgroup2" as const, memoryBytes: n * 2 ** 20 });
-    expect(heapSizes(mib(256))).toEqual({ mainOldSpaceMb: 96, workerOldGenerationMb: 48 });
-    expect(heapSizes(mib(128))).toEqual({ mainOldSpaceMb: 64, workerOldGenerationMb: 48 });
-    expect(heapSizes(mib(64 * 1024))).toEqual({ mainOldSpaceMb: 4096, workerOldGenerationMb: 512 });
+    expect(heapSizes(mib(256))).toEqual({ mainOldSpaceMb: 96, workerOldGenerationMb: 32 });
+    expect(heapSizes(mib(128))).toEqual({ mainOldSpaceMb: 64, workerOldGenerationMb: 32 });
+    expect(heapSizes(mib(64 * 1024))).toEqual({ mainOldSpaceMb: 4096, workerOldGenerationMb: 256 });
   });
 
-  it("keeps the fixed flags and the 0.5 GiB container's worker heap without a memory limit", () => {
+  it("keeps the fixed flags and the 0.5 GiB container's worker heaps without a memory limit", () => {
     expect(heapSizes({ source: "none" })).toEqual({
       mainOldSpaceMb: 192,
-      workerOldGenerationMb: 64,
+      workerOldGenerationMb: 32,
     });
     expect(heapSizes({ source: "cgroup2", cpus: 1 })).toEqual({
       mainOldSpaceMb: 192,
-      workerOldGenerationMb: 64,
+      workerOldGenerationMb: 32,
     });
     expect(collectorNodeFlags({ source: "none" })).toEqual([...COLLECTOR_NODE_FLAGS]);
   });

@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/identity";
 import type { CollectorConfig } from "../config";
+import { heapSizes } from "../containerLimits";
 import { countTokenRefreshes, createAppCredential, createAzureCredential } from "../credentials";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
@@ -88,7 +89,11 @@ export function buildParts(
   });
   const state =
     config.state.kind === "sqlite"
-      ? new ThreadedSqliteStateStore({ path: config.state.path })
+      ? new ThreadedSqliteStateStore(
+          { path: config.state.path },
+          // Its garbage is short-lived (one commit's ids); without a cap V8 lets it pile up.
+          { resourceLimits: { maxOldGenerationSizeMb: heapSizes().workerOldGenerationMb } },
+        )
       : new BlobStateStore({
           container: config.state.containerUrl,
           ...(config.state.connectionString

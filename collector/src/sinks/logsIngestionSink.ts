@@ -26,7 +26,11 @@ import {
 
 export { toAuditRow } from "./logsIngestionRows";
 
-/** Parallel upload requests per batch; the SDK's default. */
+/**
+ * Upload requests in flight at once, across every batch being delivered (the SDK's per-call
+ * default). Each holds a 1 MB body, its gzip output and a TLS connection's buffers, so the
+ * number bounds the sink's memory; five keep the 2-core benchmark's emulated endpoint busy.
+ */
 export const DEFAULT_INGESTION_CONCURRENCY = 5;
 
 export interface LogsIngestionSinkOptions {
@@ -42,7 +46,7 @@ export interface LogsIngestionSinkOptions {
   audience?: string;
   /** Extra SDK client options (retry policy, TLS for private endpoints). */
   clientOptions?: Omit<LogsIngestionClientOptions, "audience">;
-  /** Parallel upload requests per batch (default {@link DEFAULT_INGESTION_CONCURRENCY}). */
+  /** Upload requests in flight across all batches (default {@link DEFAULT_INGESTION_CONCURRENCY}). */
   maxConcurrency?: number;
   /**
    * AuditData larger than this (bytes of JSON) is reduced with explicit markers (fieldLimit.ts).
@@ -176,6 +180,9 @@ export class LogsIngestionSink implements Sink {
   private readonly logger?: Logger;
   /** Rows of a batch not yet accepted, kept between attempts of the same Batch. */
   private readonly remaining = new WeakMap<Batch, Entry[]>();
+  /** Requests in flight, and deliveries waiting for one to finish. */
+  private inFlight = 0;
+  private readonly slotWaiters: (() => void)[] = [];
 
   constructor(options: LogsIngestionSinkOptions) {
     const endpoint = validateEndpoint(options.endpoint);
@@ -306,20 +313,42 @@ export class LogsIngestionSink implements Sink {
     }
   }
 
-  /** Posts the rows in bodies of at most 1 MB, `maxConcurrency` at a time; sorts every refusal. */
+  /**
+   * Posts the rows in bodies of at most 1 MB, in order, each when one of the sink's
+   * `maxConcurrency` request slots is free; sorts every refusal.
+   */
   private async send(entries: Entry[], abortSignal: AbortSignal | undefined): Promise<SendResult> {
     const result: SendResult = { retry: [] };
-    const bodies = splitIntoBodies(entries);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < bodies.length) {
-        abortSignal?.throwIfAborted();
-        const body = bodies[next++]!;
-        await this.sendBody(body, abortSignal, result);
+    const posts: Promise<void>[] = [];
+    try {
+      for (const body of splitIntoBodies(entries)) {
+        await this.takeSlot(abortSignal);
+        posts.push(
+          this.sendBody(body, abortSignal, result).finally(() => {
+            this.releaseSlot();
+          }),
+        );
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(this.maxConcurrency, bodies.length) }, lane));
+    } finally {
+      // Every request started is awaited, also when an abort stops the loop.
+      await Promise.allSettled(posts);
+    }
+    await Promise.all(posts);
     return result;
+  }
+
+  private async takeSlot(abortSignal: AbortSignal | undefined): Promise<void> {
+    while (this.inFlight >= this.maxConcurrency) {
+      abortSignal?.throwIfAborted();
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+    abortSignal?.throwIfAborted();
+    this.inFlight++;
+  }
+
+  private releaseSlot(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
   }
 
   private async sendBody(
