@@ -505,8 +505,8 @@ function compileCollector(): string {
  * 5. The same backlog into the emulator's Logs Ingestion endpoint: the path that runs in Azure.
  * The emulator runs in this process, so this process's CPU time is the emulator's (serving
  * blobs, gunzipping and checking every request, counting the rows); the collector's is read
- * from /proc. With `container`, the collector runs as the image runs it: compiled JavaScript, in
- * a cgroup of the Container App's size (0.25 vCPU, 0.5 GiB), with the node flags its compiled
+ * from /proc. The collector runs compiled, as in the image. With `container`, it also runs in a
+ * cgroup of the Container App's size (0.25 vCPU, 0.5 GiB), with the node flags its compiled
  * nodeFlags.js prints inside that cgroup (the image's CMD).
  */
 export async function logsIngestionScenario(options: BenchOptions): Promise<BenchResult> {
@@ -536,21 +536,19 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
       options.log(
         `logs-ingestion: ${formatInt(expected.size)} unique records; collector run --once → Logs Ingestion API (emulated)${cgroup ? `, collector in a ${cgroup.kind} cgroup of ${CONTAINER_CPU} vCPU / ${CONTAINER_MEMORY}` : ""}`,
       );
-      let compiled: { compiledMain: string; nodeFlags: string[] } | undefined;
+      // The image runs compiled JavaScript: so does this scenario (tsx would add its loader to
+      // every thread's memory).
+      const build = compileCollector();
+      const compiledMain = path.join(build, "collector", "src", "main.js");
+      let nodeFlags: string[] = [];
       if (cgroup) {
-        const build = compileCollector();
         const printed = execFileSync(cgroup.launcher[0]!, [
           ...cgroup.launcher.slice(1),
           process.execPath,
           path.join(build, "collector", "src", "nodeFlags.js"),
         ]);
-        compiled = {
-          compiledMain: path.join(build, "collector", "src", "main.js"),
-          nodeFlags: printed.toString("utf8").trim().split(/\s+/),
-        };
-        options.log(
-          `compiled collector; node flags inside the cgroup: ${compiled.nodeFlags.join(" ")}`,
-        );
+        nodeFlags = printed.toString("utf8").trim().split(/\s+/);
+        options.log(`node flags printed inside the cgroup: ${nodeFlags.join(" ")}`);
       }
       const serving = prepareServing(emulator, options);
       const counts: DeliveryCounts = new Map();
@@ -570,7 +568,8 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
             quarantineDir: ws.quarantineDir,
           }),
           once: true,
-          ...(cgroup && compiled ? { launcher: cgroup.launcher, ...compiled } : {}),
+          compiledMain,
+          ...(cgroup ? { launcher: cgroup.launcher, nodeFlags } : {}),
         });
         const cpuSampler = setInterval(() => {
           collectorCpuMs = processCpuMs(proc.pid) ?? collectorCpuMs;
@@ -618,11 +617,11 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
           targetPeakRssMb: 256,
           targetRecordsPerSecond: 15_000,
           emulatorPrerendered: !options.renderOnDemand,
+          collectorCompiled: true,
           ...(cgroup
             ? {
                 cgroup: cgroup.kind,
-                compiled: true,
-                nodeFlags: compiled?.nodeFlags.join(" ") ?? null,
+                nodeFlags: nodeFlags.join(" "),
                 containerCpus: limits.cpus,
                 containerMemoryMb: mb(limits.memoryBytes),
                 cgroupThrottledMs:
