@@ -38,6 +38,9 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
                        whose emulated limit is 6000 a minute (default 5700); above 6000 it
                        shows how the pacer backs away from AF429; results are kept as
                        drain-budget-<n>
+  --container          logs-ingestion: run the collector in a cgroup of the Container App's size
+                       (0.25 vCPU, 0.5 GiB; needs root or a delegated cgroup); kept as
+                       logs-ingestion-container
   --render-on-demand   the emulator renders throughput and logs-ingestion blobs while serving
                        them (default: rendered before the collector starts, so the figure is
                        the collector's and not the test data generator's); results are kept
@@ -62,6 +65,7 @@ interface BenchArgs {
   liveMinutes: number;
   drainBudget: number;
   renderOnDemand: boolean;
+  container: boolean;
 }
 
 class UsageError extends Error {}
@@ -86,6 +90,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
       "drain-budget": { type: "string" },
       verbose: { type: "boolean" },
       "render-on-demand": { type: "boolean" },
+      container: { type: "boolean" },
       "cpu-prof-dir": { type: "string" },
       help: { type: "boolean" },
     },
@@ -107,6 +112,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
     drainBudget: positiveInt("--drain-budget", values["drain-budget"], DEFAULT_DRAIN_BUDGET),
     renderOnDemand: values["render-on-demand"] === true,
+    container: values.container === true,
   };
 }
 
@@ -165,6 +171,7 @@ async function main(argv: string[]): Promise<number> {
     liveMinutes: args.liveMinutes,
     drainBudget: args.drainBudget,
     renderOnDemand: args.renderOnDemand,
+    container: args.container,
     log: (line) => say(`  … ${line}`),
   };
   const results: BenchResult[] = [];

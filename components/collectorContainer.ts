@@ -8,9 +8,12 @@ import type { CloudName } from "../domain/clouds";
 import type { EnvKey } from "../domain/collectorEnv";
 import type { ContentType } from "../domain/contentTypes";
 
-/** Smallest Container Apps consumption size; the collector is I/O bound. */
-const CONTAINER_CPU = 0.25;
-const CONTAINER_MEMORY = "0.5Gi";
+/**
+ * Smallest Container Apps consumption size; the collector is I/O bound. docs/operating.md has
+ * the headroom it leaves (the benchmark's container mode runs the collector in this size).
+ */
+export const CONTAINER_CPU = 0.25;
+export const CONTAINER_MEMORY = "0.5Gi";
 
 /** A plain environment variable of the collector contract (the name is type-checked). */
 export function envVar(name: EnvKey, value: pulumi.Input<string>): appInput.EnvironmentVarArgs {

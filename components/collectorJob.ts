@@ -18,9 +18,10 @@ import { describeGap, parseCronSchedule } from "../domain/cron";
  * https://learn.microsoft.com/azure/container-apps/containers#configuration
  */
 export const COLLECTOR_RUN_ONCE_ARGS: readonly string[] = [
-  "node",
-  "--max-old-space-size=192",
-  "bin/collector/src/main.js",
+  "/bin/sh",
+  "-c",
+  'exec node $(node bin/collector/src/nodeFlags.js) bin/collector/src/main.js "$@"',
+  "collector",
   "run",
   "--once",
 ];

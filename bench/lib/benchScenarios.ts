@@ -3,8 +3,10 @@
  * emulator started for it, measures, and returns figures with the ratio to its floor. Nothing
  * here asserts; the figures are for people.
  */
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { DEFAULT_BLOB_CONCURRENCY } from "../../collector/src/pipeline/pipeline";
+import { CONTAINER_CPU, CONTAINER_MEMORY } from "../../components/collectorContainer";
 import { blobRecordIds, buildCatalogue } from "../../emulator/src/generator";
 import {
   DEFAULT_TOKEN_BUCKET_CAPACITY,
@@ -13,7 +15,8 @@ import {
   THROTTLE_MODELS,
   type ThrottleModel,
 } from "../../emulator/src/index";
-import { collectorEnv, runCollectorOnce, spawnCollector } from "./collector";
+import { type BenchCgroup, createBenchCgroup, processCpuMs } from "./cgroup";
+import { collectorEnv, REPO_ROOT, runCollectorOnce, spawnCollector } from "./collector";
 import {
   createWorkspace,
   formatInt,
@@ -49,6 +52,8 @@ export interface BenchOptions {
   drainBudget: number;
   /** The emulator renders blobs while serving them instead of before the collector starts. */
   renderOnDemand: boolean;
+  /** Logs Ingestion: run the collector in a cgroup sized like the deployed Container App. */
+  container?: boolean;
   /** Prints a progress line. */
   log: (line: string) => void;
 }
@@ -556,8 +561,59 @@ export function drainIngestedRows(rows: readonly IngestedRow[], counts: Delivery
   return taken.length;
 }
 
-/** 5. The same backlog into the emulator's Logs Ingestion endpoint. */
+/** Bytes of a Kubernetes-style quantity such as "0.5Gi" (the Container App's memory). */
+function quantityBytes(quantity: string): number {
+  const match = /^([\d.]+)(Ki|Mi|Gi)$/.exec(quantity);
+  if (!match) throw new Error(`unexpected memory quantity "${quantity}"`);
+  const unit = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[match[2] as "Ki" | "Mi" | "Gi"];
+  return Math.round(Number(match[1]) * unit);
+}
+
+/**
+ * Compiles the collector as the image's build stage does (collector/Dockerfile), into a git-ignored
+ * folder inside the repository so that its imports resolve from the repository's node_modules.
+ * Returns the folder.
+ */
+function compileCollector(): string {
+  const outDir = path.join(REPO_ROOT, ".auditbridge", "bench-build");
+  execFileSync(
+    process.execPath,
+    [
+      path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"),
+      "-p",
+      "collector/tsconfig.build.json",
+      "--outDir",
+      outDir,
+    ],
+    { cwd: REPO_ROOT, stdio: "inherit" },
+  );
+  return outDir;
+}
+
+/**
+ * 5. The same backlog into the emulator's Logs Ingestion endpoint: the path that runs in Azure.
+ * The emulator runs in this process, so this process's CPU time is the emulator's (serving
+ * blobs, gunzipping and checking every request, counting the rows); the collector's is read
+ * from /proc. The collector runs compiled, as in the image. With `container`, it also runs in a
+ * cgroup of the Container App's size (0.25 vCPU, 0.5 GiB), with the node flags its compiled
+ * nodeFlags.js prints inside that cgroup (the image's CMD).
+ */
 export async function logsIngestionScenario(options: BenchOptions): Promise<BenchResult> {
+  const scenario = `logs-ingestion${options.container ? "-container" : ""}${options.renderOnDemand ? "-render-on-demand" : ""}`;
+  let cgroup: BenchCgroup | undefined;
+  const limits = { cpus: CONTAINER_CPU, memoryBytes: quantityBytes(CONTAINER_MEMORY) };
+  if (options.container) {
+    const made = createBenchCgroup(`auditbridge-bench-${process.pid}`, limits);
+    if (typeof made === "string") {
+      return {
+        scenario,
+        figures: {},
+        lines: [`container mode unavailable: ${made}`],
+        error: `container mode unavailable: ${made}`,
+      };
+    }
+    cgroup = made;
+  }
   const { emulator } = await startBenchEmulator({
     seed: options.seed,
     scenario: backlogScenario(options.records),
@@ -567,28 +623,62 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
     return await withWorkspace("bench-ingestion", async (ws) => {
       const expected = normaliseIds(emulator.truth.expectedRecordIds());
       options.log(
-        `logs-ingestion: ${formatInt(expected.size)} unique records; collector run --once → Logs Ingestion API (emulated)`,
+        `logs-ingestion: ${formatInt(expected.size)} unique records; collector run --once → Logs Ingestion API (emulated)${cgroup ? `, collector in a ${cgroup.kind} cgroup of ${CONTAINER_CPU} vCPU / ${CONTAINER_MEMORY}` : ""}`,
       );
+      // The image runs compiled JavaScript: so does this scenario (tsx would add its loader to
+      // every thread's memory).
+      const build = compileCollector();
+      const compiledMain = path.join(build, "collector", "src", "main.js");
+      let nodeFlags: string[] = [];
+      if (cgroup) {
+        const printed = execFileSync(cgroup.launcher[0]!, [
+          ...cgroup.launcher.slice(1),
+          process.execPath,
+          path.join(build, "collector", "src", "nodeFlags.js"),
+        ]);
+        nodeFlags = printed.toString("utf8").trim().split(/\s+/);
+        options.log(`node flags printed inside the cgroup: ${nodeFlags.join(" ")}`);
+      }
       const serving = prepareServing(emulator, options);
       const counts: DeliveryCounts = new Map();
       const drainer = setInterval(
         () => drainIngestedRows(emulator.truth.ingestedRows(), counts),
         500,
       );
+      const cpuBefore = process.cpuUsage();
+      let collectorCpuMs = 0;
       let exit: Awaited<ReturnType<typeof runCollectorOnce>>;
       try {
-        exit = await runCollectorOnce({
+        const proc = spawnCollector({
           env: collectorEnv({
             emulator,
             state: ws.statePath,
             sink: { kind: "logs-ingestion" },
             quarantineDir: ws.quarantineDir,
           }),
+          once: true,
+          compiledMain,
+          ...(cgroup ? { launcher: cgroup.launcher, nodeFlags } : {}),
         });
+        const cpuSampler = setInterval(() => {
+          collectorCpuMs = processCpuMs(proc.pid) ?? collectorCpuMs;
+        }, 100);
+        try {
+          exit = await proc.exited;
+        } finally {
+          clearInterval(cpuSampler);
+        }
+        if (exit.code !== 0) {
+          throw new Error(
+            `collector run --once exited with ${exit.code ?? exit.signal}:\n${exit.stderrTail.slice(-8).join("\n")}`,
+          );
+        }
       } finally {
         clearInterval(drainer);
         drainIngestedRows(emulator.truth.ingestedRows(), counts);
       }
+      const emulatorCpu = process.cpuUsage(cpuBefore);
+      const emulatorCpuMs = (emulatorCpu.user + emulatorCpu.system) / 1000;
       const truth = compareWithTruth(expected, counts);
       const requests = emulator.truth
         .requestLog()
@@ -598,8 +688,10 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
       const seconds = exit.elapsedMs / 1000;
       const recordsPerSecond = truth.delivered / seconds;
       const rowsPerRequest = accepted > 0 ? truth.delivered / accepted : 0;
+      const usage = cgroup?.usage();
+      const share = (ms: number) => `${Math.round((ms / exit.elapsedMs) * 100)}% of a core`;
       return {
-        scenario: options.renderOnDemand ? "logs-ingestion-render-on-demand" : "logs-ingestion",
+        scenario,
         figures: {
           records: truth.delivered,
           elapsedMs: Math.round(exit.elapsedMs),
@@ -609,12 +701,35 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
           rejectedRequests: rejected,
           rowsPerRequest: Math.round(rowsPerRequest),
           peakRssMb: mb(exit.peakRssBytes),
+          collectorCpuMs: Math.round(collectorCpuMs),
+          emulatorCpuMs: Math.round(emulatorCpuMs),
+          targetPeakRssMb: 256,
+          targetRecordsPerSecond: 15_000,
           emulatorPrerendered: !options.renderOnDemand,
+          collectorCompiled: true,
+          ...(cgroup
+            ? {
+                cgroup: cgroup.kind,
+                nodeFlags: nodeFlags.join(" "),
+                containerCpus: limits.cpus,
+                containerMemoryMb: mb(limits.memoryBytes),
+                cgroupThrottledMs:
+                  usage?.throttledMs == null ? null : Math.round(usage.throttledMs),
+                cgroupMemoryPeakMb:
+                  usage?.memoryPeakBytes == null ? null : mb(usage.memoryPeakBytes),
+              }
+            : {}),
         },
         lines: [
-          `logs-ingestion: ${formatInt(truth.delivered)} records in ${formatSeconds(exit.elapsedMs)} = ${formatInt(recordsPerSecond)} records/s (${serving})`,
+          `logs-ingestion: ${formatInt(truth.delivered)} records in ${formatSeconds(exit.elapsedMs)} = ${formatInt(recordsPerSecond)} records/s (${serving}; target ≥ 15,000)`,
           `requests: ${formatInt(requests.length)} (${formatInt(accepted)} accepted, ${rejected} rejected), ${formatInt(rowsPerRequest)} rows per request (1 MB limit per call)`,
-          `collector peak RSS ${mb(exit.peakRssBytes)} MB`,
+          `collector peak RSS ${mb(exit.peakRssBytes)} MB (target < 256 MB)`,
+          `CPU time: collector ${formatSeconds(collectorCpuMs)} (${share(collectorCpuMs)}), emulator ${formatSeconds(emulatorCpuMs)} (${share(emulatorCpuMs)})`,
+          ...(cgroup
+            ? [
+                `${cgroup.kind} cgroup ${limits.cpus} vCPU / ${mb(limits.memoryBytes)} MB: throttled ${usage?.throttledMs == null ? "n/a" : formatSeconds(usage.throttledMs)}, memory peak ${usage?.memoryPeakBytes == null ? "n/a" : `${mb(usage.memoryPeakBytes)} MB`} (page cache included)`,
+              ]
+            : []),
           truthLine(truth),
         ],
         truth: withoutSample(truth),
@@ -622,6 +737,7 @@ export async function logsIngestionScenario(options: BenchOptions): Promise<Benc
     });
   } finally {
     await emulator.stop();
+    cgroup?.remove();
   }
 }
 

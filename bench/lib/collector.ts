@@ -164,6 +164,10 @@ export interface SpawnCollectorOptions {
   once: boolean;
   /** Extra node flags for the child, e.g. a heap limit. */
   nodeFlags?: string[];
+  /** Runs node through this command prefix (the container mode's move into a cgroup). */
+  launcher?: string[];
+  /** The compiled collector's main.js to run instead of the TypeScript sources (the image's). */
+  compiledMain?: string;
   /** Called with every complete stderr line (for watching log events). */
   onStderrLine?: (line: string) => void;
 }
@@ -188,14 +192,15 @@ export function spawnCollector(options: SpawnCollectorOptions): CollectorProcess
     ...COLLECTOR_NODE_FLAGS,
     ...(options.nodeFlags ?? []),
     ...(cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", cpuProfileDir] : []),
-    "--import",
-    TSX_LOADER.href,
-    COLLECTOR_MAIN,
+    ...(options.compiledMain
+      ? [options.compiledMain]
+      : ["--import", TSX_LOADER.href, COLLECTOR_MAIN]),
     "run",
     ...(options.once ? ["--once"] : []),
   ];
   const startedAt = performance.now();
-  const child = spawn(process.execPath, args, {
+  const [command, ...prefix] = options.launcher ?? [process.execPath];
+  const child = spawn(command!, options.launcher ? [...prefix, process.execPath, ...args] : args, {
     cwd: REPO_ROOT,
     env: options.env,
     stdio: ["ignore", "ignore", "pipe"],

@@ -8,6 +8,11 @@
  * `cpu/cpu.cfs_quota_us` (-1 = none), `cpu/cpu.cfs_period_us` and `memory/memory.limit_in_bytes`,
  * https://docs.kernel.org/scheduler/sched-bwc.html . Read by hand: no maintained npm package
  * reads both versions without native code, and it is four small files.
+ *
+ * The process's own cgroup (`/proc/self/cgroup`, https://man7.org/linux/man-pages/man7/cgroups.7.html)
+ * is read first, then the mount's root: inside a container with its own cgroup namespace both are
+ * the same directory, and on a host (the benchmark's container mode) the own cgroup is the one
+ * that limits the process.
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -42,10 +47,42 @@ function positive(value: number): number | undefined {
   return Number.isFinite(value) && value > 0 ? value : undefined;
 }
 
-/** Reads the limits under `root`; never throws (unreadable files mean no limit). */
-export function readContainerLimits(root = DEFAULT_CGROUP_ROOT): ContainerLimits {
-  const cpuMax = read(path.join(root, "cpu.max"));
-  const memoryMax = read(path.join(root, "memory.max"));
+/** The process's cgroup paths: `v2` from the `0::<path>` line, `v1` by controller name. */
+function membership(text: string | undefined): { v2?: string; v1: Map<string, string> } {
+  const v1 = new Map<string, string>();
+  let v2: string | undefined;
+  for (const line of (text ?? "").split("\n")) {
+    const match = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
+    if (!match) continue;
+    const [, id, controllers, cgroupPath] = match;
+    if (id === "0" && controllers === "") v2 = cgroupPath;
+    for (const controller of controllers!.split(",")) {
+      if (controller !== "") v1.set(controller, cgroupPath!);
+    }
+  }
+  return v2 === undefined ? { v1 } : { v2, v1 };
+}
+
+/** The first of the own cgroup's file and the mount root's file that can be read. */
+function readOwnOrRoot(dir: string, own: string | undefined, file: string): string | undefined {
+  if (own !== undefined && own !== "/") {
+    const value = read(path.join(dir, own, file));
+    if (value !== undefined) return value;
+  }
+  return read(path.join(dir, file));
+}
+
+/**
+ * Reads the limits under `root`; never throws (unreadable files mean no limit). `selfCgroup` is
+ * the text of `/proc/self/cgroup`.
+ */
+export function readContainerLimits(
+  root = DEFAULT_CGROUP_ROOT,
+  selfCgroup: string | undefined = read("/proc/self/cgroup"),
+): ContainerLimits {
+  const own = membership(selfCgroup);
+  const cpuMax = readOwnOrRoot(root, own.v2, "cpu.max");
+  const memoryMax = readOwnOrRoot(root, own.v2, "memory.max");
   if (cpuMax !== undefined || memoryMax !== undefined) {
     const limits: ContainerLimits = { source: "cgroup2" };
     const [quota, period] = (cpuMax ?? "max").split(/\s+/);
@@ -59,9 +96,14 @@ export function readContainerLimits(root = DEFAULT_CGROUP_ROOT): ContainerLimits
     }
     return limits;
   }
-  const quota = read(path.join(root, "cpu", "cpu.cfs_quota_us"));
-  const period = read(path.join(root, "cpu", "cpu.cfs_period_us"));
-  const memory = read(path.join(root, "memory", "memory.limit_in_bytes"));
+  const cpuDir = path.join(root, "cpu");
+  const quota = readOwnOrRoot(cpuDir, own.v1.get("cpu"), "cpu.cfs_quota_us");
+  const period = readOwnOrRoot(cpuDir, own.v1.get("cpu"), "cpu.cfs_period_us");
+  const memory = readOwnOrRoot(
+    path.join(root, "memory"),
+    own.v1.get("memory"),
+    "memory.limit_in_bytes",
+  );
   if (quota === undefined && memory === undefined) return { source: "none" };
   const limits: ContainerLimits = { source: "cgroup1" };
   if (quota !== undefined && Number(quota) > 0) {
@@ -85,4 +127,52 @@ export function usableCores(
 ): number {
   if (limits.cpus === undefined) return hostCores;
   return Math.max(1, Math.min(hostCores, Math.ceil(limits.cpus)));
+}
+
+/**
+ * Main-thread heap (`--max-old-space-size`) when no memory limit is found: V8 otherwise lets
+ * garbage pile up to gigabytes before collecting it; this keeps the footprint near the working
+ * set (the pipeline holds well under 150 MB at the defaults).
+ */
+export const DEFAULT_MAX_OLD_SPACE_SIZE_MB = 192;
+/**
+ * Old generation of each worker thread when no memory limit is found, and the least it gets: what
+ * a 0.5 GiB container gives it. A worker holds one message's data at a time; without a cap V8
+ * lets its garbage grow as large as the main thread's.
+ */
+export const DEFAULT_WORKER_OLD_GENERATION_MB = 32;
+/** Young generation of each parse worker: its garbage is short-lived (one chunk's records). */
+export const PARSE_WORKER_YOUNG_GENERATION_MB = 8;
+
+/** Heap sizes of the collector's threads, in MB (V8 counts MiB). */
+export interface HeapSizes {
+  /** `--max-old-space-size` of the main thread. */
+  mainOldSpaceMb: number;
+  /** `resourceLimits.maxOldGenerationSizeMb` of each worker thread (parse workers, state store). */
+  workerOldGenerationMb: number;
+}
+
+function clamp(value: number, min: number, max: number): number {
+  return Math.max(min, Math.min(max, Math.floor(value)));
+}
+
+/**
+ * Heaps sized from the memory limit: 3/8 of it for the main thread (192 MB of a 0.5 GiB Container
+ * App) and 1/16 for each worker thread (32 MB; the parse workers and the state store's thread
+ * hold one message's data at a time), so five workers and the main thread still leave over a
+ * third for young generations, code, the records' bytes outside the heap, SQLite and gzip. Without a limit: {@link DEFAULT_MAX_OLD_SPACE_SIZE_MB} and
+ * {@link DEFAULT_WORKER_OLD_GENERATION_MB}.
+ */
+export function heapSizes(limits: ContainerLimits = readContainerLimits()): HeapSizes {
+  if (limits.memoryBytes === undefined) {
+    return {
+      mainOldSpaceMb: DEFAULT_MAX_OLD_SPACE_SIZE_MB,
+      workerOldGenerationMb: DEFAULT_WORKER_OLD_GENERATION_MB,
+    };
+  }
+  const mib = limits.memoryBytes / 2 ** 20;
+  return {
+    mainOldSpaceMb: clamp((mib * 3) / 8, 64, 4096),
+    workerOldGenerationMb: clamp(mib / 16, DEFAULT_WORKER_OLD_GENERATION_MB, 256),
+  };
 }

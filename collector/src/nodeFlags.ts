@@ -1,8 +1,32 @@
 /**
- * V8 flags the collector runs with (package.json `collector` script, collector/Dockerfile CMD,
- * `npm start`, the benchmarks). The pipeline bounds what it holds (batches, one delivery round,
- * a few blobs being read: well under 150 MB at the defaults), but V8 lets garbage pile up to
- * gigabytes before collecting it when nothing caps the heap. The cap keeps the process's
- * footprint near its working set (about 300 MB resident for a 1M-record backlog).
+ * V8 flags the collector runs with. The pipeline bounds what it holds (batches, one delivery
+ * round, a few blobs being read: well under 150 MB at the defaults), but V8 lets garbage pile up
+ * to gigabytes before collecting it when nothing caps the heap.
+ *
+ * In the container image the cap comes from the container's memory limit: collector/Dockerfile's
+ * CMD runs this file first (`node bin/collector/src/nodeFlags.js` prints the flags) and then
+ * `exec`s node with them, so the collector is still PID 1's only child and gets SIGTERM itself.
+ * Outside a container (`npm run collector`, `npm start`, the benchmarks) the fixed
+ * {@link COLLECTOR_NODE_FLAGS} apply.
  */
-export const COLLECTOR_NODE_FLAGS: readonly string[] = ["--max-old-space-size=192"];
+import {
+  type ContainerLimits,
+  DEFAULT_MAX_OLD_SPACE_SIZE_MB,
+  heapSizes,
+  readContainerLimits,
+} from "./containerLimits";
+
+/** The flags without a memory limit (package.json `collector` script, `npm start`, bench). */
+export const COLLECTOR_NODE_FLAGS: readonly string[] = [
+  `--max-old-space-size=${DEFAULT_MAX_OLD_SPACE_SIZE_MB}`,
+];
+
+/** The flags for the limits the process runs under (cgroup `memory.max` / `memory.limit_in_bytes`). */
+export function collectorNodeFlags(limits: ContainerLimits = readContainerLimits()): string[] {
+  return [`--max-old-space-size=${heapSizes(limits).mainOldSpaceMb}`];
+}
+
+// Run as a program (the image's CMD): print the flags, space-separated, for the shell to pass on.
+if (require.main === module) {
+  process.stdout.write(`${collectorNodeFlags().join(" ")}\n`);
+}

@@ -5,6 +5,7 @@
  */
 import type { ContentType } from "../../domain/contentTypes";
 import type { AuditRecord, ContentBlob } from "../../domain/records";
+import type { AuditRowOptions, EncodedRow } from "./sinks/logsIngestionRows";
 
 /** One audit record as received: its `Id`, its exact JSON text and the parsed object. */
 export interface ReceivedRecord {
@@ -19,6 +20,11 @@ export interface ReceivedRecord {
    * a sink that writes bytes can use them and skip encoding `raw`.
    */
   bytes?: Uint8Array;
+  /**
+   * The record's Logs Ingestion row, JSON-encoded, when a parse worker built it for a sink that
+   * asked (`Sink.auditRows`); the sink then neither parses the record nor serializes the row.
+   */
+  row?: EncodedRow;
 }
 
 /** What the pipeline hands a sink: new (not yet delivered) records of one blob. */
@@ -60,6 +66,11 @@ export interface Sink {
    * record's text while it waits in the pipeline (the parsed object is rebuilt on demand).
    */
   readonly usesParsedRecords?: boolean;
+  /**
+   * Set by a sink that sends Logs Ingestion rows: the parse workers then build each record's
+   * row (`ReceivedRecord.row`) next to its bytes, off the main thread.
+   */
+  readonly auditRows?: AuditRowOptions;
   start(committedPosition: string | undefined, options?: OperationOptions): Promise<void>;
   deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome>;
   close(): Promise<void>;

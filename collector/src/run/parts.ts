@@ -1,5 +1,6 @@
 import type { TokenCredential } from "@azure/identity";
 import type { CollectorConfig } from "../config";
+import { heapSizes } from "../containerLimits";
 import { countTokenRefreshes, createAppCredential, createAzureCredential } from "../credentials";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
@@ -69,10 +70,12 @@ export function buildParts(
     }),
   );
   const keepParsedRecords = sinks.some((sink) => sink.usesParsedRecords === true);
-  // Worker threads pay off only when records can stay bytes until a sink writes them.
+  // Worker threads pay off only when records can stay bytes until a sink writes them (or sends
+  // the rows the workers built for it).
+  const auditRows = sinks.find((sink) => sink.auditRows !== undefined)?.auditRows;
   const parseWorkers =
     !keepParsedRecords && config.parseWorkers > 0
-      ? new ParseWorkerPool(config.parseWorkers)
+      ? new ParseWorkerPool(config.parseWorkers, auditRows ? { auditRows } : {})
       : undefined;
   const source = new ActivitySource({
     contentTypes: config.contentTypes,
@@ -87,7 +90,11 @@ export function buildParts(
   });
   const state =
     config.state.kind === "sqlite"
-      ? new ThreadedSqliteStateStore({ path: config.state.path })
+      ? new ThreadedSqliteStateStore(
+          { path: config.state.path },
+          // Its garbage is short-lived (one commit's ids); without a cap V8 lets it pile up.
+          { resourceLimits: { maxOldGenerationSizeMb: heapSizes().workerOldGenerationMb } },
+        )
       : new BlobStateStore({
           container: config.state.containerUrl,
           ...(config.state.connectionString

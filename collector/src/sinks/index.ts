@@ -130,6 +130,8 @@ export function withMetrics(sink: Sink, metrics: CollectorMetrics): Sink {
     // A wrapper must not hide what the sink reads: the source keeps parsed records (and skips
     // the parse workers) only when some sink says it reads them.
     usesParsedRecords: sink.usesParsedRecords,
+    // Nor what it asks the parse workers to build.
+    auditRows: sink.auditRows,
     start: (position: string | undefined, options?: OperationOptions) =>
       sink.start(position, options),
     async deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome> {

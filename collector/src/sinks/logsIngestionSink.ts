@@ -1,17 +1,36 @@
+import { promisify } from "node:util";
+import { gzip, constants as zlibConstants } from "node:zlib";
 import type { TokenCredential } from "@azure/core-auth";
 import {
-  isAggregateLogsUploadError,
-  LogsIngestionClient,
-  type LogsIngestionClientOptions,
-} from "@azure/monitor-ingestion";
-import { type ContentBlob, recordTypeName } from "../../../domain/records";
-import { type AuditRow, DEFAULT_STREAM_NAME } from "../../../domain/table";
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineRequest,
+  type HttpClient,
+  type PipelinePolicy,
+  type PipelineResponse,
+} from "@azure/core-rest-pipeline";
+import { LogsIngestionClient, type LogsIngestionClientOptions } from "@azure/monitor-ingestion";
+import { DEFAULT_STREAM_NAME } from "../../../domain/table";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
 import type { Batch, DeliveryOutcome, OperationOptions, ReceivedRecord, Sink } from "../types";
-import { fitAuditData, LOG_ANALYTICS_FIELD_LIMIT_BYTES, truncationMarker } from "./fieldLimit";
+import { LOG_ANALYTICS_FIELD_LIMIT_BYTES } from "./fieldLimit";
+import {
+  type AuditRowOptions,
+  encodeAuditRow,
+  MAX_UPLOAD_BODY_BYTES,
+  type RowContext,
+  type RowReduction,
+  rowBytes,
+} from "./logsIngestionRows";
 
-/** Parallel upload requests per batch; the SDK's default. */
+export { toAuditRow } from "./logsIngestionRows";
+
+/**
+ * Upload requests in flight at once, across every batch being delivered (the SDK's per-call
+ * default). Each holds a 1 MB body, its gzip output and a TLS connection's buffers, so the
+ * number bounds the sink's memory; five keep the 2-core benchmark's emulated endpoint busy.
+ */
 export const DEFAULT_INGESTION_CONCURRENCY = 5;
 
 export interface LogsIngestionSinkOptions {
@@ -27,7 +46,7 @@ export interface LogsIngestionSinkOptions {
   audience?: string;
   /** Extra SDK client options (retry policy, TLS for private endpoints). */
   clientOptions?: Omit<LogsIngestionClientOptions, "audience">;
-  /** Parallel upload requests per batch (default {@link DEFAULT_INGESTION_CONCURRENCY}). */
+  /** Upload requests in flight across all batches (default {@link DEFAULT_INGESTION_CONCURRENCY}). */
   maxConcurrency?: number;
   /**
    * AuditData larger than this (bytes of JSON) is reduced with explicit markers (fieldLimit.ts).
@@ -40,88 +59,119 @@ export interface LogsIngestionSinkOptions {
   name?: string;
 }
 
-/** Maps one audit record to a row of the AuditBridge table (domain/table.ts; docs/table.md lists the fields). */
-export function toAuditRow(
-  record: ReceivedRecord,
-  blob: ContentBlob,
-  contentType: string,
-): AuditRow {
-  const r = record.record;
-  return {
-    TimeGenerated: utcTimestamp(r.CreationTime) ?? blob.contentCreated,
-    RecordId: record.id,
-    RecordType: toInt(r.RecordType),
-    RecordTypeName: recordTypeName(r.RecordType),
-    Operation: toText(r.Operation),
-    Workload: toText(r.Workload),
-    UserId: toText(r.UserId),
-    UserKey: toText(r.UserKey),
-    UserType: toInt(r.UserType),
-    ClientIP: toText(r.ClientIP),
-    ResultStatus: toText(r.ResultStatus),
-    ObjectId: toText(r.ObjectId),
-    OrganizationId: toText(r.OrganizationId),
-    ContentType: contentType,
-    ContentId: blob.contentId,
-    ContentCreated: blob.contentCreated,
-    AuditData: r,
-  };
-}
+const gzipAsync = promisify(gzip);
 
-/** The API writes CreationTime without a zone ("2026-03-01T10:00:00"); it is UTC. */
-function utcTimestamp(value: unknown): string | undefined {
-  if (typeof value !== "string" || value === "") return undefined;
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
-  return Number.isNaN(Date.parse(zoned)) ? undefined : zoned;
-}
+/** Name of the policy `LogsIngestionClient` adds to compress every request body. */
+const SDK_GZIP_POLICY = "GzippingPolicy";
 
-/** Integers even when the record carries them as strings ("RecordType": "15"). */
-function toInt(value: unknown): number | null {
-  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : value;
-  return typeof n === "number" && Number.isInteger(n) ? n : null;
-}
+/**
+ * Compresses request bodies like the SDK's own policy, at zlib's fastest level: rows of audit
+ * JSON compress about 7:1 at level 1 and 9:1 at the default level 6, which costs twice the CPU
+ * per MB (7 ms against 3.5 ms here), and CPU is what a 0.25 vCPU container is short of. zlib's
+ * async API runs on the libuv thread pool, off the main thread.
+ */
+const FAST_GZIP_POLICY: PipelinePolicy = {
+  name: "AuditBridgeFastGzipPolicy",
+  async sendRequest(request, next) {
+    if (request.body instanceof Uint8Array) {
+      request.body = await gzipAsync(request.body, { level: zlibConstants.Z_BEST_SPEED });
+    }
+    return next(request);
+  },
+};
 
-function toText(value: unknown): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  return JSON.stringify(value);
+/** One row on its way: its JSON bytes and the record it came from (for a 413 rebuild). */
+interface Entry {
+  bytes: Uint8Array;
+  record: ReceivedRecord;
+  context: RowContext;
+  /** Already rebuilt at the field limit after a 413; a second 413 on it is final. */
+  reduced?: boolean;
 }
-
-type Row = Record<string, unknown>;
 
 interface SendResult {
   /** Rows to send again later (throttled, server errors, not yet authorized). */
-  retry: Row[];
+  retry: Entry[];
   retryAfterInMs?: number;
   retryError?: Error;
   /** A refusal that retrying will not fix. */
   failure?: Error;
 }
 
-/** A row already reduced to fit after a 413; a second 413 on it is final. */
-const REDUCED = Symbol("reduced");
+const OPEN_BRACKET = 0x5b;
+const COMMA = 0x2c;
+const CLOSE_BRACKET = 0x5d;
 
 /**
- * Delivers batches to a Logs Ingestion DCR stream with `LogsIngestionClient.upload`.
+ * Request bodies of at most `maxBytes` (`[row,row,…]`), in order; a row larger than that on its
+ * own goes alone, so the service's 413 decides about it.
+ */
+export function splitIntoBodies<T extends { bytes: Uint8Array }>(
+  entries: readonly T[],
+  maxBytes: number = MAX_UPLOAD_BODY_BYTES,
+): T[][] {
+  const bodies: T[][] = [];
+  let current: T[] = [];
+  let size = 2;
+  for (const entry of entries) {
+    const added = entry.bytes.byteLength + (current.length > 0 ? 1 : 0);
+    if (current.length > 0 && size + added > maxBytes) {
+      bodies.push(current);
+      current = [];
+      size = 2;
+    }
+    size += entry.bytes.byteLength + (current.length > 0 ? 1 : 0);
+    current.push(entry);
+  }
+  if (current.length > 0) bodies.push(current);
+  return bodies;
+}
+
+/** The JSON array of the rows, assembled from their bytes. */
+export function joinRows(entries: readonly { bytes: Uint8Array }[]): Buffer {
+  let size = 1 + entries.length;
+  for (const entry of entries) size += entry.bytes.byteLength;
+  const body = Buffer.allocUnsafe(Math.max(2, size));
+  let offset = 0;
+  body[offset++] = OPEN_BRACKET;
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) body[offset++] = COMMA;
+    body.set(entries[i]!.bytes, offset);
+    offset += entries[i]!.bytes.byteLength;
+  }
+  body[offset++] = CLOSE_BRACKET;
+  return body;
+}
+
+/**
+ * Delivers batches to a Logs Ingestion DCR stream.
  *
- * - Rows follow the table schema (`toAuditRow`); AuditData over the 64 KB field limit is
- *   reduced visibly (fieldLimit.ts), counted in `records_oversize_total` and logged by Id.
- * - `AggregateLogsUploadError`: only the failed chunks' rows are kept for the next attempt
- *   (the pipeline retries the same Batch object); the batch is acknowledged once all rows
- *   were accepted.
- * - 429 with or without `Retry-After` (the SDK retries neither after its own attempts, and
- *   never the latter), 408, 5xx, network errors, and 401/403 (a role assignment can take
- *   30 minutes to propagate) are retryable; `Retry-After` is passed on as `retryAfterInMs`.
- * - 413: the request is split in halves and sent again at once; a single row is reduced to the
+ * - Rows follow the table schema (logsIngestionRows.ts). The parse workers build them as UTF-8
+ *   JSON when a worker pool runs (`auditRows`); otherwise the sink builds them with the same code.
+ *   AuditData over the 64 KB field limit is reduced visibly, counted in `records_oversize_total`
+ *   and logged by Id when the row is first sent.
+ * - Bodies are joined from the rows' bytes up to the 1 MB call limit and posted through the
+ *   Azure SDK client's own pipeline (token, retries, user agent), gzip at zlib's fastest level
+ *   on the libuv thread pool.
+ *   `LogsIngestionClient.upload` is not used: it takes row objects and serializes each twice on
+ *   the calling thread, which is the work the parse workers already did.
+ * - Only the refused bodies' rows are kept for the next attempt (the pipeline retries the same
+ *   Batch object); the batch is acknowledged once every row was accepted.
+ * - 429 with or without `Retry-After` (after the SDK's own attempts), 408, 5xx, network errors,
+ *   and 401/403 (a role assignment can take 30 minutes to propagate) are retryable;
+ *   `Retry-After` is passed on as `retryAfterInMs`.
+ * - 413: the body is split in halves and sent again at once; a single row is reduced to the
  *   field limit once, then refused.
  * - 400 and 404 are failures carrying the service's message (wrong stream, columns, DCR id).
  */
 export class LogsIngestionSink implements Sink {
   readonly name: string;
-  /** Rows are built from the parsed record. */
-  readonly usesParsedRecords = true;
+  /** Rows come from the parse workers, or are built from the record's text. */
+  readonly usesParsedRecords = false;
+  readonly auditRows: AuditRowOptions;
   private readonly client: LogsIngestionClient;
+  private readonly httpClient: HttpClient;
+  private readonly uploadUrl: string;
   private readonly ruleId: string;
   private readonly streamName: string;
   private readonly maxConcurrency: number;
@@ -129,7 +179,10 @@ export class LogsIngestionSink implements Sink {
   private readonly metrics?: CollectorMetrics;
   private readonly logger?: Logger;
   /** Rows of a batch not yet accepted, kept between attempts of the same Batch. */
-  private readonly remaining = new WeakMap<Batch, Row[]>();
+  private readonly remaining = new WeakMap<Batch, Entry[]>();
+  /** Requests in flight, and deliveries waiting for one to finish. */
+  private inFlight = 0;
+  private readonly slotWaiters: (() => void)[] = [];
 
   constructor(options: LogsIngestionSinkOptions) {
     const endpoint = validateEndpoint(options.endpoint);
@@ -147,27 +200,35 @@ export class LogsIngestionSink implements Sink {
     this.name = options.name ?? "logs-ingestion";
     this.ruleId = options.ruleId;
     this.streamName = streamName;
-    this.maxConcurrency = options.maxConcurrency ?? DEFAULT_INGESTION_CONCURRENCY;
+    this.maxConcurrency = Math.max(1, options.maxConcurrency ?? DEFAULT_INGESTION_CONCURRENCY);
     this.maxFieldBytes = options.maxFieldBytes ?? LOG_ANALYTICS_FIELD_LIMIT_BYTES;
+    this.auditRows = { fieldLimitBytes: this.maxFieldBytes };
     this.metrics = options.metrics;
     this.logger = options.logger;
     this.client = new LogsIngestionClient(endpoint, options.credential, {
       ...options.clientOptions,
       ...(options.audience ? { audience: options.audience } : {}),
     });
+    // Replaced only if found: otherwise the SDK keeps compressing, and nothing is compressed twice.
+    if (this.client.pipeline.removePolicy({ name: SDK_GZIP_POLICY }).length > 0) {
+      this.client.pipeline.addPolicy(FAST_GZIP_POLICY);
+    }
+    this.httpClient = options.clientOptions?.httpClient ?? createDefaultHttpClient();
+    // The upload operation's path (https://learn.microsoft.com/en-us/rest/api/monitor/data-collection-rules/upload);
+    // the client's pipeline appends its api-version.
+    this.uploadUrl = `${endpoint}/dataCollectionRules/${encodeURIComponent(this.ruleId)}/streams/${encodeURIComponent(streamName)}`;
   }
 
   async start(_committedPosition: string | undefined, _options?: OperationOptions): Promise<void> {}
 
   async deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome> {
-    const rows =
-      this.remaining.get(batch) ?? batch.records.map((record) => this.rowFor(record, batch));
+    const entries = this.remaining.get(batch) ?? this.entriesFor(batch);
     let result: SendResult;
     try {
-      result = await this.send(rows, options?.abortSignal);
+      result = await this.send(entries, options?.abortSignal);
     } catch (error) {
-      // Aborts and errors outside the per-chunk report (none expected): try again later.
-      this.remaining.set(batch, rows);
+      // Aborts: try again later (rows already accepted may be sent again: a repeat, never a loss).
+      this.remaining.set(batch, entries);
       const err = error instanceof Error ? error : new Error(String(error));
       return {
         kind: "retryable",
@@ -192,131 +253,175 @@ export class LogsIngestionSink implements Sink {
 
   async close(): Promise<void> {}
 
-  /** The table row of a record, with the 64 KB field limit enforced visibly. */
-  private rowFor(record: ReceivedRecord, batch: Batch, limitBytes = this.maxFieldBytes): Row {
-    const row = toAuditRow(record, batch.blob, batch.contentType) as unknown as Row;
-    // Byte length of the raw text is a cheap upper-bound check before any re-serialization.
-    if (
-      Buffer.byteLength(record.raw, "utf8") > limitBytes ||
-      JSON.stringify(row.AuditData).length > limitBytes
-    ) {
-      const fitted = fitAuditData(record.record as Record<string, unknown>, limitBytes);
-      if (fitted.truncation) {
-        row.AuditData = fitted.data;
+  /** Each record's row: the worker's when it built one for this field limit, else built here. */
+  private entriesFor(batch: Batch): Entry[] {
+    const context: RowContext = {
+      contentType: batch.contentType,
+      contentId: batch.blob.contentId,
+      contentCreated: batch.blob.contentCreated,
+    };
+    return batch.records.map((record) => {
+      const built = record.row;
+      if (built !== undefined && built.fieldLimitBytes === this.maxFieldBytes) {
+        if (built.reductions) this.report(built.reductions, record, context);
+        return { bytes: built.bytes, record, context };
+      }
+      return this.build(record, context, this.maxFieldBytes);
+    });
+  }
+
+  private build(record: ReceivedRecord, context: RowContext, limitBytes: number): Entry {
+    const row = encodeAuditRow(record, context, limitBytes);
+    this.report(row.reductions, record, context);
+    return { bytes: rowBytes(row), record, context };
+  }
+
+  /** Counts and logs what was reduced to fit a row (the file sink keeps the full record). */
+  private report(
+    reductions: readonly RowReduction[],
+    record: ReceivedRecord,
+    context: RowContext,
+  ): void {
+    for (const reduction of reductions) {
+      if (reduction.kind === "audit-data") {
         this.metrics?.recordsOversize.inc(
           {
-            content_type: batch.contentType,
-            action: fitted.truncation.method === "strings" ? "truncated" : "summarized",
+            content_type: context.contentType,
+            action: reduction.method === "strings" ? "truncated" : "summarized",
           },
           1,
         );
         this.logger?.warn(
           {
             recordId: record.id,
-            contentId: batch.blob.contentId,
-            originalBytes: fitted.truncation.originalBytes,
-            fields: fitted.truncation.fields.map((field) => field.path),
+            contentId: context.contentId,
+            originalBytes: reduction.originalBytes,
+            fields: reduction.fields,
           },
           "AuditData over the Log Analytics field limit: long strings shortened with markers (the file sink keeps the full record)",
         );
-      }
-    }
-    for (const column of [
-      "Operation",
-      "UserId",
-      "UserKey",
-      "ClientIP",
-      "ResultStatus",
-      "ObjectId",
-      "OrganizationId",
-      "Workload",
-    ]) {
-      const value = row[column];
-      if (typeof value === "string" && Buffer.byteLength(value, "utf8") > limitBytes) {
-        const keep = Math.floor(limitBytes / 4);
-        row[column] = value.slice(0, keep) + truncationMarker(keep, value.length);
+      } else {
         this.metrics?.recordsOversize.inc(
-          { content_type: batch.contentType, action: "column-truncated" },
+          { content_type: context.contentType, action: "column-truncated" },
           1,
         );
         this.logger?.warn(
-          { recordId: record.id, column },
+          { recordId: record.id, column: reduction.column },
           "column over the field limit shortened with a marker; AuditData keeps the value",
         );
       }
     }
-    // Non-enumerable: never serialized, but lets a 413 on a lone row rebuild it smaller.
-    Object.defineProperty(row, REDUCED, { value: { record, batch }, enumerable: false });
-    return row;
   }
 
-  /** Uploads rows; sorts every failed chunk into retry / split / failure. */
-  private async send(rows: Row[], abortSignal: AbortSignal | undefined): Promise<SendResult> {
+  /**
+   * Posts the rows in bodies of at most 1 MB, in order, each when one of the sink's
+   * `maxConcurrency` request slots is free; sorts every refusal.
+   */
+  private async send(entries: Entry[], abortSignal: AbortSignal | undefined): Promise<SendResult> {
     const result: SendResult = { retry: [] };
+    const posts: Promise<void>[] = [];
     try {
-      await this.client.upload(this.ruleId, this.streamName, rows, {
-        maxConcurrency: this.maxConcurrency,
-        ...(abortSignal ? { abortSignal } : {}),
-      });
-      return result;
-    } catch (error) {
-      if (!isAggregateLogsUploadError(error)) throw error;
-      for (const failed of error.errors) {
-        const status = statusOf(failed.cause);
-        const message = serviceMessage(failed.cause);
-        if (status === 413) {
-          await this.resend413(failed.failedLogs, abortSignal, result);
-        } else if (status === 400 || status === 404) {
-          result.failure ??= new Error(
-            `Logs Ingestion refused ${failed.failedLogs.length} rows for ${this.streamName} in ${this.ruleId} (HTTP ${status}): ${message}`,
-            { cause: failed.cause },
-          );
-        } else {
-          result.retry.push(...failed.failedLogs);
-          const after = retryAfterInMs(failed.cause);
-          if (after !== undefined)
-            result.retryAfterInMs = Math.max(result.retryAfterInMs ?? 0, after);
-          result.retryError = new Error(
-            `Logs Ingestion ${status === undefined ? "request failed" : `answered HTTP ${status}`}${status === 403 ? " (Monitoring Metrics Publisher role missing or not yet propagated)" : ""}: ${message}`,
-            { cause: failed.cause },
-          );
-        }
+      for (const body of splitIntoBodies(entries)) {
+        await this.takeSlot(abortSignal);
+        posts.push(
+          this.sendBody(body, abortSignal, result).finally(() => {
+            this.releaseSlot();
+          }),
+        );
       }
-      return result;
+    } finally {
+      // Every request started is awaited, also when an abort stops the loop.
+      await Promise.allSettled(posts);
     }
+    await Promise.all(posts);
+    return result;
   }
 
-  /** 413: halve the request; a lone row is reduced to the field limit once, then refused. */
-  private async resend413(
-    rows: Row[],
+  private async takeSlot(abortSignal: AbortSignal | undefined): Promise<void> {
+    while (this.inFlight >= this.maxConcurrency) {
+      abortSignal?.throwIfAborted();
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
+    abortSignal?.throwIfAborted();
+    this.inFlight++;
+  }
+
+  private releaseSlot(): void {
+    this.inFlight--;
+    this.slotWaiters.shift()?.();
+  }
+
+  private async sendBody(
+    entries: Entry[],
     abortSignal: AbortSignal | undefined,
     into: SendResult,
   ): Promise<void> {
-    let parts: Row[][];
-    if (rows.length > 1) {
-      const half = Math.ceil(rows.length / 2);
-      parts = [rows.slice(0, half), rows.slice(half)];
+    let response: PipelineResponse;
+    try {
+      response = await this.client.pipeline.sendRequest(
+        this.httpClient,
+        createPipelineRequest({
+          url: this.uploadUrl,
+          method: "POST",
+          headers: createHttpHeaders({
+            "content-type": "application/json",
+            // The client's pipeline compresses every body (FAST_GZIP_POLICY).
+            "content-encoding": "gzip",
+            accept: "application/json",
+          }),
+          body: joinRows(entries),
+          ...(abortSignal ? { abortSignal } : {}),
+        }),
+      );
+    } catch (error) {
+      if (abortSignal?.aborted) throw error;
+      into.retry.push(...entries);
+      const message = error instanceof Error ? error.message : String(error);
+      into.retryError = new Error(`Logs Ingestion request failed: ${message}`, { cause: error });
+      return;
+    }
+    const status = response.status;
+    if (status >= 200 && status < 300) return;
+    const message = serviceMessage(response);
+    if (status === 413) {
+      await this.resend413(entries, abortSignal, into);
+    } else if (status === 400 || status === 404) {
+      into.failure ??= new Error(
+        `Logs Ingestion refused ${entries.length} rows for ${this.streamName} in ${this.ruleId} (HTTP ${status}): ${message}`,
+      );
     } else {
-      const origin = (
-        rows[0] as Record<symbol, { record: ReceivedRecord; batch: Batch } | undefined>
-      )[REDUCED];
-      const size = Buffer.byteLength(JSON.stringify(rows[0]), "utf8");
-      if (!origin || size <= 2 * LOG_ANALYTICS_FIELD_LIMIT_BYTES) {
+      into.retry.push(...entries);
+      const after = retryAfterInMs(response);
+      if (after !== undefined) into.retryAfterInMs = Math.max(into.retryAfterInMs ?? 0, after);
+      into.retryError = new Error(
+        `Logs Ingestion answered HTTP ${status}${status === 403 ? " (Monitoring Metrics Publisher role missing or not yet propagated)" : ""}: ${message}`,
+      );
+    }
+  }
+
+  /** 413: halve the body; a lone row is reduced to the field limit once, then refused. */
+  private async resend413(
+    entries: Entry[],
+    abortSignal: AbortSignal | undefined,
+    into: SendResult,
+  ): Promise<void> {
+    let parts: Entry[][];
+    if (entries.length > 1) {
+      const half = Math.ceil(entries.length / 2);
+      parts = [entries.slice(0, half), entries.slice(half)];
+    } else {
+      const entry = entries[0]!;
+      const size = entry.bytes.byteLength;
+      if (entry.reduced || size <= 2 * LOG_ANALYTICS_FIELD_LIMIT_BYTES) {
         into.failure ??= new Error(
-          `Logs Ingestion refused a single row of ${size} bytes as too large (HTTP 413); record ${String(rows[0]?.RecordId)}`,
+          `Logs Ingestion refused a single row of ${size} bytes as too large (HTTP 413); record ${entry.record.id}`,
         );
         return;
       }
-      parts = [[this.rowFor(origin.record, origin.batch, LOG_ANALYTICS_FIELD_LIMIT_BYTES)]];
+      const rebuilt = this.build(entry.record, entry.context, LOG_ANALYTICS_FIELD_LIMIT_BYTES);
+      parts = [[{ ...rebuilt, reduced: true }]];
     }
-    for (const part of parts) {
-      const sub = await this.send(part, abortSignal);
-      into.retry.push(...sub.retry);
-      if (sub.retryAfterInMs !== undefined)
-        into.retryAfterInMs = Math.max(into.retryAfterInMs ?? 0, sub.retryAfterInMs);
-      into.retryError ??= sub.retryError;
-      into.failure ??= sub.failure;
-    }
+    for (const part of parts) await this.sendBody(part, abortSignal, into);
   }
 }
 
@@ -337,28 +442,21 @@ function validateEndpoint(endpoint: string): string {
   return endpoint.replace(/\/+$/, "");
 }
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown }).statusCode;
-  return typeof status === "number" ? status : undefined;
-}
-
-/** The service's error message (`{error:{code,message}}`), else the error's own. */
-function serviceMessage(error: unknown): string {
-  const err = error as {
-    message?: string;
-    code?: string;
-    details?: { error?: { code?: string; message?: string } };
-  };
-  const detail = err.details?.error;
-  if (detail?.message) return detail.code ? `${detail.code}: ${detail.message}` : detail.message;
-  return err.message ?? String(error);
+/** The service's error message (`{error:{code,message}}`), else the status text. */
+function serviceMessage(response: PipelineResponse): string {
+  const text = response.bodyAsText ?? "";
+  try {
+    const detail = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+    if (detail?.message) return detail.code ? `${detail.code}: ${detail.message}` : detail.message;
+  } catch {
+    // Not JSON: the text itself, shortened, says what there is to say.
+  }
+  return text === "" ? `HTTP ${response.status}` : text.slice(0, 300);
 }
 
 /** `Retry-After` (seconds or HTTP date) or `retry-after-ms` / `x-ms-retry-after-ms`, in ms. */
-function retryAfterInMs(error: unknown): number | undefined {
-  const headers = (error as { response?: { headers?: { get(name: string): string | undefined } } })
-    .response?.headers;
-  if (!headers) return undefined;
+function retryAfterInMs(response: PipelineResponse): number | undefined {
+  const headers = response.headers;
   for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
     const value = Number(headers.get(name));
     if (headers.get(name) !== undefined && Number.isFinite(value) && value >= 0) return value;

@@ -415,8 +415,13 @@ export class ActivitySource implements Source {
         const chunks = this.client.streamBlob(url, { abortSignal: signal });
         const body = keeper ? keeper.tee(chunks) : chunks;
         const parseOptions = { abortSignal: signal, maxElementChars: this.options.maxRecordChars };
+        const rowContext = {
+          contentType,
+          contentId: blob.contentId,
+          contentCreated: blob.contentCreated,
+        };
         const batches = this.options.parseWorkers
-          ? this.options.parseWorkers.elements(body, parseOptions)
+          ? this.options.parseWorkers.elements(body, { ...parseOptions, rowContext })
           : parseHere(body, parseOptions, keepParsed);
         for await (const batch of batches) {
           for (const element of batch) {

@@ -5,11 +5,14 @@
  * exact UTF-8 text, which the file sink writes without ever turning it into a string.
  *
  * Used only when no sink reads the parsed record (`Sink.usesParsedRecords`): sending parsed
- * objects between threads costs more than parsing them again.
+ * objects between threads costs more than parsing them again. A Logs Ingestion sink reads no
+ * parsed record either: it asks for rows (`Sink.auditRows`), which the workers build from the
+ * record they just parsed and send as UTF-8 JSON, the record's text being a slice of its row.
  */
-import type { Worker } from "node:worker_threads";
+import type { ResourceLimits, Worker } from "node:worker_threads";
 import type { AuditRecord } from "../../../domain/records";
-import { usableCores } from "../containerLimits";
+import { heapSizes, PARSE_WORKER_YOUNG_GENERATION_MB, usableCores } from "../containerLimits";
+import type { AuditRowOptions, EncodedRow, RowContext } from "../sinks/logsIngestionRows";
 import { startWorkerThread } from "../threads";
 import type { ReceivedRecord } from "../types";
 import { BlobMalformedError, BlobTruncatedError, type StreamJsonArrayOptions } from "./blobStream";
@@ -19,6 +22,12 @@ import type { ParseReply, ParseRequest } from "./parseWorker";
 export const MAX_DEFAULT_PARSE_WORKERS = 4;
 /** Chunks of one blob sent ahead of the replies read back. */
 const CHUNKS_AHEAD = 3;
+/**
+ * Network chunks are joined up to this size before they go to a worker: each message and its
+ * reply cost a fixed amount on both threads (serialization, one reply's arrays), and the HTTP
+ * client hands out chunks of 16-64 KB.
+ */
+const MESSAGE_BYTES = 256 * 1024;
 
 /**
  * Default worker count: one core is left to the main thread, at least one worker. Cores are the
@@ -33,6 +42,8 @@ export class ByteRecord implements ReceivedRecord {
   constructor(
     readonly id: string,
     readonly bytes: Uint8Array,
+    /** The record's Logs Ingestion row, when the worker built one. */
+    readonly row?: EncodedRow,
   ) {}
 
   get raw(): string {
@@ -98,18 +109,20 @@ class ParseWorker {
     worker.unref();
   }
 
-  static start(onExit: (worker: ParseWorker) => void): ParseWorker {
-    const worker = startWorkerThread(__dirname, "parseWorker", {
-      resourceLimits: { maxYoungGenerationSizeMb: 8 },
-    });
+  static start(resourceLimits: ResourceLimits, onExit: (worker: ParseWorker) => void): ParseWorker {
+    const worker = startWorkerThread(__dirname, "parseWorker", { resourceLimits });
     return new ParseWorker(worker, onExit);
   }
 
-  open(stream: number, maxElementChars: number | undefined): ReplyQueue {
+  open(
+    stream: number,
+    maxElementChars: number | undefined,
+    rows: { context: RowContext; fieldLimitBytes: number } | undefined,
+  ): ReplyQueue {
     const queue = new ReplyQueue();
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(stream, queue);
-    this.post({ op: "open", stream, maxElementChars });
+    this.post({ op: "open", stream, maxElementChars, ...(rows ? { rows } : {}) });
     return queue;
   }
 
@@ -122,13 +135,14 @@ class ParseWorker {
   send(stream: number, chunk: Uint8Array): void {
     // Transferred, not cloned. A chunk that is a view on part of a larger buffer (the HTTP
     // client may share one between chunks) is copied first: cloning would copy all of it, and
-    // transferring would take it from its other users.
+    // transferring would take it from its other users. `new Uint8Array(view)` copies; a Buffer's
+    // own `slice()` would not (it returns a view on the same memory).
     const own =
       chunk.byteOffset === 0 &&
       chunk.byteLength === chunk.buffer.byteLength &&
       chunk.buffer instanceof ArrayBuffer
         ? chunk
-        : chunk.slice();
+        : new Uint8Array(chunk);
     this.post({ op: "chunk", stream, chunk: own }, [own.buffer as ArrayBuffer]);
   }
 
@@ -163,6 +177,22 @@ class ParseWorker {
   }
 }
 
+export interface ParseWorkerPoolOptions {
+  /** Build each record's Logs Ingestion row for blobs read with a `rowContext`. */
+  auditRows?: AuditRowOptions;
+  /**
+   * Old-generation heap of each worker, MB (undefined: V8's default); default from the
+   * container's memory limit (`heapSizes`).
+   */
+  workerOldGenerationMb?: number;
+}
+
+/** Options of one blob read on the workers. */
+export interface ParseElementsOptions extends StreamJsonArrayOptions {
+  /** The blob the records come from: with `auditRows`, each record gets its row. */
+  rowContext?: RowContext;
+}
+
 /**
  * A fixed set of parse worker threads; each blob goes to the worker with the fewest open
  * blobs. Workers start on first use and are replaced when one fails.
@@ -171,11 +201,27 @@ export class ParseWorkerPool {
   private readonly workers: ParseWorker[] = [];
   private nextStream = 1;
   private closed = false;
+  /** Rows the workers build, if a sink asked for them. */
+  readonly auditRows: AuditRowOptions | undefined;
+  /** What each worker thread starts with. */
+  readonly resourceLimits: ResourceLimits;
 
-  constructor(readonly size: number = defaultParseWorkers()) {
+  constructor(
+    readonly size: number = defaultParseWorkers(),
+    options: ParseWorkerPoolOptions = {},
+  ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new RangeError(`ParseWorkerPool needs at least one worker (got ${size})`);
     }
+    this.auditRows = options.auditRows;
+    const oldGenerationMb =
+      "workerOldGenerationMb" in options
+        ? options.workerOldGenerationMb
+        : heapSizes().workerOldGenerationMb;
+    this.resourceLimits = {
+      maxYoungGenerationSizeMb: PARSE_WORKER_YOUNG_GENERATION_MB,
+      ...(oldGenerationMb !== undefined ? { maxOldGenerationSizeMb: oldGenerationMb } : {}),
+    };
   }
 
   /**
@@ -185,11 +231,15 @@ export class ParseWorkerPool {
    */
   async *elements(
     chunks: AsyncIterable<Uint8Array>,
-    options: StreamJsonArrayOptions = {},
+    options: ParseElementsOptions = {},
   ): AsyncGenerator<ParsedElement[], void, undefined> {
     const worker = this.pick();
     const stream = this.nextStream++;
-    const replies = worker.open(stream, options.maxElementChars);
+    const rows =
+      this.auditRows && options.rowContext
+        ? { context: options.rowContext, fieldLimitBytes: this.auditRows.fieldLimitBytes }
+        : undefined;
+    const replies = worker.open(stream, options.maxElementChars, rows);
     const input = chunks[Symbol.asyncIterator]();
     let finished = false;
     let inputDone = false;
@@ -201,14 +251,26 @@ export class ParseWorkerPool {
         // for a reply only when there is nothing else to do.
         let reply = replies.poll();
         if (reply === undefined && !inputDone && ahead < CHUNKS_AHEAD) {
-          const next = await input.next();
-          if (next.done === true) {
-            inputDone = true;
-            worker.end(stream);
-          } else {
-            worker.send(stream, next.value);
+          const pieces: Uint8Array[] = [];
+          let size = 0;
+          while (size < MESSAGE_BYTES) {
+            const next = await input.next();
+            if (next.done === true) {
+              inputDone = true;
+              break;
+            }
+            if (next.value.byteLength === 0) continue;
+            pieces.push(next.value);
+            size += next.value.byteLength;
           }
-          ahead++;
+          if (pieces.length > 0) {
+            worker.send(stream, pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, size));
+            ahead++;
+          }
+          if (inputDone) {
+            worker.end(stream);
+            ahead++;
+          }
           continue;
         }
         reply ??= await replies.next();
@@ -217,7 +279,7 @@ export class ParseWorkerPool {
           finished = true;
           throw toError(reply.error);
         }
-        yield toElements(reply);
+        yield toElements(reply, rows?.fieldLimitBytes);
         if (reply.done) {
           finished = true;
           return;
@@ -241,7 +303,7 @@ export class ParseWorkerPool {
     if (this.closed) throw new Error("the parse worker pool is closed");
     while (this.workers.length < this.size) {
       this.workers.push(
-        ParseWorker.start((gone) => {
+        ParseWorker.start(this.resourceLimits, (gone) => {
           const at = this.workers.indexOf(gone);
           if (at >= 0) this.workers.splice(at, 1);
         }),
@@ -255,8 +317,14 @@ export class ParseWorkerPool {
   }
 }
 
-function toElements(reply: Extract<ParseReply, { ids: unknown }>): ParsedElement[] {
-  const { ids, ends, bytes, firstIndex } = reply;
+function toElements(
+  reply: Extract<ParseReply, { ids: unknown }>,
+  fieldLimitBytes: number | undefined,
+): ParsedElement[] {
+  const { ids, ends, bytes, firstIndex, rows } = reply;
+  if (rows !== undefined && fieldLimitBytes !== undefined) {
+    return toRowElements(reply, rows, fieldLimitBytes);
+  }
   const elements: ParsedElement[] = new Array(ids.length);
   let start = 0;
   for (let i = 0; i < ids.length; i++) {
@@ -267,6 +335,33 @@ function toElements(reply: Extract<ParseReply, { ids: unknown }>): ParsedElement
       record: id === null ? undefined : new ByteRecord(id, bytes.subarray(start, end)),
     };
     start = end;
+  }
+  return elements;
+}
+
+function toRowElements(
+  reply: Extract<ParseReply, { ids: unknown }>,
+  rows: NonNullable<Extract<ParseReply, { ids: unknown }>["rows"]>,
+  fieldLimitBytes: number,
+): ParsedElement[] {
+  const { ids, ends, bytes, firstIndex } = reply;
+  const reduced = new Map(rows.reductions.map((entry) => [entry.at, entry.reductions]));
+  const elements: ParsedElement[] = new Array(ids.length);
+  let start = 0;
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i] ?? null;
+    let record: ByteRecord | undefined;
+    if (id !== null) {
+      const reductions = reduced.get(i);
+      const row: EncodedRow = {
+        bytes: bytes.subarray(start, rows.rowEnds[i]!),
+        fieldLimitBytes,
+        ...(reductions ? { reductions } : {}),
+      };
+      record = new ByteRecord(id, bytes.subarray(rows.rawStarts[i]!, rows.rawEnds[i]!), row);
+    }
+    elements[i] = { index: firstIndex + i, record };
+    start = ends[i]!;
   }
   return elements;
 }

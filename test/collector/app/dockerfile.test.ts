@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { COLLECTOR_NODE_FLAGS } from "../../../collector/src/nodeFlags";
+import { collectorNodeFlags } from "../../../collector/src/nodeFlags";
 import { COLLECTOR_RUN_ONCE_ARGS } from "../../../components/collectorJob";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
@@ -63,8 +63,15 @@ const lines = instructions(DOCKERFILE);
 const runtimeStart = lines.findIndex((line) => /^FROM \S+ AS runtime$/i.test(line));
 const runtime = lines.slice(runtimeStart);
 const cmd = execForm(runtime.find((line) => line.startsWith("CMD "))!, /^CMD \[/);
-/** Index of the script in CMD: node's flags stand before it, the command's arguments after. */
-const scriptAt = cmd.findIndex((arg) => arg.endsWith(".js"));
+/**
+ * CMD is `/bin/sh -c <line> collector <arguments>`: the line runs the flags script, then `exec`s
+ * node with those flags, the collector's script and the arguments.
+ */
+const [cmdShell, cmdDashC, cmdLine, cmdName, ...cmdArgs] = cmd;
+const LINE = /^exec node \$\(node (?<flags>\S+\.js)\) (?<main>\S+\.js) "\$@"$/;
+const lineParts = LINE.exec(cmdLine ?? "")?.groups ?? {};
+const flagsScript = lineParts.flags ?? "";
+const mainScript = lineParts.main ?? "";
 const healthcheck = execForm(runtime.find((line) => line.startsWith("HEALTHCHECK "))!, / CMD \[/);
 
 describe("collector/Dockerfile", () => {
@@ -103,8 +110,15 @@ describe("collector/Dockerfile", () => {
     ]);
   });
 
-  it("runs node directly and checks health with node", () => {
-    expect(cmd).toEqual(["node", ...COLLECTOR_NODE_FLAGS, "bin/collector/src/main.js", "run"]);
+  it("execs node with heap flags computed from the container's memory limit, and checks health with node", () => {
+    expect([cmdShell, cmdDashC, cmdName, ...cmdArgs]).toEqual([
+      "/bin/sh",
+      "-c",
+      "collector",
+      "run",
+    ]);
+    expect(flagsScript).toBe("bin/collector/src/nodeFlags.js");
+    expect(mainScript).toBe("bin/collector/src/main.js");
     expect(healthcheck[0]).toBe("node");
     // A scheduled Container Apps Job replaces CMD with its args: the same command, run once.
     expect(COLLECTOR_RUN_ONCE_ARGS).toEqual([...cmd, "--once"]);
@@ -182,15 +196,31 @@ describe("the image's commands, run from a compiled /app layout", () => {
 
   it("compiles only the collector and the domain module it imports, nothing else of the repository", () => {
     expect(readdirSync(path.join(appDir, "bin")).sort()).toEqual(["collector", "domain"]);
-    expect(existsSync(path.join(appDir, cmd[scriptAt]!))).toBe(true);
+    expect(existsSync(path.join(appDir, mainScript))).toBe(true);
+    expect(existsSync(path.join(appDir, flagsScript))).toBe(true);
+  });
+
+  it("prints node flags for the machine's limits from the compiled flags script", async () => {
+    const { stdout } = await run(process.execPath, [flagsScript], { cwd: appDir });
+    expect(stdout.trim().split(/\s+/)).toEqual(collectorNodeFlags());
+  });
+
+  it("runs CMD's shell line as written: the shell execs node with the flags and the collector's arguments", async () => {
+    const { stdout } = await run("/bin/sh", ["-c", cmdLine!, cmdName!, "--help"], {
+      cwd: appDir,
+      env: { PATH: `${path.dirname(process.execPath)}:${process.env.PATH ?? ""}` },
+    });
+    expect(stdout).toMatch(/^Example:/);
+    expect(stdout).toContain("npm run collector -- run --once");
   });
 
   it("serves /healthz for the HEALTHCHECK command and drains on SIGTERM", async () => {
     const ws = workspace(emulator, { O365_CONTENT_TYPES: "Audit.Exchange,Audit.General" });
+    const { stdout: flags } = await run(process.execPath, [flagsScript], { cwd: appDir });
     const collector = spawnCollector(
-      cmd.slice(scriptAt + 1),
+      cmdArgs,
       ws.env,
-      cmd.slice(1, scriptAt + 1),
+      [...flags.trim().split(/\s+/), mainScript],
       appDir,
     );
     const port = await collector.port();

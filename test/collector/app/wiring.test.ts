@@ -1,7 +1,8 @@
 /**
  * The collector's parts as `buildParts` wires them from a configuration, and what a sink then
- * receives from the source: parsed records when some sink reads them (Logs Ingestion), raw bytes
- * from the parse workers when none does (file).
+ * receives from the source: parsed records when some sink reads them (syslog CEF), raw bytes
+ * from the parse workers when none does (file), and with them each record's row when a sink asks
+ * for rows (Logs Ingestion).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildParts, type CollectorParts } from "../../../collector/src/app";
@@ -32,11 +33,12 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-function partsFor(sink: string): CollectorParts {
+function partsFor(sink: string, extra: Record<string, string> = {}): CollectorParts {
   const ws = workspace(emulator, {
     AUDIT_SINK: sink,
     AUDIT_PARSE_WORKERS: "1",
     O365_CONTENT_TYPES: "Audit.Exchange",
+    ...extra,
   });
   const config = loadConfig({}, ws.env);
   return buildParts(config, createMetrics(), createLogger({ level: "silent" }));
@@ -74,17 +76,43 @@ describe("buildParts", () => {
     }
   });
 
-  it("keeps Logs Ingestion's need for parsed records through the metrics wrapper, so no parse worker starts", async () => {
-    const parts = partsFor("logs-ingestion,file");
+  it("keeps a sink's need for parsed records through the metrics wrapper, so no parse worker starts", async () => {
+    const parts = partsFor("logs-ingestion,syslog", { SYSLOG_URL: "tcp://127.0.0.1:6514" });
     try {
       const byName = Object.fromEntries(parts.sinks.map((sink) => [sink.name, sink]));
-      expect(byName["logs-ingestion"]?.usesParsedRecords).toBe(true);
-      expect(byName.file?.usesParsedRecords).not.toBe(true);
+      expect(byName.syslog?.usesParsedRecords).toBe(true);
       expect(parts.parseWorkers).toBeUndefined();
       const records = await firstBlobRecords(parts);
       expect(records.length).toBeGreaterThan(0);
       for (const record of records) {
         expect(record).not.toBeInstanceOf(ByteRecord);
+        expect(record.row).toBeUndefined();
+        expect(record.record.Id).toBe(record.id);
+      }
+    } finally {
+      await parts.parseWorkers?.close();
+    }
+  });
+
+  it("keeps Logs Ingestion's request for rows through the metrics wrapper, so the parse workers build them", async () => {
+    const parts = partsFor("logs-ingestion,file");
+    try {
+      const byName = Object.fromEntries(parts.sinks.map((sink) => [sink.name, sink]));
+      expect(byName["logs-ingestion"]?.usesParsedRecords).not.toBe(true);
+      expect(byName["logs-ingestion"]?.auditRows).toEqual({ fieldLimitBytes: 64 * 1024 });
+      expect(parts.parseWorkers?.auditRows).toEqual({ fieldLimitBytes: 64 * 1024 });
+      const records = await firstBlobRecords(parts);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record).toBeInstanceOf(ByteRecord);
+        const row = JSON.parse(Buffer.from(record.row!.bytes).toString("utf8")) as Record<
+          string,
+          unknown
+        >;
+        expect(row.RecordId).toBe(record.id);
+        expect(row.ContentType).toBe("Audit.Exchange");
+        // The record's own bytes are the row's AuditData, exactly as received.
+        expect(row.AuditData).toEqual(JSON.parse(record.raw));
         expect(record.record.Id).toBe(record.id);
       }
     } finally {

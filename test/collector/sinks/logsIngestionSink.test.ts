@@ -1,3 +1,4 @@
+import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -63,6 +64,7 @@ describe("LogsIngestionSink against the emulator", () => {
   beforeEach(() => {
     emulator.knobs.ingestionThrottle = null;
     emulator.knobs.ingestionOutage = false;
+    emulator.knobs.latencyMs = 0;
   });
 
   function sink(overrides: Partial<LogsIngestionSinkOptions> = {}) {
@@ -137,6 +139,41 @@ describe("LogsIngestionSink against the emulator", () => {
     const rows = rowsFor(ids);
     expect(rows).toHaveLength(40);
     expect(new Set(rows.map((r) => r.row.RecordId)).size).toBe(40);
+  });
+
+  it("keeps at most maxConcurrency requests in flight across batches delivered at once", async () => {
+    const inner = createDefaultHttpClient();
+    let inFlight = 0;
+    let most = 0;
+    const counting: HttpClient = {
+      async sendRequest(request) {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        try {
+          return await inner.sendRequest(request);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const { sink: s } = sink({
+      maxConcurrency: 2,
+      clientOptions: { retryOptions: { maxRetries: 0 }, httpClient: counting },
+    });
+    emulator.knobs.latencyMs = 30;
+    // Three batches of ~1.3 MB: two request bodies each, six in all.
+    const batches = [0, 1, 2].map((b) =>
+      batch(
+        Array.from({ length: 40 }, (_, i) =>
+          rec(6000 + b * 100 + i, { Padding: "p".repeat(32 * 1024) }),
+        ),
+      ),
+    );
+    const outcomes = await Promise.all(batches.map((b) => s.deliver(b)));
+    expect(outcomes).toEqual([{ kind: "success" }, { kind: "success" }, { kind: "success" }]);
+    expect(most).toBe(2);
+    const ids = new Set(batches.flatMap((b) => b.records.map((r) => r.id)));
+    expect(rowsFor(ids)).toHaveLength(120);
   });
 
   it("passes a 429's Retry-After on as retryAfterInMs", async () => {
