@@ -55,13 +55,21 @@ describe("estimateMonthlyCost", () => {
   });
 
   it("runs a scheduled job only for its start-up and the records of each run", () => {
+    // A processing rate of 3,000 records per vCPU-second, whatever the price list measured.
+    const prices = structuredClone(DEFAULT_PRICES);
+    prices.sizing.recordsPerVcpuSecond = 3_000;
     // 8,640 runs of 20 s + (30,000,000 / 8,640 records) / (3,000 × 0.25 records/s) = 212,800 s.
-    expect(runSecondsPerMonth(inputs({ mode: "scheduled" }))).toBeCloseTo(212_800, 6);
-    const estimate = estimateMonthlyCost(inputs({ mode: "scheduled" }));
+    expect(runSecondsPerMonth(inputs({ mode: "scheduled", prices }))).toBeCloseTo(212_800, 6);
+    // The price list's own rate: 8,640 × 20 s + 30,000,000 / (5,700 × 0.25) = 193,852.6 s.
+    expect(DEFAULT_PRICES.sizing.recordsPerVcpuSecond).toBe(5_700);
+    expect(runSecondsPerMonth(inputs({ mode: "scheduled" }))).toBeCloseTo(193_852.63, 1);
+    const estimate = estimateMonthlyCost(inputs({ mode: "scheduled", prices }));
     expect(line(estimate, "Container Apps vCPU")).toBe(0);
     expect(line(estimate, "Container Apps memory")).toBe(0);
     // 10,000,000 a day: 8,640 × 20 s + 300,000,000 / 750 = 572,800 s → 143,200 vCPU-s, under the grant.
-    const busy = estimateMonthlyCost(inputs({ mode: "scheduled", recordsPerDay: 10_000_000 }));
+    const busy = estimateMonthlyCost(
+      inputs({ mode: "scheduled", recordsPerDay: 10_000_000, prices }),
+    );
     expect(line(busy, "Container Apps vCPU")).toBe(0);
     expect(line(busy, "Container Apps memory")).toBe(0);
   });
