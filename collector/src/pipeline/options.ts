@@ -2,7 +2,7 @@ import type { ContentType } from "../../../domain/contentTypes";
 import type { RetryDelayOptions } from "../backoff";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
-import type { Sink, Source, StateStore } from "../types";
+import type { ReceivedRecord, Sink, Source, StateStore } from "../types";
 import type { ContentTypeProgress } from "./counters";
 
 /**
@@ -15,6 +15,18 @@ import type { ContentTypeProgress } from "./counters";
 export const DEFAULT_BLOB_CONCURRENCY = 12;
 /** Records per sink batch; a blob with more records is delivered in several batches. */
 export const DEFAULT_MAX_BATCH_RECORDS = 1_000;
+/**
+ * Most bytes per sink batch, each record counted as {@link recordSizeBytes} plus one (a
+ * separator); a record larger than this goes alone. A batch is handed on before a record would
+ * take it past this size, even below {@link DEFAULT_MAX_BATCH_RECORDS}. Every blob being read
+ * holds the batch it fills (and waits to hand it to the lane), so with
+ * {@link DEFAULT_BLOB_CONCURRENCY} blobs this bounds what the readers hold in bytes whatever the
+ * records' size: 1,000 Logs Ingestion rows of ~1.9 KB are 1.9 MB, 23 MB for twelve blobs. Just
+ * under 1,000,000 so a batch of rows, with the JSON array's brackets and commas, is one Logs
+ * Ingestion request body and not a full one and a nearly empty one
+ * (https://learn.microsoft.com/en-us/azure/azure-monitor/service-limits#logs-ingestion-api).
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 999_000;
 /**
  * The most records a delivery round takes and the lane's queue budget. Queued records are held
  * whole (their text, and parsed when a sink reads the parsed form: several KB each), so this
@@ -42,6 +54,16 @@ export const DEFAULT_BLOB_ATTEMPTS = 3;
 /** Batches handed to the sinks together in one lane round. */
 export const MAX_ROUND_BATCHES = 64;
 
+/**
+ * What a received record holds in memory, in bytes, as the pipeline counts it: its Logs
+ * Ingestion row when a parse worker built one (the row embeds the record's text unless the
+ * text was reduced), else its UTF-8 bytes, else its text's length (a lower bound for non-ASCII
+ * text: decoding it to count exactly would cost more than the estimate is worth).
+ */
+export function recordSizeBytes(record: ReceivedRecord): number {
+  return record.row?.bytes.byteLength ?? record.bytes?.byteLength ?? record.raw.length;
+}
+
 /** Everything the pipeline is built from. */
 export interface PipelineOptions {
   source: Source;
@@ -55,6 +77,8 @@ export interface PipelineOptions {
   blobConcurrency?: number;
   /** Records per sink batch (default {@link DEFAULT_MAX_BATCH_RECORDS}). */
   maxBatchRecords?: number;
+  /** Bytes per sink batch (default {@link DEFAULT_MAX_BATCH_BYTES}); see {@link recordSizeBytes}. */
+  maxBatchBytes?: number;
   /** Records per delivery round and queued in the lane (default {@link DEFAULT_COMMIT_MAX_RECORDS}). */
   commitMaxRecords?: number;
   /** Coalesce commits up to this many acknowledged records (default {@link DEFAULT_COMMIT_EVERY_RECORDS}). */
@@ -107,6 +131,7 @@ export function checkPipelineOptions(options: PipelineOptions): void {
   for (const [key, value] of Object.entries({
     blobConcurrency: options.blobConcurrency,
     maxBatchRecords: options.maxBatchRecords,
+    maxBatchBytes: options.maxBatchBytes,
     commitMaxRecords: options.commitMaxRecords,
     blobAttempts: options.blobAttempts,
   })) {

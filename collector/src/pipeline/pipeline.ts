@@ -211,6 +211,7 @@ export class Pipeline {
       control,
       blobConcurrency: options.blobConcurrency,
       maxBatchRecords: options.maxBatchRecords,
+      maxBatchBytes: options.maxBatchBytes,
       blobAttempts: options.blobAttempts,
       retry: options.retry,
       logger,
