@@ -34,6 +34,15 @@ export const DEFAULT_MAX_BATCH_BYTES = 999_000;
  */
 export const DEFAULT_COMMIT_MAX_RECORDS = 5_000;
 /**
+ * The most bytes a delivery round takes and the lane's queue holds (records counted as
+ * {@link recordSizeBytes}), next to {@link DEFAULT_COMMIT_MAX_RECORDS}: what the lane holds is
+ * bytes, and records differ in size by sink. 5,000 records of ~1.9 KB of text (the file path)
+ * stay under it; 5,000 Logs Ingestion rows of ~3 KB were 15 MB per round and as much queued.
+ * Ten megabytes are ten request bodies, two waves of the sink's five concurrent uploads
+ * (DEFAULT_INGESTION_CONCURRENCY in sinks/logsIngestionSink.ts).
+ */
+export const DEFAULT_COMMIT_MAX_BYTES = 10_000_000;
+/**
  * Acknowledged records (only their Ids are held) that share one commit while more batches are
  * queued. Each SQLite commit rewrites every ledger page it touches, and random GUIDs touch
  * pages all over the ledger, so fewer, larger commits cost much less per Id (measure it with
@@ -81,6 +90,8 @@ export interface PipelineOptions {
   maxBatchBytes?: number;
   /** Records per delivery round and queued in the lane (default {@link DEFAULT_COMMIT_MAX_RECORDS}). */
   commitMaxRecords?: number;
+  /** Bytes per delivery round and queued in the lane (default {@link DEFAULT_COMMIT_MAX_BYTES}). */
+  commitMaxBytes?: number;
   /** Coalesce commits up to this many acknowledged records (default {@link DEFAULT_COMMIT_EVERY_RECORDS}). */
   commitEveryRecords?: number;
   /** ... or up to this age of the oldest uncommitted acknowledgement (default {@link DEFAULT_COMMIT_MAX_DELAY_MS}). */
@@ -133,6 +144,7 @@ export function checkPipelineOptions(options: PipelineOptions): void {
     maxBatchRecords: options.maxBatchRecords,
     maxBatchBytes: options.maxBatchBytes,
     commitMaxRecords: options.commitMaxRecords,
+    commitMaxBytes: options.commitMaxBytes,
     blobAttempts: options.blobAttempts,
   })) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {

@@ -188,6 +188,7 @@ export class Pipeline {
       counters,
       control,
       commitMaxRecords: options.commitMaxRecords,
+      commitMaxBytes: options.commitMaxBytes,
       deliver: (batches) =>
         deliverToEverySink(batches, {
           sinks: options.sinks,

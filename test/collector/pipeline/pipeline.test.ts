@@ -426,6 +426,44 @@ describe("Pipeline", () => {
     expect(state.checkpoints.get(AAD)?.doneBlobs).toEqual(["b39"]);
   });
 
+  it("bounds a delivery round and the lane's queue by commitMaxBytes", async () => {
+    class RoundLog extends MemoryState {
+      readonly rounds: number[] = [];
+      override async seen(ids: readonly string[]): Promise<Set<string>> {
+        this.rounds.push(ids.length);
+        return super.seen(ids);
+      }
+    }
+    const run = async (commitMaxBytes: number) => {
+      // Twelve one-record blobs whose rows are 400 bytes; the first delivery is held for 50 ms
+      // so the others queue up behind it.
+      const blobs = Array.from({ length: 12 }, (_, i) => {
+        const base = record(guid(i + 1));
+        return {
+          contentId: `b${i}`,
+          minute: i + 1,
+          records: [{ ...base, row: { bytes: new Uint8Array(400), fieldLimitBytes: 65_536 } }],
+        };
+      });
+      const state = new RoundLog();
+      const { pipeline, sinks } = setup({
+        source: new FakeSource({ [AAD]: blobs }),
+        blobConcurrency: 12,
+        commitMaxBytes,
+        state,
+        sinks: [new FakeSink("file", [{ kind: "wait", until: sleep(50) }])],
+      });
+      await pipeline.open();
+      await pipeline.runOnce();
+      expect(sinks[0]!.ids).toHaveLength(12);
+      return state.rounds;
+    };
+    // A round stops taking entries once it holds 1,000 bytes: three rows of 400.
+    const bounded = await run(1_000);
+    expect(Math.max(...bounded)).toBe(3);
+    expect(Math.max(...(await run(1_000_000)))).toBeGreaterThan(3);
+  });
+
   it("delivers the next rounds while a commit is in flight, one commit at a time, and still drops their repeats", async () => {
     const sink = new FakeSink("file");
     class SlowState extends MemoryState {
@@ -504,6 +542,7 @@ describe("Pipeline", () => {
     const source = new FakeSource({});
     expect(() => setup({ source, sinks: [] })).toThrow(/at least one sink; set AUDIT_SINK/);
     expect(() => setup({ source, blobConcurrency: 0 })).toThrow(/blobConcurrency=0 is invalid/);
+    expect(() => setup({ source, commitMaxBytes: 1.5 })).toThrow(/commitMaxBytes=1.5 is invalid/);
     expect(() => setup({ source, sinks: [new FakeSink("a"), new FakeSink("a")] })).toThrow(
       /distinct names/,
     );
