@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { COLLECTOR_NODE_FLAGS } from "../../collector/src/nodeFlags";
+import { COLLECTOR_NODE_FLAGS, COLLECTOR_PROCESS_ENV } from "../../collector/src/nodeFlags";
 import { collectorConnectionEnv, type Emulator } from "../../emulator/src/index";
 
 /** Repository root (bench/lib/ is two levels below it). */
@@ -69,6 +69,8 @@ export function collectorEnv(options: CollectorEnvOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
+    // As the image sets it (collector/Dockerfile).
+    ...COLLECTOR_PROCESS_ENV,
     ...collectorConnectionEnv(emulator),
     AUDIT_STATE: options.state.includes(":") ? options.state : `sqlite:${options.state}`,
     AUDIT_QUARANTINE_DIR: options.quarantineDir,

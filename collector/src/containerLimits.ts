@@ -141,6 +141,15 @@ export const DEFAULT_MAX_OLD_SPACE_SIZE_MB = 192;
  * lets its garbage grow as large as the main thread's.
  */
 export const DEFAULT_WORKER_OLD_GENERATION_MB = 32;
+/**
+ * Main thread's semi-space (`--max-semi-space-size`, MiB; the young generation is two of them).
+ * Node 20's default lets each grow to 16 MiB, and under a steady stream of records they do: the
+ * logs-ingestion benchmark's main thread held a 32 MiB new space at its peak RSS, 8 MiB with 4
+ * (peak RSS 275 → 256 MB at 200k records, docs/benchmarks.md). What the main thread allocates
+ * per record is short-lived (objects wrapping bytes that live off the heap), so scavenges of a
+ * small new space stay cheap. Not derived from the memory limit: it is the same in a container.
+ */
+export const MAIN_MAX_SEMI_SPACE_MB = 4;
 /** Young generation of each parse worker: its garbage is short-lived (one chunk's records). */
 export const PARSE_WORKER_YOUNG_GENERATION_MB = 8;
 

@@ -10,7 +10,9 @@ import type { DeliveryLane } from "./lane";
 import {
   DEFAULT_BLOB_ATTEMPTS,
   DEFAULT_BLOB_CONCURRENCY,
+  DEFAULT_MAX_BATCH_BYTES,
   DEFAULT_MAX_BATCH_RECORDS,
+  recordSizeBytes,
 } from "./options";
 
 /** Counting semaphore for blob slots; `acquire` is abortable. */
@@ -64,6 +66,8 @@ export interface BlobFetcherOptions {
   blobConcurrency?: number;
   /** Records per lane entry (default {@link DEFAULT_MAX_BATCH_RECORDS}). */
   maxBatchRecords?: number;
+  /** Bytes per lane entry (default {@link DEFAULT_MAX_BATCH_BYTES}). */
+  maxBatchBytes?: number;
   /** Reads of one blob before its content type gives up (default {@link DEFAULT_BLOB_ATTEMPTS}). */
   blobAttempts?: number;
   /** Backoff between reads of a blob. */
@@ -147,19 +151,27 @@ export class BlobFetcher {
   ): Promise<void> {
     const { lane } = this.options;
     const maxBatch = this.options.maxBatchRecords ?? DEFAULT_MAX_BATCH_RECORDS;
+    const maxBytes = this.options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const attempts = this.options.blobAttempts ?? DEFAULT_BLOB_ATTEMPTS;
     for (let attempt = 1; ; attempt++) {
       let inFlight: Promise<void> | undefined;
       try {
         let buffer: ReceivedRecord[] = [];
+        let bufferBytes = 0;
+        // One batch of this blob may be in the lane while the next one is read.
+        const handOn = async () => {
+          if (inFlight) await inFlight;
+          inFlight = (await lane.submit({ item: tracked, records: buffer, last: false })).done;
+          buffer = [];
+          bufferBytes = 0;
+        };
         for await (const record of item.records({ abortSignal: signal })) {
+          // Each record counts one more byte: a separator (a comma in a JSON array body).
+          const size = recordSizeBytes(record) + 1;
+          if (buffer.length > 0 && bufferBytes + size > maxBytes) await handOn();
           buffer.push(record);
-          if (buffer.length >= maxBatch) {
-            // One batch of this blob may be in the lane while the next one is read.
-            if (inFlight) await inFlight;
-            inFlight = (await lane.submit({ item: tracked, records: buffer, last: false })).done;
-            buffer = [];
-          }
+          bufferBytes += size;
+          if (buffer.length >= maxBatch) await handOn();
         }
         if (inFlight) await inFlight;
         const last = (await lane.submit({ item: tracked, records: buffer, last: true })).done;

@@ -5,7 +5,12 @@ import type { RunControl } from "./control";
 import type { PipelineCounters } from "./counters";
 import { errorText, PipelineError } from "./errors";
 import type { CommitFrontier, TrackedItem } from "./frontier";
-import { DEFAULT_COMMIT_MAX_RECORDS, MAX_ROUND_BATCHES } from "./options";
+import {
+  DEFAULT_COMMIT_MAX_BYTES,
+  DEFAULT_COMMIT_MAX_RECORDS,
+  MAX_ROUND_BATCHES,
+  recordSizeBytes,
+} from "./options";
 
 /** Work for the lane: records of one blob to deliver, or an item with nothing to deliver. */
 export interface LaneSubmission {
@@ -17,6 +22,8 @@ export interface LaneSubmission {
 }
 
 interface LaneEntry extends LaneSubmission {
+  /** The records' size as {@link recordSizeBytes} counts it. */
+  bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
 }
@@ -32,6 +39,8 @@ export interface DeliveryLaneOptions {
   deliver: (batches: readonly Batch[]) => Promise<Record<string, string>>;
   /** Records per round and queued at most (default {@link DEFAULT_COMMIT_MAX_RECORDS}). */
   commitMaxRecords?: number;
+  /** Bytes per round and queued at most (default {@link DEFAULT_COMMIT_MAX_BYTES}). */
+  commitMaxBytes?: number;
   logger?: Logger;
 }
 
@@ -48,14 +57,17 @@ export interface DeliveryLaneOptions {
 export class DeliveryLane {
   private readonly queue: LaneEntry[] = [];
   private queuedRecords = 0;
+  private queuedBytes = 0;
   private readonly roomWaiters: Array<() => void> = [];
   private wake: (() => void) | undefined;
   private closed = false;
   private readonly done: Promise<void>;
   private readonly budget: number;
+  private readonly byteBudget: number;
 
   constructor(private readonly options: DeliveryLaneOptions) {
     this.budget = options.commitMaxRecords ?? DEFAULT_COMMIT_MAX_RECORDS;
+    this.byteBudget = options.commitMaxBytes ?? DEFAULT_COMMIT_MAX_BYTES;
     options.control.onStop(() => {
       this.wake?.();
       this.notifyRoom();
@@ -71,14 +83,21 @@ export class DeliveryLane {
    */
   async submit(entry: LaneSubmission): Promise<{ done: Promise<void> }> {
     const { control } = this.options;
-    while (this.queuedRecords >= this.budget && !control.fatal && !control.stopping) {
+    while (
+      (this.queuedRecords >= this.budget || this.queuedBytes >= this.byteBudget) &&
+      !control.fatal &&
+      !control.stopping
+    ) {
       await new Promise<void>((resolveRoom) => this.roomWaiters.push(resolveRoom));
     }
     if (control.fatal) throw control.fatal;
     if (control.stopping) throw control.stopError();
+    let bytes = 0;
+    for (const record of entry.records ?? []) bytes += recordSizeBytes(record);
     this.queuedRecords += entry.records?.length ?? 0;
+    this.queuedBytes += bytes;
     const done = new Promise<void>((resolveEntry, rejectEntry) => {
-      this.queue.push({ ...entry, resolve: resolveEntry, reject: rejectEntry });
+      this.queue.push({ ...entry, bytes, resolve: resolveEntry, reject: rejectEntry });
       this.wake?.();
     });
     return { done };
@@ -114,16 +133,20 @@ export class DeliveryLane {
       }
       const round: LaneEntry[] = [];
       let roundRecords = 0;
+      let roundBytes = 0;
       while (
         this.queue.length > 0 &&
         round.length < MAX_ROUND_BATCHES &&
-        roundRecords < this.budget
+        roundRecords < this.budget &&
+        roundBytes < this.byteBudget
       ) {
         const entry = this.queue.shift()!;
         round.push(entry);
         roundRecords += entry.records?.length ?? 0;
+        roundBytes += entry.bytes;
       }
       this.queuedRecords -= roundRecords;
+      this.queuedBytes -= roundBytes;
       this.notifyRoom();
       if (control.fatal || control.stopping) {
         for (const entry of round) entry.reject(control.fatal ?? control.stopError());

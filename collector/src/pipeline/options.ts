@@ -2,7 +2,7 @@ import type { ContentType } from "../../../domain/contentTypes";
 import type { RetryDelayOptions } from "../backoff";
 import type { Logger } from "../log";
 import type { CollectorMetrics } from "../metrics";
-import type { Sink, Source, StateStore } from "../types";
+import type { ReceivedRecord, Sink, Source, StateStore } from "../types";
 import type { ContentTypeProgress } from "./counters";
 
 /**
@@ -16,11 +16,32 @@ export const DEFAULT_BLOB_CONCURRENCY = 12;
 /** Records per sink batch; a blob with more records is delivered in several batches. */
 export const DEFAULT_MAX_BATCH_RECORDS = 1_000;
 /**
+ * Most bytes per sink batch, each record counted as {@link recordSizeBytes} plus one (a
+ * separator); a record larger than this goes alone. A batch is handed on before a record would
+ * take it past this size, even below {@link DEFAULT_MAX_BATCH_RECORDS}. Every blob being read
+ * holds the batch it fills (and waits to hand it to the lane), so with
+ * {@link DEFAULT_BLOB_CONCURRENCY} blobs this bounds what the readers hold in bytes whatever the
+ * records' size: 1,000 Logs Ingestion rows of ~1.9 KB are 1.9 MB, 23 MB for twelve blobs. Just
+ * under 1,000,000 so a batch of rows, with the JSON array's brackets and commas, is one Logs
+ * Ingestion request body and not a full one and a nearly empty one
+ * (https://learn.microsoft.com/en-us/azure/azure-monitor/service-limits#logs-ingestion-api).
+ */
+export const DEFAULT_MAX_BATCH_BYTES = 999_000;
+/**
  * The most records a delivery round takes and the lane's queue budget. Queued records are held
  * whole (their text, and parsed when a sink reads the parsed form: several KB each), so this
  * number is the collector's main memory knob.
  */
 export const DEFAULT_COMMIT_MAX_RECORDS = 5_000;
+/**
+ * The most bytes a delivery round takes and the lane's queue holds (records counted as
+ * {@link recordSizeBytes}), next to {@link DEFAULT_COMMIT_MAX_RECORDS}: what the lane holds is
+ * bytes, and records differ in size by sink. 5,000 records of ~1.9 KB of text (the file path)
+ * stay under it; 5,000 Logs Ingestion rows of ~3 KB were 15 MB per round and as much queued.
+ * Ten megabytes are ten request bodies, two waves of the sink's five concurrent uploads
+ * (DEFAULT_INGESTION_CONCURRENCY in sinks/logsIngestionSink.ts).
+ */
+export const DEFAULT_COMMIT_MAX_BYTES = 10_000_000;
 /**
  * Acknowledged records (only their Ids are held) that share one commit while more batches are
  * queued. Each SQLite commit rewrites every ledger page it touches, and random GUIDs touch
@@ -42,6 +63,16 @@ export const DEFAULT_BLOB_ATTEMPTS = 3;
 /** Batches handed to the sinks together in one lane round. */
 export const MAX_ROUND_BATCHES = 64;
 
+/**
+ * What a received record holds in memory, in bytes, as the pipeline counts it: its Logs
+ * Ingestion row when a parse worker built one (the row embeds the record's text unless the
+ * text was reduced), else its UTF-8 bytes, else its text's length (a lower bound for non-ASCII
+ * text: decoding it to count exactly would cost more than the estimate is worth).
+ */
+export function recordSizeBytes(record: ReceivedRecord): number {
+  return record.row?.bytes.byteLength ?? record.bytes?.byteLength ?? record.raw.length;
+}
+
 /** Everything the pipeline is built from. */
 export interface PipelineOptions {
   source: Source;
@@ -55,8 +86,12 @@ export interface PipelineOptions {
   blobConcurrency?: number;
   /** Records per sink batch (default {@link DEFAULT_MAX_BATCH_RECORDS}). */
   maxBatchRecords?: number;
+  /** Bytes per sink batch (default {@link DEFAULT_MAX_BATCH_BYTES}); see {@link recordSizeBytes}. */
+  maxBatchBytes?: number;
   /** Records per delivery round and queued in the lane (default {@link DEFAULT_COMMIT_MAX_RECORDS}). */
   commitMaxRecords?: number;
+  /** Bytes per delivery round and queued in the lane (default {@link DEFAULT_COMMIT_MAX_BYTES}). */
+  commitMaxBytes?: number;
   /** Coalesce commits up to this many acknowledged records (default {@link DEFAULT_COMMIT_EVERY_RECORDS}). */
   commitEveryRecords?: number;
   /** ... or up to this age of the oldest uncommitted acknowledgement (default {@link DEFAULT_COMMIT_MAX_DELAY_MS}). */
@@ -107,7 +142,9 @@ export function checkPipelineOptions(options: PipelineOptions): void {
   for (const [key, value] of Object.entries({
     blobConcurrency: options.blobConcurrency,
     maxBatchRecords: options.maxBatchRecords,
+    maxBatchBytes: options.maxBatchBytes,
     commitMaxRecords: options.commitMaxRecords,
+    commitMaxBytes: options.commitMaxBytes,
     blobAttempts: options.blobAttempts,
   })) {
     if (value !== undefined && (!Number.isInteger(value) || value < 1)) {

@@ -188,6 +188,7 @@ export class Pipeline {
       counters,
       control,
       commitMaxRecords: options.commitMaxRecords,
+      commitMaxBytes: options.commitMaxBytes,
       deliver: (batches) =>
         deliverToEverySink(batches, {
           sinks: options.sinks,
@@ -211,6 +212,7 @@ export class Pipeline {
       control,
       blobConcurrency: options.blobConcurrency,
       maxBatchRecords: options.maxBatchRecords,
+      maxBatchBytes: options.maxBatchBytes,
       blobAttempts: options.blobAttempts,
       retry: options.retry,
       logger,

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { collectorNodeFlags } from "../../../collector/src/nodeFlags";
+import { COLLECTOR_PROCESS_ENV, collectorNodeFlags } from "../../../collector/src/nodeFlags";
 import { COLLECTOR_RUN_ONCE_ARGS } from "../../../components/collectorJob";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
 import {
@@ -122,6 +122,17 @@ describe("collector/Dockerfile", () => {
     expect(healthcheck[0]).toBe("node");
     // A scheduled Container Apps Job replaces CMD with its args: the same command, run once.
     expect(COLLECTOR_RUN_ONCE_ARGS).toEqual([...cmd, "--once"]);
+  });
+
+  it("starts node with the process environment the benchmarks measure (COLLECTOR_PROCESS_ENV)", () => {
+    const env = runtime
+      .filter((line) => line.startsWith("ENV "))
+      .flatMap((line) => line.slice(4).split(" "))
+      .map((pair) => pair.split("=") as [string, string]);
+    for (const [name, value] of Object.entries(COLLECTOR_PROCESS_ENV)) {
+      expect(env).toContainEqual([name, value]);
+    }
+    expect(COLLECTOR_PROCESS_ENV).toEqual({ MALLOC_ARENA_MAX: "2" });
   });
 
   it("keeps secrets and local state out of the build context", () => {

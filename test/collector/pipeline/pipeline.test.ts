@@ -7,6 +7,7 @@ import {
   type PipelineOptions,
   type PipelineProgressEvent,
 } from "../../../collector/src/pipeline/pipeline";
+import type { ReceivedRecord } from "../../../collector/src/types";
 import type { ContentType } from "../../../domain/contentTypes";
 import { FakeSink, FakeSource, guid, MemoryState, record, records, sleep } from "./fakes";
 
@@ -89,6 +90,59 @@ describe("Pipeline", () => {
       ["big", 1],
       ["small", 2],
     ]);
+  });
+
+  it("hands a batch on before a record would take it past maxBatchBytes, counting rows over text", async () => {
+    // Records of 100, 100, 300, 120 and 120 bytes of text; the third and fourth carry a 700-byte row.
+    const sized = (n: number, textBytes: number, rowBytes?: number): ReceivedRecord => {
+      const base = record(guid(n));
+      const sizedRecord = { ...base, raw: base.raw.padEnd(textBytes, " ") };
+      return rowBytes === undefined
+        ? sizedRecord
+        : { ...sizedRecord, row: { bytes: new Uint8Array(rowBytes), fieldLimitBytes: 65_536 } };
+    };
+    const source = new FakeSource({
+      [AAD]: [
+        {
+          contentId: "mixed",
+          minute: 1,
+          records: [
+            sized(1, 100),
+            sized(2, 100),
+            sized(3, 300, 700),
+            sized(4, 50, 700),
+            sized(5, 50),
+          ],
+        },
+      ],
+    });
+    const { pipeline, sinks } = setup({
+      source,
+      maxBatchRecords: 100,
+      maxBatchBytes: 1_000,
+      blobConcurrency: 1,
+    });
+    await pipeline.open();
+    await pipeline.runOnce();
+
+    // Each record counts its size plus one: 101 + 101 + 701 = 903 fit; 903 + 701 does not;
+    // 701 + 121 = 822 fit. A record larger than the bound on its own still goes, alone.
+    const batches = sinks[0]!.batches.map((b) => b.records.map((r) => r.id));
+    expect(batches).toEqual([
+      [guid(1), guid(2), guid(3)],
+      [guid(4), guid(5)],
+    ]);
+    expect(() => setup({ source, maxBatchBytes: 0 })).toThrow(/maxBatchBytes=0 is invalid/);
+  });
+
+  it("sends a record larger than maxBatchBytes in a batch of its own", async () => {
+    const source = new FakeSource({
+      [AAD]: [{ contentId: "big", minute: 1, records: records(1, 3) }],
+    });
+    const { pipeline, sinks } = setup({ source, maxBatchBytes: 10, blobConcurrency: 1 });
+    await pipeline.open();
+    await pipeline.runOnce();
+    expect(sinks[0]!.batches.map((b) => b.records.length)).toEqual([1, 1, 1]);
   });
 
   it("drops duplicate ids within a blob, across blobs and across runs, and counts them", async () => {
@@ -372,6 +426,44 @@ describe("Pipeline", () => {
     expect(state.checkpoints.get(AAD)?.doneBlobs).toEqual(["b39"]);
   });
 
+  it("bounds a delivery round and the lane's queue by commitMaxBytes", async () => {
+    class RoundLog extends MemoryState {
+      readonly rounds: number[] = [];
+      override async seen(ids: readonly string[]): Promise<Set<string>> {
+        this.rounds.push(ids.length);
+        return super.seen(ids);
+      }
+    }
+    const run = async (commitMaxBytes: number) => {
+      // Twelve one-record blobs whose rows are 400 bytes; the first delivery is held for 50 ms
+      // so the others queue up behind it.
+      const blobs = Array.from({ length: 12 }, (_, i) => {
+        const base = record(guid(i + 1));
+        return {
+          contentId: `b${i}`,
+          minute: i + 1,
+          records: [{ ...base, row: { bytes: new Uint8Array(400), fieldLimitBytes: 65_536 } }],
+        };
+      });
+      const state = new RoundLog();
+      const { pipeline, sinks } = setup({
+        source: new FakeSource({ [AAD]: blobs }),
+        blobConcurrency: 12,
+        commitMaxBytes,
+        state,
+        sinks: [new FakeSink("file", [{ kind: "wait", until: sleep(50) }])],
+      });
+      await pipeline.open();
+      await pipeline.runOnce();
+      expect(sinks[0]!.ids).toHaveLength(12);
+      return state.rounds;
+    };
+    // A round stops taking entries once it holds 1,000 bytes: three rows of 400.
+    const bounded = await run(1_000);
+    expect(Math.max(...bounded)).toBe(3);
+    expect(Math.max(...(await run(1_000_000)))).toBeGreaterThan(3);
+  });
+
   it("delivers the next rounds while a commit is in flight, one commit at a time, and still drops their repeats", async () => {
     const sink = new FakeSink("file");
     class SlowState extends MemoryState {
@@ -450,6 +542,7 @@ describe("Pipeline", () => {
     const source = new FakeSource({});
     expect(() => setup({ source, sinks: [] })).toThrow(/at least one sink; set AUDIT_SINK/);
     expect(() => setup({ source, blobConcurrency: 0 })).toThrow(/blobConcurrency=0 is invalid/);
+    expect(() => setup({ source, commitMaxBytes: 1.5 })).toThrow(/commitMaxBytes=1.5 is invalid/);
     expect(() => setup({ source, sinks: [new FakeSink("a"), new FakeSink("a")] })).toThrow(
       /distinct names/,
     );
