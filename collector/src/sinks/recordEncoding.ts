@@ -71,6 +71,8 @@ export function encodedFor(
  */
 export interface EncodedPieces {
   pieces: string[];
+  /** The pieces' UTF-8 sizes where the encoder knows them already (saves measuring again). */
+  byteLengths?: number[];
   rawPiece: number;
   note?: EncodingNote;
 }
@@ -105,10 +107,12 @@ export function recordEncoder(encoding: RecordEncoding, context: RowContext): Re
       const framed = encoding.framing === "octet-counting";
       return (record) => {
         const message = formatSyslogMessage(record as ReceivedRecord, options);
+        // RFC 6587 section 3.4.1 framing: MSG-LEN SP SYSLOG-MSG.
         const frame = framed ? `${message.bytes} ` : "";
         if (message.truncatedFromBytes !== undefined) {
           return {
-            pieces: [frame + message.text],
+            pieces: [frame, message.text],
+            byteLengths: [frame.length, message.bytes],
             rawPiece: -1,
             note: {
               kind: "truncated",
@@ -122,7 +126,11 @@ export function recordEncoder(encoding: RecordEncoding, context: RowContext): Re
           const headerLength = message.text.length - record.raw.length;
           return { pieces: [frame + message.text.slice(0, headerLength), record.raw], rawPiece: 1 };
         }
-        return { pieces: [frame + message.text], rawPiece: -1 };
+        return {
+          pieces: [frame, message.text],
+          byteLengths: [frame.length, message.bytes],
+          rawPiece: -1,
+        };
       };
     }
     case "splunk-hec": {

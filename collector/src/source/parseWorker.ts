@@ -114,7 +114,7 @@ function encodeElements(
         spans[base + (e + 1) * 2] = size;
         for (let p = 0; p < part.pieces.length; p++) {
           const piece = part.pieces[p]!;
-          const bytes = Buffer.byteLength(piece, "utf8");
+          const bytes = part.byteLengths?.[p] ?? Buffer.byteLength(piece, "utf8");
           if (p === part.rawPiece && !rawSeen) {
             // The record's text is inside this encoding: the other sinks read it from here.
             rawSeen = true;
@@ -147,7 +147,7 @@ function encodeElements(
     const piece = pieces[p]!;
     // One-character pieces (`}`) are ASCII: no encoder call.
     if (piece.length === 1 && sizes[p] === 1) bytes[offset] = piece.charCodeAt(0);
-    else bytes.write(piece, offset, "utf8");
+    else if (piece.length > 0) bytes.write(piece, offset, "utf8");
     offset += sizes[p]!;
   }
   const reply: ElementsReply = {
