@@ -6,6 +6,7 @@
 import type { ContentType } from "../../domain/contentTypes";
 import type { AuditRecord, ContentBlob } from "../../domain/records";
 import type { AuditRowOptions, EncodedRow } from "./sinks/logsIngestionRows";
+import type { EncodedMessage, RecordEncoding } from "./sinks/recordEncoding";
 
 /** One audit record as received: its `Id`, its exact JSON text and the parsed object. */
 export interface ReceivedRecord {
@@ -25,6 +26,11 @@ export interface ReceivedRecord {
    * asked (`Sink.auditRows`); the sink then neither parses the record nor serializes the row.
    */
   row?: EncodedRow;
+  /**
+   * The record encoded for other sinks that asked (`Sink.recordEncoding`), when a parse worker
+   * built them; each sink finds its own with `encodedFor` (sinks/recordEncoding.ts).
+   */
+  encoded?: readonly EncodedMessage[];
 }
 
 /** What the pipeline hands a sink: new (not yet delivered) records of one blob. */
@@ -62,8 +68,10 @@ export interface OperationOptions {
 export interface Sink {
   readonly name: string;
   /**
-   * True when `deliver` reads `record.record`. When no sink does, the source keeps only each
-   * record's text while it waits in the pipeline (the parsed object is rebuilt on demand).
+   * True when `deliver` reads `record.record` for records that carry no encoding of its
+   * `recordEncoding`. When no sink does, the source keeps only each record's text while it waits
+   * in the pipeline (the parsed object is rebuilt on demand). With parse workers running, a sink
+   * with a `recordEncoding` gets it built there and reads no parsed record.
    */
   readonly usesParsedRecords?: boolean;
   /**
@@ -71,6 +79,13 @@ export interface Sink {
    * row (`ReceivedRecord.row`) next to its bytes, off the main thread.
    */
   readonly auditRows?: AuditRowOptions;
+  /**
+   * Set by a sink whose per-record encoding can run on the parse workers (syslog messages,
+   * Splunk HEC envelopes): each record then carries it in `ReceivedRecord.encoded`, matched to
+   * this very object. A record without it (no workers) is encoded by the sink itself, to the
+   * same bytes.
+   */
+  readonly recordEncoding?: RecordEncoding;
   start(committedPosition: string | undefined, options?: OperationOptions): Promise<void>;
   deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome>;
   close(): Promise<void>;

@@ -69,14 +69,23 @@ export function buildParts(
       logger: logger.child({ component: `${sink.kind}-sink` }),
     }),
   );
-  const keepParsedRecords = sinks.some((sink) => sink.usesParsedRecords === true);
   // Worker threads pay off only when records can stay bytes until a sink writes them (or sends
-  // the rows the workers built for it).
+  // what the workers encoded for it). A sink that reads parsed records only to encode them has
+  // its encoding built there instead (one parse per record, one encoding per sink).
+  const useWorkers =
+    config.parseWorkers > 0 &&
+    sinks.every((sink) => sink.usesParsedRecords !== true || sink.recordEncoding !== undefined);
+  const keepParsedRecords = !useWorkers && sinks.some((sink) => sink.usesParsedRecords === true);
   const auditRows = sinks.find((sink) => sink.auditRows !== undefined)?.auditRows;
-  const parseWorkers =
-    !keepParsedRecords && config.parseWorkers > 0
-      ? new ParseWorkerPool(config.parseWorkers, auditRows ? { auditRows } : {})
-      : undefined;
+  const encodings = sinks.flatMap((sink) =>
+    sink.recordEncoding === undefined ? [] : [sink.recordEncoding],
+  );
+  const parseWorkers = useWorkers
+    ? new ParseWorkerPool(config.parseWorkers, {
+        ...(auditRows ? { auditRows } : {}),
+        ...(encodings.length > 0 ? { encodings } : {}),
+      })
+    : undefined;
   const source = new ActivitySource({
     contentTypes: config.contentTypes,
     client,

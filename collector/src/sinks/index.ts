@@ -132,6 +132,7 @@ export function withMetrics(sink: Sink, metrics: CollectorMetrics): Sink {
     usesParsedRecords: sink.usesParsedRecords,
     // Nor what it asks the parse workers to build.
     auditRows: sink.auditRows,
+    recordEncoding: sink.recordEncoding,
     start: (position: string | undefined, options?: OperationOptions) =>
       sink.start(position, options),
     async deliver(batch: Batch, options?: OperationOptions): Promise<DeliveryOutcome> {

@@ -5,8 +5,9 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { MAX_RETRY_AFTER_IN_MS, sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { Batch, DeliveryOutcome, OperationOptions, Sink } from "../types";
+import { encodedFor, type RecordEncoding } from "./recordEncoding";
 import { DEFAULT_SPLUNK_HEC_SOURCETYPE } from "./siemSettings";
-import { creationTimeMs } from "./syslogFormat";
+import { hecEnvelope, hecEnvelopeMeta } from "./splunkHecFormat";
 
 /**
  * Largest request body, in bytes: Splunk's `max_content_length` default for HEC is 1,000,000
@@ -24,6 +25,8 @@ export const DEFAULT_SPLUNK_HEC_ACK_POLL_MAX_MS = 5_000;
 export const DEFAULT_SPLUNK_HEC_ACK_TIMEOUT_MS = 120_000;
 /** One HTTP request gives up after this long. */
 export const DEFAULT_SPLUNK_HEC_REQUEST_TIMEOUT_MS = 30_000;
+/** `\n`, between the envelopes of one request. */
+const NEWLINE = 0x0a;
 
 export interface SplunkHecSinkOptions {
   /** Base URL, e.g. `https://splunk.example.com:8088` (parseSplunkHecUrl). */
@@ -160,6 +163,8 @@ interface BatchProgress {
 export class SplunkHecSink implements Sink {
   readonly name: string;
   readonly usesParsedRecords = false;
+  /** The parse workers build each record's envelope (sinks/recordEncoding.ts). */
+  readonly recordEncoding: RecordEncoding;
   /** The current `X-Splunk-Request-Channel`; replaced when the indexer forgot its acks. */
   channel: string;
   private readonly options: SplunkHecSinkOptions;
@@ -175,6 +180,11 @@ export class SplunkHecSink implements Sink {
     this.channel = options.channel ?? randomUUID();
     this.sourcetype = options.sourcetype ?? DEFAULT_SPLUNK_HEC_SOURCETYPE;
     this.maxRequestBytes = options.maxRequestBytes ?? DEFAULT_SPLUNK_HEC_MAX_REQUEST_BYTES;
+    this.recordEncoding = {
+      kind: "splunk-hec",
+      sourcetype: this.sourcetype,
+      ...(options.index === undefined ? {} : { index: options.index }),
+    };
   }
 
   async start(_committedPosition: string | undefined, _options?: OperationOptions): Promise<void> {
@@ -317,26 +327,39 @@ export class SplunkHecSink implements Sink {
     return progress;
   }
 
-  /** The batch as HEC envelopes, split into requests of at most `maxRequestBytes`. */
+  /**
+   * The batch as HEC envelopes, one per line, split into requests of at most `maxRequestBytes`.
+   * Each envelope is the one a parse worker built (`recordEncoding`), or is built here with the
+   * same code.
+   */
   private encode(batch: Batch): Chunk[] {
-    const meta = `,"source":${JSON.stringify(`auditbridge:${batch.contentType}`)},"sourcetype":${JSON.stringify(
-      this.sourcetype,
-    )}${this.options.index === undefined ? "" : `,"index":${JSON.stringify(this.options.index)}`},"event":`;
+    const meta = hecEnvelopeMeta({
+      contentType: batch.contentType,
+      sourcetype: this.sourcetype,
+      index: this.options.index,
+    });
     const chunks: Chunk[] = [];
-    let parts: string[] = [];
+    let parts: Uint8Array[] = [];
     let size = 0;
     const flush = () => {
       if (parts.length === 0) return;
-      chunks.push({ body: Buffer.from(parts.join("\n"), "utf8"), count: parts.length });
+      // `size` counts a newline after every envelope; the body has one between them.
+      const body = Buffer.allocUnsafe(size - 1);
+      let offset = 0;
+      for (let i = 0; i < parts.length; i++) {
+        if (i > 0) body[offset++] = NEWLINE;
+        body.set(parts[i]!, offset);
+        offset += parts[i]!.byteLength;
+      }
+      chunks.push({ body, count: parts.length });
       parts = [];
       size = 0;
     };
     for (const record of batch.records) {
-      const raw = record.raw;
-      const ms = creationTimeMs(/"CreationTime"\s*:\s*"([^"]*)"/.exec(raw)?.[1]);
-      const time = ms === undefined ? "" : `"time":${(ms / 1000).toFixed(3)}`;
-      const envelope = `{${time}${time === "" ? meta.slice(1) : meta}${raw}}`;
-      const bytes = Buffer.byteLength(envelope) + 1;
+      const envelope =
+        encodedFor(record, this.recordEncoding)?.bytes ??
+        Buffer.from(hecEnvelope(record.raw, meta), "utf8");
+      const bytes = envelope.byteLength + 1;
       if (size > 0 && size + bytes > this.maxRequestBytes) flush();
       parts.push(envelope);
       size += bytes;

@@ -6,6 +6,7 @@ import { connect as tlsConnect } from "node:tls";
 import { computeBackoffDelay, sleep } from "../backoff";
 import type { Logger } from "../log";
 import type { Batch, DeliveryOutcome, OperationOptions, Sink } from "../types";
+import { encodedFor, type RecordEncoding } from "./recordEncoding";
 import {
   DEFAULT_SYSLOG_APP_NAME,
   DEFAULT_SYSLOG_FORMAT,
@@ -118,6 +119,8 @@ interface Connection {
 export class SyslogSink implements Sink {
   readonly name: string;
   readonly usesParsedRecords: boolean;
+  /** The parse workers format and frame each message (sinks/recordEncoding.ts). */
+  readonly recordEncoding: RecordEncoding;
   private readonly target: SyslogTarget;
   private readonly format: SyslogFormat;
   private readonly appName: string;
@@ -150,6 +153,14 @@ export class SyslogSink implements Sink {
     }
     this.logger = options.logger;
     this.now = options.nowMs ?? Date.now;
+    this.recordEncoding = {
+      kind: "syslog",
+      format: this.format,
+      hostname: this.host,
+      appName: this.appName,
+      maxMessageBytes: this.maxMessageBytes,
+      framing: this.target.transport === "udp" ? "none" : "octet-counting",
+    };
   }
 
   /** `udp://`, `tcp://` or `tls://` plus host and port, for logs. */
@@ -240,7 +251,10 @@ export class SyslogSink implements Sink {
     };
   }
 
-  /** Formats and frames a batch once; retries of the same Batch reuse it. */
+  /**
+   * Formats and frames a batch once; retries of the same Batch reuse it. Each record's message is
+   * the one a parse worker built (`recordEncoding`), or is built here with the same code.
+   */
   private encode(batch: Batch): Encoded {
     const cached = this.encoded.get(batch);
     if (cached) return cached;
@@ -251,47 +265,74 @@ export class SyslogSink implements Sink {
       contentType: batch.contentType,
       maxMessageBytes: this.maxMessageBytes,
     };
+    const framed = this.target.transport !== "udp";
     const ids: string[] = [];
-    const texts: string[] = [];
-    const sizes: number[] = [];
+    // Each message as sent: framed (`MSG-LEN SP MSG`) on TCP/TLS, bare for UDP.
+    const messages: Uint8Array[] = [];
     let total = 0;
     for (const record of batch.records) {
-      const message = formatSyslogMessage(record, messageOptions);
-      if (message.truncatedFromBytes !== undefined) {
-        const truncation = {
-          id: record.id,
-          contentType: batch.contentType,
-          originalBytes: message.truncatedFromBytes,
-          bytes: message.bytes,
-        };
-        this.options.onTruncated?.(truncation);
-        this.logger?.warn(
-          truncation,
-          "syslog message shortened to SYSLOG_MAX_MESSAGE_BYTES (marked AuditBridgeTruncated)",
-        );
+      const built = encodedFor(record, this.recordEncoding);
+      let message: Uint8Array;
+      if (built !== undefined) {
+        message = built.bytes;
+        if (built.note?.kind === "truncated") {
+          this.reportTruncation(
+            record.id,
+            batch.contentType,
+            built.note.originalBytes,
+            built.note.bytes,
+          );
+        }
+      } else {
+        const formatted = formatSyslogMessage(record, messageOptions);
+        if (formatted.truncatedFromBytes !== undefined) {
+          this.reportTruncation(
+            record.id,
+            batch.contentType,
+            formatted.truncatedFromBytes,
+            formatted.bytes,
+          );
+        }
+        // RFC 5425 section 4.3 / RFC 6587 section 3.4.1: SYSLOG-FRAME = MSG-LEN SP SYSLOG-MSG.
+        const text = framed ? `${formatted.bytes} ${formatted.text}` : formatted.text;
+        message = Buffer.from(text, "utf8");
       }
       ids.push(record.id);
-      texts.push(message.text);
-      sizes.push(message.bytes);
-      total += message.bytes;
+      messages.push(message);
+      total += message.byteLength;
     }
     let encoded: Encoded;
-    if (this.target.transport === "udp") {
-      encoded = { ids, datagrams: texts.map((text) => Buffer.from(text, "utf8")) };
+    if (!framed) {
+      encoded = {
+        ids,
+        datagrams: messages.map((m) => Buffer.from(m.buffer, m.byteOffset, m.byteLength)),
+      };
     } else {
-      // RFC 5425 section 4.3 / RFC 6587 section 3.4.1: SYSLOG-FRAME = MSG-LEN SP SYSLOG-MSG.
-      let prefixes = 0;
-      for (const size of sizes) prefixes += String(size).length + 1;
-      const stream = Buffer.allocUnsafe(total + prefixes);
+      const stream = Buffer.allocUnsafe(total);
       let offset = 0;
-      for (let i = 0; i < texts.length; i++) {
-        offset += stream.write(`${sizes[i]} `, offset, "latin1");
-        offset += stream.write(texts[i]!, offset, "utf8");
+      for (const message of messages) {
+        stream.set(message, offset);
+        offset += message.byteLength;
       }
-      encoded = { ids, stream: stream.subarray(0, offset) };
+      encoded = { ids, stream };
     }
     this.encoded.set(batch, encoded);
     return encoded;
+  }
+
+  /** Counts and logs a shortened message (once per record, when its batch is first encoded). */
+  private reportTruncation(
+    id: string,
+    contentType: string,
+    originalBytes: number,
+    bytes: number,
+  ): void {
+    const truncation = { id, contentType, originalBytes, bytes };
+    this.options.onTruncated?.(truncation);
+    this.logger?.warn(
+      truncation,
+      "syslog message shortened to SYSLOG_MAX_MESSAGE_BYTES (marked AuditBridgeTruncated)",
+    );
   }
 
   private async sendStream(encoded: Encoded, signal?: AbortSignal): Promise<void> {

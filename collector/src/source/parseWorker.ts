@@ -1,21 +1,23 @@
 /**
  * Entry point of a parse worker thread (see `parseWorkers.ts`): turns a blob's bytes into its
- * records' ids and exact UTF-8 text, so the main thread neither decodes, splits nor parses. For a
- * Logs Ingestion sink it also builds each record's row as UTF-8 JSON (sinks/logsIngestionRows.ts),
- * so the main thread neither maps nor serializes.
+ * records' ids and exact UTF-8 text, so the main thread neither decodes, splits nor parses. For
+ * sinks that ask (`Sink.recordEncoding`, `Sink.auditRows`) it also encodes each record the way
+ * each of them sends it (sinks/recordEncoding.ts: the Logs Ingestion row, the framed syslog
+ * message, the Splunk HEC envelope), so the main thread neither maps, formats nor serializes.
  *
  * Per stream, every `chunk` and `end` message gets exactly one reply, in order: the elements
  * the message completed, or the error that ended the stream.
  */
 import { parentPort } from "node:worker_threads";
-import type { AuditRecord } from "../../../domain/records";
+import type { RowContext } from "../sinks/logsIngestionRows";
 import {
-  CLOSE_BRACE,
-  encodeAuditRow,
-  type RowContext,
-  type RowReduction,
-  type RowText,
-} from "../sinks/logsIngestionRows";
+  type EncodedPieces,
+  type EncodingNote,
+  type RecordEncoder,
+  type RecordEncoding,
+  recordEncoder,
+  workerRecord,
+} from "../sinks/recordEncoding";
 import {
   isBlobMalformedError,
   isBlobTruncatedError,
@@ -30,8 +32,8 @@ export type ParseRequest =
       op: "open";
       stream: number;
       maxElementChars?: number;
-      /** Build each record's Logs Ingestion row too. */
-      rows?: { context: RowContext; fieldLimitBytes: number };
+      /** Encode each record for these sinks too (sinks/recordEncoding.ts), in this order. */
+      encode?: { context: RowContext; encodings: RecordEncoding[] };
     }
   | { op: "chunk"; stream: number; chunk: Uint8Array }
   | { op: "end"; stream: number }
@@ -45,20 +47,22 @@ export type ParseReply =
       firstIndex: number;
       /** Each element's record `Id`, or null when it has none (such elements carry no bytes). */
       ids: (string | null)[];
-      /** Where each element's text ends in `bytes` (it starts where the previous one ended). */
+      /** Where each element's part ends in `bytes` (it starts where the previous one ended). */
       ends: Uint32Array;
       /**
-       * The elements' text, UTF-8, exactly as in the blob. In a stream with rows, each element's
-       * part is its row, followed by its text only when the row's AuditData was reduced.
+       * The elements' text, UTF-8, exactly as in the blob. In a stream with encodings, each
+       * element's part is its encodings, followed by its text only when no encoding holds it.
        */
       bytes: Uint8Array;
-      /** Streams with rows: where each part's row ends and where the element's text lies. */
-      rows?: {
-        rowEnds: Uint32Array;
-        rawStarts: Uint32Array;
-        rawEnds: Uint32Array;
-        /** Rows with a reduction, by element position in this reply. */
-        reductions: { at: number; reductions: RowReduction[] }[];
+      /** Streams with encodings: where each element's text and encodings lie in `bytes`. */
+      encoded?: {
+        /**
+         * Per element, `1 + encodings` pairs of start and end: the text first, then each
+         * encoding in the order of the `open` request.
+         */
+        spans: Uint32Array;
+        /** What the sinks must count or log, by element position and encoding. */
+        notes: { at: number; encoding: number; note: EncodingNote }[];
       };
       /** The array was closed: the stream is finished. */
       done: boolean;
@@ -71,68 +75,80 @@ export type ParseReply =
 interface StreamState {
   reader: JsonArrayReader;
   nextIndex: number;
-  rows?: { context: RowContext; fieldLimitBytes: number };
+  encoders?: RecordEncoder[];
 }
 
 type ElementsReply = Extract<ParseReply, { ids: unknown }>;
 
-/** Rows of the elements that have an id, laid out as `ParseReply.bytes` describes. */
-function encodeRows(
+/** The elements that have an id, encoded for each sink, laid out as `ParseReply.bytes` says. */
+function encodeElements(
   stream: number,
   state: StreamState,
-  rows: NonNullable<StreamState["rows"]>,
+  encoders: RecordEncoder[],
   elements: StreamedElement[],
   done: boolean,
 ): ElementsReply {
   const count = elements.length;
+  const slots = encoders.length + 1;
   const ids: (string | null)[] = new Array(count);
   const ends = new Uint32Array(count);
-  const rowEnds = new Uint32Array(count);
-  const rawStarts = new Uint32Array(count);
-  const rawEnds = new Uint32Array(count);
-  const texts: (RowText | undefined)[] = new Array(count);
-  const headBytes = new Uint32Array(count);
-  const reductions: { at: number; reductions: RowReduction[] }[] = [];
+  const spans = new Uint32Array(count * slots * 2);
+  const encoded: (EncodedPieces[] | undefined)[] = new Array(count);
+  const notes: { at: number; encoding: number; note: EncodingNote }[] = [];
+  // Pieces and their UTF-8 sizes, in writing order.
+  const pieces: string[] = [];
+  const sizes: number[] = [];
   let size = 0;
   for (let i = 0; i < count; i++) {
     const element = elements[i]!;
     const id = recordIdOf(element.value);
     ids[i] = id ?? null;
     if (id !== undefined) {
-      const row = encodeAuditRow(
-        { id, raw: element.raw, record: element.value as AuditRecord },
-        rows.context,
-        rows.fieldLimitBytes,
-      );
-      texts[i] = row;
-      headBytes[i] = Buffer.byteLength(row.head, "utf8");
-      const dataBytes = Buffer.byteLength(row.auditData, "utf8");
-      const rowStart = size;
-      size += headBytes[i]! + dataBytes + 1;
-      rowEnds[i] = size;
-      if (row.auditDataIsRaw) {
-        // The record's text is inside the row: `<columns>,"AuditData":<text>}`.
-        rawStarts[i] = rowStart + headBytes[i]!;
-        rawEnds[i] = size - 1;
-      } else {
-        rawStarts[i] = size;
-        size += Buffer.byteLength(element.raw, "utf8");
-        rawEnds[i] = size;
+      const record = workerRecord(id, element.raw, element.value);
+      const base = i * slots * 2;
+      let rawSeen = false;
+      const parts: EncodedPieces[] = new Array(encoders.length);
+      for (let e = 0; e < encoders.length; e++) {
+        const part = encoders[e]!(record);
+        parts[e] = part;
+        spans[base + (e + 1) * 2] = size;
+        for (let p = 0; p < part.pieces.length; p++) {
+          const piece = part.pieces[p]!;
+          const bytes = part.byteLengths?.[p] ?? Buffer.byteLength(piece, "utf8");
+          if (p === part.rawPiece && !rawSeen) {
+            // The record's text is inside this encoding: the other sinks read it from here.
+            rawSeen = true;
+            spans[base] = size;
+            spans[base + 1] = size + bytes;
+          }
+          pieces.push(piece);
+          sizes.push(bytes);
+          size += bytes;
+        }
+        spans[base + (e + 1) * 2 + 1] = size;
+        if (part.note !== undefined) notes.push({ at: i, encoding: e, note: part.note });
       }
-      if (row.reductions.length > 0) reductions.push({ at: i, reductions: row.reductions });
+      if (!rawSeen) {
+        const bytes = Buffer.byteLength(element.raw, "utf8");
+        spans[base] = size;
+        spans[base + 1] = size + bytes;
+        pieces.push(element.raw);
+        sizes.push(bytes);
+        size += bytes;
+      }
+      encoded[i] = parts;
     }
     ends[i] = size;
   }
   // Not from Buffer's shared pool: the buffer is transferred to the main thread.
   const bytes = Buffer.allocUnsafeSlow(size);
-  for (let i = 0; i < count; i++) {
-    const row = texts[i];
-    if (row === undefined) continue;
-    const rowStart = i > 0 ? ends[i - 1]! : 0;
-    bytes.write(row.head, rowStart, "utf8");
-    bytes.write(row.auditData, rowStart + headBytes[i]!, "utf8");
-    bytes[rowEnds[i]! - 1] = CLOSE_BRACE;
-    if (!row.auditDataIsRaw) bytes.write(elements[i]!.raw, rowEnds[i]!, "utf8");
+  let offset = 0;
+  for (let p = 0; p < pieces.length; p++) {
+    const piece = pieces[p]!;
+    // One-character pieces (`}`) are ASCII: no encoder call.
+    if (piece.length === 1 && sizes[p] === 1) bytes[offset] = piece.charCodeAt(0);
+    else if (piece.length > 0) bytes.write(piece, offset, "utf8");
+    offset += sizes[p]!;
   }
   const reply: ElementsReply = {
     stream,
@@ -141,7 +157,7 @@ function encodeRows(
     ends,
     bytes,
     done,
-    rows: { rowEnds, rawStarts, rawEnds, reductions },
+    encoded: { spans, notes },
   };
   state.nextIndex += count;
   return reply;
@@ -153,7 +169,9 @@ function encode(
   elements: StreamedElement[],
   done: boolean,
 ): ElementsReply {
-  if (state.rows !== undefined) return encodeRows(stream, state, state.rows, elements, done);
+  if (state.encoders !== undefined) {
+    return encodeElements(stream, state, state.encoders, elements, done);
+  }
   const ids: (string | null)[] = new Array(elements.length);
   const ends = new Uint32Array(elements.length);
   let size = 0;
@@ -201,7 +219,13 @@ port.on("message", (request: ParseRequest) => {
     streams.set(request.stream, {
       reader: new JsonArrayReader(request.maxElementChars),
       nextIndex: 0,
-      ...(request.rows ? { rows: request.rows } : {}),
+      ...(request.encode && request.encode.encodings.length > 0
+        ? {
+            encoders: request.encode.encodings.map((encoding) =>
+              recordEncoder(encoding, request.encode!.context),
+            ),
+          }
+        : {}),
     });
     return;
   }
@@ -227,12 +251,6 @@ port.on("message", (request: ParseRequest) => {
   }
   if (reply.done) streams.delete(request.stream);
   const transfer = [reply.bytes.buffer as ArrayBuffer, reply.ends.buffer as ArrayBuffer];
-  if (reply.rows) {
-    transfer.push(
-      reply.rows.rowEnds.buffer as ArrayBuffer,
-      reply.rows.rawStarts.buffer as ArrayBuffer,
-      reply.rows.rawEnds.buffer as ArrayBuffer,
-    );
-  }
+  if (reply.encoded) transfer.push(reply.encoded.spans.buffer as ArrayBuffer);
   port.postMessage(reply, transfer);
 });

@@ -5,14 +5,17 @@
  * exact UTF-8 text, which the file sink writes without ever turning it into a string.
  *
  * Used only when no sink reads the parsed record (`Sink.usesParsedRecords`): sending parsed
- * objects between threads costs more than parsing them again. A Logs Ingestion sink reads no
- * parsed record either: it asks for rows (`Sink.auditRows`), which the workers build from the
- * record they just parsed and send as UTF-8 JSON, the record's text being a slice of its row.
+ * objects between threads costs more than parsing them again. A sink that would read the parsed
+ * record only to encode it asks for its encoding instead (`Sink.recordEncoding`, or
+ * `Sink.auditRows` for Logs Ingestion rows): the workers build it from the record they just
+ * parsed and send it as bytes, the record's text being a slice of an encoding that embeds it.
+ * With several such sinks, each record is parsed once and encoded once per sink.
  */
 import type { ResourceLimits, Worker } from "node:worker_threads";
 import type { AuditRecord } from "../../../domain/records";
 import { heapSizes, PARSE_WORKER_YOUNG_GENERATION_MB, usableCores } from "../containerLimits";
 import type { AuditRowOptions, EncodedRow, RowContext } from "../sinks/logsIngestionRows";
+import type { EncodedMessage, EncodingNote, RecordEncoding } from "../sinks/recordEncoding";
 import { startWorkerThread } from "../threads";
 import type { ReceivedRecord } from "../types";
 import { BlobMalformedError, BlobTruncatedError, type StreamJsonArrayOptions } from "./blobStream";
@@ -44,6 +47,8 @@ export class ByteRecord implements ReceivedRecord {
     readonly bytes: Uint8Array,
     /** The record's Logs Ingestion row, when the worker built one. */
     readonly row?: EncodedRow,
+    /** The record's other encodings, when the worker built them. */
+    readonly encoded?: readonly EncodedMessage[],
   ) {}
 
   get raw(): string {
@@ -117,12 +122,12 @@ class ParseWorker {
   open(
     stream: number,
     maxElementChars: number | undefined,
-    rows: { context: RowContext; fieldLimitBytes: number } | undefined,
+    encode: { context: RowContext; encodings: RecordEncoding[] } | undefined,
   ): ReplyQueue {
     const queue = new ReplyQueue();
     if (this.streams.size === 0) this.worker.ref();
     this.streams.set(stream, queue);
-    this.post({ op: "open", stream, maxElementChars, ...(rows ? { rows } : {}) });
+    this.post({ op: "open", stream, maxElementChars, ...(encode ? { encode } : {}) });
     return queue;
   }
 
@@ -181,6 +186,11 @@ export interface ParseWorkerPoolOptions {
   /** Build each record's Logs Ingestion row for blobs read with a `rowContext`. */
   auditRows?: AuditRowOptions;
   /**
+   * Other sinks' encodings (`Sink.recordEncoding`) built for blobs read with a `rowContext`; each
+   * record carries them in `ReceivedRecord.encoded`, matched to its sink by object identity.
+   */
+  encodings?: readonly RecordEncoding[];
+  /**
    * Old-generation heap of each worker, MB (undefined: V8's default); default from the
    * container's memory limit (`heapSizes`).
    */
@@ -189,7 +199,7 @@ export interface ParseWorkerPoolOptions {
 
 /** Options of one blob read on the workers. */
 export interface ParseElementsOptions extends StreamJsonArrayOptions {
-  /** The blob the records come from: with `auditRows`, each record gets its row. */
+  /** The blob the records come from: with `auditRows` or `encodings`, each record gets them. */
   rowContext?: RowContext;
 }
 
@@ -203,6 +213,10 @@ export class ParseWorkerPool {
   private closed = false;
   /** Rows the workers build, if a sink asked for them. */
   readonly auditRows: AuditRowOptions | undefined;
+  /** Other encodings the workers build, if sinks asked for them. */
+  readonly encodings: readonly RecordEncoding[];
+  /** What goes to the workers: the row first (when asked), then `encodings`. */
+  private readonly workerEncodings: RecordEncoding[];
   /** What each worker thread starts with. */
   readonly resourceLimits: ResourceLimits;
 
@@ -214,6 +228,13 @@ export class ParseWorkerPool {
       throw new RangeError(`ParseWorkerPool needs at least one worker (got ${size})`);
     }
     this.auditRows = options.auditRows;
+    this.encodings = options.encodings ?? [];
+    this.workerEncodings = [
+      ...(this.auditRows
+        ? [{ kind: "audit-row" as const, fieldLimitBytes: this.auditRows.fieldLimitBytes }]
+        : []),
+      ...this.encodings,
+    ];
     const oldGenerationMb =
       "workerOldGenerationMb" in options
         ? options.workerOldGenerationMb
@@ -235,11 +256,11 @@ export class ParseWorkerPool {
   ): AsyncGenerator<ParsedElement[], void, undefined> {
     const worker = this.pick();
     const stream = this.nextStream++;
-    const rows =
-      this.auditRows && options.rowContext
-        ? { context: options.rowContext, fieldLimitBytes: this.auditRows.fieldLimitBytes }
+    const encode =
+      this.workerEncodings.length > 0 && options.rowContext
+        ? { context: options.rowContext, encodings: this.workerEncodings }
         : undefined;
-    const replies = worker.open(stream, options.maxElementChars, rows);
+    const replies = worker.open(stream, options.maxElementChars, encode);
     const input = chunks[Symbol.asyncIterator]();
     let finished = false;
     let inputDone = false;
@@ -279,7 +300,7 @@ export class ParseWorkerPool {
           finished = true;
           throw toError(reply.error);
         }
-        yield toElements(reply, rows?.fieldLimitBytes);
+        yield toElements(reply, encode?.encodings);
         if (reply.done) {
           finished = true;
           return;
@@ -319,11 +340,11 @@ export class ParseWorkerPool {
 
 function toElements(
   reply: Extract<ParseReply, { ids: unknown }>,
-  fieldLimitBytes: number | undefined,
+  encodings: readonly RecordEncoding[] | undefined,
 ): ParsedElement[] {
-  const { ids, ends, bytes, firstIndex, rows } = reply;
-  if (rows !== undefined && fieldLimitBytes !== undefined) {
-    return toRowElements(reply, rows, fieldLimitBytes);
+  const { ids, ends, bytes, firstIndex, encoded } = reply;
+  if (encoded !== undefined && encodings !== undefined) {
+    return toEncodedElements(reply, encoded, encodings);
   }
   const elements: ParsedElement[] = new Array(ids.length);
   let start = 0;
@@ -339,29 +360,42 @@ function toElements(
   return elements;
 }
 
-function toRowElements(
+function toEncodedElements(
   reply: Extract<ParseReply, { ids: unknown }>,
-  rows: NonNullable<Extract<ParseReply, { ids: unknown }>["rows"]>,
-  fieldLimitBytes: number,
+  encoded: NonNullable<Extract<ParseReply, { ids: unknown }>["encoded"]>,
+  encodings: readonly RecordEncoding[],
 ): ParsedElement[] {
-  const { ids, ends, bytes, firstIndex } = reply;
-  const reduced = new Map(rows.reductions.map((entry) => [entry.at, entry.reductions]));
+  const { ids, bytes, firstIndex } = reply;
+  const { spans } = encoded;
+  const slots = encodings.length + 1;
+  const notes = new Map<number, EncodingNote>();
+  for (const entry of encoded.notes) notes.set(entry.at * slots + entry.encoding, entry.note);
   const elements: ParsedElement[] = new Array(ids.length);
-  let start = 0;
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] ?? null;
     let record: ByteRecord | undefined;
     if (id !== null) {
-      const reductions = reduced.get(i);
-      const row: EncodedRow = {
-        bytes: bytes.subarray(start, rows.rowEnds[i]!),
-        fieldLimitBytes,
-        ...(reductions ? { reductions } : {}),
-      };
-      record = new ByteRecord(id, bytes.subarray(rows.rawStarts[i]!, rows.rawEnds[i]!), row);
+      const base = i * slots * 2;
+      let row: EncodedRow | undefined;
+      let messages: EncodedMessage[] | undefined;
+      for (let e = 0; e < encodings.length; e++) {
+        const encoding = encodings[e]!;
+        const part = bytes.subarray(spans[base + (e + 1) * 2]!, spans[base + (e + 1) * 2 + 1]!);
+        const note = notes.get(i * slots + e);
+        if (encoding.kind === "audit-row") {
+          row = {
+            bytes: part,
+            fieldLimitBytes: encoding.fieldLimitBytes,
+            ...(note?.kind === "reductions" ? { reductions: note.reductions } : {}),
+          };
+        } else {
+          messages ??= [];
+          messages.push({ encoding, bytes: part, ...(note ? { note } : {}) });
+        }
+      }
+      record = new ByteRecord(id, bytes.subarray(spans[base]!, spans[base + 1]!), row, messages);
     }
     elements[i] = { index: firstIndex + i, record };
-    start = ends[i]!;
   }
   return elements;
 }

@@ -1,14 +1,16 @@
 /**
  * The collector's parts as `buildParts` wires them from a configuration, and what a sink then
- * receives from the source: parsed records when some sink reads them (syslog CEF), raw bytes
- * from the parse workers when none does (file), and with them each record's row when a sink asks
- * for rows (Logs Ingestion).
+ * receives from the source: parsed records when some sink reads them and no parse worker runs,
+ * raw bytes from the parse workers otherwise (file), and with them each record's encoding for
+ * each sink that asks (the Logs Ingestion row, the syslog message).
  */
+import { hostname } from "node:os";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildParts, type CollectorParts } from "../../../collector/src/app";
 import { loadConfig } from "../../../collector/src/config";
 import { createLogger } from "../../../collector/src/log";
 import { createMetrics } from "../../../collector/src/metrics";
+import { encodedFor } from "../../../collector/src/sinks/recordEncoding";
 import { ByteRecord } from "../../../collector/src/source/parseWorkers";
 import type { ReceivedRecord } from "../../../collector/src/types";
 import { type Emulator, startEmulator } from "../../../emulator/src/index";
@@ -76,8 +78,11 @@ describe("buildParts", () => {
     }
   });
 
-  it("keeps a sink's need for parsed records through the metrics wrapper, so no parse worker starts", async () => {
-    const parts = partsFor("logs-ingestion,syslog", { SYSLOG_URL: "tcp://127.0.0.1:6514" });
+  it("keeps a sink's need for parsed records through the metrics wrapper when no parse worker runs", async () => {
+    const parts = partsFor("logs-ingestion,syslog", {
+      SYSLOG_URL: "tcp://127.0.0.1:6514",
+      AUDIT_PARSE_WORKERS: "0",
+    });
     try {
       const byName = Object.fromEntries(parts.sinks.map((sink) => [sink.name, sink]));
       expect(byName.syslog?.usesParsedRecords).toBe(true);
@@ -87,7 +92,50 @@ describe("buildParts", () => {
       for (const record of records) {
         expect(record).not.toBeInstanceOf(ByteRecord);
         expect(record.row).toBeUndefined();
+        expect(record.encoded).toBeUndefined();
         expect(record.record.Id).toBe(record.id);
+      }
+    } finally {
+      await parts.parseWorkers?.close();
+    }
+  });
+
+  it("fans one parse out to each sink's encoding: the Logs Ingestion row and the framed syslog message", async () => {
+    const parts = partsFor("logs-ingestion,syslog", {
+      SYSLOG_URL: "tcp://127.0.0.1:6514",
+      SYSLOG_APP_NAME: "m365-audit",
+    });
+    try {
+      const byName = Object.fromEntries(parts.sinks.map((sink) => [sink.name, sink]));
+      const syslog = byName.syslog!;
+      // The metrics wrapper hands on the sink's own encoding object, which the pool sends.
+      expect(syslog.recordEncoding).toMatchObject({
+        kind: "syslog",
+        format: "cef",
+        appName: "m365-audit",
+        hostname: hostname(),
+        framing: "octet-counting",
+      });
+      expect(parts.parseWorkers?.encodings).toEqual([syslog.recordEncoding]);
+      expect(parts.parseWorkers?.encodings[0]).toBe(syslog.recordEncoding);
+      expect(parts.parseWorkers?.auditRows).toEqual({ fieldLimitBytes: 64 * 1024 });
+      const records = await firstBlobRecords(parts);
+      expect(records.length).toBeGreaterThan(0);
+      for (const record of records) {
+        expect(record).toBeInstanceOf(ByteRecord);
+        expect(JSON.parse(Buffer.from(record.row!.bytes).toString("utf8")).RecordId).toBe(
+          record.id,
+        );
+        const message = Buffer.from(encodedFor(record, syslog.recordEncoding!)!.bytes).toString(
+          "utf8",
+        );
+        const [length, rest] = [
+          message.slice(0, message.indexOf(" ")),
+          message.slice(message.indexOf(" ") + 1),
+        ];
+        expect(Number(length)).toBe(Buffer.byteLength(rest, "utf8"));
+        expect(rest).toMatch(/^<1\d\d>1 \S+ \S+ m365-audit - Audit\.Exchange - CEF:0\|/);
+        expect(rest).toContain(`externalId=${record.id}`);
       }
     } finally {
       await parts.parseWorkers?.close();
