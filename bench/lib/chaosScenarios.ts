@@ -11,6 +11,7 @@
  *   does to the process, without filling the machine's disk;
  * - Logs Ingestion outage, 5xx, AF429 bursts, truncated bodies: the emulator's knobs.
  */
+
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { readdir } from "node:fs/promises";
@@ -20,6 +21,7 @@ import {
   DEFAULT_COMMIT_EVERY_RECORDS,
   DEFAULT_COMMIT_MAX_RECORDS,
 } from "../../collector/src/pipeline/pipeline";
+import { DEFAULT_API_REQUESTS_PER_MINUTE } from "../../collector/src/source/pacer";
 import { Rng } from "../../emulator/src/generator/prng";
 import type { Emulator } from "../../emulator/src/index";
 import { drainIngestedRows } from "./benchScenarios";
@@ -196,6 +198,8 @@ async function withRig(
         // Short, so a long-running collector retries soon after a fault clears.
         pollInterval: "5s",
         logLevel: "warn",
+        // The collector's own default: the faults meet the pacer as they would in production.
+        apiRequestsPerMinute: DEFAULT_API_REQUESTS_PER_MINUTE,
       }),
       expected: normaliseIds(emulator.truth.expectedRecordIds()),
       sink: sink.kind,
