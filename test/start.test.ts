@@ -39,7 +39,9 @@ describe("npm start (the one-command demo)", () => {
     const dir = await mkdtemp(path.join(tmpdir(), "auditbridge-start-"));
     dirs.push(dir);
     const result = await runStart(["--json", "--history-hours", "2", "--seed", "7", "--dir", dir]);
-    expect(result.code, result.stderr).toBe(0);
+    // On failure, say which part failed: the summary (stdout) names the lost, the repeated and
+    // every verify check.
+    expect(result.code, `${result.stderr}\n${result.stdout}`).toBe(0);
     // No process warnings (listener leaks, deprecations) on the demo's console.
     expect(result.stderr).not.toMatch(/Warning/);
     const summary = JSON.parse(result.stdout) as {
