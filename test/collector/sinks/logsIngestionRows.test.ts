@@ -18,11 +18,10 @@ import { recordIdOf, streamJsonArray } from "../../../collector/src/source/blobS
 import { ParseWorkerPool } from "../../../collector/src/source/parseWorkers";
 import type { ReceivedRecord } from "../../../collector/src/types";
 import type { AuditRecord } from "../../../domain/records";
-import { buildCatalogue, CONTENT_TYPES, renderBlob } from "../../../emulator/src/generator";
 import { chunked, seededRandom } from "../source/seeded";
+import { blobCorpus } from "./blobCorpus";
 
 const LIMIT = 64 * 1024;
-const START_MS = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 /**
  * The row as the sink mapped it before rows were built as text: the row object, AuditData
@@ -71,34 +70,7 @@ const ODD_RECORDS = [
 ];
 
 /** Blobs of every content type as the generator writes them, and one of odd records. */
-function corpus(): { context: RowContext; body: Uint8Array }[] {
-  const catalogue = buildCatalogue(
-    { historyHours: 2, blobsPerHour: 2, recordsPerBlob: [20, 60], duplicateRate: 0 },
-    11,
-    START_MS,
-  );
-  const blobs = CONTENT_TYPES.map((contentType) => {
-    const plan = catalogue.blobs.find((blob) => blob.contentType === contentType && !blob.expired);
-    if (!plan) throw new Error(`the catalogue has no ${contentType} blob`);
-    return {
-      context: {
-        contentType,
-        contentId: plan.contentId,
-        contentCreated: new Date(plan.contentCreatedMs).toISOString(),
-      },
-      body: Buffer.from([...renderBlob(plan)].join(""), "utf8"),
-    };
-  });
-  blobs.push({
-    context: {
-      contentType: "Audit.General",
-      contentId: "odd$blob",
-      contentCreated: "2026-03-01T10:05:00.000Z",
-    },
-    body: Buffer.from(`[${ODD_RECORDS.join(",\r\n")}]`, "utf8"),
-  });
-  return blobs;
-}
+const corpus = () => blobCorpus(11, ODD_RECORDS);
 
 describe("rows built on the parse workers", () => {
   const pool = new ParseWorkerPool(1, { auditRows: { fieldLimitBytes: LIMIT } });

@@ -21,10 +21,8 @@ import type { Batch, ReceivedRecord } from "../../../collector/src/types";
 import type { ContentType } from "../../../domain/contentTypes";
 import type { AuditRecord } from "../../../domain/records";
 import { type Emulator, startEmulator } from "../../../emulator/src";
-import { buildCatalogue, CONTENT_TYPES, renderBlob } from "../../../emulator/src/generator";
 import { chunked, seededRandom } from "../source/seeded";
-
-const START_MS = Date.UTC(2026, 10, 27, 12, 0, 0);
+import { blobCorpus } from "./blobCorpus";
 
 const ODD_RECORDS = [
   // Over 64 KB, with every character CEF and LEEF escape.
@@ -40,34 +38,7 @@ const ODD_RECORDS = [
 ];
 
 /** Blobs of every content type as the generator writes them, and one of odd records. */
-function corpus(): { context: RowContext; body: Uint8Array }[] {
-  const catalogue = buildCatalogue(
-    { historyHours: 2, blobsPerHour: 2, recordsPerBlob: [20, 60], duplicateRate: 0 },
-    17,
-    START_MS,
-  );
-  const blobs = CONTENT_TYPES.map((contentType) => {
-    const plan = catalogue.blobs.find((blob) => blob.contentType === contentType && !blob.expired);
-    if (!plan) throw new Error(`the catalogue has no ${contentType} blob`);
-    return {
-      context: {
-        contentType,
-        contentId: plan.contentId,
-        contentCreated: new Date(plan.contentCreatedMs).toISOString(),
-      },
-      body: Buffer.from([...renderBlob(plan)].join(""), "utf8"),
-    };
-  });
-  blobs.push({
-    context: {
-      contentType: "Audit.General",
-      contentId: "odd$blob",
-      contentCreated: "2026-03-01T10:05:00.000Z",
-    },
-    body: Buffer.from(`[${ODD_RECORDS.join(",\r\n")}]`, "utf8"),
-  });
-  return blobs;
-}
+const corpus = () => blobCorpus(17, ODD_RECORDS);
 
 /** The records of a blob parsed on this thread, as the source hands them without workers. */
 async function parsedHere(body: Uint8Array): Promise<ReceivedRecord[]> {
