@@ -154,7 +154,9 @@ export async function readBody(req: IncomingMessage, options: ReadBodyOptions): 
   if (encoding !== "gzip") throw new BadEncodingError(`unsupported Content-Encoding "${encoding}"`);
   const maxDecoded = options.maxDecodedBytes ?? Number.POSITIVE_INFINITY;
   return await new Promise<Buffer>((resolve, reject) => {
-    const gunzip = createGunzip();
+    // 256 KiB output buffers instead of zlib's 16 KiB: a 1 MB upload inflates in four callbacks
+    // rather than sixty-odd, so the emulated ingestion endpoint costs the bench less CPU.
+    const gunzip = createGunzip({ chunkSize: 256 * 1024 });
     const out: Buffer[] = [];
     let decoded = 0;
     gunzip.on("data", (chunk: Buffer) => {

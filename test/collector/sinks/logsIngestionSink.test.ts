@@ -1,9 +1,13 @@
+import { randomBytes } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { createDefaultHttpClient, type HttpClient } from "@azure/core-rest-pipeline";
 import { ClientSecretCredential } from "@azure/identity";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createMetrics } from "../../../collector/src/metrics";
 import {
+  GZIP_CHUNK_BYTES,
+  gzipBody,
   LogsIngestionSink,
   type LogsIngestionSinkOptions,
 } from "../../../collector/src/sinks/logsIngestionSink";
@@ -271,5 +275,28 @@ describe("LogsIngestionSink against the emulator", () => {
     expect(() => new LogsIngestionSink({ ...base, streamName: "M365Audit" })).toThrow(
       /LOGS_INGESTION_STREAM/,
     );
+  });
+});
+
+describe("gzipBody", () => {
+  it("compresses a full body of audit rows into less than one zlib output buffer", async () => {
+    const rows: string[] = [];
+    let size = 2;
+    for (let n = 0; size < 999_000; n++) {
+      const row = rec(n).raw;
+      rows.push(row);
+      size += row.length + 1;
+    }
+    const body = Buffer.from(`[${rows.join(",")}]`);
+    const compressed = await gzipBody(body);
+    expect(compressed.length).toBeLessThan(GZIP_CHUNK_BYTES);
+    expect(gunzipSync(compressed).equals(body)).toBe(true);
+  });
+
+  it("keeps a body that does not compress whole across several output buffers", async () => {
+    const body = randomBytes(1_000_000);
+    const compressed = await gzipBody(body);
+    expect(compressed.length).toBeGreaterThan(GZIP_CHUNK_BYTES);
+    expect(gunzipSync(compressed).equals(body)).toBe(true);
   });
 });
