@@ -60,9 +60,9 @@ describe("estimateMonthlyCost", () => {
     prices.sizing.recordsPerVcpuSecond = 3_000;
     // 8,640 runs of 20 s + (30,000,000 / 8,640 records) / (3,000 × 0.25 records/s) = 212,800 s.
     expect(runSecondsPerMonth(inputs({ mode: "scheduled", prices }))).toBeCloseTo(212_800, 6);
-    // The price list's own rate: 8,640 × 20 s + 30,000,000 / (4,700 × 0.25) = 198,331.9 s.
-    expect(DEFAULT_PRICES.sizing.recordsPerVcpuSecond).toBe(4_700);
-    expect(runSecondsPerMonth(inputs({ mode: "scheduled" }))).toBeCloseTo(198_331.91, 1);
+    // The price list's own rate: 8,640 × 20 s + 30,000,000 / (5,750 × 0.25) = 193,669.57 s.
+    expect(DEFAULT_PRICES.sizing.recordsPerVcpuSecond).toBe(5_750);
+    expect(runSecondsPerMonth(inputs({ mode: "scheduled" }))).toBeCloseTo(193_669.57, 1);
     const estimate = estimateMonthlyCost(inputs({ mode: "scheduled", prices }));
     expect(line(estimate, "Container Apps vCPU")).toBe(0);
     expect(line(estimate, "Container Apps memory")).toBe(0);
