@@ -104,10 +104,13 @@ export interface RequestLogEntry {
 
 /** What the emulator knows to be true, for asserting that a collector delivered exactly it. */
 export interface GroundTruth {
-  /** Unique record Ids in blobs that are listable now and retrievable (malformed blobs excluded). */
-  expectedRecordIds(contentTypes?: readonly string[]): Set<string>;
-  /** Metadata of the blobs listable now. */
-  listedBlobs(contentType?: string): BlobTruth[];
+  /**
+   * Unique record Ids in blobs that are listable and retrievable now (malformed blobs excluded),
+   * or at `asOfMs` on the emulator's clock: what a collector that started then must deliver.
+   */
+  expectedRecordIds(contentTypes?: readonly string[], asOfMs?: number): Set<string>;
+  /** Metadata of the blobs listable now, or at `asOfMs` on the emulator's clock. */
+  listedBlobs(contentType?: string, asOfMs?: number): BlobTruth[];
   /** Rows received by Logs Ingestion, in arrival order. */
   ingestedRows(): readonly IngestedRow[];
   /** Every request, in arrival order of completion. */
@@ -363,8 +366,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   timer.unref();
 
   const truth: GroundTruth = {
-    expectedRecordIds: (contentTypes) => feed.expectedRecordIds(contentTypes),
-    listedBlobs: (contentType) => feed.listedBlobs(contentType),
+    expectedRecordIds: (contentTypes, asOfMs) => feed.expectedRecordIds(contentTypes, asOfMs),
+    listedBlobs: (contentType, asOfMs) => feed.listedBlobs(contentType, asOfMs),
     ingestedRows: () => ingestedRows,
     requestLog: () => requestLog,
     counters,

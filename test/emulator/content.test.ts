@@ -302,6 +302,24 @@ describe("blob retrieval", () => {
     }
   });
 
+  it("reports the records that were due at an earlier moment without the blobs listable since", () => {
+    const nowMs = clock.now();
+    const blob = emulator.truth.listedBlobs("Audit.Exchange").at(-1)!;
+    const before = blob.availableAtMs - 1;
+    expect(
+      emulator.truth.listedBlobs("Audit.Exchange", before).map((b) => b.contentId),
+    ).not.toContain(blob.contentId);
+    expect(
+      emulator.truth.listedBlobs("Audit.Exchange", blob.availableAtMs).map((b) => b.contentId),
+    ).toContain(blob.contentId);
+    const dueBefore = emulator.truth.expectedRecordIds(["Audit.Exchange"], before);
+    const dueNow = emulator.truth.expectedRecordIds(["Audit.Exchange"]);
+    expect(dueBefore.size).toBeLessThan(dueNow.size);
+    expect([...dueBefore].every((id) => dueNow.has(id))).toBe(true);
+    // Without asOfMs the truth is the clock's now.
+    expect(emulator.truth.expectedRecordIds(["Audit.Exchange"], nowMs)).toEqual(dueNow);
+  });
+
   it("lets a collector that lists every window and downloads every blob arrive at exactly the expected record ids", async () => {
     const seen = new Set<string>();
     const nowMs = clock.now();

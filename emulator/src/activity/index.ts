@@ -60,14 +60,14 @@ export class ActivityFeed {
     return this.blobs.prerender();
   }
 
-  /** Unique record Ids a correct collector delivers now. */
-  expectedRecordIds(contentTypes?: readonly string[]): Set<string> {
-    return this.truth.expectedRecordIds(contentTypes);
+  /** Unique record Ids a correct collector delivers now (or at `asOfMs`). */
+  expectedRecordIds(contentTypes?: readonly string[], asOfMs?: number): Set<string> {
+    return this.truth.expectedRecordIds(contentTypes, asOfMs);
   }
 
-  /** Metadata of the blobs listable now (including malformed ones, flagged). */
-  listedBlobs(contentType?: string): BlobTruth[] {
-    return this.truth.listedBlobs(contentType);
+  /** Metadata of the blobs listable now or at `asOfMs` (including malformed ones, flagged). */
+  listedBlobs(contentType?: string, asOfMs?: number): BlobTruth[] {
+    return this.truth.listedBlobs(contentType, asOfMs);
   }
 
   /**

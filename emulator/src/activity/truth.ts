@@ -102,11 +102,11 @@ export class FeedTruth {
     return plan.expirationMs <= nowMs;
   }
 
-  /** Blobs a correct collector can list and download right now. */
-  private deliverableBlobs(contentTypes?: readonly string[]): BlobPlan[] {
+  /** Blobs a correct collector can list and download right now (or at `asOfMs`). */
+  private deliverableBlobs(contentTypes?: readonly string[], asOfMs?: number): BlobPlan[] {
     const { knobs } = this.state;
     if (knobs.auditDisabled) return [];
-    const nowMs = this.state.now();
+    const nowMs = asOfMs ?? this.state.now();
     const wanted = new Set(
       (contentTypes ?? CONTENT_TYPES).map((ct) => canonicalContentType(ct) ?? ct),
     );
@@ -122,18 +122,21 @@ export class FeedTruth {
     return result;
   }
 
-  /** Unique record Ids a correct collector delivers now (what `Emulator.truth.expectedRecordIds` reports). */
-  expectedRecordIds(contentTypes?: readonly string[]): Set<string> {
+  /**
+   * Unique record Ids a correct collector delivers now, or at `asOfMs` (what
+   * `Emulator.truth.expectedRecordIds` reports).
+   */
+  expectedRecordIds(contentTypes?: readonly string[], asOfMs?: number): Set<string> {
     const ids = new Set<string>();
-    for (const plan of this.deliverableBlobs(contentTypes)) {
+    for (const plan of this.deliverableBlobs(contentTypes, asOfMs)) {
       for (const id of blobRecordIds(plan)) ids.add(id);
     }
     return ids;
   }
 
-  /** Metadata of the blobs listable now (including malformed ones, flagged). */
-  listedBlobs(contentType?: string): BlobTruth[] {
-    const nowMs = this.state.now();
+  /** Metadata of the blobs listable now or at `asOfMs` (including malformed ones, flagged). */
+  listedBlobs(contentType?: string, asOfMs?: number): BlobTruth[] {
+    const nowMs = asOfMs ?? this.state.now();
     const types = contentType
       ? [canonicalContentType(contentType) ?? contentType]
       : [...CONTENT_TYPES];
