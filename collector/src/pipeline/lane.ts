@@ -100,6 +100,11 @@ export class DeliveryLane {
       this.queue.push({ ...entry, bytes, resolve: resolveEntry, reject: rejectEntry });
       this.wake?.();
     });
+    // A reader awaits `done` only when it hands on its next batch or finishes the blob, so a
+    // stop can reject it while nobody listens yet. Node would take that for an unhandled
+    // rejection and the collector would exit 1 on a clean SIGTERM; the reader still sees the
+    // rejection when it awaits.
+    done.catch(() => {});
     return { done };
   }
 
