@@ -14,6 +14,7 @@ import {
   BENCH_SCENARIOS,
   type BenchOptions,
   type BenchResult,
+  DEFAULT_BENCH_RECORDS,
   DEFAULT_DRAIN_BUDGET,
 } from "./lib/benchScenarios";
 import { REPO_ROOT, setCollectorCpuProfileDir, setEchoCollectorLogs } from "./lib/collector";
@@ -31,7 +32,8 @@ Usage: npm run bench -- [--scenario <name>] [--records <n>] [--seed <n>] [--live
 
   --scenario <name>    run one scenario: ${Object.keys(SCENARIOS).join(", ")} (default: all)
   --records <n>        backlog size of throughput, logs-ingestion and the sink scenarios
-                       (syslog-*, splunk-hec*, fanout-*) (default 1000000)
+                       (syslog-*, splunk-hec*, fanout-*) (default 1000000); logs-ingestion
+                       results of another size are kept as logs-ingestion-<n>
   --seed <n>           emulator seed (default 1)
   --live-minutes <n>   length of the freshness run at the live edge (default 5)
   --drain-budget <n>   the collector's AUDIT_API_REQUESTS_PER_MINUTE in the drain scenario,
@@ -107,7 +109,7 @@ function parseBenchArgs(argv: string[]): BenchArgs | "help" {
     scenarios: values.scenario ? [values.scenario] : names,
     verbose: values.verbose === true,
     cpuProfileDir: values["cpu-prof-dir"] ? path.resolve(values["cpu-prof-dir"]) : undefined,
-    records: positiveInt("--records", values.records, 1_000_000),
+    records: positiveInt("--records", values.records, DEFAULT_BENCH_RECORDS),
     seed: positiveInt("--seed", values.seed, 1),
     liveMinutes: positiveInt("--live-minutes", values["live-minutes"], 5),
     drainBudget: positiveInt("--drain-budget", values["drain-budget"], DEFAULT_DRAIN_BUDGET),

@@ -42,6 +42,9 @@ import {
 } from "./truth";
 
 /** Options every benchmark scenario receives. */
+/** Backlog of `throughput`, `logs-ingestion` and the per-sink scenarios without `--records`. */
+export const DEFAULT_BENCH_RECORDS = 1_000_000;
+
 export interface BenchOptions {
   /** Backlog size of the throughput and Logs Ingestion scenarios. */
   records: number;
@@ -599,7 +602,11 @@ function compileCollector(): string {
  * nodeFlags.js prints inside that cgroup (the image's CMD).
  */
 export async function logsIngestionScenario(options: BenchOptions): Promise<BenchResult> {
-  const scenario = `logs-ingestion${options.container ? "-container" : ""}${options.renderOnDemand ? "-render-on-demand" : ""}`;
+  // Both sizes the targets name are kept: a run of another size than the default outside the
+  // container is `logs-ingestion-<records>` (the container is measured at 200,000 only).
+  const size =
+    options.container || options.records === DEFAULT_BENCH_RECORDS ? "" : `-${options.records}`;
+  const scenario = `logs-ingestion${size}${options.container ? "-container" : ""}${options.renderOnDemand ? "-render-on-demand" : ""}`;
   let cgroup: BenchCgroup | undefined;
   const limits = { cpus: CONTAINER_CPU, memoryBytes: quantityBytes(CONTAINER_MEMORY) };
   if (options.container) {
