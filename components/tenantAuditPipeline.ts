@@ -182,6 +182,11 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
   public readonly keyVaultUri: pulumi.Output<string | undefined>;
   /** Name of the Key Vault secret holding the current client secret (secret credential only). */
   public readonly clientSecretName: string | undefined;
+  /**
+   * Name of the Key Vault secret holding the app credential: the client secret, or the
+   * certificate's PEM bundle (certificate and key); undefined when keyless (federated).
+   */
+  public readonly credentialSecretName: string | undefined;
   /** Subscription the default azure-native provider deploys to. */
   public readonly azureSubscriptionId: pulumi.Output<string>;
 
@@ -416,6 +421,8 @@ export class TenantAuditPipeline extends pulumi.ComponentResource {
       ? collector.keyVaultUri
       : pulumi.output(vault?.vault.properties.vaultUri);
     this.clientSecretName = args.credential.mode === "secret" ? CREDENTIAL_SECRET_NAME : undefined;
+    this.credentialSecretName =
+      args.credential.mode === "federated" ? undefined : CREDENTIAL_SECRET_NAME;
     this.azureSubscriptionId =
       args.azureSubscriptionId !== undefined
         ? pulumi.output(args.azureSubscriptionId)

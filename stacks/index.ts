@@ -85,6 +85,11 @@ export const keyVaultUri = orEmpty(pipeline.keyVaultUri);
 export const credentialMode = pulumi.output(config.credential.mode);
 /** Key Vault secret holding the current client secret; empty unless credentialMode is secret. */
 export const clientSecretName = orEmpty(pipeline.clientSecretName);
+/**
+ * Key Vault secret holding the app credential, whichever it is: the client secret, or the
+ * certificate's PEM bundle in certificate mode; empty when keyless (federated).
+ */
+export const credentialSecretName = orEmpty(pipeline.credentialSecretName);
 /** Resource group everything is deployed in. */
 export const resourceGroupName = pulumi.output(config.resourceGroupName);
 /** Subscription the stack deploys to. */

@@ -32,6 +32,8 @@ export interface StackOutputs {
   keyVaultUri?: string;
   /** Name of the Key Vault secret holding the current client secret. */
   clientSecretName?: string;
+  /** Name of the Key Vault secret holding the app credential (client secret or PEM bundle). */
+  credentialSecretName?: string;
   /** When the current app credential expires (RFC 3339). */
   secretExpiresAt?: string;
   /** Log Analytics workspace resource id. */
@@ -78,6 +80,7 @@ const STACK_OUTPUT_KEYS: Readonly<
   keyVaultName: ["keyVaultName"],
   keyVaultUri: ["keyVaultUri"],
   clientSecretName: ["clientSecretName"],
+  credentialSecretName: ["credentialSecretName"],
   secretExpiresAt: ["secretExpiresAt"],
   workspaceResourceId: ["workspaceResourceId"],
   collectorMode: ["collectorMode"],

@@ -243,7 +243,11 @@ export async function resolveHandoffConfig(
     credentialMode: pick(flags.credentialMode, outputs.credentialMode),
     keyVaultName: pick(flags.keyVaultName, outputs.keyVaultName),
     keyVaultUri: pick(flags.keyVaultUri, outputs.keyVaultUri),
-    secretName: pick(flags.secretName, outputs.clientSecretName),
+    // Stacks older than the credentialSecretName output name the client secret only.
+    secretName: pick(
+      flags.secretName,
+      nonEmpty(outputs.credentialSecretName) ?? outputs.clientSecretName,
+    ),
     authorityHost: pick(flags.authorityHost, undefined, "AZURE_AUTHORITY_HOST"),
   };
   const via = "pass it or use --stack <name>";

@@ -104,7 +104,7 @@ function describe(
   }
   if (e.statusCode === 404) {
     return new SecretReadError(
-      `${where} was not found (404 ${e.code ?? "NotFound"}): check --secret-name ${secretName} and --key-vault-name ${vault}, or the stack's clientSecretName output`,
+      `${where} was not found (404 ${e.code ?? "NotFound"}): check --secret-name ${secretName} and --key-vault-name ${vault}, or the stack's credentialSecretName output`,
       { code: "not-found", cause: error },
     );
   }

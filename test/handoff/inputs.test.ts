@@ -156,6 +156,22 @@ describe("handoff inputs", () => {
     expect(config.credentialMode).toBe("federated");
   });
 
+  it("finds a certificate stack's PEM bundle from its credentialSecretName output", async () => {
+    const reader = fakeStackReader(
+      noneStackOutputs({
+        credentialMode: "certificate",
+        clientSecretName: "",
+        credentialSecretName: "collector-credential",
+      }),
+    );
+    const config = await resolve(["--stack", "s", "--siem", "qradar"], { reader });
+    expect(config.secret.secretName).toBe("collector-credential");
+    const message = await inputError(
+      resolve(["--stack", "s", "--siem", "qradar", "--reveal"], { reader }),
+    );
+    expect(message).toMatch(/--name collector-credential --file app\.pem$/);
+  });
+
   it("refuses --reveal in certificate mode and names the download command instead", async () => {
     const reader = fakeStackReader(
       noneStackOutputs({ credentialMode: "certificate", clientSecretName: "" }),

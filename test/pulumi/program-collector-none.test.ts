@@ -147,6 +147,7 @@ describe("the program with collector none", () => {
       officeActivityFunction: "",
       credentialMode: "secret",
       clientSecretName: "collector-credential",
+      credentialSecretName: "collector-credential",
       keyVaultName: vault.inputs.vaultName,
       keyVaultUri: `https://${vault.inputs.vaultName}.vault.azure.net/`,
       resourceGroupName: "rg-auditbridge-contoso",

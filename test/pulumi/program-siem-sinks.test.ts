@@ -239,6 +239,7 @@ describe("the program with sinks syslog and splunk-hec and no logs-ingestion", (
       sinks: "syslog,splunk-hec",
       credentialMode: "federated",
       clientSecretName: "",
+      credentialSecretName: "",
       secretExpiresAt: "",
       keyVaultName: vault.inputs.vaultName,
       keyVaultUri: `https://${vault.inputs.vaultName}.vault.azure.net/`,

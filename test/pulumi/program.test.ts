@@ -31,6 +31,7 @@ const EXPORTS = [
   "keyVaultUri",
   "credentialMode",
   "clientSecretName",
+  "credentialSecretName",
   "resourceGroupName",
   "azureSubscriptionId",
   "tablePlan",
@@ -166,6 +167,7 @@ describe("the program with the example stack", () => {
       azureSubscriptionId: "00000000-0000-0000-0000-0000000000aa",
     });
     expect(outputs.clientSecretName).toBe("collector-credential");
+    expect(outputs.credentialSecretName).toBe("collector-credential");
   });
 
   it("exports exactly the documented outputs, none of them secret", async () => {
