@@ -28,8 +28,10 @@ import {
   type DeploymentShape,
   PREFLIGHT_COLLECTOR_KINDS,
   PREFLIGHT_COLLECTOR_MODES,
+  PREFLIGHT_CREDENTIAL_MODES,
   type PreflightCollectorKind,
   type PreflightCollectorMode,
+  type PreflightCredentialMode,
 } from "./scope";
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
@@ -101,6 +103,7 @@ interface RawFlags {
   collector?: string;
   collectorMode?: string;
   sinks?: string;
+  credentialMode?: string;
   cloud?: string;
   authorityHost?: string;
   armEndpoint?: string;
@@ -124,6 +127,9 @@ export interface StackSettings {
   collectorMode?: string;
   sinks?: string;
   tablePlan?: string;
+  credentialMode?: string;
+  /** "true" when the stack sets `auditbridge:syslogClientKeyPem` (a secret; only its presence is read). */
+  syslogClientKeySet?: string;
   cloud?: string;
 }
 
@@ -169,6 +175,10 @@ export function buildProgram(): Command {
     .option(
       "--sinks <list>",
       `comma list of ${DEPLOYED_SINK_KINDS.join(", ")} (default logs-ingestion)`,
+    )
+    .option(
+      "--credential-mode <mode>",
+      `${PREFLIGHT_CREDENTIAL_MODES.join(", ")}: how the app signs in (default secret)`,
     )
     .addOption(
       new Option("--cloud <name>", "Microsoft 365 cloud (env O365_CLOUD)").choices([
@@ -227,6 +237,7 @@ const STACK_KEYS: Readonly<Record<string, keyof StackSettings>> = {
   "auditbridge:collectorMode": "collectorMode",
   "auditbridge:sinks": "sinks",
   "auditbridge:tablePlan": "tablePlan",
+  "auditbridge:credentialMode": "credentialMode",
   "auditbridge:cloud": "cloud",
   "azure-native:subscriptionId": "subscriptionId",
 };
@@ -245,6 +256,12 @@ export function stackSettingsFromJson(text: string): StackSettings {
   if (!parsed || typeof parsed !== "object") return {};
   const out: StackSettings = {};
   for (const [key, entry] of Object.entries(parsed as Record<string, unknown>)) {
+    // A secret: whether it is set decides whether the stack creates a Key Vault; its value is
+    // neither shown by pulumi config --json nor read here.
+    if (key === "auditbridge:syslogClientKeyPem") {
+      out.syslogClientKeySet = "true";
+      continue;
+    }
     const field = STACK_KEYS[key];
     if (!field || !entry || typeof entry !== "object") continue;
     const { value, secret } = entry as { value?: unknown; secret?: unknown };
@@ -507,6 +524,23 @@ function resolveShape(
     sinks = DEPLOYED_SINK_KINDS.filter((kind) => names.includes(kind));
   }
 
+  const credentialGiven = given(
+    flags.credentialMode,
+    settings.credentialMode,
+    "--credential-mode",
+    "credentialMode",
+  );
+  const credentialMode: PreflightCredentialMode =
+    credentialGiven === undefined
+      ? "secret"
+      : (PREFLIGHT_CREDENTIAL_MODES as readonly string[]).includes(credentialGiven.value)
+        ? (credentialGiven.value as PreflightCredentialMode)
+        : invalid(
+            credentialGiven,
+            `must be ${PREFLIGHT_CREDENTIAL_MODES.join(", ")} (got ${credentialGiven.value})`,
+            "secret",
+          );
+
   const planGiven = given(undefined, settings.tablePlan, "", "tablePlan");
   let tablePlan: TablePlan = DEFAULT_TABLE_PLAN;
   if (planGiven !== undefined) {
@@ -546,14 +580,28 @@ function resolveShape(
         `${extra.name} configures the bundled collector but ${collectorName} is none: ${drop(extra, "pass --collector bundled")}`,
       );
     }
-    return { collector, collectorMode: null, sinks: [], tablePlan };
+    if (credentialMode === "federated" && credentialGiven) {
+      throw new PreflightInputError(
+        `${credentialGiven.name} federated needs the bundled collector's managed identity but ${collectorName} is none: ${setTo(credentialGiven, "secret")} (or certificate)`,
+      );
+    }
+    // The stored credential (client secret or certificate) always has a vault.
+    return { collector, collectorMode: null, sinks: [], tablePlan, keyVault: true };
   }
   if (!sinks.includes("logs-ingestion") && planGiven && tablePlan !== DEFAULT_TABLE_PLAN) {
     throw new PreflightInputError(
       `${planGiven.name} applies to the audit table, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:tablePlan${stackFlag}, or add logs-ingestion to ${sinksGiven?.name ?? "--sinks"}`,
     );
   }
-  return { collector, collectorMode: mode, sinks, tablePlan };
+  // The same rule as the stack (components/collectorCredential.ts, collectorSinks.ts): a vault
+  // for a stored credential, the HEC token or syslog's client key. Without --stack preflight
+  // cannot know whether syslog uses a client key, so it assumes one.
+  const syslogClientKey = stack === undefined ? true : settings.syslogClientKeySet === "true";
+  const keyVault =
+    credentialMode !== "federated" ||
+    sinks.includes("splunk-hec") ||
+    (sinks.includes("syslog") && syslogClientKey);
+  return { collector, collectorMode: mode, sinks, tablePlan, keyVault };
 }
 
 /** The parts of a resource id the permissions API takes (listForResource). */

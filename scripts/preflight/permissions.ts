@@ -48,4 +48,5 @@ export const DEPLOYMENT_ACTIONS: readonly string[] = deploymentActions({
   collectorMode: "always-on",
   sinks: ["logs-ingestion"],
   workspaceResourceId: null,
+  keyVault: true,
 });

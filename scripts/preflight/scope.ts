@@ -15,6 +15,10 @@ export type PreflightCollectorKind = (typeof PREFLIGHT_COLLECTOR_KINDS)[number];
 export const PREFLIGHT_COLLECTOR_MODES = ["always-on", "scheduled"] as const;
 export type PreflightCollectorMode = (typeof PREFLIGHT_COLLECTOR_MODES)[number];
 
+/** How the app signs in, as stacks/config.ts names it (a unit test compares the lists). */
+export const PREFLIGHT_CREDENTIAL_MODES = ["secret", "certificate", "federated"] as const;
+export type PreflightCredentialMode = (typeof PREFLIGHT_CREDENTIAL_MODES)[number];
+
 /** The parts of the validated config that shape the deployment. */
 export interface DeploymentShape {
   readonly collector: PreflightCollectorKind;
@@ -23,10 +27,19 @@ export interface DeploymentShape {
   /** Empty with collector none. */
   readonly sinks: readonly DeployedSinkKind[];
   readonly workspaceResourceId: string | null;
+  /**
+   * Whether the stack creates a Key Vault: for a stored app credential (client secret or
+   * certificate) or a sink's secret (the Splunk HEC token, syslog's client key). A keyless stack
+   * (credentialMode federated) without sink secrets has none.
+   */
+  readonly keyVault: boolean;
 }
 
 /** The reason a check reports when the stack deploys nothing it looks at. */
 export const COLLECTOR_NONE_SKIP = "collector none — not deployed";
+/** The reason the Key Vault name check reports for a stack without a vault. */
+export const NO_KEY_VAULT_SKIP =
+  "credentialMode federated without sink secrets — no Key Vault is created";
 
 /** Whether the stack creates the audit workspace's table, DCE and DCR (the logs-ingestion sink). */
 export function deploysLogsIngestion(shape: DeploymentShape): boolean {
@@ -51,9 +64,10 @@ export function describeSinks(shape: DeploymentShape): string {
 
 /**
  * Checks that do not apply to this stack, with the skip reason; the others run. Sign-in, the
- * resource group, its permissions, the providers, the Key Vault name and the two Microsoft 365
- * checks always apply: with collector none the stack still creates the app, its consent and a
- * Key Vault (with a role assignment for the deployer) in the resource group.
+ * resource group, its permissions, the providers and the two Microsoft 365 checks always apply:
+ * with collector none the stack still creates the app, its consent and a Key Vault (with a role
+ * assignment for the deployer) in the resource group. The Key Vault name matters only when the
+ * stack creates a vault.
  */
 export function notDeployed(shape: DeploymentShape): Partial<Record<PreflightCheckId, string>> {
   if (shape.collector === "none") {
@@ -63,12 +77,12 @@ export function notDeployed(shape: DeploymentShape): Partial<Record<PreflightChe
       registry: `${COLLECTOR_NONE_SKIP} (no image to pull)`,
     };
   }
+  const skipped: Partial<Record<PreflightCheckId, string>> = {};
   if (!deploysLogsIngestion(shape) && shape.workspaceResourceId === null) {
-    return {
-      workspace: `${describeSinks(shape)} without logs-ingestion — not deployed (no workspace, table or DCR)`,
-    };
+    skipped.workspace = `${describeSinks(shape)} without logs-ingestion — not deployed (no workspace, table or DCR)`;
   }
-  return {};
+  if (!shape.keyVault) skipped["key-vault-name"] = NO_KEY_VAULT_SKIP;
+  return skipped;
 }
 
 /** Every namespace a deployment can use, in the order the providers check reads them. */
@@ -88,7 +102,7 @@ export type ProviderNamespace = (typeof ALL_PROVIDERS)[number];
  * DCR and the environment's diagnostic setting.
  */
 export function requiredProviders(shape: DeploymentShape): ProviderNamespace[] {
-  const needed = new Set<ProviderNamespace>(["Microsoft.KeyVault"]);
+  const needed = new Set<ProviderNamespace>(shape.keyVault ? ["Microsoft.KeyVault"] : []);
   if (shape.collector === "bundled") {
     for (const ns of ["Microsoft.App", "Microsoft.ManagedIdentity", "Microsoft.Storage"] as const) {
       needed.add(ns);
@@ -120,8 +134,9 @@ export function deploymentActions(shape: DeploymentShape): string[] {
           "Microsoft.Insights/dataCollectionRules/write",
         ]
       : []),
-    "Microsoft.KeyVault/vaults/write",
-    "Microsoft.KeyVault/vaults/secrets/write",
+    ...(shape.keyVault
+      ? ["Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults/secrets/write"]
+      : []),
     ...(bundled
       ? [
           "Microsoft.Storage/storageAccounts/write",

@@ -191,6 +191,18 @@ describe("deployment mode inputs", () => {
         "auditbridge:tablePlan applies to the audit table, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:tablePlan --stack contoso, or add logs-ingestion to --sinks",
       ],
     ];
+    cases.push(
+      [
+        [...BASE, "--credential-mode", "keyless"],
+        {},
+        "--credential-mode: must be secret, certificate, federated (got keyless): pass --credential-mode secret",
+      ],
+      [
+        stack,
+        { collector: "none", credentialMode: "federated" },
+        "auditbridge:credentialMode federated needs the bundled collector's managed identity but auditbridge:collector is none: set it with pulumi config set auditbridge:credentialMode secret --stack contoso (or certificate)",
+      ],
+    );
     for (const [argv, settings, expected] of cases) {
       const message = await inputError(argv, settings);
       expect(message, `${argv.join(" ")} ${JSON.stringify(settings)}`).toBe(expected);
@@ -205,6 +217,7 @@ describe("which checks, providers and actions apply per mode", () => {
     collectorMode: "always-on" as const,
     sinks: ["logs-ingestion" as const],
     workspaceResourceId: null,
+    keyVault: true,
     ...overrides,
   });
 
@@ -244,6 +257,48 @@ describe("which checks, providers and actions apply per mode", () => {
     const scheduled = deploymentActions(shape({ collectorMode: "scheduled" }));
     expect(scheduled).toContain("Microsoft.App/jobs/write");
     expect(scheduled).not.toContain("Microsoft.App/containerApps/write");
+    // Keyless without sink secrets: no vault, so no vault name, provider or writes to check.
+    const keyless = shape({ keyVault: false });
+    expect(requiredProviders(keyless)).not.toContain("Microsoft.KeyVault");
+    expect(deploymentActions(keyless).filter((a) => a.startsWith("Microsoft.KeyVault"))).toEqual(
+      [],
+    );
+    expect(deploymentActions(keyless)).toContain("Microsoft.Authorization/roleAssignments/write");
+    expect(notDeployed(keyless)).toEqual({
+      "key-vault-name": "credentialMode federated without sink secrets — no Key Vault is created",
+    });
+  });
+
+  it("knows when a stack creates a Key Vault: a stored credential, the HEC token or syslog's client key", async () => {
+    const stack = [...BASE, "--stack", "contoso"];
+    const vault = async (argv: string[], settings: StackSettings = {}) =>
+      (await config(argv, settings)).keyVault;
+    expect(await vault(BASE)).toBe(true);
+    expect(await vault(stack, { credentialMode: "certificate" })).toBe(true);
+    expect(await vault(stack, { credentialMode: "federated" })).toBe(false);
+    expect(await vault(stack, { credentialMode: "federated", sinks: "syslog" })).toBe(false);
+    expect(
+      await vault(stack, {
+        credentialMode: "federated",
+        sinks: "syslog",
+        syslogClientKeySet: "true",
+      }),
+    ).toBe(true);
+    expect(await vault(stack, { credentialMode: "federated", sinks: "splunk-hec" })).toBe(true);
+    // Flags alone cannot tell whether syslog uses a client key: assume it does.
+    expect(await vault([...BASE, "--credential-mode", "federated", "--sinks", "syslog"])).toBe(
+      true,
+    );
+    expect(await vault([...BASE, "--credential-mode", "federated"])).toBe(false);
+    expect(await vault([...BASE, "--collector", "none"])).toBe(true);
+    expect(
+      stackSettingsFromJson(
+        JSON.stringify({
+          "auditbridge:credentialMode": { value: "federated", secret: false },
+          "auditbridge:syslogClientKeyPem": { value: "[secret]", secret: true },
+        }),
+      ),
+    ).toEqual({ credentialMode: "federated", syslogClientKeySet: "true" });
   });
 
   it("fails a scheduled collector where the location has environments but no jobs", async () => {

@@ -263,6 +263,39 @@ describe("preflight per deployment mode, against the emulator over HTTPS", () =>
     });
   });
 
+  describe("keyless (credentialMode federated) without sink secrets", () => {
+    it("skips the Key Vault name and needs neither Microsoft.KeyVault nor vault writes", async () => {
+      const knobs = emulator.knobs.preflight;
+      knobs.unregisteredProviders = ["Microsoft.KeyVault"];
+      const config = await stackConfig({ credentialMode: "federated", sinks: "syslog" });
+      expect(config.keyVault).toBe(false);
+      // A vault of that name, soft-deleted: it would fail the check if the stack made a vault.
+      knobs.deletedVaults = [{ name: config.keyVaultName, location: "westeurope" }];
+      const before = emulator.truth.requestLog().length;
+      const report = await run(config);
+      expect(check(report, "key-vault-name")).toMatchObject({
+        status: "skip",
+        reason: "credentialMode federated without sink secrets — no Key Vault is created",
+      });
+      expect(check(report, "providers").status).toBe("pass");
+      expect(providersRead(before)).not.toContain("Microsoft.KeyVault");
+      expect(report.exitCode).toBe(0);
+    });
+
+    it("checks the vault again once syslog has a client key (a secret the vault keeps)", async () => {
+      const config = await stackConfig({
+        credentialMode: "federated",
+        sinks: "syslog",
+        syslogClientKeySet: "true",
+      });
+      emulator.knobs.preflight.deletedVaults = [
+        { name: config.keyVaultName, location: "westeurope" },
+      ];
+      const report = await run(config);
+      expect(check(report, "key-vault-name").status).toBe("fail");
+    });
+  });
+
   describe("collectorMode scheduled", () => {
     it("needs Microsoft.App/jobs/write where always-on needs containerApps/write", async () => {
       emulator.knobs.preflight.resourceGroupPermissions = [
