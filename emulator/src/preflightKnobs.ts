@@ -80,6 +80,7 @@ export const KNOWN_PROVIDERS = [
   "Microsoft.KeyVault",
   "Microsoft.ManagedIdentity",
   "Microsoft.Storage",
+  "Microsoft.SecurityInsights",
   "Microsoft.Authorization",
   "Microsoft.Resources",
   "Microsoft.ContainerRegistry",

@@ -32,6 +32,7 @@ import {
   type PreflightCollectorKind,
   type PreflightCollectorMode,
   type PreflightCredentialMode,
+  type PreflightSentinel,
 } from "./scope";
 
 /** Default for `--timeout`: the whole run must finish within this many seconds. */
@@ -128,6 +129,8 @@ export interface StackSettings {
   sinks?: string;
   tablePlan?: string;
   credentialMode?: string;
+  sentinel?: string;
+  sentinelOnboarding?: string;
   /** "true" when the stack sets `auditbridge:syslogClientKeyPem` (a secret; only its presence is read). */
   syslogClientKeySet?: string;
   cloud?: string;
@@ -238,6 +241,8 @@ const STACK_KEYS: Readonly<Record<string, keyof StackSettings>> = {
   "auditbridge:sinks": "sinks",
   "auditbridge:tablePlan": "tablePlan",
   "auditbridge:credentialMode": "credentialMode",
+  "auditbridge:sentinel": "sentinel",
+  "auditbridge:sentinelOnboarding": "sentinelOnboarding",
   "auditbridge:cloud": "cloud",
   "azure-native:subscriptionId": "subscriptionId",
 };
@@ -541,6 +546,26 @@ function resolveShape(
             "secret",
           );
 
+  // Sentinel is read from the stack only, like tablePlan (its content needs the stack's workspace).
+  const sentinelGiven = given(undefined, settings.sentinel, "", "sentinel");
+  if (sentinelGiven && !["true", "false"].includes(sentinelGiven.value)) {
+    invalid(sentinelGiven, `must be true or false (got ${sentinelGiven.value})`, "true");
+  }
+  const onboardingGiven = given(undefined, settings.sentinelOnboarding, "", "sentinelOnboarding");
+  if (onboardingGiven && !["create", "existing"].includes(onboardingGiven.value)) {
+    invalid(
+      onboardingGiven,
+      `must be create (the stack onboards the workspace) or existing (got ${onboardingGiven.value})`,
+      "existing",
+    );
+  }
+  const sentinel: PreflightSentinel =
+    sentinelGiven?.value === "true"
+      ? onboardingGiven?.value === "existing"
+        ? "existing"
+        : "create"
+      : "off";
+
   const planGiven = given(undefined, settings.tablePlan, "", "tablePlan");
   let tablePlan: TablePlan = DEFAULT_TABLE_PLAN;
   if (planGiven !== undefined) {
@@ -573,6 +598,7 @@ function resolveShape(
         "collectorRegistryResourceId",
       ),
       tablePlan === DEFAULT_TABLE_PLAN ? undefined : planGiven,
+      sentinel === "off" ? undefined : sentinelGiven,
     ];
     const extra = bundledOnly.find((g): g is Given => g !== undefined);
     if (extra) {
@@ -586,12 +612,31 @@ function resolveShape(
       );
     }
     // The stored credential (client secret or certificate) always has a vault.
-    return { collector, collectorMode: null, sinks: [], tablePlan, keyVault: true };
+    return {
+      collector,
+      collectorMode: null,
+      sinks: [],
+      tablePlan,
+      keyVault: true,
+      sentinel: "off",
+    };
   }
   if (!sinks.includes("logs-ingestion") && planGiven && tablePlan !== DEFAULT_TABLE_PLAN) {
     throw new PreflightInputError(
       `${planGiven.name} applies to the audit table, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:tablePlan${stackFlag}, or add logs-ingestion to ${sinksGiven?.name ?? "--sinks"}`,
     );
+  }
+  if (sentinel !== "off" && sentinelGiven) {
+    if (!sinks.includes("logs-ingestion")) {
+      throw new PreflightInputError(
+        `${sentinelGiven.name} needs the audit workspace, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:sentinel${stackFlag}, or add logs-ingestion to ${sinksGiven?.name ?? "--sinks"}`,
+      );
+    }
+    if (tablePlan !== "Analytics") {
+      throw new PreflightInputError(
+        `${sentinelGiven.name} needs auditbridge:tablePlan Analytics (a Basic table cannot feed Sentinel analytics rules, hunting queries or functions): set it with pulumi config set auditbridge:tablePlan Analytics${stackFlag}, or pulumi config set auditbridge:sentinel false${stackFlag}`,
+      );
+    }
   }
   // The same rule as the stack (components/collectorCredential.ts, collectorSinks.ts): a vault
   // for a stored credential, the HEC token or syslog's client key. Without --stack preflight
@@ -601,7 +646,7 @@ function resolveShape(
     credentialMode !== "federated" ||
     sinks.includes("splunk-hec") ||
     (sinks.includes("syslog") && syslogClientKey);
-  return { collector, collectorMode: mode, sinks, tablePlan, keyVault };
+  return { collector, collectorMode: mode, sinks, tablePlan, keyVault, sentinel };
 }
 
 /** The parts of a resource id the permissions API takes (listForResource). */

@@ -49,4 +49,6 @@ export const DEPLOYMENT_ACTIONS: readonly string[] = deploymentActions({
   sinks: ["logs-ingestion"],
   workspaceResourceId: null,
   keyVault: true,
+  tablePlan: "Analytics",
+  sentinel: "off",
 });

@@ -5,6 +5,7 @@
  * shows the same mapping as a table (check × mode). Pure.
  */
 import type { DeployedSinkKind } from "../../domain/collectorEnv";
+import type { TablePlan } from "../../domain/table";
 import type { PreflightCheckId } from "./result";
 
 /** Who collects, as stacks/config.ts names it (a unit test compares the lists). */
@@ -18,6 +19,12 @@ export type PreflightCollectorMode = (typeof PREFLIGHT_COLLECTOR_MODES)[number];
 /** How the app signs in, as stacks/config.ts names it (a unit test compares the lists). */
 export const PREFLIGHT_CREDENTIAL_MODES = ["secret", "certificate", "federated"] as const;
 export type PreflightCredentialMode = (typeof PREFLIGHT_CREDENTIAL_MODES)[number];
+
+/**
+ * Microsoft Sentinel as the stack deploys it (`auditbridge:sentinel`, `sentinelOnboarding`): off,
+ * on with the workspace onboarded by the stack, or on in a workspace already onboarded.
+ */
+export type PreflightSentinel = "off" | "create" | "existing";
 
 /** The parts of the validated config that shape the deployment. */
 export interface DeploymentShape {
@@ -33,6 +40,10 @@ export interface DeploymentShape {
    * (credentialMode federated) without sink secrets has none.
    */
   readonly keyVault: boolean;
+  /** Plan of the audit table; an Analytics table gets the OfficeActivity-shaped function. */
+  readonly tablePlan: TablePlan;
+  /** Sentinel's onboarding and content in the audit workspace (needs logs-ingestion, Analytics). */
+  readonly sentinel: PreflightSentinel;
 }
 
 /** The reason a check reports when the stack deploys nothing it looks at. */
@@ -93,8 +104,27 @@ export const ALL_PROVIDERS = [
   "Microsoft.KeyVault",
   "Microsoft.ManagedIdentity",
   "Microsoft.Storage",
+  "Microsoft.SecurityInsights",
 ] as const;
 export type ProviderNamespace = (typeof ALL_PROVIDERS)[number];
+
+/**
+ * Write actions for the content the stack puts in the audit workspace (components/sentinelContent.ts):
+ * the OfficeActivity-shaped function of an Analytics table (a saved search) and, with Sentinel,
+ * the onboarding state (when the stack onboards), the ASIM parser and hunting queries (saved
+ * searches), the analytics rules and the workbook, which goes into the workspace's resource group.
+ * Resource types: https://learn.microsoft.com/en-us/rest/api/securityinsights/sentinel-onboarding-states/create
+ */
+export function workspaceContentActions(shape: DeploymentShape): string[] {
+  if (!deploysLogsIngestion(shape) || shape.tablePlan !== "Analytics") return [];
+  return [
+    "Microsoft.OperationalInsights/workspaces/savedSearches/write",
+    ...(shape.sentinel === "create" ? ["Microsoft.SecurityInsights/onboardingStates/write"] : []),
+    ...(shape.sentinel === "off"
+      ? []
+      : ["Microsoft.SecurityInsights/alertRules/write", "Microsoft.Insights/workbooks/write"]),
+  ];
+}
 
 /**
  * The namespaces this stack creates resources of. Microsoft.App covers both the Container App
@@ -110,6 +140,9 @@ export function requiredProviders(shape: DeploymentShape): ProviderNamespace[] {
   }
   if (deploysLogsIngestion(shape)) needed.add("Microsoft.OperationalInsights");
   if (shipsEnvironmentLogs(shape)) needed.add("Microsoft.Insights");
+  if (deploysLogsIngestion(shape) && shape.sentinel !== "off") {
+    needed.add("Microsoft.SecurityInsights");
+  }
   return ALL_PROVIDERS.filter((ns) => needed.has(ns));
 }
 
@@ -134,6 +167,8 @@ export function deploymentActions(shape: DeploymentShape): string[] {
           "Microsoft.Insights/dataCollectionRules/write",
         ]
       : []),
+    // The workspace the stack creates is in this group; an existing one is checked by check 7.
+    ...(shape.workspaceResourceId === null ? workspaceContentActions(shape) : []),
     ...(shape.keyVault
       ? ["Microsoft.KeyVault/vaults/write", "Microsoft.KeyVault/vaults/secrets/write"]
       : []),

@@ -17,6 +17,7 @@ import {
   PREFLIGHT_COLLECTOR_KINDS,
   PREFLIGHT_COLLECTOR_MODES,
   requiredProviders,
+  workspaceContentActions,
 } from "../../scripts/preflight/scope";
 import { COLLECTOR_MODES, CONFIG_KEYS } from "../../stacks/config";
 
@@ -218,11 +219,16 @@ describe("which checks, providers and actions apply per mode", () => {
     sinks: ["logs-ingestion" as const],
     workspaceResourceId: null,
     keyVault: true,
+    tablePlan: "Analytics" as const,
+    sentinel: "off" as const,
     ...overrides,
   });
 
   it("maps each mode to its providers and writes", () => {
-    expect(requiredProviders(shape({}))).toEqual([...ALL_PROVIDERS]);
+    expect(requiredProviders(shape({ sentinel: "create" }))).toEqual([...ALL_PROVIDERS]);
+    expect(requiredProviders(shape({}))).toEqual(
+      ALL_PROVIDERS.filter((ns) => ns !== "Microsoft.SecurityInsights"),
+    );
     expect(deploymentActions(shape({}))).toEqual([...DEPLOYMENT_ACTIONS]);
     const none = shape({ collector: "none", collectorMode: null, sinks: [] });
     expect(requiredProviders(none)).toEqual(["Microsoft.KeyVault"]);
@@ -267,6 +273,44 @@ describe("which checks, providers and actions apply per mode", () => {
     expect(notDeployed(keyless)).toEqual({
       "key-vault-name": "credentialMode federated without sink secrets — no Key Vault is created",
     });
+  });
+
+  it("adds the workspace content's writes: the function always, Sentinel's when it is on", async () => {
+    const content = (overrides: Partial<Parameters<typeof requiredProviders>[0]>) =>
+      deploymentActions(shape(overrides)).filter((a) =>
+        /savedSearches|SecurityInsights|workbooks/.test(a),
+      );
+    expect(content({})).toEqual(["Microsoft.OperationalInsights/workspaces/savedSearches/write"]);
+    expect(content({ tablePlan: "Basic" })).toEqual([]);
+    expect(content({ sentinel: "create" })).toEqual([
+      "Microsoft.OperationalInsights/workspaces/savedSearches/write",
+      "Microsoft.SecurityInsights/onboardingStates/write",
+      "Microsoft.SecurityInsights/alertRules/write",
+      "Microsoft.Insights/workbooks/write",
+    ]);
+    expect(content({ sentinel: "existing" })).not.toContain(
+      "Microsoft.SecurityInsights/onboardingStates/write",
+    );
+    // An existing workspace's content is checked on the workspace (check 7), not the group.
+    expect(content({ sentinel: "create", workspaceResourceId: WORKSPACE })).toEqual([]);
+    expect(
+      workspaceContentActions(shape({ sentinel: "create", workspaceResourceId: WORKSPACE })),
+    ).toHaveLength(4);
+    const stack = [...BASE, "--stack", "contoso"];
+    expect((await config(stack, { sentinel: "true" })).sentinel).toBe("create");
+    expect(
+      (await config(stack, { sentinel: "true", sentinelOnboarding: "existing" })).sentinel,
+    ).toBe("existing");
+    expect((await config(stack, { sentinel: "false" })).sentinel).toBe("off");
+    expect(await inputError(stack, { sentinel: "true", tablePlan: "Basic" })).toBe(
+      "auditbridge:sentinel needs auditbridge:tablePlan Analytics (a Basic table cannot feed Sentinel analytics rules, hunting queries or functions): set it with pulumi config set auditbridge:tablePlan Analytics --stack contoso, or pulumi config set auditbridge:sentinel false --stack contoso",
+    );
+    expect(await inputError(stack, { sentinel: "true", sinks: "syslog" })).toBe(
+      "auditbridge:sentinel needs the audit workspace, which only the logs-ingestion sink creates: remove it with pulumi config rm auditbridge:sentinel --stack contoso, or add logs-ingestion to auditbridge:sinks",
+    );
+    expect(await inputError(stack, { sentinel: "yes" })).toBe(
+      "auditbridge:sentinel (stack config): must be true or false (got yes): set it with pulumi config set auditbridge:sentinel true --stack contoso",
+    );
   });
 
   it("knows when a stack creates a Key Vault: a stored credential, the HEC token or syslog's client key", async () => {

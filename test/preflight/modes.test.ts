@@ -323,6 +323,67 @@ describe("preflight per deployment mode, against the emulator over HTTPS", () =>
     });
   });
 
+  describe("Microsoft Sentinel on (auditbridge:sentinel)", () => {
+    it("needs Microsoft.SecurityInsights registered and Sentinel's writes in the group", async () => {
+      emulator.knobs.preflight.unregisteredProviders = ["Microsoft.SecurityInsights"];
+      emulator.knobs.preflight.resourceGroupPermissions = [
+        { actions: ["*"], notActions: ["Microsoft.SecurityInsights/*"] },
+      ];
+      const off = await run(await stackConfig({}));
+      expect(check(off, "providers")).toMatchObject({ status: "pass", reason: "all 6 registered" });
+      expect(check(off, "rg-permissions").status).toBe("pass");
+
+      const on = await run(await stackConfig({ sentinel: "true" }));
+      const providers = check(on, "providers");
+      expect(providers.status).toBe("fail");
+      expect(providers.details?.unregistered).toEqual(["Microsoft.SecurityInsights"]);
+      const permissions = check(on, "rg-permissions");
+      expect(permissions.status).toBe("fail");
+      expect(permissions.details?.missingActions).toEqual([
+        "Microsoft.SecurityInsights/onboardingStates/write",
+        "Microsoft.SecurityInsights/alertRules/write",
+      ]);
+      // A workspace already onboarded: the stack writes no onboarding state.
+      const existing = await run(
+        await stackConfig({ sentinel: "true", sentinelOnboarding: "existing" }),
+      );
+      expect(check(existing, "rg-permissions").details?.missingActions).toEqual([
+        "Microsoft.SecurityInsights/alertRules/write",
+      ]);
+    });
+
+    it("checks Sentinel's writes on an existing workspace and names the role that grants them", async () => {
+      emulator.knobs.preflight.resourceGroups.push("rg-shared");
+      const workspace = resourceId(
+        emulator,
+        "rg-shared",
+        "Microsoft.OperationalInsights",
+        "workspaces",
+        "log-sentinel",
+      );
+      emulator.knobs.preflight.resources = [
+        {
+          id: workspace,
+          location: "westeurope",
+          permissions: [LOG_ANALYTICS_CONTRIBUTOR],
+          readable: true,
+        },
+      ];
+      const report = await run(
+        await stackConfig({ sentinel: "true", workspaceResourceId: workspace }),
+      );
+      const check7 = check(report, "workspace");
+      expect(check7.status).toBe("fail");
+      expect(check7.details?.missingActions).toEqual([
+        "Microsoft.SecurityInsights/onboardingStates/write",
+        "Microsoft.SecurityInsights/alertRules/write",
+        "Microsoft.Insights/workbooks/write",
+      ]);
+      expect(check7.fix).toContain('--role "Microsoft Sentinel Contributor"');
+      expect(check7.fix).toContain(`--scope ${workspace}`);
+    });
+  });
+
   describe("default stacks", () => {
     it("still check every provider, Container Apps and the full set of writes", async () => {
       emulator.knobs.preflight.unregisteredProviders = ["Microsoft.OperationalInsights"];

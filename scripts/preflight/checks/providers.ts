@@ -83,7 +83,11 @@ export function judgeProviders(config: PreflightConfig, probes: readonly Provide
     );
   }
   const needed = requiredProviders(config);
-  const unneeded = ALL_PROVIDERS.filter((ns) => !needed.includes(ns));
+  // Sentinel is optional content rather than a mode: without it, its namespace is not news.
+  const unneeded = ALL_PROVIDERS.filter(
+    (ns) =>
+      !needed.includes(ns) && !(ns === "Microsoft.SecurityInsights" && config.sentinel === "off"),
+  );
   return pass(
     `all ${needed.length} registered${unneeded.length > 0 ? ` (${needed.join(", ")}; this stack deploys nothing of ${unneeded.join(", ")})` : ""}`,
   );

@@ -11,7 +11,7 @@ import type { TokenCredential } from "@azure/identity";
 import type { PreflightConfig } from "../inputs";
 import { missingActions } from "../permissions";
 import { fail, pass, skip, type Verdict } from "../result";
-import { deploysLogsIngestion, describeSinks } from "../scope";
+import { deploysLogsIngestion, describeSinks, workspaceContentActions } from "../scope";
 import { type ExistingResourceProbe, probeExistingResource } from "./existingResource";
 import { roleAssignmentCommand } from "./resourceGroup";
 
@@ -97,7 +97,26 @@ export function judgeWorkspace(
           { missingActions: missing },
         );
       }
-      return pass(`reachable${where}; you can create the ${config.tablePlan} table`);
+      // The function, and with Sentinel its onboarding, rules, parser, hunting queries and workbook.
+      const content = missingActions(probe.permissions, workspaceContentActions(config));
+      if (content.length > 0) {
+        // Log Analytics Contributor covers the saved searches; Sentinel's resources and the
+        // workbook need Microsoft Sentinel Contributor.
+        const roles = [
+          ...(content.some((action) => action.includes("/savedSearches/")) ? [grant] : []),
+          ...(content.some((action) => !action.includes("/savedSearches/"))
+            ? [roleAssignmentCommand(callerId, "Microsoft Sentinel Contributor", id)]
+            : []),
+        ];
+        return fail(
+          `you cannot create the stack's content in the workspace (missing ${content.join(", ")})`,
+          `ask its owner to run: ${roles.join("; and ")}`,
+          { missingActions: content },
+        );
+      }
+      return pass(
+        `reachable${where}; you can create the ${config.tablePlan} table${config.sentinel === "off" ? "" : " and Microsoft Sentinel's content"}`,
+      );
     }
   }
 }
