@@ -480,17 +480,27 @@ function resolveShape(
     );
   };
 
+  /** `g`'s value when it is one of `choices`, `fallback` when not given, else a one-line error. */
+  const oneOf = <T extends string>(
+    g: Given | undefined,
+    choices: readonly T[],
+    fallback: T,
+    rule: string,
+    example: string,
+  ): T => {
+    if (g === undefined) return fallback;
+    if ((choices as readonly string[]).includes(g.value)) return g.value as T;
+    return invalid(g, `${rule} (got ${g.value})`, example);
+  };
+
   const collectorGiven = given(flags.collector, settings.collector, "--collector", "collector");
-  const collector: PreflightCollectorKind =
-    collectorGiven === undefined
-      ? "bundled"
-      : (PREFLIGHT_COLLECTOR_KINDS as readonly string[]).includes(collectorGiven.value)
-        ? (collectorGiven.value as PreflightCollectorKind)
-        : invalid(
-            collectorGiven,
-            `must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM) (got ${collectorGiven.value})`,
-            "none",
-          );
+  const collector: PreflightCollectorKind = oneOf(
+    collectorGiven,
+    PREFLIGHT_COLLECTOR_KINDS,
+    "bundled",
+    "must be bundled (AuditBridge's collector in Azure Container Apps) or none (bring your own SIEM)",
+    "none",
+  );
 
   const modeGiven = given(
     flags.collectorMode,
@@ -498,16 +508,13 @@ function resolveShape(
     "--collector-mode",
     "collectorMode",
   );
-  const mode: PreflightCollectorMode =
-    modeGiven === undefined
-      ? "always-on"
-      : (PREFLIGHT_COLLECTOR_MODES as readonly string[]).includes(modeGiven.value)
-        ? (modeGiven.value as PreflightCollectorMode)
-        : invalid(
-            modeGiven,
-            `must be ${PREFLIGHT_COLLECTOR_MODES.join(" or ")} (got ${modeGiven.value})`,
-            "scheduled",
-          );
+  const mode: PreflightCollectorMode = oneOf(
+    modeGiven,
+    PREFLIGHT_COLLECTOR_MODES,
+    "always-on",
+    `must be ${PREFLIGHT_COLLECTOR_MODES.join(" or ")}`,
+    "scheduled",
+  );
 
   const sinksGiven = given(flags.sinks, settings.sinks, "--sinks", "sinks");
   let sinks: DeployedSinkKind[] = ["logs-ingestion"];
@@ -535,36 +542,26 @@ function resolveShape(
     "--credential-mode",
     "credentialMode",
   );
-  const credentialMode: PreflightCredentialMode =
-    credentialGiven === undefined
-      ? "secret"
-      : (PREFLIGHT_CREDENTIAL_MODES as readonly string[]).includes(credentialGiven.value)
-        ? (credentialGiven.value as PreflightCredentialMode)
-        : invalid(
-            credentialGiven,
-            `must be ${PREFLIGHT_CREDENTIAL_MODES.join(", ")} (got ${credentialGiven.value})`,
-            "secret",
-          );
+  const credentialMode: PreflightCredentialMode = oneOf(
+    credentialGiven,
+    PREFLIGHT_CREDENTIAL_MODES,
+    "secret",
+    `must be ${PREFLIGHT_CREDENTIAL_MODES.join(", ")}`,
+    "secret",
+  );
 
   // Sentinel is read from the stack only, like tablePlan (its content needs the stack's workspace).
   const sentinelGiven = given(undefined, settings.sentinel, "", "sentinel");
-  if (sentinelGiven && !["true", "false"].includes(sentinelGiven.value)) {
-    invalid(sentinelGiven, `must be true or false (got ${sentinelGiven.value})`, "true");
-  }
-  const onboardingGiven = given(undefined, settings.sentinelOnboarding, "", "sentinelOnboarding");
-  if (onboardingGiven && !["create", "existing"].includes(onboardingGiven.value)) {
-    invalid(
-      onboardingGiven,
-      `must be create (the stack onboards the workspace) or existing (got ${onboardingGiven.value})`,
-      "existing",
-    );
-  }
-  const sentinel: PreflightSentinel =
-    sentinelGiven?.value === "true"
-      ? onboardingGiven?.value === "existing"
-        ? "existing"
-        : "create"
-      : "off";
+  const sentinelOn =
+    oneOf(sentinelGiven, ["true", "false"], "false", "must be true or false", "true") === "true";
+  const onboarding = oneOf(
+    given(undefined, settings.sentinelOnboarding, "", "sentinelOnboarding"),
+    ["create", "existing"],
+    "create",
+    "must be create (the stack onboards the workspace) or existing",
+    "existing",
+  );
+  const sentinel: PreflightSentinel = sentinelOn ? onboarding : "off";
 
   const planGiven = given(undefined, settings.tablePlan, "", "tablePlan");
   let tablePlan: TablePlan = DEFAULT_TABLE_PLAN;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Emulator } from "../../emulator/src/index";
-import { defaultPreflightKnobs } from "../../emulator/src/preflightKnobs";
+import { type ArmPermission, defaultPreflightKnobs } from "../../emulator/src/preflightKnobs";
 import {
   type PreflightConfig,
   resolvePreflightConfig,
@@ -43,6 +43,16 @@ async function stackConfig(
   );
   if (config === "help") throw new Error("unexpected help");
   return config;
+}
+
+/** An existing workspace in rg-shared on which the caller holds `permissions`; returns its id. */
+function existingWorkspace(name: string, permissions: ArmPermission[]): string {
+  emulator.knobs.preflight.resourceGroups.push("rg-shared");
+  const id = resourceId(emulator, "rg-shared", "Microsoft.OperationalInsights", "workspaces", name);
+  emulator.knobs.preflight.resources = [
+    { id, location: "westeurope", permissions, readable: true },
+  ];
+  return id;
 }
 
 function run(config: PreflightConfig): Promise<PreflightReport> {
@@ -353,22 +363,7 @@ describe("preflight per deployment mode, against the emulator over HTTPS", () =>
     });
 
     it("checks Sentinel's writes on an existing workspace and names the role that grants them", async () => {
-      emulator.knobs.preflight.resourceGroups.push("rg-shared");
-      const workspace = resourceId(
-        emulator,
-        "rg-shared",
-        "Microsoft.OperationalInsights",
-        "workspaces",
-        "log-sentinel",
-      );
-      emulator.knobs.preflight.resources = [
-        {
-          id: workspace,
-          location: "westeurope",
-          permissions: [LOG_ANALYTICS_CONTRIBUTOR],
-          readable: true,
-        },
-      ];
+      const workspace = existingWorkspace("log-sentinel", [LOG_ANALYTICS_CONTRIBUTOR]);
       const report = await run(
         await stackConfig({ sentinel: "true", workspaceResourceId: workspace }),
       );
@@ -416,22 +411,7 @@ describe("preflight per deployment mode, against the emulator over HTTPS", () =>
     });
 
     it("name the table plan when the caller can create the table in an existing workspace", async () => {
-      emulator.knobs.preflight.resourceGroups.push("rg-shared");
-      const workspace = resourceId(
-        emulator,
-        "rg-shared",
-        "Microsoft.OperationalInsights",
-        "workspaces",
-        "log-shared",
-      );
-      emulator.knobs.preflight.resources = [
-        {
-          id: workspace,
-          location: "westeurope",
-          permissions: [LOG_ANALYTICS_CONTRIBUTOR],
-          readable: true,
-        },
-      ];
+      const workspace = existingWorkspace("log-shared", [LOG_ANALYTICS_CONTRIBUTOR]);
       const report = await run(
         await stackConfig({ tablePlan: "basic", workspaceResourceId: workspace }),
       );

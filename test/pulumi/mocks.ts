@@ -400,3 +400,30 @@ export function plain(value: unknown): unknown {
 export async function settle(): Promise<void> {
   await pulumi.runtime.disconnect();
 }
+
+/** What running a stack's program under the mocks gives a test. */
+export interface ProgramRun {
+  recorder: Recorder;
+  /** The program's exports (stack outputs). */
+  program: Record<string, pulumi.Output<string>>;
+  /** Every export, resolved. */
+  outputs: Record<string, string>;
+}
+
+/**
+ * Runs the Pulumi program `main` (a file path) of project `project` as stack `stack` under the
+ * mocks, with the config the caller set (`pulumi.runtime.setAllConfig`), and waits until every
+ * resource has been registered. One program per test file: Node caches the module.
+ */
+export async function runProgram(
+  main: string,
+  project: string,
+  stack = "example",
+): Promise<ProgramRun> {
+  const recorder = await installMocks(stack, project);
+  const program = (await import(main)) as Record<string, pulumi.Output<string>>;
+  const outputs: Record<string, string> = {};
+  for (const [name, output] of Object.entries(program)) outputs[name] = await resolved(output);
+  await settle();
+  return { recorder, program, outputs };
+}

@@ -8,15 +8,7 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import selfsigned from "selfsigned";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  installMocks,
-  isSecret,
-  isSecretInput,
-  plain,
-  type Recorder,
-  resolved,
-  settle,
-} from "./mocks";
+import { isSecret, isSecretInput, plain, type Recorder, runProgram } from "./mocks";
 import { cliConfigFor, readProject } from "./pulumiProject";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -25,7 +17,7 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 let recorder: Recorder;
 let program: Record<string, pulumi.Output<string>>;
 let bundle = "";
-const outputs: Record<string, string> = {};
+let outputs: Record<string, string>;
 
 beforeAll(async () => {
   const now = Date.now();
@@ -52,13 +44,10 @@ beforeAll(async () => {
     },
     ["auditbridge:clientCertificatePem"],
   );
-  recorder = await installMocks("example", project.name);
-  program = (await import(path.resolve(ROOT, project.main))) as Record<
-    string,
-    pulumi.Output<string>
-  >;
-  for (const [name, output] of Object.entries(program)) outputs[name] = await resolved(output);
-  await settle();
+  ({ recorder, program, outputs } = await runProgram(
+    path.resolve(ROOT, project.main),
+    project.name,
+  ));
 });
 
 describe("the program in certificate mode", () => {

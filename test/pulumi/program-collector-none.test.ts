@@ -7,16 +7,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  installMocks,
-  isSecret,
-  isSecretInput,
-  MOCK,
-  plain,
-  type Recorder,
-  resolved,
-  settle,
-} from "./mocks";
+import { isSecret, isSecretInput, MOCK, plain, type Recorder, runProgram } from "./mocks";
 import { cliConfigFor, readProject } from "./pulumiProject";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -24,7 +15,7 @@ const SECRETS_OFFICER = "b86a8fe4-44ce-4948-aee5-eccb2c155cd7";
 
 let recorder: Recorder;
 let program: Record<string, pulumi.Output<string>>;
-const outputs: Record<string, string> = {};
+let outputs: Record<string, string>;
 
 beforeAll(async () => {
   const project = readProject(ROOT);
@@ -33,13 +24,10 @@ beforeAll(async () => {
   delete config["auditbridge:collectorImage"];
   delete config["auditbridge:collectorRegistryResourceId"];
   pulumi.runtime.setAllConfig({ ...config, "auditbridge:collector": "none" }, []);
-  recorder = await installMocks("example", project.name);
-  program = (await import(path.resolve(ROOT, project.main))) as Record<
-    string,
-    pulumi.Output<string>
-  >;
-  for (const [name, output] of Object.entries(program)) outputs[name] = await resolved(output);
-  await settle();
+  ({ recorder, program, outputs } = await runProgram(
+    path.resolve(ROOT, project.main),
+    project.name,
+  ));
 });
 
 describe("the program with collector none", () => {

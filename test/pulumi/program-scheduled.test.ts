@@ -5,7 +5,7 @@
 import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { installMocks, type Recorder, resolved, settle } from "./mocks";
+import { type Recorder, runProgram } from "./mocks";
 import { cliConfigFor, readProject } from "./pulumiProject";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -25,16 +25,7 @@ beforeAll(async () => {
     },
     [],
   );
-  recorder = await installMocks("example", project.name);
-  const program = (await import(path.resolve(ROOT, project.main))) as Record<
-    string,
-    pulumi.Output<string>
-  >;
-  outputs = {};
-  for (const name of ["collectorAppName", "collectorJobName"]) {
-    outputs[name] = await resolved(program[name]!);
-  }
-  await settle();
+  ({ recorder, outputs } = await runProgram(path.resolve(ROOT, project.main), project.name));
 });
 
 describe("the program with collectorMode scheduled", () => {
@@ -58,6 +49,10 @@ describe("the program with collectorMode scheduled", () => {
   });
 
   it("exports the job's name and an empty app name", () => {
-    expect(outputs).toEqual({ collectorAppName: "", collectorJobName: "caj-contoso-collector" });
+    expect(outputs).toMatchObject({
+      collectorAppName: "",
+      collectorJobName: "caj-contoso-collector",
+      collectorMode: "scheduled",
+    });
   });
 });

@@ -7,15 +7,13 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  installMocks,
   isSecret,
   isSecretInput,
   MOCK,
   plain,
   type RecordedResource,
   type Recorder,
-  resolved,
-  settle,
+  runProgram,
 } from "./mocks";
 import { cliConfigFor, readProject } from "./pulumiProject";
 import { HEC_TOKEN, makeSinkPems, type SinkPems } from "./sinkFixtures";
@@ -36,7 +34,7 @@ type Volume = { name: string; storageType: string; secrets: { secretRef: string;
 let recorder: Recorder;
 let pems: SinkPems;
 let program: Record<string, pulumi.Output<string>>;
-const outputs: Record<string, string> = {};
+let outputs: Record<string, string>;
 
 beforeAll(async () => {
   pems = await makeSinkPems();
@@ -62,13 +60,10 @@ beforeAll(async () => {
     },
     ["auditbridge:syslogClientKeyPem", "auditbridge:splunkHecToken"],
   );
-  recorder = await installMocks("example", project.name);
-  program = (await import(path.resolve(ROOT, project.main))) as Record<
-    string,
-    pulumi.Output<string>
-  >;
-  for (const [name, output] of Object.entries(program)) outputs[name] = await resolved(output);
-  await settle();
+  ({ recorder, program, outputs } = await runProgram(
+    path.resolve(ROOT, project.main),
+    project.name,
+  ));
 });
 
 function container(): { env: EnvVar[]; volumeMounts: { volumeName: string; mountPath: string }[] } {
