@@ -16,10 +16,11 @@ import {
   notDeployed,
   PREFLIGHT_COLLECTOR_KINDS,
   PREFLIGHT_COLLECTOR_MODES,
+  PREFLIGHT_CREDENTIAL_MODES,
   requiredProviders,
   workspaceContentActions,
 } from "../../scripts/preflight/scope";
-import { COLLECTOR_MODES, CONFIG_KEYS } from "../../stacks/config";
+import { COLLECTOR_MODES, CONFIG_KEYS, CREDENTIAL_MODES } from "../../stacks/config";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const SUBSCRIPTION = "11111111-2222-4333-8444-555555555555";
@@ -62,6 +63,9 @@ describe("deployment mode inputs", () => {
   it("names the modes exactly as the stack's config does", () => {
     expect([...PREFLIGHT_COLLECTOR_KINDS]).toEqual([...COLLECTOR_KINDS]);
     expect([...PREFLIGHT_COLLECTOR_MODES]).toEqual([...COLLECTOR_MODES]);
+    expect([...PREFLIGHT_CREDENTIAL_MODES]).toEqual([...CREDENTIAL_MODES]);
+    expect(CONFIG_KEYS.credentialMode.default).toBe("secret");
+    expect(CONFIG_KEYS.sentinelOnboarding.default).toBe("create");
     expect(CONFIG_KEYS.collector.default).toBe("bundled");
     expect(CONFIG_KEYS.collectorMode.default).toBe("always-on");
     expect(CONFIG_KEYS.sinks.default).toBe("logs-ingestion");
