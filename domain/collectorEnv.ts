@@ -16,6 +16,29 @@ export type SinkKind = (typeof SINK_KINDS)[number];
 export const DEPLOYED_SINK_KINDS = ["logs-ingestion", "syslog", "splunk-hec"] as const;
 export type DeployedSinkKind = (typeof DEPLOYED_SINK_KINDS)[number];
 
+/**
+ * A comma list of deployed sinks (`auditbridge:sinks`, preflight's `--sinks`): case and spaces
+ * ignored, repeats dropped, in {@link DEPLOYED_SINK_KINDS} order; the problem names unknown ones.
+ */
+export function parseDeployedSinks(
+  value: string,
+): { ok: true; value: DeployedSinkKind[] } | { ok: false; problem: string } {
+  const names = value
+    .split(",")
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name !== "");
+  const unknown = names.filter(
+    (name) => !(DEPLOYED_SINK_KINDS as readonly string[]).includes(name),
+  );
+  if (names.length === 0 || unknown.length > 0) {
+    return {
+      ok: false,
+      problem: `must be a comma list of ${DEPLOYED_SINK_KINDS.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
+    };
+  }
+  return { ok: true, value: DEPLOYED_SINK_KINDS.filter((kind) => names.includes(kind)) };
+}
+
 /** The collector's log levels (pino's): most severe first, then silent. */
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

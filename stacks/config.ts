@@ -39,7 +39,7 @@ import {
   tableNameProblem,
 } from "../components/validators";
 import { CLOUD_NAMES, type CloudName } from "../domain/clouds";
-import { DEPLOYED_SINK_KINDS, type DeployedSinkKind } from "../domain/collectorEnv";
+import { type DeployedSinkKind, parseDeployedSinks } from "../domain/collectorEnv";
 import { CONTENT_TYPES, type ContentType, parseContentTypes } from "../domain/contentTypes";
 import { DEFAULT_COLLECTOR_SCHEDULE, parseCronSchedule } from "../domain/cron";
 import { AuditBridgeError } from "../domain/errors";
@@ -402,20 +402,8 @@ const certificatesPem: Check<string> = (value, ctx) => {
 
 /** `sinks`: a comma list of the deployable sinks, in a fixed order, without repeats. */
 function sinkList(value: string, ctx: z.RefinementCtx): DeployedSinkKind[] {
-  const names = value
-    .split(",")
-    .map((name) => name.trim().toLowerCase())
-    .filter((name) => name !== "");
-  const unknown = names.filter(
-    (name) => !(DEPLOYED_SINK_KINDS as readonly string[]).includes(name),
-  );
-  if (names.length === 0 || unknown.length > 0) {
-    return problem(
-      ctx,
-      `must be a comma list of ${DEPLOYED_SINK_KINDS.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
-    );
-  }
-  return DEPLOYED_SINK_KINDS.filter((kind) => names.includes(kind));
+  const parsed = parseDeployedSinks(value);
+  return parsed.ok ? parsed.value : problem(ctx, parsed.problem);
 }
 
 function fieldSchemas(context: ParseContext) {

@@ -19,7 +19,13 @@ import {
   type CloudName,
   isMicrosoftAuthorityHost,
 } from "../../domain/clouds";
-import { DEPLOYED_SINK_KINDS, type DeployedSinkKind } from "../../domain/collectorEnv";
+import {
+  APP_CREDENTIAL_KINDS,
+  type AppCredentialKind,
+  DEPLOYED_SINK_KINDS,
+  type DeployedSinkKind,
+  parseDeployedSinks,
+} from "../../domain/collectorEnv";
 import { DEFAULT_TABLE_PLAN, TABLE_PLANS, type TablePlan } from "../../domain/table";
 import { CommandInputError } from "../common/errors";
 import { commanderMessage, guidFlag, httpsUrlFlag, nonEmpty } from "../common/flags";
@@ -28,10 +34,8 @@ import {
   type DeploymentShape,
   PREFLIGHT_COLLECTOR_KINDS,
   PREFLIGHT_COLLECTOR_MODES,
-  PREFLIGHT_CREDENTIAL_MODES,
   type PreflightCollectorKind,
   type PreflightCollectorMode,
-  type PreflightCredentialMode,
   type PreflightSentinel,
 } from "./scope";
 
@@ -181,7 +185,7 @@ export function buildProgram(): Command {
     )
     .option(
       "--credential-mode <mode>",
-      `${PREFLIGHT_CREDENTIAL_MODES.join(", ")}: how the app signs in (default secret)`,
+      `${APP_CREDENTIAL_KINDS.join(", ")}: how the app signs in (default secret)`,
     )
     .addOption(
       new Option("--cloud <name>", "Microsoft 365 cloud (env O365_CLOUD)").choices([
@@ -519,21 +523,8 @@ function resolveShape(
   const sinksGiven = given(flags.sinks, settings.sinks, "--sinks", "sinks");
   let sinks: DeployedSinkKind[] = ["logs-ingestion"];
   if (sinksGiven !== undefined) {
-    const names = sinksGiven.value
-      .split(",")
-      .map((name) => name.trim().toLowerCase())
-      .filter((name) => name !== "");
-    const unknown = names.filter(
-      (name) => !(DEPLOYED_SINK_KINDS as readonly string[]).includes(name),
-    );
-    if (names.length === 0 || unknown.length > 0) {
-      invalid(
-        sinksGiven,
-        `must be a comma list of ${DEPLOYED_SINK_KINDS.join(", ")}${unknown.length > 0 ? ` (unknown: ${unknown.join(", ")})` : ""}`,
-        "logs-ingestion,syslog",
-      );
-    }
-    sinks = DEPLOYED_SINK_KINDS.filter((kind) => names.includes(kind));
+    const parsed = parseDeployedSinks(sinksGiven.value);
+    sinks = parsed.ok ? parsed.value : invalid(sinksGiven, parsed.problem, "logs-ingestion,syslog");
   }
 
   const credentialGiven = given(
@@ -542,11 +533,11 @@ function resolveShape(
     "--credential-mode",
     "credentialMode",
   );
-  const credentialMode: PreflightCredentialMode = oneOf(
+  const credentialMode: AppCredentialKind = oneOf(
     credentialGiven,
-    PREFLIGHT_CREDENTIAL_MODES,
+    APP_CREDENTIAL_KINDS,
     "secret",
-    `must be ${PREFLIGHT_CREDENTIAL_MODES.join(", ")}`,
+    `must be ${APP_CREDENTIAL_KINDS.join(", ")}`,
     "secret",
   );
 

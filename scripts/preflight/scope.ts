@@ -16,10 +16,6 @@ export type PreflightCollectorKind = (typeof PREFLIGHT_COLLECTOR_KINDS)[number];
 export const PREFLIGHT_COLLECTOR_MODES = ["always-on", "scheduled"] as const;
 export type PreflightCollectorMode = (typeof PREFLIGHT_COLLECTOR_MODES)[number];
 
-/** How the app signs in, as stacks/config.ts names it (a unit test compares the lists). */
-export const PREFLIGHT_CREDENTIAL_MODES = ["secret", "certificate", "federated"] as const;
-export type PreflightCredentialMode = (typeof PREFLIGHT_CREDENTIAL_MODES)[number];
-
 /**
  * Microsoft Sentinel as the stack deploys it (`auditbridge:sentinel`, `sentinelOnboarding`): off,
  * on with the workspace onboarded by the stack, or on in a workspace already onboarded.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { COLLECTOR_KINDS } from "../../components/tenantAuditPipeline";
+import { APP_CREDENTIAL_KINDS } from "../../domain/collectorEnv";
 import { KNOWN_PROVIDERS } from "../../emulator/src/preflightKnobs";
 import { judgeContainerAppsLocation } from "../../scripts/preflight/checks/providers";
 import {
@@ -16,7 +17,6 @@ import {
   notDeployed,
   PREFLIGHT_COLLECTOR_KINDS,
   PREFLIGHT_COLLECTOR_MODES,
-  PREFLIGHT_CREDENTIAL_MODES,
   requiredProviders,
   workspaceContentActions,
 } from "../../scripts/preflight/scope";
@@ -63,7 +63,8 @@ describe("deployment mode inputs", () => {
   it("names the modes exactly as the stack's config does", () => {
     expect([...PREFLIGHT_COLLECTOR_KINDS]).toEqual([...COLLECTOR_KINDS]);
     expect([...PREFLIGHT_COLLECTOR_MODES]).toEqual([...COLLECTOR_MODES]);
-    expect([...PREFLIGHT_CREDENTIAL_MODES]).toEqual([...CREDENTIAL_MODES]);
+    // Preflight takes the collector's credential kinds (domain/collectorEnv.ts) as its modes.
+    expect([...APP_CREDENTIAL_KINDS]).toEqual([...CREDENTIAL_MODES]);
     expect(CONFIG_KEYS.credentialMode.default).toBe("secret");
     expect(CONFIG_KEYS.sentinelOnboarding.default).toBe("create");
     expect(CONFIG_KEYS.collector.default).toBe("bundled");
